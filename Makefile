@@ -1,0 +1,48 @@
+# rwarden build, test and run targets. See README.md.
+GO        ?= go
+BIN       := bin/rwarden
+STATE     ?= .state
+STATICCHECK_VERSION := 2026.2.2
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+# Integration tests start real R workers; keep the whole run well under CI's budget.
+TEST_TIMEOUT ?= 25m
+
+.PHONY: all build deps run test test-short bench lint fmt fuzz clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/rwarden
+
+# make run: installs what is missing, builds, and starts rwarden on its
+# embedded defaults (TLS on 127.0.0.1 with a dev certificate, a demo user).
+run: deps build
+	./$(BIN) serve --state-dir $(STATE)
+
+# make test: go vet, unit tests and the integration tests against real R.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+bench: deps build
+	bash scripts/bench.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@test -x $(GOBIN)/staticcheck && $(GOBIN)/staticcheck -version | grep -q "$(STATICCHECK_VERSION)" || \
+	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GOBIN)/staticcheck ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')
+
+clean:
+	rm -rf bin

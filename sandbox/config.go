@@ -1,0 +1,147 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Config configures workers and the pool. Zero values take safe defaults
+// (see withDefaults).
+type Config struct {
+	// RHome is R's home directory; the worker execs RHome/bin/exec/R.
+	RHome string
+	// Executable is the rwarden binary re-executed as the worker init.
+	// Default: this process's own executable.
+	Executable string
+	// ScratchRoot holds one private scratch directory per worker. Required.
+	ScratchRoot string
+	// ScratchBytes is each worker's scratch disk quota: the size of its
+	// private tmpfs when running as root, and RLIMIT_FSIZE plus a usage check
+	// after each evaluation otherwise.
+	ScratchBytes int64
+	// UIDFirst..UIDLast is the range of uids (and equal gids) given to
+	// workers when rwarden runs as root, one uid per live worker.
+	UIDFirst, UIDLast int
+	// User, when set, runs every worker as this system user instead of a uid
+	// from the range (root only).
+	User string
+	// MaxLimits are ceilings: per-session limits are capped to them, and the
+	// worker starts under them before a session lowers them further.
+	MaxLimits Limits
+	// WarmLimits are the limits of the sessions most likely to come (the
+	// default role's). Warm workers are started with its memory and
+	// session-CPU limits; other profiles are kept warm while in demand.
+	// Default: DefaultLimits capped to MaxLimits.
+	WarmLimits Limits
+	// Warm is the number of started, idle workers kept ready per profile.
+	Warm int
+	// Max is the global maximum of live workers (idle and busy).
+	Max int
+	// StartTimeout bounds the start of one worker (R start-up and loading
+	// the default packages).
+	StartTimeout time.Duration
+	// MaxResultBytes bounds one response from a worker (including a
+	// serialized value) before rwarden allocates for it.
+	MaxResultBytes int64
+	// Insecure runs workers WITHOUT Landlock, seccomp, namespaces or uid
+	// drop. Development only; logged loudly. Never the default.
+	Insecure bool
+	Logger   *slog.Logger
+}
+
+// Defaults of the Config fields.
+const (
+	DefaultRHome          = "/usr/lib/R"
+	DefaultScratchBytes   = 256 << 20
+	DefaultUIDFirst       = 61000
+	DefaultUIDLast        = 61999
+	DefaultWarm           = 2
+	DefaultMax            = 16
+	DefaultStartTimeout   = 30 * time.Second
+	DefaultMaxResultBytes = 256 << 20
+)
+
+func (c Config) withDefaults() (Config, error) {
+	if c.RHome == "" {
+		c.RHome = DefaultRHome
+	}
+	if c.Executable == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return c, fmt.Errorf("finding the rwarden executable to re-exec: %w", err)
+		}
+		c.Executable = exe
+	}
+	if c.ScratchRoot == "" {
+		return c, errors.New("sandbox: no scratch root configured")
+	}
+	abs, err := filepath.Abs(c.ScratchRoot)
+	if err != nil {
+		return c, fmt.Errorf("scratch root: %w", err)
+	}
+	c.ScratchRoot = abs
+	if c.ScratchBytes <= 0 {
+		c.ScratchBytes = DefaultScratchBytes
+	}
+	if c.UIDFirst == 0 && c.UIDLast == 0 {
+		c.UIDFirst, c.UIDLast = DefaultUIDFirst, DefaultUIDLast
+	}
+	if c.UIDFirst <= 0 || c.UIDLast < c.UIDFirst || c.UIDLast > 1<<31-2 {
+		return c, fmt.Errorf("sandbox: bad worker uid range %d-%d", c.UIDFirst, c.UIDLast)
+	}
+	if c.MaxLimits == (Limits{}) {
+		c.MaxLimits = DefaultLimits()
+	}
+	if err := c.MaxLimits.Validate(); err != nil {
+		return c, fmt.Errorf("sandbox limits: %w", err)
+	}
+	if c.WarmLimits == (Limits{}) {
+		c.WarmLimits = DefaultLimits()
+	}
+	c.WarmLimits = c.WarmLimits.Capped(c.MaxLimits)
+	if c.Warm < 0 {
+		c.Warm = 0
+	}
+	if c.Max <= 0 {
+		c.Max = DefaultMax
+	}
+	if c.Warm > c.Max {
+		c.Warm = c.Max
+	}
+	if c.StartTimeout <= 0 {
+		c.StartTimeout = DefaultStartTimeout
+	}
+	if c.MaxResultBytes <= 0 {
+		c.MaxResultBytes = DefaultMaxResultBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}
+
+// rBinary is the R executable itself, not the bin/R shell script.
+func (c Config) rBinary() string { return filepath.Join(c.RHome, "bin", "exec", "R") }
+
+// fixedUser resolves Config.User to a uid and gid.
+func (c Config) fixedUser() (uid, gid int, err error) {
+	u, err := user.Lookup(c.User)
+	if err != nil {
+		return 0, 0, fmt.Errorf("worker user %q: %w", c.User, err)
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("worker user %q has a non-numeric uid/gid", c.User)
+	}
+	if uid == 0 {
+		return 0, 0, fmt.Errorf("worker user %q is root; workers must not run as root", c.User)
+	}
+	return uid, gid, nil
+}

@@ -1,0 +1,335 @@
+# rwarden worker harness. Runs inside the sandboxed R process, fed to R on
+# standard input by the rwarden init; base R only.
+#
+# Channels (set up by rwarden before R starts):
+#   fd 0      this harness text, then end of file (never read again: if
+#             control ever returned to R's REPL it would see EOF and quit)
+#   fd 1, 2   the console stream: everything user code prints, messages and
+#             warnings, in order; rwarden streams it to the client
+#   fd 3      requests from rwarden (read)
+#   fd 4      results to rwarden (write)
+#
+# Request:  int32 type, int32 flags, int32 length, then `length` bytes.
+# Response: int32 type, int32 length, then `length` bytes.
+# All integers little-endian. Every request payload starts with a 16-byte
+# nonce that the response echoes, so that bytes user code writes to fd 4 on
+# its own cannot pass for a result.
+local({
+    # ---- 1. Replace the shell-out functions of base before anything else ----
+    # utils' .onLoad calls Sys.which() -> system(), and process creation is
+    # denied by seccomp; stubs make that a warning with status 127 instead of a
+    # failure to load the default packages.
+    stub_system <- function(command, intern = FALSE, ...) {
+        warning("running external commands is disabled in the rwarden sandbox", call. = FALSE)
+        if (isTRUE(intern)) character(0) else invisible(127L)
+    }
+    stub_system2 <- function(command, args = character(), stdout = "", stderr = "", ...) {
+        warning("running external commands is disabled in the rwarden sandbox", call. = FALSE)
+        if (isTRUE(stdout) || isTRUE(stderr)) character(0) else invisible(127L)
+    }
+    for (env in list(baseenv(), .BaseNamespaceEnv)) {
+        for (nm in c("system", "system2")) {
+            unlockBinding(nm, env)
+            assign(nm, if (nm == "system") stub_system else stub_system2, envir = env)
+            lockBinding(nm, env)
+        }
+    }
+    # ---- 2. Load the default packages, in R's usual search order ----
+    for (p in c("methods", "datasets", "utils", "grDevices", "graphics", "stats"))
+        suppressWarnings(suppressPackageStartupMessages(library(p, character.only = TRUE)))
+    invisible(NULL)
+})
+
+# Everything the harness uses lives in this environment, whose parent is the
+# base namespace: nothing user code defines (in the global environment or
+# elsewhere) can shadow what the harness calls.
+.rwarden <- new.env(parent = .BaseNamespaceEnv)
+local(envir = .rwarden, {
+    T_EVAL <- 1L; T_BIND <- 2L
+    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L
+    ST_OK <- 0L; ST_ERROR <- 1L; ST_SYNTAX <- 2L; ST_ABORTED <- 3L
+    NONCE_BYTES <- 16L
+
+    show <- methods::show
+    inp <- file("/dev/fd/3", open = "rb", raw = TRUE)
+    out <- file("/dev/fd/4", open = "wb", raw = TRUE)
+    # The environment user code runs in; replaced when a session is bound.
+    user_env <- globalenv()
+    allowed <- NULL    # NULL = unrestricted; else a hashed env of allowed "pkg::name"
+    loadable <- NULL   # packages the user may load (restricted sessions)
+
+    i32 <- function(x) writeBin(as.integer(x), raw(), size = 4L, endian = "little")
+    f64 <- function(x) writeBin(as.double(x), raw(), size = 8L, endian = "little")
+    str_field <- function(s) {
+        r <- charToRaw(enc2utf8(paste(as.character(s), collapse = "\n")))
+        c(i32(length(r)), r)
+    }
+    str_list <- function(v) c(i32(length(v)), unlist(lapply(v, str_field), use.names = FALSE))
+
+    send <- function(type, payload) {
+        writeBin(c(i32(type), i32(length(payload)), payload), out)
+        flush(out)
+    }
+
+    # The call of a condition signalled at the top level of user code is the
+    # harness's own eval(); R's console shows no call there.
+    user_call <- function(cond) {
+        call <- conditionCall(cond)
+        if (is.call(call) && (identical(call[[1L]], base::eval) || identical(call[[1L]], base::withVisible)))
+            NULL
+        else call
+    }
+
+    # Format a condition the way R's console prints an error.
+    format_error <- function(e) {
+        msg <- conditionMessage(e)
+        call <- user_call(e)
+        if (is.null(call)) return(paste0("Error: ", msg, "\n"))
+        dcall <- paste(deparse(call, nlines = 1L), collapse = "\n")
+        prefix <- paste0("Error in ", dcall, " : ")
+        sep <- if (nchar(prefix, type = "w") + nchar(sub("\n.*", "", msg), type = "w") > 77L) "\n  " else ""
+        paste0(prefix, sep, msg, "\n")
+    }
+    format_warnings <- function(ws) {
+        if (!length(ws)) return("")
+        one <- function(w) {
+            call <- user_call(w)
+            if (is.null(call)) conditionMessage(w)
+            else paste0("In ", paste(deparse(call, nlines = 1L), collapse = ""), " : ", conditionMessage(w))
+        }
+        txt <- vapply(ws, one, "")
+        if (length(txt) == 1L) paste0("Warning message:\n", txt, "\n")
+        else paste0("Warning messages:\n", paste0(seq_along(txt), ": ", txt, collapse = "\n"), "\n")
+    }
+
+    # Undo what user code may have done to the console: sink() diversions are
+    # removed after every evaluation so the next one starts clean.
+    reset_console <- function() {
+        while (sink.number() > 0L) sink()
+        if (sink.number(type = "message") != 2L) sink(type = "message")
+    }
+
+    autoprint <- function(value) {
+        if (isS4(value)) show(value)
+        else {
+            # Call print from the user's environment so that S3 methods the user
+            # defined are found, as at R's console.
+            pe <- new.env(parent = user_env)
+            assign("x", value, envir = pe)
+            eval(as.call(list(base::print, quote(x))), pe)
+        }
+        invisible(NULL)
+    }
+
+    # A runner whose frame sits between the harness and user code: functions
+    # that look in the caller's caller (match.fun at top level, parent.frame(2))
+    # find this frame, whose enclosure is the user's environment, and never
+    # the harness.
+    make_runner <- function(env) {
+        f <- function(expr) NULL
+        body(f) <- as.call(list(base::withVisible, as.call(list(base::eval, quote(expr), env))))
+        environment(f) <- env
+        f
+    }
+
+    eval_request <- function(code, want_value) {
+        t0 <- proc.time()[["elapsed"]]
+        messages <- character(0)
+        warnings_all <- character(0)
+        status <- ST_OK
+        errtext <- ""
+        value <- NULL
+        exprs <- tryCatch(parse(text = code, keep.source = FALSE, encoding = "UTF-8"),
+                          error = function(e) e)
+        if (inherits(exprs, "error")) {
+            msg <- sub("^<text>:", "", conditionMessage(exprs))
+            return(list(status = ST_SYNTAX, error = paste0("Error: ", msg, "\n"),
+                        messages = messages, warnings = warnings_all,
+                        elapsed = proc.time()[["elapsed"]] - t0, value = NULL))
+        }
+        run <- make_runner(user_env)
+        for (i in seq_along(exprs)) {
+            pending <- list()
+            res <- withRestarts(
+                tryCatch(
+                    withCallingHandlers(
+                        run(exprs[[i]]),
+                        warning = function(w) {
+                            pending[[length(pending) + 1L]] <<- w
+                            invokeRestart("muffleWarning")
+                        },
+                        message = function(m) {
+                            messages <<- c(messages, conditionMessage(m))
+                        }),
+                    error = function(e) structure(list(e), class = "rwarden_error")),
+                # User code that jumps to the top level must land here, never in R's REPL.
+                abort = function() structure(list(), class = "rwarden_abort"))
+            if (length(pending)) warnings_all <- c(warnings_all, vapply(pending, conditionMessage, ""))
+            if (inherits(res, "rwarden_error")) {
+                status <- ST_ERROR
+                errtext <- format_error(res[[1L]])
+                if (length(pending)) errtext <- paste0(errtext, "In addition: ", format_warnings(pending))
+                break
+            }
+            if (inherits(res, "rwarden_abort")) {
+                status <- ST_ABORTED
+                errtext <- "Error: evaluation aborted\n"
+                break
+            }
+            value <- res$value
+            if (isTRUE(res$visible)) {
+                pr <- tryCatch(withCallingHandlers(autoprint(value),
+                        warning = function(w) {
+                            pending[[length(pending) + 1L]] <<- w
+                            invokeRestart("muffleWarning")
+                        }),
+                    error = function(e) e)
+                if (inherits(pr, "error")) {
+                    status <- ST_ERROR
+                    errtext <- format_error(pr)
+                    break
+                }
+            }
+            if (length(pending)) cat(format_warnings(pending), file = stderr())
+        }
+        ser <- NULL
+        if (want_value && status == ST_OK)
+            ser <- tryCatch(serialize(value, NULL, version = 2L), error = function(e) NULL)
+        list(status = status, error = errtext, messages = messages, warnings = warnings_all,
+             elapsed = proc.time()[["elapsed"]] - t0, value = ser)
+    }
+
+    encode_result <- function(nonce, r) {
+        c(nonce, i32(r$status), f64(r$elapsed), str_list(r$messages), str_list(r$warnings),
+          str_field(r$error),
+          if (is.null(r$value)) i32(-1L) else c(i32(length(r$value)), r$value))
+    }
+
+    # ---- Session binding: the runtime allowlist ----
+    # Request text: lines "mode\tallowlist|unrestricted", "F\tpkg::name",
+    # "P\tpkg". An allowlisted session evaluates in an environment whose only
+    # ancestors hold the allowed functions (copied from their namespaces) and
+    # the checked `::`, `:::`, library() and require(); its last ancestor is
+    # the empty environment, so nothing else is reachable by name.
+    bind <- function(text) {
+        lines <- strsplit(text, "\n", fixed = TRUE)[[1L]]
+        fields <- strsplit(lines, "\t", fixed = TRUE)
+        kind <- vapply(fields, `[`, "", 1L)
+        val <- vapply(fields, function(f) if (length(f) >= 2L) f[[2L]] else "", "")
+        mode <- val[kind == "mode"]
+        if (!length(mode) || mode[[1L]] == "unrestricted") {
+            user_env <<- globalenv()
+            allowed <<- NULL
+            return("")
+        }
+        fns <- val[kind == "F"]
+        allowed <<- new.env(hash = TRUE, parent = emptyenv(), size = max(29L, length(fns)))
+        for (f in fns) assign(f, TRUE, envir = allowed)
+        loadable <<- val[kind == "P"]
+        allow_env <- new.env(hash = TRUE, parent = emptyenv(), size = max(29L, length(fns)))
+        # Data that every analysis needs is not a function and cannot be
+        # called: base constants and the datasets package.
+        for (nm in c("pi", "T", "F", "LETTERS", "letters", "month.abb", "month.name",
+                     ".Machine", "R.version", "R.version.string", "version"))
+            assign(nm, get(nm, envir = baseenv()), envir = allow_env)
+        for (nm in ls(as.environment("package:datasets"), all.names = TRUE))
+            delayedAssign(nm, get(nm, envir = as.environment("package:datasets")), assign.env = allow_env)
+        missing <- character(0)
+        for (f in rev(fns)) { # reversed: the first entry for a name (search order) wins
+            parts <- strsplit(f, "::", fixed = TRUE)[[1L]]
+            if (length(parts) != 2L) next
+            ns <- parts[[1L]]; nm <- parts[[2L]]
+            if (!isNamespaceLoaded(ns)) next # packages not loaded yet: added by library()
+            obj <- get0(nm, envir = asNamespace(ns), inherits = FALSE)
+            if (is.null(obj) && ns == "base") obj <- get0(nm, envir = baseenv(), inherits = FALSE)
+            if (is.function(obj)) assign(nm, obj, envir = allow_env) else missing <- c(missing, f)
+        }
+        assign("::", checked_get(FALSE), envir = allow_env)
+        assign(":::", checked_get(TRUE), envir = allow_env)
+        assign("library", checked_library(TRUE), envir = allow_env)
+        assign("require", checked_library(FALSE), envir = allow_env)
+        assign("requireNamespace", checked_library(FALSE), envir = allow_env)
+        lockEnvironment(allow_env, bindings = TRUE)
+        user_env <<- new.env(parent = allow_env)
+        ""
+    }
+
+    deny <- function(what) stop(sprintf("not allowed: %s", what), call. = FALSE)
+    is_allowed <- function(key) !is.null(allowed) && exists(key, envir = allowed, inherits = FALSE)
+
+    checked_get <- function(internal) {
+        op <- if (internal) ":::" else "::"
+        f <- function(pkg, name) NULL
+        body(f) <- substitute({
+            pkg <- as.character(substitute(pkg))
+            name <- as.character(substitute(name))
+            CHECK(pkg, name, OP)
+        }, list(CHECK = namespace_lookup, OP = op))
+        environment(f) <- .rwarden
+        f
+    }
+    namespace_lookup <- function(pkg, name, op) {
+        key <- paste0(pkg, op, name)
+        if (!is_allowed(paste0(pkg, "::", name)) || (op == ":::" && !is_allowed(key)))
+            deny(key)
+        if (!(pkg %in% loadable) && !isNamespaceLoaded(pkg)) deny(paste0("loading package ", pkg))
+        ns <- loadNamespace(pkg)
+        if (op == "::") getExportedValue(pkg, name) else get(name, envir = ns, inherits = FALSE)
+    }
+
+    checked_library <- function(attach_err) {
+        f <- function(package, ...) NULL
+        body(f) <- substitute({
+            pkg <- if (is.character(substitute(package))) package else as.character(substitute(package))
+            LOAD(pkg, ATTACH)
+        }, list(LOAD = load_package, ATTACH = attach_err))
+        environment(f) <- .rwarden
+        f
+    }
+    # library(pkg) in an allowlisted session: load the namespace and add the
+    # package's allowed functions in a new environment layer above the user's
+    # environment's current parent.
+    load_package <- function(pkg, fail) {
+        if (length(pkg) != 1L || is.na(pkg) || !(pkg %in% loadable)) {
+            if (fail) deny(paste0("loading package ", pkg))
+            return(invisible(FALSE))
+        }
+        ns <- loadNamespace(pkg)
+        layer <- new.env(hash = TRUE, parent = parent.env(user_env))
+        prefix <- paste0(pkg, "::")
+        for (key in ls(allowed, all.names = TRUE)) {
+            if (startsWith(key, prefix)) {
+                nm <- substring(key, nchar(prefix) + 1L)
+                obj <- get0(nm, envir = ns, inherits = FALSE)
+                if (is.function(obj)) assign(nm, obj, envir = layer)
+            }
+        }
+        lockEnvironment(layer, bindings = TRUE)
+        parent.env(user_env) <- layer
+        invisible(TRUE)
+    }
+
+    serve <- function() {
+        send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
+        repeat {
+            h <- readBin(inp, "integer", 3L, size = 4L, endian = "little")
+            if (length(h) < 3L) break # rwarden closed the channel: end of session
+            n <- h[[3L]]
+            payload <- if (n > 0L) readBin(inp, "raw", n) else raw(0)
+            if (length(payload) != n || n < NONCE_BYTES) break
+            nonce <- payload[seq_len(NONCE_BYTES)]
+            body <- rawToChar(payload[-seq_len(NONCE_BYTES)])
+            Encoding(body) <- "UTF-8"
+            if (h[[1L]] == T_EVAL) {
+                r <- eval_request(body, bitwAnd(h[[2L]], 1L) == 1L)
+                reset_console()
+                send(R_RESULT, encode_result(nonce, r))
+            } else if (h[[1L]] == T_BIND) {
+                err <- tryCatch(bind(body), error = function(e) conditionMessage(e))
+                send(R_BOUND, c(nonce, str_field(err)))
+            } else break
+        }
+    }
+})
+.rwarden$serve()
+quit(save = "no", status = 0L, runLast = FALSE)

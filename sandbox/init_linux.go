@@ -1,0 +1,197 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// InitCommand is the hidden first argument with which rwarden re-executes
+// itself to become a worker's init. main() checks for it before anything
+// else runs.
+const InitCommand = "__rwarden-sandbox-init"
+
+// InitFailedStatus is the exit status of an init that could not lock itself
+// down or exec R. The parent reports the init's stderr line with it.
+const InitFailedStatus = 125
+
+// Descriptors a worker keeps: 0 harness text, 1 and 2 the console stream,
+// 3 requests, 4 results. Everything else is closed before R starts.
+const keepFDs = 5
+
+// initSpec is everything the init needs, computed by the parent and passed
+// as the init's single argument (JSON). It holds no secrets.
+type initSpec struct {
+	RBinary string   `json:"r_binary"`
+	Args    []string `json:"args"`
+	Env     []string `json:"env"`
+	// Parent is the pid of rwarden; the init re-arms the parent-death
+	// signal after changing credentials and checks the parent still lives.
+	Parent int `json:"parent"`
+
+	Scratch      string `json:"scratch"`
+	ScratchBytes int64  `json:"scratch_bytes"`
+	// Privileged: rwarden runs as root; the init is in new mount and network
+	// namespaces (clone flags) and must mount the scratch tmpfs, enter its
+	// network namespace and drop to UID/GID.
+	Privileged bool `json:"privileged"`
+	UID        int  `json:"uid"`
+	GID        int  `json:"gid"`
+
+	Rlimits  []rlimitSpec `json:"rlimits"`
+	Landlock landlockSpec `json:"landlock"`
+	Insecure bool         `json:"insecure"`
+}
+
+type rlimitSpec struct {
+	Name     string `json:"name"`
+	Resource int    `json:"resource"`
+	Cur      uint64 `json:"cur"`
+	Max      uint64 `json:"max"`
+}
+
+// InitMain is the entry point of the re-executed init. It returns only on
+// failure, after writing the reason to stderr (the console pipe, which the
+// parent reads when the worker fails to start).
+func InitMain(args []string) {
+	// Everything below must happen on one OS thread: namespaces, credentials
+	// (re-armed death signal), seccomp and the final execve are per thread,
+	// and the thread that execs is the one whose state R inherits.
+	runtime.LockOSThread()
+	if err := initWorker(args); err != nil {
+		fmt.Fprintf(os.Stderr, "rwarden sandbox init: %v\n", err)
+	}
+}
+
+func initWorker(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: rwarden " + InitCommand + " SPEC")
+	}
+	var spec initSpec
+	if err := json.Unmarshal([]byte(args[0]), &spec); err != nil {
+		return fmt.Errorf("decoding spec: %w", err)
+	}
+	// 1. Close every inherited descriptor except the protocol pipes, so
+	// nothing of rwarden (listeners, the audit file, client connections)
+	// can reach R even if a descriptor lacked close-on-exec.
+	if err := unix.CloseRange(keepFDs, ^uint(0), 0); err != nil {
+		return fmt.Errorf("closing inherited descriptors: %w", err)
+	}
+	// 2. The clean environment is spec.Env: built by the parent from
+	// scratch, it is passed to execve below; nothing of rwarden's own
+	// environment is inherited.
+
+	// 3. Resource limits. A file-size violation must be an R error, not a
+	// silent death: ignore SIGXFSZ (ignored signals survive execve) so the
+	// write fails with EFBIG instead.
+	if err := applyRlimits(spec.Rlimits); err != nil {
+		return err
+	}
+	signalIgnore(syscall.SIGXFSZ)
+
+	// 4. As root: private scratch tmpfs in our own mount namespace, a new
+	// network namespace with no interfaces but a down loopback, and a drop to
+	// the worker's own uid/gid with no supplementary groups.
+	if spec.Privileged && !spec.Insecure {
+		if err := mountScratch(spec); err != nil {
+			return err
+		}
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("entering a new network namespace: %w", err)
+		}
+		if err := dropPrivileges(spec.UID, spec.GID); err != nil {
+			return err
+		}
+	}
+	// Changing credentials clears the parent-death signal: re-arm it, then
+	// make sure the parent did not die in between (else nobody would kill us).
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("setting the parent-death signal: %w", err)
+	}
+	if os.Getppid() != spec.Parent {
+		return errors.New("rwarden exited while the worker was starting")
+	}
+
+	if !spec.Insecure {
+		// 5. Landlock: read-only system and R trees, read-write only the
+		// scratch directory, execute only R and its loader, no TCP, scoped
+		// signals and abstract sockets.
+		if err := applyLandlock(spec.Landlock); err != nil {
+			return err
+		}
+		// 6. no_new_privs: nothing R runs can gain privileges (and seccomp
+		// requires it for an unprivileged filter).
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("setting no_new_privs: %w", err)
+		}
+		// 7. seccomp, last: from here on no process creation, sockets or
+		// kernel attack surface; execve stays allowed for the step below.
+		if err := loadSeccomp(); err != nil {
+			return err
+		}
+	}
+	if err := os.Chdir(spec.Scratch); err != nil {
+		return fmt.Errorf("entering scratch directory: %w", err)
+	}
+	// 8. Become R.
+	err := syscall.Exec(spec.RBinary, spec.Args, spec.Env)
+	return fmt.Errorf("exec %s: %w", spec.RBinary, err)
+}
+
+func applyRlimits(limits []rlimitSpec) error {
+	for _, l := range limits {
+		rl := unix.Rlimit{Cur: l.Cur, Max: l.Max}
+		if err := unix.Setrlimit(l.Resource, &rl); err != nil {
+			return fmt.Errorf("setting %s to %d/%d: %w", l.Name, l.Cur, l.Max, err)
+		}
+	}
+	return nil
+}
+
+// mountScratch makes the mount namespace private (nothing propagates back to
+// the host) and mounts a size-limited tmpfs owned by the worker on its
+// scratch directory. The tmpfs vanishes with the namespace when R exits.
+func mountScratch(spec initSpec) error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("making mounts private: %w", err)
+	}
+	opts := "size=" + strconv.FormatInt(spec.ScratchBytes, 10) +
+		",mode=0700,uid=" + strconv.Itoa(spec.UID) + ",gid=" + strconv.Itoa(spec.GID)
+	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	if err := unix.Mount("rwarden-scratch", spec.Scratch, "tmpfs", flags, opts); err != nil {
+		return fmt.Errorf("mounting scratch tmpfs on %s: %w", spec.Scratch, err)
+	}
+	return nil
+}
+
+// dropPrivileges leaves root for good: no supplementary groups, then gid,
+// then uid (real, effective and saved).
+func dropPrivileges(uid, gid int) error {
+	if uid <= 0 || gid <= 0 {
+		return fmt.Errorf("refusing to run a worker as uid %d gid %d", uid, gid)
+	}
+	if err := unix.Setgroups(nil); err != nil {
+		return fmt.Errorf("clearing supplementary groups: %w", err)
+	}
+	if err := unix.Setresgid(gid, gid, gid); err != nil {
+		return fmt.Errorf("setting gid %d: %w", gid, err)
+	}
+	if err := unix.Setresuid(uid, uid, uid); err != nil {
+		return fmt.Errorf("setting uid %d: %w", uid, err)
+	}
+	if unix.Getuid() != uid || unix.Geteuid() != uid || unix.Getgid() != gid {
+		return errors.New("credentials did not change")
+	}
+	return nil
+}
+
+// signalIgnore sets a signal's disposition to SIG_IGN; ignored dispositions
+// survive execve, so R inherits it.
+func signalIgnore(sig syscall.Signal) { signal.Ignore(sig) }

@@ -1,0 +1,79 @@
+package sandbox
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Fixed limits of every worker.
+const (
+	workerOpenFiles = 256 // R's connection table holds 128; libraries open a few more
+	workerProcesses = 64  // threads count too (fork is denied by seccomp anyway)
+)
+
+// initialRlimits are applied by the init before R starts, from the limits
+// profile the worker is started for. They cannot be changed afterwards:
+// lowering another uid's limits needs CAP_SYS_RESOURCE, which rwarden does
+// not assume (and hosts like this one do not grant even to root).
+func initialRlimits(cfg Config, p profile) []rlimitSpec {
+	cpu := uint64((p.SessionCPU + time.Second - 1) / time.Second)
+	if cpu < 1 {
+		cpu = 1
+	}
+	mem := uint64(p.Memory)
+	fsize := uint64(cfg.ScratchBytes)
+	return []rlimitSpec{
+		{"RLIMIT_AS", unix.RLIMIT_AS, mem, mem},
+		{"RLIMIT_CPU", unix.RLIMIT_CPU, cpu, cpu + 1},
+		{"RLIMIT_FSIZE", unix.RLIMIT_FSIZE, fsize, fsize},
+		{"RLIMIT_NOFILE", unix.RLIMIT_NOFILE, workerOpenFiles, workerOpenFiles},
+		{"RLIMIT_CORE", unix.RLIMIT_CORE, 0, 0},
+		{"RLIMIT_NPROC", unix.RLIMIT_NPROC, workerProcesses, workerProcesses},
+		{"RLIMIT_MEMLOCK", unix.RLIMIT_MEMLOCK, 0, 0},
+	}
+}
+
+var clockTicks = func() time.Duration {
+	// Linux reports process CPU in USER_HZ ticks, 100 per second on every
+	// architecture rwarden runs on.
+	return 10 * time.Millisecond
+}()
+
+// processCPU returns a process's CPU time (user + system) from /proc.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name is in parentheses and may contain spaces: fields
+	// are counted from the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("unexpected /proc stat format")
+	}
+	f := bytes.Fields(b[i+1:])
+	// f[0] is field 3 (state); utime is field 14, stime field 15.
+	if len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc stat format")
+	}
+	ut, err1 := strconv.ParseUint(string(f[11]), 10, 64)
+	st, err2 := strconv.ParseUint(string(f[12]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("unexpected /proc stat format")
+	}
+	return time.Duration(ut+st) * clockTicks, nil
+}
+
+// profile is the part of a session's limits that is fixed when its worker
+// starts (as rlimits). Workers are kept warm per profile.
+type profile struct {
+	Memory     int64
+	SessionCPU time.Duration
+}
+
+func profileOf(l Limits) profile { return profile{Memory: l.Memory, SessionCPU: l.SessionCPU} }

@@ -1,0 +1,166 @@
+package sandbox
+
+import (
+	"fmt"
+
+	seccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// deniedSyscalls are answered with EPERM. The default action is to allow:
+// R and its libraries use a wide and version-dependent set of ordinary
+// syscalls; what is listed here is what a worker must never do, each with
+// the reason. Filesystem reach is Landlock's job, not this list's.
+var deniedSyscalls = []struct{ name, why string }{
+	// No new processes: every shell-out and fork bomb ends here.
+	{"fork", "no new processes"},
+	{"vfork", "no new processes"},
+	// No sockets of any family: no network, no local daemons (D-Bus,
+	// nscd, X11), no netlink.
+	{"socket", "no sockets of any family"},
+	{"socketpair", "no sockets of any family"},
+	// execveat can execute a file descriptor (e.g. a memfd) by handle.
+	{"execveat", "no exec by descriptor"},
+	{"memfd_create", "no anonymous files that could be executed or mapped as code"},
+	// Other processes' memory and state.
+	{"ptrace", "no tracing of other processes"},
+	{"process_vm_readv", "no reading other processes' memory"},
+	{"process_vm_writev", "no writing other processes' memory"},
+	{"pidfd_getfd", "no stealing other processes' descriptors"},
+	{"kcmp", "no probing other processes' kernel objects"},
+	// Mounts and namespaces could undo Landlock's view of the filesystem.
+	{"mount", "no mounts"},
+	{"umount2", "no mounts"},
+	{"move_mount", "no mounts"},
+	{"open_tree", "no mounts"},
+	{"fsopen", "no mounts"},
+	{"fsconfig", "no mounts"},
+	{"fsmount", "no mounts"},
+	{"fspick", "no mounts"},
+	{"mount_setattr", "no mounts"},
+	{"pivot_root", "no changing the root"},
+	{"chroot", "no changing the root"},
+	{"unshare", "no new namespaces"},
+	{"setns", "no joining namespaces"},
+	// File handles bypass path-based checks.
+	{"open_by_handle_at", "no opening files by handle"},
+	{"name_to_handle_at", "no file handles"},
+	// Large kernel attack surface that R never needs.
+	{"bpf", "kernel attack surface"},
+	{"perf_event_open", "kernel attack surface and side channels"},
+	{"userfaultfd", "used to widen kernel race windows in exploits"},
+	{"io_uring_setup", "io_uring bypasses syscall filtering"},
+	{"io_uring_enter", "io_uring bypasses syscall filtering"},
+	{"io_uring_register", "io_uring bypasses syscall filtering"},
+	{"keyctl", "the kernel keyring is shared state"},
+	{"add_key", "the kernel keyring is shared state"},
+	{"request_key", "the kernel keyring is shared state"},
+	{"personality", "can re-enable legacy address-space layouts"},
+	// Host administration.
+	{"kexec_load", "host administration"},
+	{"kexec_file_load", "host administration"},
+	{"init_module", "host administration"},
+	{"finit_module", "host administration"},
+	{"delete_module", "host administration"},
+	{"reboot", "host administration"},
+	{"swapon", "host administration"},
+	{"swapoff", "host administration"},
+	{"syslog", "reading the kernel log"},
+	{"acct", "host administration"},
+	{"quotactl", "host administration"},
+	{"quotactl_fd", "host administration"},
+	{"iopl", "raw I/O port access"},
+	{"ioperm", "raw I/O port access"},
+	{"vhangup", "terminal control of others"},
+}
+
+// buildSeccompFilter returns the worker filter, not yet loaded.
+func buildSeccompFilter() (*seccomp.ScmpFilter, error) {
+	f, err := seccomp.NewFilter(seccomp.ActAllow)
+	if err != nil {
+		return nil, fmt.Errorf("creating seccomp filter: %w", err)
+	}
+	// Only the native architecture: a syscall made through another ABI
+	// (i386 int 0x80, x32) kills the process instead of slipping past rules
+	// written for native numbers. libseccomp's native x86_64 filter also
+	// treats x32 numbers as a foreign architecture.
+	if err := f.SetBadArchAction(seccomp.ActKillProcess); err != nil {
+		f.Release()
+		return nil, fmt.Errorf("seccomp bad-arch action: %w", err)
+	}
+	if err := f.SetNoNewPrivsBit(true); err != nil {
+		f.Release()
+		return nil, fmt.Errorf("seccomp no_new_privs: %w", err)
+	}
+	eperm := seccomp.ActErrno.SetReturnCode(int16(unix.EPERM))
+	for _, d := range deniedSyscalls {
+		sc, err := seccomp.GetSyscallFromName(d.name)
+		if err != nil {
+			// Unknown to this libseccomp: the kernel headers it was built
+			// with predate the syscall. Fail closed rather than guess.
+			f.Release()
+			return nil, fmt.Errorf("seccomp: syscall %s (%s) unknown to libseccomp: %w", d.name, d.why, err)
+		}
+		if err := f.AddRule(sc, eperm); err != nil {
+			f.Release()
+			return nil, fmt.Errorf("seccomp rule for %s: %w", d.name, err)
+		}
+	}
+	// clone is how threads are made too: allow it only with CLONE_THREAD
+	// (a thread of this process), deny it otherwise (a new process).
+	clone, err := seccomp.GetSyscallFromName("clone")
+	if err != nil {
+		f.Release()
+		return nil, err
+	}
+	noThread, err := seccomp.MakeCondition(0, seccomp.CompareMaskedEqual, unix.CLONE_THREAD, 0)
+	if err != nil {
+		f.Release()
+		return nil, err
+	}
+	if err := f.AddRuleConditional(clone, eperm, []seccomp.ScmpCondition{noThread}); err != nil {
+		f.Release()
+		return nil, fmt.Errorf("seccomp rule for clone: %w", err)
+	}
+	// clone3 passes its flags in memory, where a filter cannot look. Answer
+	// ENOSYS so that libc falls back to clone, which the rule above checks.
+	clone3, err := seccomp.GetSyscallFromName("clone3")
+	if err != nil {
+		f.Release()
+		return nil, err
+	}
+	if err := f.AddRule(clone3, seccomp.ActErrno.SetReturnCode(int16(unix.ENOSYS))); err != nil {
+		f.Release()
+		return nil, fmt.Errorf("seccomp rule for clone3: %w", err)
+	}
+	return f, nil
+}
+
+// seccompAvailable reports whether the kernel supports seccomp filters.
+func seccompAvailable() error {
+	api, err := seccomp.GetAPI()
+	if err != nil {
+		return fmt.Errorf("seccomp API: %w", err)
+	}
+	if api < 1 {
+		return fmt.Errorf("kernel has no seccomp filter support")
+	}
+	return nil
+}
+
+func loadSeccomp() error {
+	if err := seccompAvailable(); err != nil {
+		return fmt.Errorf("refusing to start an unconfined R: %w", err)
+	}
+	f, err := buildSeccompFilter()
+	if err != nil {
+		return err
+	}
+	defer f.Release()
+	// NewFilter sets TSYNC: the filter applies to every thread of the init.
+	// The thread that execs R is what counts; the others vanish at execve.
+	if err := f.Load(); err != nil {
+		return fmt.Errorf("loading seccomp filter: %w", err)
+	}
+	return nil
+}

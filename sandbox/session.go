@@ -1,0 +1,323 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Allowlist is the runtime restriction of a session: user code can reach by
+// name only these functions (and the checked `::`, `:::`, library()).
+type Allowlist struct {
+	// Functions are "pkg::name" entries; for a name listed under several
+	// packages the first entry wins (search order).
+	Functions []string
+	// Packages the user may load with library() or `::`.
+	Packages []string
+}
+
+// Binding is what a session worker is bound to.
+type Binding struct {
+	// User is recorded for logs; the worker does not need it.
+	User string
+	// Limits of the session, capped to the pool's ceilings.
+	Limits Limits
+	// Allowlist restricts user code; nil means unrestricted (the OS sandbox
+	// still applies).
+	Allowlist *Allowlist
+}
+
+func (b Binding) requestBody() ([]byte, error) {
+	var buf bytes.Buffer
+	if b.Allowlist == nil {
+		buf.WriteString("mode\tunrestricted\n")
+		return buf.Bytes(), nil
+	}
+	buf.WriteString("mode\tallowlist\n")
+	for _, f := range b.Allowlist.Functions {
+		pkg, name, ok := strings.Cut(f, "::")
+		if !ok || pkg == "" || name == "" || strings.ContainsAny(f, "\n\t\x00") {
+			return nil, fmt.Errorf("bad allowlist entry %q", f)
+		}
+		buf.WriteString("F\t" + f + "\n")
+	}
+	for _, p := range b.Allowlist.Packages {
+		if p == "" || strings.ContainsAny(p, "\n\t\x00:") {
+			return nil, fmt.Errorf("bad allowlisted package %q", p)
+		}
+		buf.WriteString("P\t" + p + "\n")
+	}
+	return buf.Bytes(), nil
+}
+
+// EvalOptions tune one evaluation.
+type EvalOptions struct {
+	// WantValue asks for the last value, serialized by R.
+	WantValue bool
+}
+
+// Session is one worker bound to one user. It evaluates one request at a
+// time; Close destroys the worker.
+type Session struct {
+	pool    *Pool
+	w       *worker
+	binding Binding
+	started time.Time
+	cpuUsed time.Duration
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// ErrSessionClosed is returned by Eval on a closed session or one whose
+// worker is gone.
+var ErrSessionClosed = errors.New("session closed")
+
+// WorkerID identifies the session's worker in logs and audit records.
+func (s *Session) WorkerID() string { return s.w.id }
+
+// Limits returns the limits in force for the session.
+func (s *Session) Limits() Limits { return s.binding.Limits }
+
+// bind applies the session's limits and allowlist to a fresh worker.
+func (w *worker) bind(ctx context.Context, b Binding) error {
+	if w.profile != profileOf(b.Limits) {
+		return fmt.Errorf("worker started for limits %+v cannot serve %+v", w.profile, profileOf(b.Limits))
+	}
+	body, err := b.requestBody()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	nonce := newNonce()
+	if err := w.send(reqBind, 0, nonce, body, deadline); err != nil {
+		return err
+	}
+	sink := &consoleSink{limit: 4 << 10}
+	typ, payload, err := w.await(ctx, deadline, sink, nil)
+	if err != nil {
+		return fmt.Errorf("binding worker: %w", err)
+	}
+	if typ != respBound {
+		return fmt.Errorf("%w: expected bind answer, got type %d", errProtocol, typ)
+	}
+	got, errText, err := decodeBound(payload)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, nonce) {
+		return errNonce
+	}
+	if errText != "" {
+		return fmt.Errorf("worker refused binding: %s", errText)
+	}
+	w.bound = true
+	return nil
+}
+
+// Eval evaluates code top level by top level, as R's console would. Output
+// goes to stream as it is produced (stream must not keep the slice). R
+// errors, syntax errors, timeouts and limit kills are reported in the
+// Result; the error return is for a closed session or an ended ctx (the
+// worker is then destroyed).
+func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, stream func([]byte)) (*Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrSessionClosed
+	}
+	w := s.w
+	if !w.alive() {
+		s.closeLocked("worker gone")
+		return nil, fmt.Errorf("%w: %s", ErrSessionClosed, w.exitDescription())
+	}
+	lim := s.binding.Limits
+	start := time.Now()
+	deadline := start.Add(lim.Wall)
+	sessionEnd := s.started.Add(lim.SessionWall)
+	if sessionEnd.Before(deadline) {
+		deadline = sessionEnd
+	}
+	if !start.Before(deadline) {
+		s.closeLocked("session wall limit")
+		return &Result{Status: StatusKilled, Error: "Error: session time limit reached\n"}, nil
+	}
+
+	// The evaluation's CPU allowance is watched by rwarden (the periodic
+	// check below); the session's is also the worker's RLIMIT_CPU, set at
+	// start, which the kernel enforces on its own.
+	cpuBefore, err := processCPU(w.pid)
+	if err != nil {
+		s.closeLocked("worker gone")
+		return nil, fmt.Errorf("%w: %v", ErrSessionClosed, err)
+	}
+	if cpuBefore >= lim.SessionCPU {
+		s.closeLocked("session CPU limit")
+		return &Result{Status: StatusKilled, Error: "Error: session CPU time limit reached\n"}, nil
+	}
+
+	var flags uint32
+	if opts.WantValue {
+		flags |= flagWantValue
+	}
+	nonce := newNonce()
+	sink := &consoleSink{limit: lim.Output, stream: stream}
+	res := &Result{}
+	if err := w.send(reqEval, flags, nonce, []byte(code), deadline); err != nil {
+		return s.finishDead(res, sink, start, cpuBefore, err)
+	}
+	checkScratch := !w.l.privileged // as root the private tmpfs enforces the quota
+	lastScratch := time.Now()
+	periodic := func() error {
+		if cpu, err := processCPU(w.pid); err == nil && cpu-cpuBefore > lim.CPU {
+			return errCPU
+		}
+		if checkScratch && time.Since(lastScratch) >= time.Second {
+			lastScratch = time.Now()
+			return s.checkScratch()
+		}
+		return nil
+	}
+	typ, payload, err := w.await(ctx, deadline, sink, periodic)
+	if err == nil && checkScratch {
+		err = s.checkScratch()
+	}
+	if err != nil {
+		return s.finishDead(res, sink, start, cpuBefore, err)
+	}
+	if typ != respResult {
+		return s.finishDead(res, sink, start, cpuBefore, fmt.Errorf("%w: unexpected response type %d", errProtocol, typ))
+	}
+	hr, err := decodeResult(payload)
+	if err == nil && !bytes.Equal(hr.Nonce, nonce) {
+		err = errNonce
+	}
+	if err != nil {
+		return s.finishDead(res, sink, start, cpuBefore, err)
+	}
+	fillOutput(res, sink, start)
+	if cpu, err := processCPU(w.pid); err == nil {
+		res.CPU = cpu - cpuBefore
+	}
+	res.Messages, res.Warnings, res.Error = hr.Messages, hr.Warnings, hr.Error
+	switch hr.Status {
+	case hsOK:
+		res.Status = StatusOK
+		if opts.WantValue && hr.HasValue {
+			res.Value = hr.Value
+		}
+	case hsSyntax:
+		res.Status = StatusSyntaxError
+	default:
+		res.Status = StatusError
+	}
+	return res, nil
+}
+
+func fillOutput(res *Result, sink *consoleSink, start time.Time) {
+	res.Output, res.OutputBytes, res.Truncated = sink.buf, sink.total, sink.truncated
+	res.Elapsed = time.Since(start)
+}
+
+// errCPU ends an evaluation that used more CPU time than allowed.
+var errCPU = errors.New("CPU time limit exceeded")
+
+// errScratchQuota ends an evaluation whose scratch directory outgrew its
+// quota (unprivileged mode; as root the tmpfs size enforces it).
+var errScratchQuota = errors.New("scratch disk quota exceeded")
+
+func (s *Session) checkScratch() error {
+	var total int64
+	_ = filepath.WalkDir(s.w.scratch, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+			total += info.Size()
+		}
+		return nil
+	})
+	if total > s.w.l.cfg.ScratchBytes {
+		return errScratchQuota
+	}
+	return nil
+}
+
+// finishDead turns an evaluation that did not end with a result into one:
+// the worker is killed (if it still runs) and the cause decides the status.
+func (s *Session) finishDead(res *Result, sink *consoleSink, start time.Time, cpuBefore time.Duration, cause error) (*Result, error) {
+	w := s.w
+	switch {
+	case errors.Is(cause, errDeadline):
+		w.kill("timeout")
+	case errors.Is(cause, errScratchQuota):
+		w.kill("scratch quota")
+	case errors.Is(cause, errCPU):
+		w.kill("cpu")
+	case errors.Is(cause, context.Canceled), errors.Is(cause, context.DeadlineExceeded):
+		w.kill("canceled")
+	case errors.Is(cause, errProtocol):
+		w.kill("protocol violation")
+	default:
+		w.kill("worker failure")
+	}
+	sig := w.exitSignal()
+	fillOutput(res, sink, start)
+	s.closeLocked("evaluation ended the worker")
+	lim := s.binding.Limits
+	switch reason := w.reason(); {
+	case reason == "timeout":
+		res.Status = StatusTimeout
+		res.Error = fmt.Sprintf("Error: evaluation exceeded the wall-clock limit of %v and was stopped\n", lim.Wall)
+	case reason == "scratch quota":
+		res.Status = StatusKilled
+		res.Error = fmt.Sprintf("Error: evaluation exceeded the scratch disk quota of %d bytes and was stopped\n", w.l.cfg.ScratchBytes)
+	case reason == "canceled":
+		return nil, cause
+	case reason == "cpu":
+		res.Status = StatusKilled
+		res.Error = fmt.Sprintf("Error: evaluation exceeded the CPU time limit of %v and was stopped\n", lim.CPU)
+	case sig == syscall.SIGXCPU || (sig == syscall.SIGKILL && reason == "worker failure" && s.cpuExhausted()):
+		res.Status = StatusKilled
+		res.Error = fmt.Sprintf("Error: session exceeded its CPU time limit of %v and was stopped\n", lim.SessionCPU)
+	case reason == "protocol violation":
+		res.Status = StatusCrashed
+		res.Error = "Error: the R worker broke the worker protocol and was stopped\n"
+	default:
+		res.Status = StatusCrashed
+		res.Error = "Error: the R worker died unexpectedly (" + w.exitDescription() + ")\n"
+	}
+	return res, nil
+}
+
+// cpuExhausted tells whether a SIGKILL came from the kernel's hard CPU
+// limit: the worker had used up its session allowance.
+func (s *Session) cpuExhausted() bool {
+	st := s.w.exitState
+	if st == nil {
+		return false
+	}
+	return st.UserTime()+st.SystemTime() >= s.binding.Limits.SessionCPU
+}
+
+// Close ends the session and destroys its worker. Safe to call twice.
+func (s *Session) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeLocked("session closed")
+}
+
+func (s *Session) closeLocked(reason string) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.pool.retire(s.w, reason)
+}

@@ -1,0 +1,183 @@
+package sandbox
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// The worker protocol between rwarden and harness.R. Requests travel on the
+// worker's fd 3, responses on its fd 4. Everything a worker sends is treated
+// as untrusted input: user code runs in that process and can write to fd 4.
+const (
+	reqEval uint32 = 1
+	reqBind uint32 = 2
+
+	respReady  uint32 = 10
+	respResult uint32 = 11
+	respBound  uint32 = 12
+
+	flagWantValue uint32 = 1
+
+	nonceLen       = 16
+	reqHeaderLen   = 12
+	respHeaderLen  = 8
+	maxRequestBody = 64 << 20
+)
+
+// harness status codes (ST_* in harness.R).
+const (
+	hsOK      = 0
+	hsError   = 1
+	hsSyntax  = 2
+	hsAborted = 3
+)
+
+var errProtocol = errors.New("worker protocol violation")
+
+// encodeRequest frames a request: int32 type, int32 flags, int32 length, then
+// the nonce and body.
+func encodeRequest(typ, flags uint32, nonce []byte, body []byte) ([]byte, error) {
+	n := len(nonce) + len(body)
+	if n > maxRequestBody {
+		return nil, fmt.Errorf("request of %d bytes exceeds the worker limit of %d", n, maxRequestBody)
+	}
+	buf := make([]byte, reqHeaderLen, reqHeaderLen+n)
+	binary.LittleEndian.PutUint32(buf[0:], typ)
+	binary.LittleEndian.PutUint32(buf[4:], flags)
+	binary.LittleEndian.PutUint32(buf[8:], uint32(n))
+	buf = append(buf, nonce...)
+	return append(buf, body...), nil
+}
+
+// parseRespHeader validates a response header and returns type and length.
+func parseRespHeader(h []byte, maxLen int64) (typ uint32, n int, err error) {
+	if len(h) != respHeaderLen {
+		return 0, 0, fmt.Errorf("%w: short header", errProtocol)
+	}
+	typ = binary.LittleEndian.Uint32(h[0:])
+	l := int64(int32(binary.LittleEndian.Uint32(h[4:])))
+	switch typ {
+	case respReady, respResult, respBound:
+	default:
+		return 0, 0, fmt.Errorf("%w: unknown response type %d", errProtocol, typ)
+	}
+	if l < 0 || l > maxLen {
+		return 0, 0, fmt.Errorf("%w: response length %d outside 0..%d", errProtocol, l, maxLen)
+	}
+	return typ, int(l), nil
+}
+
+// harnessResult is a decoded RESULT payload.
+type harnessResult struct {
+	Nonce    []byte
+	Status   int32
+	Elapsed  float64
+	Messages []string
+	Warnings []string
+	Error    string
+	Value    []byte // nil when the harness sent none
+	HasValue bool
+}
+
+// payloadReader reads length-checked fields from a response payload.
+type payloadReader struct {
+	b   []byte
+	err error
+}
+
+func (r *payloadReader) take(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(r.b) {
+		r.err = fmt.Errorf("%w: field of %d bytes with %d left", errProtocol, n, len(r.b))
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *payloadReader) i32() int32 {
+	b := r.take(4)
+	if b == nil {
+		return 0
+	}
+	return int32(binary.LittleEndian.Uint32(b))
+}
+
+func (r *payloadReader) f64() float64 {
+	b := r.take(8)
+	if b == nil {
+		return 0
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(b))
+}
+
+func (r *payloadReader) str() string {
+	n := r.i32()
+	return string(r.take(int(n)))
+}
+
+// strList reads a counted list of strings. The count is bounded by the bytes
+// left (every entry takes at least 4), so a forged count cannot allocate.
+func (r *payloadReader) strList() []string {
+	n := r.i32()
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || int(n) > len(r.b)/4 {
+		r.err = fmt.Errorf("%w: list of %d entries with %d bytes left", errProtocol, n, len(r.b))
+		return nil
+	}
+	out := make([]string, 0, n)
+	for i := int32(0); i < n && r.err == nil; i++ {
+		out = append(out, r.str())
+	}
+	return out
+}
+
+// decodeResult parses a RESULT payload.
+func decodeResult(p []byte) (*harnessResult, error) {
+	r := &payloadReader{b: p}
+	res := &harnessResult{}
+	res.Nonce = r.take(nonceLen)
+	res.Status = r.i32()
+	res.Elapsed = r.f64()
+	res.Messages = r.strList()
+	res.Warnings = r.strList()
+	res.Error = r.str()
+	vlen := r.i32()
+	if r.err == nil && vlen >= 0 {
+		res.Value = r.take(int(vlen))
+		res.HasValue = r.err == nil
+	} else if r.err == nil && vlen != -1 {
+		r.err = fmt.Errorf("%w: value length %d", errProtocol, vlen)
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%w: %d trailing bytes in result", errProtocol, len(r.b))
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if res.Status < hsOK || res.Status > hsAborted {
+		return nil, fmt.Errorf("%w: status %d", errProtocol, res.Status)
+	}
+	if math.IsNaN(res.Elapsed) || res.Elapsed < 0 {
+		res.Elapsed = 0
+	}
+	return res, nil
+}
+
+// decodeBound parses a BOUND payload: nonce and an error text ("" = ok).
+func decodeBound(p []byte) (nonce []byte, errText string, err error) {
+	r := &payloadReader{b: p}
+	nonce = r.take(nonceLen)
+	errText = r.str()
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%w: %d trailing bytes in bind answer", errProtocol, len(r.b))
+	}
+	return nonce, errText, r.err
+}

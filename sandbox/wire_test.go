@@ -1,0 +1,157 @@
+package sandbox
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// resultPayload builds a RESULT payload the way harness.R encodes it.
+func resultPayload(nonce []byte, status int32, elapsed float64, msgs, warns []string, errText string, value []byte, hasValue bool) []byte {
+	i32 := func(v int32) []byte { b := make([]byte, 4); binary.LittleEndian.PutUint32(b, uint32(v)); return b }
+	str := func(s string) []byte { return append(i32(int32(len(s))), s...) }
+	var p []byte
+	p = append(p, nonce...)
+	p = append(p, i32(status)...)
+	f := make([]byte, 8)
+	binary.LittleEndian.PutUint64(f, math.Float64bits(elapsed))
+	p = append(p, f...)
+	p = append(p, i32(int32(len(msgs)))...)
+	for _, m := range msgs {
+		p = append(p, str(m)...)
+	}
+	p = append(p, i32(int32(len(warns)))...)
+	for _, w := range warns {
+		p = append(p, str(w)...)
+	}
+	p = append(p, str(errText)...)
+	if hasValue {
+		p = append(p, i32(int32(len(value)))...)
+		p = append(p, value...)
+	} else {
+		p = append(p, i32(-1)...)
+	}
+	return p
+}
+
+func TestDecodeResult(t *testing.T) {
+	nonce := make([]byte, nonceLen)
+	for i := range nonce {
+		nonce[i] = byte(i)
+	}
+	good := resultPayload(nonce, hsError, 0.25, []string{"m1", "m2"}, []string{"w"}, "Error: x\n", []byte{1, 2, 3}, true)
+	res, err := decodeResult(good)
+	require.NoError(t, err)
+	assert.Equal(t, nonce, res.Nonce)
+	assert.Equal(t, int32(hsError), res.Status)
+	assert.InDelta(t, 0.25, res.Elapsed, 1e-9)
+	assert.Equal(t, []string{"m1", "m2"}, res.Messages)
+	assert.Equal(t, []string{"w"}, res.Warnings)
+	assert.Equal(t, "Error: x\n", res.Error)
+	assert.True(t, res.HasValue)
+	assert.Equal(t, []byte{1, 2, 3}, res.Value)
+
+	noValue := resultPayload(nonce, hsOK, 0, nil, nil, "", nil, false)
+	res, err = decodeResult(noValue)
+	require.NoError(t, err)
+	assert.False(t, res.HasValue)
+
+	bad := map[string][]byte{
+		"empty":          nil,
+		"short nonce":    nonce[:5],
+		"trailing bytes": append(append([]byte{}, good...), 0),
+		"truncated":      good[:len(good)-2],
+		"bad status":     resultPayload(nonce, 9, 0, nil, nil, "", nil, false),
+	}
+	// A list count far beyond the payload must not allocate.
+	huge := append([]byte{}, nonce...)
+	huge = append(huge, 0, 0, 0, 0)             // status
+	huge = append(huge, make([]byte, 8)...)     // elapsed
+	huge = append(huge, 0xff, 0xff, 0xff, 0x7f) // message count 2^31-1
+	bad["huge count"] = huge
+	negLen := resultPayload(nonce, hsOK, 0, nil, nil, "", nil, false)
+	binary.LittleEndian.PutUint32(negLen[len(negLen)-4:], uint32(0xfffffff0))
+	bad["negative value length"] = negLen
+	for name, p := range bad {
+		_, err := decodeResult(p)
+		assert.ErrorIs(t, err, errProtocol, name)
+	}
+}
+
+func TestParseRespHeader(t *testing.T) {
+	h := func(typ, n uint32) []byte {
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint32(b, typ)
+		binary.LittleEndian.PutUint32(b[4:], n)
+		return b
+	}
+	typ, n, err := parseRespHeader(h(respResult, 100), 1000)
+	require.NoError(t, err)
+	assert.Equal(t, respResult, typ)
+	assert.Equal(t, 100, n)
+	for name, hdr := range map[string][]byte{
+		"unknown type": h(99, 1),
+		"too long":     h(respResult, 1001),
+		"negative":     h(respResult, 0x80000000),
+		"short":        h(respResult, 1)[:7],
+	} {
+		_, _, err := parseRespHeader(hdr, 1000)
+		assert.ErrorIs(t, err, errProtocol, name)
+	}
+}
+
+func TestEncodeRequest(t *testing.T) {
+	nonce := make([]byte, nonceLen)
+	b, err := encodeRequest(reqEval, flagWantValue, nonce, []byte("1+1"))
+	require.NoError(t, err)
+	require.Len(t, b, reqHeaderLen+nonceLen+3)
+	assert.Equal(t, reqEval, binary.LittleEndian.Uint32(b[0:]))
+	assert.Equal(t, flagWantValue, binary.LittleEndian.Uint32(b[4:]))
+	assert.Equal(t, uint32(nonceLen+3), binary.LittleEndian.Uint32(b[8:]))
+	_, err = encodeRequest(reqEval, 0, nonce, make([]byte, maxRequestBody))
+	assert.Error(t, err)
+}
+
+func TestDecodeBound(t *testing.T) {
+	nonce := make([]byte, nonceLen)
+	p := append(append([]byte{}, nonce...), 3, 0, 0, 0, 'b', 'a', 'd')
+	n, e, err := decodeBound(p)
+	require.NoError(t, err)
+	assert.Equal(t, nonce, n)
+	assert.Equal(t, "bad", e)
+	_, _, err = decodeBound(append(p, 0))
+	assert.ErrorIs(t, err, errProtocol)
+}
+
+func FuzzDecodeResult(f *testing.F) {
+	nonce := make([]byte, nonceLen)
+	f.Add(resultPayload(nonce, hsOK, 1, []string{"a"}, []string{"b"}, "c", []byte{9}, true))
+	f.Add(resultPayload(nonce, hsSyntax, 0, nil, nil, "Error: x", nil, false))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		res, err := decodeResult(p)
+		if err != nil {
+			return
+		}
+		total := len(res.Nonce) + len(res.Error) + len(res.Value)
+		for _, s := range append(res.Messages, res.Warnings...) {
+			total += len(s)
+		}
+		if total > len(p) {
+			t.Fatalf("decoded %d bytes of content from a %d-byte payload", total, len(p))
+		}
+	})
+}
+
+func FuzzParseRespHeader(f *testing.F) {
+	f.Add([]byte{11, 0, 0, 0, 5, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, h []byte) {
+		_, n, err := parseRespHeader(h, 1<<20)
+		if err == nil && (n < 0 || n > 1<<20) {
+			t.Fatalf("accepted length %d", n)
+		}
+	})
+}

@@ -1,0 +1,430 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+//go:embed harness.R
+var harnessR []byte
+
+// launcher starts workers. It holds what every worker start needs,
+// resolved once.
+type launcher struct {
+	cfg        Config
+	layout     rLayout
+	loader     string
+	privileged bool
+	uids       *uidPool
+	fixedUID   int
+	fixedGID   int
+	lock       *os.File // held for the life of the pool: the scratch root is ours
+}
+
+func newLauncher(cfg Config) (*launcher, error) {
+	layout, err := findRLayout(cfg.RHome)
+	if err != nil {
+		return nil, err
+	}
+	l := &launcher{cfg: cfg, layout: layout, privileged: os.Geteuid() == 0 && !cfg.Insecure}
+	l.loader, err = elfInterpreter(cfg.rBinary())
+	if err != nil {
+		return nil, err
+	}
+	if l.privileged {
+		if cfg.User != "" {
+			l.fixedUID, l.fixedGID, err = cfg.fixedUser()
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			l.uids = newUIDPool(cfg.UIDFirst, cfg.UIDLast)
+		}
+	}
+	if l.lock, err = prepareScratchRoot(cfg.ScratchRoot, l.privileged); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// prepareScratchRoot creates the directory holding the workers' scratch
+// directories and takes an exclusive lock on it, so that no two rwarden
+// processes share one; entries left by a previous rwarden that died are then
+// known to be stale and are removed. As root, workers run under other uids
+// and must be able to reach their own directory: the root and its ancestors
+// must be searchable by others, the root itself not listable (0711).
+func prepareScratchRoot(root string, privileged bool) (*os.File, error) {
+	mode := os.FileMode(0o700)
+	if privileged {
+		mode = 0o711
+	}
+	if err := os.MkdirAll(root, mode); err != nil {
+		return nil, fmt.Errorf("creating scratch root %s: %w", root, err)
+	}
+	if err := os.Chmod(root, mode); err != nil {
+		return nil, fmt.Errorf("setting mode of scratch root %s: %w", root, err)
+	}
+	lock, err := os.OpenFile(filepath.Join(root, ".lock"), os.O_CREATE|os.O_RDWR|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking scratch root: %w", err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("scratch root %s is in use by another rwarden process: %w", root, err)
+	}
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("reading scratch root: %w", err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "w-") {
+			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+				lock.Close()
+				return nil, fmt.Errorf("removing stale scratch directory: %w", err)
+			}
+		}
+	}
+	if !privileged {
+		return lock, nil
+	}
+	for dir := filepath.Dir(root); ; dir = filepath.Dir(dir) {
+		st, err := os.Stat(dir)
+		if err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("checking scratch root ancestor %s: %w", dir, err)
+		}
+		if st.Mode().Perm()&0o001 == 0 {
+			lock.Close()
+			return nil, fmt.Errorf("scratch root %s is not reachable by worker uids: %s is not searchable by others (mode %v); use a scratch root under a directory with o+x", root, dir, st.Mode().Perm())
+		}
+		if dir == "/" {
+			return lock, nil
+		}
+	}
+}
+
+// worker is one R process serving at most one session.
+type worker struct {
+	id      string
+	l       *launcher
+	cmd     *exec.Cmd
+	pid     int
+	uid     int // -1 when no uid was allocated from the pool
+	scratch string
+
+	req   *os.File // rwarden -> R requests (R's fd 3)
+	resFd int      // R -> rwarden responses (R's fd 4), non-blocking
+	conFd int      // R's console, fds 1 and 2, non-blocking
+	wake  int      // eventfd: wakes the I/O loop when a context ends
+
+	frame frameState
+
+	done      chan struct{} // closed when the process has been reaped
+	exitState *os.ProcessState
+
+	mu         sync.Mutex
+	killReason string // why rwarden killed the worker, "" if it did not
+	destroyed  bool
+	bound      bool
+	startedAt  time.Time
+	version    string
+	profile    profile // the rlimits it was started with
+}
+
+func newWorkerID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "w-" + hex.EncodeToString(b)
+}
+
+// start launches a worker and waits until its harness is ready.
+func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err error) {
+	w = &worker{id: newWorkerID(), l: l, uid: -1, resFd: -1, conFd: -1, wake: -1, done: make(chan struct{}), profile: prof}
+	defer func() {
+		if err != nil {
+			w.destroy("start failed")
+		}
+	}()
+	uid, gid := os.Getuid(), os.Getgid()
+	if l.privileged {
+		if l.uids != nil {
+			if uid, err = l.uids.get(); err != nil {
+				return w, err
+			}
+			gid = uid
+			w.uid = uid
+		} else {
+			uid, gid = l.fixedUID, l.fixedGID
+		}
+	}
+	w.scratch = filepath.Join(l.cfg.ScratchRoot, w.id)
+	if err := os.Mkdir(w.scratch, 0o700); err != nil {
+		return w, fmt.Errorf("creating scratch directory: %w", err)
+	}
+	spec := initSpec{
+		RBinary:      l.cfg.rBinary(),
+		Args:         rArgs,
+		Env:          workerEnv(l.layout, w.scratch),
+		Parent:       os.Getpid(),
+		Scratch:      w.scratch,
+		ScratchBytes: l.cfg.ScratchBytes,
+		Privileged:   l.privileged,
+		UID:          uid,
+		GID:          gid,
+		Rlimits:      initialRlimits(l.cfg, prof),
+		Landlock:     landlockFor(l.layout, l.cfg.rBinary(), l.loader, w.scratch),
+		Insecure:     l.cfg.Insecure,
+	}
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return w, err
+	}
+
+	// Pipes. The child's ends are plain blocking descriptors; rwarden's
+	// read ends are non-blocking and driven by poll(2) in one loop, so that
+	// console output written before a result is always read before it.
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		return w, err
+	}
+	reqR, reqW, err := os.Pipe()
+	if err != nil {
+		stdinW.Close()
+		return w, err
+	}
+	w.req = reqW
+	conR, conW, err := nonblockingPipe()
+	if err != nil {
+		stdinW.Close()
+		return w, err
+	}
+	w.conFd = conR
+	resR, resW, err := nonblockingPipe()
+	if err != nil {
+		stdinW.Close()
+		return w, err
+	}
+	w.resFd = resR
+	if w.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
+		stdinW.Close()
+		return w, fmt.Errorf("eventfd: %w", err)
+	}
+
+	if l.privileged {
+		// R reopens its request and result pipes by path (/dev/fd/N), which
+		// checks the pipe's owner: give the worker's ends to the worker uid.
+		for _, f := range []*os.File{reqR, resW} {
+			if err := unix.Fchown(int(f.Fd()), uid, gid); err != nil {
+				stdinW.Close()
+				return w, fmt.Errorf("handing pipe to worker uid: %w", err)
+			}
+		}
+	}
+	cmd := exec.Command(l.cfg.Executable, InitCommand, string(specJSON))
+	cmd.Env = []string{} // the init builds R's environment itself
+	cmd.Stdin = stdinR
+	cmd.Stdout = conW
+	cmd.Stderr = conW
+	cmd.ExtraFiles = []*os.File{reqR, resW}
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid:   true,            // the wall-clock kill takes the whole group
+		Pdeathsig: syscall.SIGKILL, // workers die with rwarden
+	}
+	if l.privileged {
+		// A private mount namespace for the scratch tmpfs; it (and the tmpfs)
+		// disappears with the worker. The network namespace is entered by
+		// the init itself, after its rlimits.
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS
+	}
+	w.startedAt = time.Now()
+	err = startOnSpawnerThread(cmd)
+	// The child's ends now belong to the child alone: holding them open here
+	// would hide its death (no end of file on the pipes).
+	stdinR.Close()
+	reqR.Close()
+	conW.Close()
+	resW.Close()
+	if err != nil {
+		stdinW.Close()
+		return w, fmt.Errorf("starting worker init: %w", err)
+	}
+	w.cmd = cmd
+	w.pid = cmd.Process.Pid
+	go func() {
+		_ = cmd.Wait()
+		w.exitState = cmd.ProcessState
+		close(w.done)
+	}()
+	// Feed the harness, then end R's standard input for good.
+	go func() {
+		_, _ = stdinW.Write(harnessR)
+		stdinW.Close()
+	}()
+
+	deadline := time.Now().Add(l.cfg.StartTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	startLog := &consoleSink{limit: 16 << 10}
+	typ, payload, err := w.await(ctx, deadline, startLog, nil)
+	if err != nil {
+		msg := strings.TrimSpace(string(startLog.buf))
+		if msg != "" {
+			return w, fmt.Errorf("worker failed to start: %s", msg)
+		}
+		return w, fmt.Errorf("worker failed to start: %w", err)
+	}
+	if typ != respReady {
+		return w, fmt.Errorf("%w: expected ready, got type %d", errProtocol, typ)
+	}
+	w.version = strings.SplitN(string(payload), "\n", 2)[0]
+	return w, nil
+}
+
+func nonblockingPipe() (r int, w *os.File, err error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return -1, nil, fmt.Errorf("pipe: %w", err)
+	}
+	if err := unix.SetNonblock(p[0], true); err != nil {
+		unix.Close(p[0])
+		unix.Close(p[1])
+		return -1, nil, err
+	}
+	return p[0], os.NewFile(uintptr(p[1]), "worker-pipe"), nil
+}
+
+// alive reports whether the worker process still runs.
+func (w *worker) alive() bool {
+	select {
+	case <-w.done:
+		return false
+	default:
+		return w.cmd != nil
+	}
+}
+
+// kill ends the worker's whole process group. The first reason given is
+// kept: it decides how the death is reported.
+func (w *worker) kill(reason string) {
+	w.mu.Lock()
+	if w.killReason == "" {
+		w.killReason = reason
+	}
+	w.mu.Unlock()
+	if w.pid > 0 {
+		_ = unix.Kill(-w.pid, unix.SIGKILL)
+		_ = unix.Kill(w.pid, unix.SIGKILL)
+	}
+}
+
+func (w *worker) reason() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.killReason
+}
+
+// destroy kills the worker, reaps it, closes every descriptor and removes
+// its scratch directory. Safe to call more than once.
+func (w *worker) destroy(reason string) {
+	w.mu.Lock()
+	if w.destroyed {
+		w.mu.Unlock()
+		return
+	}
+	w.destroyed = true
+	w.mu.Unlock()
+	w.kill(reason)
+	if w.cmd != nil {
+		<-w.done
+	}
+	if w.req != nil {
+		w.req.Close()
+	}
+	for _, fd := range []*int{&w.resFd, &w.conFd, &w.wake} {
+		if *fd >= 0 {
+			unix.Close(*fd)
+			*fd = -1
+		}
+	}
+	if w.scratch != "" {
+		if err := os.RemoveAll(w.scratch); err != nil {
+			w.l.cfg.Logger.Error("removing worker scratch directory", "worker", w.id, "dir", w.scratch, "err", err)
+		}
+	}
+	if w.uid >= 0 && w.l.uids != nil {
+		w.l.uids.put(w.uid)
+	}
+}
+
+// exitDescription says how the process ended, once it has.
+func (w *worker) exitDescription() string {
+	select {
+	case <-w.done:
+	case <-time.After(2 * time.Second):
+		return "worker stopped answering"
+	}
+	st := w.exitState
+	if st == nil {
+		return "worker exited"
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return "worker killed by signal " + ws.Signal().String()
+	}
+	return fmt.Sprintf("worker exited with status %d", st.ExitCode())
+}
+
+// exitSignal returns the signal that ended the worker, or 0.
+func (w *worker) exitSignal() syscall.Signal {
+	select {
+	case <-w.done:
+	case <-time.After(2 * time.Second):
+		return 0
+	}
+	if w.exitState == nil {
+		return 0
+	}
+	if ws, ok := w.exitState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return ws.Signal()
+	}
+	return 0
+}
+
+// send writes one request to the worker, bounded by a deadline so a worker
+// that stopped reading cannot block rwarden.
+func (w *worker) send(typ, flags uint32, nonce, body []byte, deadline time.Time) error {
+	frame, err := encodeRequest(typ, flags, nonce, body)
+	if err != nil {
+		return err
+	}
+	if err := w.req.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	if _, err := w.req.Write(frame); err != nil {
+		return fmt.Errorf("sending request to worker: %w", err)
+	}
+	return nil
+}
+
+func newNonce() []byte {
+	b := make([]byte, nonceLen)
+	_, _ = rand.Read(b)
+	return b
+}
+
+var errNonce = fmt.Errorf("%w: answer does not match the request", errProtocol)

@@ -1,0 +1,221 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
+)
+
+// periodicInterval is how often a running evaluation's CPU time (and, when
+// not root, scratch use) is checked: the precision of the per-evaluation
+// CPU limit.
+const periodicInterval = 100 * time.Millisecond
+
+var (
+	errDeadline   = errors.New("wall-clock limit reached")
+	errWorkerExit = errors.New("worker exited")
+)
+
+// consoleSink collects a worker's console stream: it keeps up to limit
+// bytes, counts everything, and forwards what it keeps to stream as it
+// arrives.
+type consoleSink struct {
+	limit     int64
+	buf       []byte
+	total     int64
+	truncated bool
+	stream    func([]byte)
+}
+
+func (s *consoleSink) write(p []byte) {
+	s.total += int64(len(p))
+	room := s.limit - int64(len(s.buf))
+	if room <= 0 {
+		if len(p) > 0 {
+			s.truncated = true
+		}
+		return
+	}
+	keep := p
+	if int64(len(keep)) > room {
+		keep = trimToRuneBoundary(keep[:room])
+		s.truncated = true
+		// Nothing more fits: a later small write must not slip in after
+		// the cut.
+		s.limit = int64(len(s.buf) + len(keep))
+	}
+	s.buf = append(s.buf, keep...)
+	if s.stream != nil && len(keep) > 0 {
+		s.stream(keep)
+	}
+}
+
+// trimToRuneBoundary drops a UTF-8 sequence cut in half at the end of b.
+func trimToRuneBoundary(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if utf8.FullRune(b[i:]) {
+				return b
+			}
+			return b[:i]
+		}
+	}
+	return b
+}
+
+// frameState accumulates one response frame from the non-blocking result
+// pipe across poll rounds.
+type frameState struct {
+	hdr     [respHeaderLen]byte
+	hdrN    int
+	typ     uint32
+	payload []byte
+	payN    int
+	inBody  bool
+}
+
+func (f *frameState) reset() { *f = frameState{} }
+
+// readFrame reads what is available. It returns done when a whole frame is
+// in, and errWorkerExit at end of file.
+func (w *worker) readFrame(maxLen int64) (done bool, err error) {
+	f := &w.frame
+	for {
+		var n int
+		if !f.inBody {
+			n, err = unix.Read(w.resFd, f.hdr[f.hdrN:])
+		} else {
+			if f.payN == len(f.payload) {
+				return true, nil
+			}
+			n, err = unix.Read(w.resFd, f.payload[f.payN:])
+		}
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("reading worker result: %w", err)
+		case n == 0:
+			return false, errWorkerExit
+		}
+		if !f.inBody {
+			f.hdrN += n
+			if f.hdrN < respHeaderLen {
+				continue
+			}
+			typ, l, err := parseRespHeader(f.hdr[:], maxLen)
+			if err != nil {
+				return false, err
+			}
+			f.typ, f.inBody, f.payload = typ, true, make([]byte, l)
+			if l == 0 {
+				return true, nil
+			}
+			continue
+		}
+		f.payN += n
+		if f.payN == len(f.payload) {
+			return true, nil
+		}
+	}
+}
+
+// drainConsole reads everything the console pipe holds now. It returns
+// false once the pipe reached end of file.
+func (w *worker) drainConsole(sink *consoleSink, buf []byte) bool {
+	for {
+		n, err := unix.Read(w.conFd, buf)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil: // EAGAIN: nothing more for now
+			return true
+		case n == 0:
+			return false
+		}
+		sink.write(buf[:n])
+	}
+}
+
+// await runs the worker I/O loop until one response frame has arrived,
+// forwarding console output to sink on the way. It ends early when the
+// deadline passes (errDeadline), ctx ends, the worker exits, or periodic
+// (called every periodicInterval, may be nil) returns an error.
+//
+// Console bytes written before the response are always delivered before
+// await returns: R writes its console output and only then the response,
+// so when the response pipe becomes readable, draining the console pipe
+// first picks up everything that preceded it.
+func (w *worker) await(ctx context.Context, deadline time.Time, sink *consoleSink, periodic func() error) (uint32, []byte, error) {
+	w.frame.reset()
+	var wakeBuf [8]byte
+	_, _ = unix.Read(w.wake, wakeBuf[:]) // clear a stale wake-up
+	stop := context.AfterFunc(ctx, func() {
+		var one = [8]byte{1}
+		_, _ = unix.Write(w.wake, one[:])
+	})
+	defer stop()
+
+	buf := make([]byte, 64<<10)
+	conOpen := true
+	fds := []unix.PollFd{
+		{Fd: int32(w.resFd), Events: unix.POLLIN},
+		{Fd: int32(w.conFd), Events: unix.POLLIN},
+		{Fd: int32(w.wake), Events: unix.POLLIN},
+	}
+	nextPeriodic := time.Now().Add(periodicInterval)
+	for {
+		now := time.Now()
+		if !now.Before(deadline) {
+			w.drainConsole(sink, buf)
+			return 0, nil, errDeadline
+		}
+		wait := deadline.Sub(now)
+		if periodic != nil && nextPeriodic.Sub(now) < wait {
+			wait = nextPeriodic.Sub(now)
+		}
+		ms := int(wait / time.Millisecond)
+		if wait > 0 && ms == 0 {
+			ms = 1
+		}
+		if !conOpen {
+			fds[1].Fd = -1
+		}
+		_, err := unix.Poll(fds, ms)
+		if err != nil && err != unix.EINTR {
+			return 0, nil, fmt.Errorf("poll: %w", err)
+		}
+		if conOpen && fds[1].Revents != 0 {
+			conOpen = w.drainConsole(sink, buf)
+		}
+		if fds[0].Revents != 0 {
+			if conOpen {
+				conOpen = w.drainConsole(sink, buf)
+			}
+			done, err := w.readFrame(w.l.cfg.MaxResultBytes)
+			if err != nil {
+				return 0, nil, err
+			}
+			if done {
+				typ, payload := w.frame.typ, w.frame.payload
+				w.frame.reset()
+				return typ, payload, nil
+			}
+		}
+		if fds[2].Revents != 0 && ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
+		if periodic != nil && !time.Now().Before(nextPeriodic) {
+			nextPeriodic = time.Now().Add(periodicInterval)
+			if err := periodic(); err != nil {
+				return 0, nil, err
+			}
+		}
+	}
+}
