@@ -55,6 +55,9 @@ local(envir = .rwarden, {
     out <- file("/dev/fd/4", open = "wb", raw = TRUE)
     # The environment user code runs in; replaced when a session is bound.
     user_env <- globalenv()
+    runner <- NULL     # set by set_user_env()
+    in_flight <- new.env(parent = emptyenv()) # is an evaluation running (for abort)?
+    in_flight$active <- FALSE
     allowed <- NULL    # NULL = unrestricted; else a hashed env of allowed "pkg::name"
     loadable <- NULL   # packages the user may load (restricted sessions)
 
@@ -67,7 +70,7 @@ local(envir = .rwarden, {
     str_list <- function(v) c(i32(length(v)), unlist(lapply(v, str_field), use.names = FALSE))
 
     send <- function(type, payload) {
-        writeBin(c(i32(type), i32(length(payload)), payload), out)
+        writeBin(c(writeBin(c(type, length(payload)), raw(), size = 4L, endian = "little"), payload), out)
         flush(out)
     }
 
@@ -111,6 +114,7 @@ local(envir = .rwarden, {
 
     autoprint <- function(value) {
         if (isS4(value)) show(value)
+        else if (!is.object(value)) print.default(value)
         else {
             # Call print from the user's environment so that S3 methods the user
             # defined are found, as at R's console.
@@ -124,7 +128,7 @@ local(envir = .rwarden, {
     # A runner whose frame sits between the harness and user code: functions
     # that look in the caller's caller (match.fun at top level, parent.frame(2))
     # find this frame, whose enclosure is the user's environment, and never
-    # the harness.
+    # the harness. Rebuilt whenever the user's environment changes.
     make_runner <- function(env) {
         f <- function(expr) NULL
         body(f) <- as.call(list(base::withVisible, as.call(list(base::eval, quote(expr), env))))
@@ -132,77 +136,75 @@ local(envir = .rwarden, {
         f
     }
 
+    # One request: parse, then evaluate top level by top level like R's
+    # console, stopping at the first error. The condition handlers are set
+    # up once per request (not per expression): they are the bulk of the
+    # harness's own cost for small evaluations.
     eval_request <- function(code, want_value) {
-        t0 <- proc.time()[["elapsed"]]
-        messages <- character(0)
-        warnings_all <- character(0)
-        status <- ST_OK
-        errtext <- ""
-        value <- NULL
+        t0 <- proc.time()[[3L]]
         exprs <- tryCatch(parse(text = code, keep.source = FALSE, encoding = "UTF-8"),
                           error = function(e) e)
         if (inherits(exprs, "error")) {
             msg <- sub("^<text>:", "", conditionMessage(exprs))
             return(list(status = ST_SYNTAX, error = paste0("Error: ", msg, "\n"),
-                        messages = messages, warnings = warnings_all,
-                        elapsed = proc.time()[["elapsed"]] - t0, value = NULL))
+                        messages = character(0), warnings = character(0),
+                        elapsed = proc.time()[[3L]] - t0, value = NULL))
         }
-        run <- make_runner(user_env)
-        for (i in seq_along(exprs)) {
-            pending <- list()
-            res <- withRestarts(
-                tryCatch(
-                    withCallingHandlers(
-                        run(exprs[[i]]),
-                        warning = function(w) {
-                            pending[[length(pending) + 1L]] <<- w
-                            invokeRestart("muffleWarning")
-                        },
-                        message = function(m) {
-                            messages <<- c(messages, conditionMessage(m))
-                        }),
-                    error = function(e) structure(list(e), class = "rwarden_error")),
-                # User code that jumps to the top level must land here, never in R's REPL.
-                abort = function() structure(list(), class = "rwarden_abort"))
-            if (length(pending)) warnings_all <- c(warnings_all, vapply(pending, conditionMessage, ""))
-            if (inherits(res, "rwarden_error")) {
-                status <- ST_ERROR
-                errtext <- format_error(res[[1L]])
-                if (length(pending)) errtext <- paste0(errtext, "In addition: ", format_warnings(pending))
-                break
+        messages <- character(0)
+        warnings_all <- character(0)
+        pending <- list()
+        value <- NULL
+        flush_warnings <- function() {
+            if (length(pending)) {
+                warnings_all <<- c(warnings_all, vapply(pending, conditionMessage, ""))
+                cat(format_warnings(pending), file = stderr())
+                pending <<- list()
             }
-            if (inherits(res, "rwarden_abort")) {
-                status <- ST_ABORTED
-                errtext <- "Error: evaluation aborted\n"
-                break
-            }
-            value <- res$value
-            if (isTRUE(res$visible)) {
-                pr <- tryCatch(withCallingHandlers(autoprint(value),
-                        warning = function(w) {
-                            pending[[length(pending) + 1L]] <<- w
-                            invokeRestart("muffleWarning")
-                        }),
-                    error = function(e) e)
-                if (inherits(pr, "error")) {
-                    status <- ST_ERROR
-                    errtext <- format_error(pr)
-                    break
+        }
+        in_flight$active <- TRUE
+        err <- tryCatch(
+            withCallingHandlers({
+                for (i in seq_along(exprs)) {
+                    res <- runner(exprs[[i]])
+                    value <- res$value
+                    if (res$visible) autoprint(value)
+                    flush_warnings()
                 }
+                NULL
+            },
+            warning = function(w) {
+                pending[[length(pending) + 1L]] <<- w
+                invokeRestart("muffleWarning")
+            },
+            message = function(m) messages <<- c(messages, conditionMessage(m))),
+            error = function(e) e)
+        in_flight$active <- FALSE
+        status <- ST_OK
+        errtext <- ""
+        if (!is.null(err)) {
+            status <- ST_ERROR
+            errtext <- format_error(err)
+            if (length(pending)) {
+                warnings_all <- c(warnings_all, vapply(pending, conditionMessage, ""))
+                errtext <- paste0(errtext, "In addition: ", format_warnings(pending))
             }
-            if (length(pending)) cat(format_warnings(pending), file = stderr())
         }
         ser <- NULL
         if (want_value && status == ST_OK)
             ser <- tryCatch(serialize(value, NULL, version = 2L), error = function(e) NULL)
         list(status = status, error = errtext, messages = messages, warnings = warnings_all,
-             elapsed = proc.time()[["elapsed"]] - t0, value = ser)
+             elapsed = proc.time()[[3L]] - t0, value = ser)
     }
 
+    ZERO4 <- i32(0L)
+    NO_VALUE <- i32(-1L)
+    STATUS_RAW <- lapply(0:3, i32)
     encode_result <- function(nonce, r) {
-        c(nonce, i32(r$status), f64(r$elapsed), str_list(r$messages), str_list(r$warnings),
-          str_field(r$error),
-          if (is.null(r$value)) i32(-1L) else c(i32(length(r$value)), r$value))
+        value <- if (is.null(r$value)) NO_VALUE else c(i32(length(r$value)), r$value)
+        if (!length(r$messages) && !length(r$warnings) && !nzchar(r$error))
+            return(c(nonce, STATUS_RAW[[r$status + 1L]], f64(r$elapsed), ZERO4, ZERO4, ZERO4, value))
+        c(nonce, STATUS_RAW[[r$status + 1L]], f64(r$elapsed), str_list(r$messages), str_list(r$warnings),
+          str_field(r$error), value)
     }
 
     # ---- Session binding: the runtime allowlist ----
@@ -218,7 +220,7 @@ local(envir = .rwarden, {
         val <- vapply(fields, function(f) if (length(f) >= 2L) f[[2L]] else "", "")
         mode <- val[kind == "mode"]
         if (!length(mode) || mode[[1L]] == "unrestricted") {
-            user_env <<- globalenv()
+            set_user_env(globalenv())
             allowed <<- NULL
             return("")
         }
@@ -250,8 +252,13 @@ local(envir = .rwarden, {
         assign("require", checked_library(FALSE), envir = allow_env)
         assign("requireNamespace", checked_library(FALSE), envir = allow_env)
         lockEnvironment(allow_env, bindings = TRUE)
-        user_env <<- new.env(parent = allow_env)
+        set_user_env(new.env(parent = allow_env))
         ""
+    }
+
+    set_user_env <- function(env) {
+        user_env <<- env
+        runner <<- make_runner(env)
     }
 
     deny <- function(what) stop(sprintf("not allowed: %s", what), call. = FALSE)
@@ -309,25 +316,44 @@ local(envir = .rwarden, {
         invisible(TRUE)
     }
 
-    serve <- function() {
-        send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
+    serve_loop <- function() {
         repeat {
             h <- readBin(inp, "integer", 3L, size = 4L, endian = "little")
-            if (length(h) < 3L) break # rwarden closed the channel: end of session
+            if (length(h) < 3L) return(FALSE) # rwarden closed the channel: end of session
             n <- h[[3L]]
-            payload <- if (n > 0L) readBin(inp, "raw", n) else raw(0)
-            if (length(payload) != n || n < NONCE_BYTES) break
-            nonce <- payload[seq_len(NONCE_BYTES)]
-            body <- rawToChar(payload[-seq_len(NONCE_BYTES)])
+            if (n < NONCE_BYTES) return(FALSE)
+            current_nonce <<- readBin(inp, "raw", NONCE_BYTES)
+            body <- if (n > NONCE_BYTES) readChar(inp, n - NONCE_BYTES, useBytes = TRUE) else ""
+            if (length(current_nonce) != NONCE_BYTES || length(body) != 1L) return(FALSE)
             Encoding(body) <- "UTF-8"
             if (h[[1L]] == T_EVAL) {
                 r <- eval_request(body, bitwAnd(h[[2L]], 1L) == 1L)
                 reset_console()
-                send(R_RESULT, encode_result(nonce, r))
+                send(R_RESULT, encode_result(current_nonce, r))
             } else if (h[[1L]] == T_BIND) {
                 err <- tryCatch(bind(body), error = function(e) conditionMessage(e))
-                send(R_BOUND, c(nonce, str_field(err)))
-            } else break
+                send(R_BOUND, c(current_nonce, str_field(err)))
+            } else return(FALSE)
+        }
+    }
+    current_nonce <- raw(0)
+
+    # User code that jumps to the top level (invokeRestart("abort")) lands in
+    # this restart, never in R's REPL: the evaluation is answered as aborted
+    # and the loop goes on.
+    serve <- function() {
+        set_user_env(globalenv())
+        send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
+        repeat {
+            done <- withRestarts(serve_loop(), abort = function() TRUE)
+            if (!isTRUE(done)) break
+            if (in_flight$active) {
+                in_flight$active <- FALSE
+                reset_console()
+                send(R_RESULT, encode_result(current_nonce, list(status = ST_ABORTED,
+                    error = "Error: evaluation aborted\n", messages = character(0),
+                    warnings = character(0), elapsed = 0, value = NULL)))
+            }
         }
     }
 })

@@ -44,12 +44,37 @@ var clockTicks = func() time.Duration {
 	return 10 * time.Millisecond
 }()
 
-// processCPU returns a process's CPU time (user + system) from /proc.
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+// cpuReader reads a process's CPU time (user + system) from its
+// /proc/PID/stat, kept open so each reading is one pread.
+type cpuReader struct {
+	f   *os.File
+	buf [1024]byte
+}
+
+func openCPUReader(pid int) (*cpuReader, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
+		return nil, err
+	}
+	return &cpuReader{f: f}, nil
+}
+
+func (c *cpuReader) close() {
+	if c != nil && c.f != nil {
+		c.f.Close()
+	}
+}
+
+func (c *cpuReader) read() (time.Duration, error) {
+	n, err := c.f.ReadAt(c.buf[:], 0)
+	if n == 0 && err != nil {
 		return 0, err
 	}
+	return parseStatCPU(c.buf[:n])
+}
+
+// parseStatCPU extracts utime + stime from a /proc/PID/stat line.
+func parseStatCPU(b []byte) (time.Duration, error) {
 	// The command name is in parentheses and may contain spaces: fields
 	// are counted from the last ')'.
 	i := bytes.LastIndexByte(b, ')')

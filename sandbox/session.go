@@ -153,7 +153,7 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	// The evaluation's CPU allowance is watched by rwarden (the periodic
 	// check below); the session's is also the worker's RLIMIT_CPU, set at
 	// start, which the kernel enforces on its own.
-	cpuBefore, err := processCPU(w.pid)
+	cpuBefore, err := w.cpu.read()
 	if err != nil {
 		s.closeLocked("worker gone")
 		return nil, fmt.Errorf("%w: %v", ErrSessionClosed, err)
@@ -176,7 +176,7 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	checkScratch := !w.l.privileged // as root the private tmpfs enforces the quota
 	lastScratch := time.Now()
 	periodic := func() error {
-		if cpu, err := processCPU(w.pid); err == nil && cpu-cpuBefore > lim.CPU {
+		if cpu, err := w.cpu.read(); err == nil && cpu-cpuBefore > lim.CPU {
 			return errCPU
 		}
 		if checkScratch && time.Since(lastScratch) >= time.Second {
@@ -203,7 +203,7 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 		return s.finishDead(res, sink, start, cpuBefore, err)
 	}
 	fillOutput(res, sink, start)
-	if cpu, err := processCPU(w.pid); err == nil {
+	if cpu, err := w.cpu.read(); err == nil {
 		res.CPU = cpu - cpuBefore
 	}
 	res.Messages, res.Warnings, res.Error = hr.Messages, hr.Warnings, hr.Error

@@ -143,6 +143,7 @@ type worker struct {
 	startedAt  time.Time
 	version    string
 	profile    profile // the rlimits it was started with
+	cpu        *cpuReader
 }
 
 func newWorkerID() string {
@@ -293,6 +294,9 @@ func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err erro
 		return w, fmt.Errorf("%w: expected ready, got type %d", errProtocol, typ)
 	}
 	w.version = strings.SplitN(string(payload), "\n", 2)[0]
+	if w.cpu, err = openCPUReader(w.pid); err != nil {
+		return w, fmt.Errorf("watching worker CPU time: %w", err)
+	}
 	return w, nil
 }
 
@@ -356,6 +360,7 @@ func (w *worker) destroy(reason string) {
 	if w.req != nil {
 		w.req.Close()
 	}
+	w.cpu.close()
 	for _, fd := range []*int{&w.resFd, &w.conFd, &w.wake} {
 		if *fd >= 0 {
 			unix.Close(*fd)
