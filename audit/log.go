@@ -1,0 +1,223 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("audit log is closed")
+
+// Log is the audit trail writer. It is safe for concurrent use; one
+// committer goroutine owns the file and the chain.
+type Log struct {
+	cfg    Config
+	logger *slog.Logger
+	wake   chan struct{} // cap 1: "the queue is not empty"
+	done   chan struct{} // closed when the committer has exited
+
+	mu       sync.Mutex
+	queue    []*request
+	closed   bool
+	lastErr  error  // outcome of the last commit; nil when it succeeded
+	headSeq  uint64 // snapshot of the chain head for Head
+	headHash string
+
+	// Owned by the committer goroutine (and by Open before it starts).
+	file      fileSink
+	seq       uint64
+	head      string
+	notes     []string // for the `recovered` detail of the next record
+	lastBatch int
+	commits   atomic.Int64 // batches appended (one write, one fsync each); for benchmarks
+	buf       []byte
+	syslog    *syslogSink
+}
+
+type request struct {
+	ctx   context.Context
+	rec   Record // the writer's own copy; returned filled in on success
+	probe bool   // a health probe from Healthy, not a record
+	// noSync: written to the file (so it survives a crash of rwarden) but
+	// made durable only by the next synced batch, not fsynced for itself.
+	noSync bool
+	done  chan error
+}
+
+// Open opens (or creates) the audit file, recovers the chain head from its
+// last complete record (or from the newest rotated file when the live one
+// is empty), cuts away a torn last line left by a crash and notes that in
+// the next record's `recovered` detail, and starts the committer.
+func Open(cfg Config) (*Log, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	l := &Log{
+		cfg:    cfg,
+		logger: cfg.Logger.With("component", "audit", "file", cfg.File),
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		file:   fileSink{path: cfg.File},
+		head:   ZeroHash,
+	}
+	if err := os.MkdirAll(dirOf(cfg.File), 0o700); err != nil {
+		return nil, fmt.Errorf("audit: creating directory of %s: %w", cfg.File, err)
+	}
+	if err := l.openInitial(); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	l.headSeq, l.headHash = l.seq, l.head
+	if cfg.Syslog {
+		s, err := newSyslogSink(l.logger)
+		if err != nil {
+			// Best effort by design: the file is the record of truth.
+			l.logger.Warn("audit: syslog unavailable, writing to the file only", "err", err)
+		} else {
+			l.syslog = s
+		}
+	}
+	l.logger.Info("audit log opened", "seq", l.seq, "head", l.head, "fsync", cfg.Fsync)
+	go l.run()
+	return l, nil
+}
+
+// Write appends r to the trail. It assigns time, seq, prev_hash and hash,
+// enforces the configured code mode, and returns only when the record is
+// written (and durable per Config.Fsync). On success r is updated to exactly
+// what was written. On any error the caller must refuse the action it was
+// recording (fail closed). If ctx ends first Write returns its error; the
+// record may then still be written.
+func (l *Log) Write(ctx context.Context, r *Record) error { return l.write(ctx, r, false) }
+
+// Append is Write without waiting for an fsync of its own: the record is
+// written to the file (so a crash of rwarden cannot lose it) and becomes
+// durable against a host crash with the next synced record or batch. For
+// records that no answer waits on (authentication, session start and end);
+// an evaluation's record goes through Write. Errors are as for Write.
+func (l *Log) Append(ctx context.Context, r *Record) error { return l.write(ctx, r, true) }
+
+func (l *Log) write(ctx context.Context, r *Record, noSync bool) error {
+	if r == nil {
+		return errors.New("audit: nil record")
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if err := r.validate(); err != nil {
+		return err
+	}
+	req := &request{ctx: ctx, rec: r.clone(), done: make(chan error, 1), noSync: noSync}
+	applyCodeMode(&req.rec, l.cfg.CodeMode)
+	if err := l.enqueue(req); err != nil {
+		return err
+	}
+	select {
+	case err := <-req.done:
+		if err != nil {
+			return err
+		}
+		*r = req.rec
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("audit: %w (the record may still be written)", ctx.Err())
+	}
+}
+
+// Healthy returns nil when the last write succeeded. After a failure it asks
+// the committer to reopen the file and check that space can be reserved, so
+// that a health endpoint recovers when the sink does, even with no traffic.
+func (l *Log) Healthy() error {
+	l.mu.Lock()
+	err, closed := l.lastErr, l.closed
+	l.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if err == nil {
+		return nil
+	}
+	req := &request{ctx: context.Background(), probe: true, done: make(chan error, 1)}
+	if err := l.enqueue(req); err != nil {
+		return err
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("audit: health probe timed out; last error: %w", err)
+	}
+}
+
+// Head returns the sequence number and hash of the last committed record
+// (0 and ZeroHash for an empty chain). Logging it at shutdown, or giving it
+// to `rwarden audit verify --expect-last`, anchors the end of the chain.
+func (l *Log) Head() (uint64, string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.headSeq, l.headHash
+}
+
+// Close commits what is queued, closes the file and logs the chain head.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	l.signal()
+	<-l.done
+	err := l.file.close()
+	if l.syslog != nil {
+		l.syslog.close()
+	}
+	seq, head := l.Head()
+	l.logger.Info("audit log closed; anchor the chain with this head", "seq", seq, "head", head)
+	return err
+}
+
+func (l *Log) enqueue(req *request) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.queue = append(l.queue, req)
+	l.mu.Unlock()
+	l.signal()
+	return nil
+}
+
+func (l *Log) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// clone copies r deeply enough that the caller may reuse its maps and
+// slices while the committer works on the copy.
+func (r *Record) clone() Record {
+	c := *r
+	if r.Violations != nil {
+		c.Violations = append([]Violation(nil), r.Violations...)
+	}
+	if r.Limits != nil {
+		lim := *r.Limits
+		c.Limits = &lim
+	}
+	if r.Detail != nil {
+		c.Detail = make(map[string]string, len(r.Detail)+1)
+		for k, v := range r.Detail {
+			c.Detail[k] = v
+		}
+	}
+	return c
+}

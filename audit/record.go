@@ -1,0 +1,195 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Event types. Every record has exactly one.
+const (
+	EventAuth         = "auth"          // Status: StatusSuccess, StatusFailure or StatusRateLimited
+	EventEval         = "eval"          // Decision: one of the Decision constants
+	EventSessionStart = "session_start" //
+	EventSessionEnd   = "session_end"   //
+	EventPolicyReload = "policy_reload" // Status: StatusOK or StatusRejected
+	EventServerStart  = "server_start"  //
+	EventServerStop   = "server_stop"   //
+	EventAccessDenied = "access_denied" // a protocol command refused by the front end
+)
+
+// Decisions of an evaluation.
+const (
+	DecisionAllowed = "allowed" // passed policy and finished
+	DecisionDenied  = "denied"  // refused by policy; never reached a worker
+	DecisionError   = "error"   // R signalled an error (or the evaluation failed otherwise)
+	DecisionTimeout = "timeout" // wall-clock limit reached, worker killed
+	DecisionKilled  = "killed"  // killed by another limit (memory, CPU, output)
+	DecisionCrashed = "crashed" // the worker died on its own
+)
+
+// Statuses for auth and policy_reload events.
+const (
+	StatusSuccess     = "success"
+	StatusFailure     = "failure"
+	StatusRateLimited = "rate_limited"
+	StatusOK          = "ok"
+	StatusRejected    = "rejected"
+)
+
+// Code modes (Config.CodeMode, Record.SetCode).
+const (
+	CodeFull      = "full"
+	CodeHashOnly  = "hash_only"
+	codeTruncated = "truncated:"
+)
+
+// ZeroHash is the prev_hash of the first record of a brand-new chain.
+var ZeroHash = strings.Repeat("0", 64)
+
+var knownEvents = map[string]bool{
+	EventAuth: true, EventEval: true, EventSessionStart: true, EventSessionEnd: true,
+	EventPolicyReload: true, EventServerStart: true, EventServerStop: true, EventAccessDenied: true,
+}
+
+var knownDecisions = map[string]bool{
+	DecisionAllowed: true, DecisionDenied: true, DecisionError: true,
+	DecisionTimeout: true, DecisionKilled: true, DecisionCrashed: true,
+}
+
+// Record is one audit event. The field order here is the canonical field
+// order (see canonical.go and docs/audit.md); empty fields are omitted except
+// time, seq, event, prev_hash and hash.
+type Record struct {
+	Time        time.Time         `json:"time"`
+	Seq         uint64            `json:"seq"`
+	Event       string            `json:"event"`
+	Session     string            `json:"session,omitempty"`
+	User        string            `json:"user,omitempty"`
+	AuthMethod  string            `json:"auth_method,omitempty"`
+	Remote      string            `json:"remote,omitempty"`
+	Listener    string            `json:"listener,omitempty"`
+	Protocol    string            `json:"protocol,omitempty"`
+	CodeSHA256  string            `json:"code_sha256,omitempty"`
+	CodeBytes   int64             `json:"code_bytes,omitempty"` // length of the submitted code; more than len(Code) when truncated or hash_only
+	Code        string            `json:"code,omitempty"`
+	Decision    string            `json:"decision,omitempty"`
+	Violations  []Violation       `json:"violations,omitempty"`
+	Limits      *Limits           `json:"limits,omitempty"`
+	Status      string            `json:"status,omitempty"`
+	Duration    time.Duration     `json:"duration_ns,omitempty"`
+	OutputBytes int64             `json:"output_bytes,omitempty"`
+	Error       string            `json:"error,omitempty"`
+	Worker      string            `json:"worker,omitempty"`
+	Detail      map[string]string `json:"detail,omitempty"`
+	PrevHash    string            `json:"prev_hash"`
+	Hash        string            `json:"hash"`
+}
+
+// Violation is one policy denial: which object, which act, where in the
+// code, and the rule that decided (or "no rule matched").
+type Violation struct {
+	Object string `json:"object"`
+	Act    string `json:"act"`
+	Line   int    `json:"line,omitempty"`
+	Col    int    `json:"col,omitempty"`
+	Rule   string `json:"rule,omitempty"`
+}
+
+// Limits are the resource limits applied to an evaluation.
+type Limits struct {
+	Wall   time.Duration `json:"wall_ns,omitempty"`
+	CPU    time.Duration `json:"cpu_ns,omitempty"`
+	Memory int64         `json:"memory_bytes,omitempty"`
+	Output int64         `json:"output_bytes,omitempty"`
+}
+
+func (l *Limits) empty() bool {
+	return l == nil || (l.Wall == 0 && l.CPU == 0 && l.Memory == 0 && l.Output == 0)
+}
+
+// SetCode records the submitted code: code_sha256 and code_bytes always, and
+// the text according to mode: "full" (or ""), "truncated:N" (at most N bytes,
+// cut on a UTF-8 boundary) or "hash_only". An unknown mode is treated as
+// hash_only, the mode that discloses least.
+func (r *Record) SetCode(code []byte, mode string) {
+	sum := sha256.Sum256(code)
+	r.CodeSHA256 = hex.EncodeToString(sum[:])
+	r.CodeBytes = int64(len(code))
+	r.Code = codeText(code, mode)
+}
+
+// codeText returns the part of code that mode lets into the record.
+func codeText(code []byte, mode string) string {
+	n, err := parseCodeMode(mode)
+	if err != nil || n == 0 {
+		return ""
+	}
+	if n < 0 || len(code) <= n {
+		return string(code)
+	}
+	cut := n
+	// Back off to the start of a rune so that a multi-byte character is not
+	// split (it would be stored as U+FFFD). Invalid bytes are cut anywhere.
+	for cut > 0 && cut > n-utf8.UTFMax && !utf8.RuneStart(code[cut]) {
+		cut--
+	}
+	return string(code[:cut])
+}
+
+// parseCodeMode returns how many bytes of code a mode keeps: -1 for all,
+// 0 for none (hash_only), N for truncated:N.
+func parseCodeMode(mode string) (int, error) {
+	switch {
+	case mode == "" || mode == CodeFull:
+		return -1, nil
+	case mode == CodeHashOnly:
+		return 0, nil
+	case strings.HasPrefix(mode, codeTruncated):
+		n, err := strconv.Atoi(mode[len(codeTruncated):])
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("code mode %q: want truncated:N with N >= 0", mode)
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("code mode %q: want full, truncated:N or hash_only", mode)
+}
+
+// ValidateCodeMode reports whether mode is a valid Config.CodeMode.
+func ValidateCodeMode(mode string) error {
+	_, err := parseCodeMode(mode)
+	return err
+}
+
+// applyCodeMode enforces the log's code mode on a record whatever the caller
+// did: a record that carries code text gets its hash and length filled in if
+// missing, and its text cut to what the mode allows.
+func applyCodeMode(r *Record, mode string) {
+	if r.Code == "" {
+		return
+	}
+	if r.CodeSHA256 == "" {
+		r.SetCode([]byte(r.Code), mode)
+		return
+	}
+	r.Code = codeText([]byte(r.Code), mode)
+}
+
+// validate checks what the caller is responsible for; the writer fills time,
+// seq, prev_hash and hash.
+func (r *Record) validate() error {
+	if !knownEvents[r.Event] {
+		return fmt.Errorf("audit record: unknown event %q", r.Event)
+	}
+	if r.Decision != "" && !knownDecisions[r.Decision] {
+		return fmt.Errorf("audit record: unknown decision %q", r.Decision)
+	}
+	if r.Event == EventEval && r.Decision == "" {
+		return fmt.Errorf("audit record: eval event without a decision")
+	}
+	return nil
+}
