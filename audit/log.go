@@ -47,7 +47,7 @@ type request struct {
 	// noSync: written to the file (so it survives a crash of rwarden) but
 	// made durable only by the next synced batch, not fsynced for itself.
 	noSync bool
-	done  chan error
+	done   chan error
 }
 
 // Open opens (or creates) the audit file, recovers the chain head from its
