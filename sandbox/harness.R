@@ -60,6 +60,7 @@ local(envir = .rwarden, {
     in_flight$active <- FALSE
     allowed <- NULL    # NULL = unrestricted; else a hashed env of allowed "pkg::name"
     loadable <- NULL   # packages the user may load (restricted sessions)
+    internal <- NULL   # packages whose internals ::: may reach
 
     i32 <- function(x) writeBin(as.integer(x), raw(), size = 4L, endian = "little")
     f64 <- function(x) writeBin(as.double(x), raw(), size = 8L, endian = "little")
@@ -208,16 +209,20 @@ local(envir = .rwarden, {
     }
 
     # ---- Session binding: the runtime allowlist ----
-    # Request text: lines "mode\tallowlist|unrestricted", "F\tpkg::name",
-    # "P\tpkg". An allowlisted session evaluates in an environment whose only
-    # ancestors hold the allowed functions (copied from their namespaces) and
-    # the checked `::`, `:::`, library() and require(); its last ancestor is
-    # the empty environment, so nothing else is reachable by name.
+    # Request text: lines "mode\tallowlist|unrestricted", "F\tpkg::name"
+    # (allowed objects, in search order: the first entry for a name wins),
+    # "P\tpkg" (loadable packages), "I\tpkg" (packages whose internals
+    # `:::` may reach). An allowlisted session evaluates in an environment
+    # whose only ancestors hold the allowed objects (taken from their
+    # namespaces) and the checked `::`, `:::`, library() and require(); its
+    # last ancestor is the empty environment, so nothing else is reachable
+    # by name. Vectorised: a restricted user's list has thousands of entries
+    # and binding is on the session start path.
     bind <- function(text) {
         lines <- strsplit(text, "\n", fixed = TRUE)[[1L]]
-        fields <- strsplit(lines, "\t", fixed = TRUE)
-        kind <- vapply(fields, `[`, "", 1L)
-        val <- vapply(fields, function(f) if (length(f) >= 2L) f[[2L]] else "", "")
+        tab <- regexpr("\t", lines, fixed = TRUE)
+        kind <- substr(lines, 1L, tab - 1L)
+        val <- substring(lines, tab + 1L)
         mode <- val[kind == "mode"]
         if (!length(mode) || mode[[1L]] == "unrestricted") {
             set_user_env(globalenv())
@@ -225,26 +230,31 @@ local(envir = .rwarden, {
             return("")
         }
         fns <- val[kind == "F"]
-        allowed <<- new.env(hash = TRUE, parent = emptyenv(), size = max(29L, length(fns)))
-        for (f in fns) assign(f, TRUE, envir = allowed)
         loadable <<- val[kind == "P"]
-        allow_env <- new.env(hash = TRUE, parent = emptyenv(), size = max(29L, length(fns)))
-        # Data that every analysis needs is not a function and cannot be
-        # called: base constants and the datasets package.
-        for (nm in c("pi", "T", "F", "LETTERS", "letters", "month.abb", "month.name",
-                     ".Machine", "R.version", "R.version.string", "version"))
-            assign(nm, get(nm, envir = baseenv()), envir = allow_env)
-        for (nm in ls(as.environment("package:datasets"), all.names = TRUE))
-            delayedAssign(nm, get(nm, envir = as.environment("package:datasets")), assign.env = allow_env)
-        missing <- character(0)
-        for (f in rev(fns)) { # reversed: the first entry for a name (search order) wins
-            parts <- strsplit(f, "::", fixed = TRUE)[[1L]]
-            if (length(parts) != 2L) next
-            ns <- parts[[1L]]; nm <- parts[[2L]]
-            if (!isNamespaceLoaded(ns)) next # packages not loaded yet: added by library()
-            obj <- get0(nm, envir = asNamespace(ns), inherits = FALSE)
-            if (is.null(obj) && ns == "base") obj <- get0(nm, envir = baseenv(), inherits = FALSE)
-            if (is.function(obj)) assign(nm, obj, envir = allow_env) else missing <- c(missing, f)
+        internal <<- val[kind == "I"]
+        allowed <<- list2env(structure(as.list(rep_len(TRUE, length(fns))), names = fns),
+                             envir = new.env(hash = TRUE, parent = emptyenv(), size = length(fns) + 29L))
+        sep <- regexpr("::", fns, fixed = TRUE)
+        pkg <- substr(fns, 1L, sep - 1L)
+        nm <- substring(fns, sep + 2L)
+        first <- sep > 0L & !duplicated(nm)
+        pkg <- pkg[first]
+        nm <- nm[first]
+        allow_env <- new.env(hash = TRUE, parent = emptyenv(), size = length(nm) + 29L)
+        for (p in unique(pkg)) {
+            sel <- nm[pkg == p]
+            if (p == "datasets") {
+                # Lazy data: promises, so that naming iris loads only iris.
+                src <- as.environment("package:datasets")
+                for (n in sel) eval(substitute(delayedAssign(N, get(N, envir = SRC), assign.env = DST),
+                                               list(N = n, SRC = src, DST = allow_env)))
+                next
+            }
+            src <- if (p == "base") baseenv() else if (isNamespaceLoaded(p)) asNamespace(p) else NULL
+            if (is.null(src)) next # not loaded yet: library() adds it
+            objs <- mget(sel, envir = src, mode = "any", ifnotfound = list(NULL), inherits = FALSE)
+            objs <- objs[!vapply(objs, is.null, NA)]
+            list2env(objs, envir = allow_env)
         }
         assign("::", checked_get(FALSE), envir = allow_env)
         assign(":::", checked_get(TRUE), envir = allow_env)
@@ -277,7 +287,7 @@ local(envir = .rwarden, {
     }
     namespace_lookup <- function(pkg, name, op) {
         key <- paste0(pkg, op, name)
-        if (!is_allowed(paste0(pkg, "::", name)) || (op == ":::" && !is_allowed(key)))
+        if (!is_allowed(paste0(pkg, "::", name)) || (op == ":::" && !(pkg %in% internal)))
             deny(key)
         if (!(pkg %in% loadable) && !isNamespaceLoaded(pkg)) deny(paste0("loading package ", pkg))
         ns <- loadNamespace(pkg)
@@ -308,7 +318,7 @@ local(envir = .rwarden, {
             if (startsWith(key, prefix)) {
                 nm <- substring(key, nchar(prefix) + 1L)
                 obj <- get0(nm, envir = ns, inherits = FALSE)
-                if (is.function(obj)) assign(nm, obj, envir = layer)
+                if (!is.null(obj)) assign(nm, obj, envir = layer)
             }
         }
         lockEnvironment(layer, bindings = TRUE)

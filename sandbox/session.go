@@ -21,6 +21,8 @@ type Allowlist struct {
 	Functions []string
 	// Packages the user may load with library() or `::`.
 	Packages []string
+	// Internal lists the packages whose unexported objects `:::` may reach.
+	Internal []string
 }
 
 // Binding is what a session worker is bound to.
@@ -48,11 +50,16 @@ func (b Binding) requestBody() ([]byte, error) {
 		}
 		buf.WriteString("F\t" + f + "\n")
 	}
-	for _, p := range b.Allowlist.Packages {
-		if p == "" || strings.ContainsAny(p, "\n\t\x00:") {
-			return nil, fmt.Errorf("bad allowlisted package %q", p)
+	for _, list := range []struct {
+		tag  string
+		pkgs []string
+	}{{"P", b.Allowlist.Packages}, {"I", b.Allowlist.Internal}} {
+		for _, p := range list.pkgs {
+			if p == "" || strings.ContainsAny(p, "\n\t\x00:") {
+				return nil, fmt.Errorf("bad allowlisted package %q", p)
+			}
+			buf.WriteString(list.tag + "\t" + p + "\n")
 		}
-		buf.WriteString("P\t" + p + "\n")
 	}
 	return buf.Bytes(), nil
 }
