@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rwarden/rwarden/audit"
 	"gopkg.in/yaml.v3"
 )
 
@@ -88,20 +89,20 @@ func (l ListenerConfig) IsUnix() bool { return isUnixAddress(l.Address) }
 
 // Audit fsync policies and code recording modes.
 const (
-	FsyncAlways   = "always" // fsync after every record (fail closed on error)
-	FsyncNever    = "never"  // leave it to the kernel
-	AuditCodeFull = "full"   // the code itself
-	AuditCodeHash = "hash"   // only its SHA-256
-	AuditCodeNone = "none"   // neither
+	FsyncAlways   = audit.FsyncAlways  // every evaluation's record is on disk before its answer
+	FsyncBatch    = audit.FsyncBatch   // concurrent records share one fsync, still before their answers
+	FsyncNever    = audit.FsyncNever   // written at once (survives an rwarden crash), fsynced by the kernel
+	AuditCodeFull = audit.CodeFull     // the code itself; also "truncated:N" (first N bytes) and
+	AuditCodeHash = audit.CodeHashOnly // "hash_only" (only its SHA-256 and length)
 )
 
 // AuditConfig configures the audit trail.
 type AuditConfig struct {
 	File        string   `yaml:"file"`
-	Fsync       string   `yaml:"fsync"`        // always | never
+	Fsync       string   `yaml:"fsync"`        // always | batch | never
 	RotateBytes Size     `yaml:"rotate_bytes"` // 0: never by size
 	RotateEvery Duration `yaml:"rotate_every"` // 0: never by age
-	Code        string   `yaml:"code"`         // full | hash | none
+	Code        string   `yaml:"code"`         // full | truncated:N | hash_only
 	Syslog      bool     `yaml:"syslog"`       // also send records to syslog
 }
 

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"github.com/rwarden/rwarden/audit"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -44,10 +45,8 @@ func (c *Config) validate(d *strictDecoder) {
 	}
 
 	checkAuditFsync(c.Audit.Fsync, bad)
-	switch c.Audit.Code {
-	case AuditCodeFull, AuditCodeHash, AuditCodeNone:
-	default:
-		bad("audit.code", "must be full, hash or none, got %q", c.Audit.Code)
+	if err := audit.ValidateCodeMode(c.Audit.Code); err != nil {
+		bad("audit.code", "must be full, truncated:N or hash_only, got %q", c.Audit.Code)
 	}
 	if c.Admin.Address != "" {
 		if err := checkHostPort(c.Admin.Address); err != nil {
@@ -153,9 +152,9 @@ func (c *Config) validateListener(l *ListenerConfig, p string, bad func(string, 
 
 func checkAuditFsync(v string, bad func(string, string, ...any)) {
 	switch v {
-	case FsyncAlways, FsyncNever:
+	case FsyncAlways, FsyncBatch, FsyncNever:
 	default:
-		bad("audit.fsync", "must be always or never, got %q", v)
+		bad("audit.fsync", "must be always, batch or never, got %q", v)
 	}
 }
 
@@ -168,7 +167,7 @@ func (s LimitSet) validate(p string, bad func(string, string, ...any)) {
 	}
 	if s.Memory != nil {
 		// R itself needs about 65 MB resident and more address space.
-		sizeRange(bad, p+".memory", *s.Memory, 128<<20, 1<<40)
+		sizeRange(bad, p+".memory", *s.Memory, 256<<20, 1<<40)
 	}
 	if s.Output != nil {
 		sizeRange(bad, p+".output", *s.Output, 1<<10, 1<<30)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rwarden/rwarden/internal/units"
 	"gopkg.in/yaml.v3"
 )
 
@@ -15,50 +16,15 @@ import (
 // (powers of 1000), for example "64KiB", "512MiB", "1GiB".
 type Size int64
 
-var sizeUnits = []struct {
-	suffix string
-	mult   int64
-}{
-	// Longest suffixes first so "KiB" is not read as "B".
-	{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40},
-	{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12},
-	{"b", 1},
-}
-
-// ParseSize parses a size such as "1GiB", "512MiB", "64KiB", "1000" or "10MB".
+// ParseSize parses a size such as "1GiB", "512MiB", "64KiB", "1000" or "10MB"
+// (see units.ParseBytes).
 func ParseSize(s string) (Size, error) {
-	t := strings.TrimSpace(s)
-	mult := int64(1)
-	lower := strings.ToLower(t)
-	for _, u := range sizeUnits {
-		if strings.HasSuffix(lower, u.suffix) {
-			mult = u.mult
-			t = strings.TrimSpace(t[:len(t)-len(u.suffix)])
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid size %q: use a whole number of bytes or a unit, such as 64KiB, 512MiB or 1GiB", s)
-	}
-	if n > (1<<63-1)/mult {
-		return 0, fmt.Errorf("invalid size %q: too large", s)
-	}
-	return Size(n * mult), nil
+	n, err := units.ParseBytes(s)
+	return Size(n), err
 }
 
 // String renders the size with the largest binary unit that divides it.
-func (s Size) String() string {
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if s != 0 && int64(s)%u.mult == 0 {
-			return strconv.FormatInt(int64(s)/u.mult, 10) + u.suffix
-		}
-	}
-	return strconv.FormatInt(int64(s), 10) + "B"
-}
+func (s Size) String() string { return units.FormatBytes(int64(s)) }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (s *Size) UnmarshalYAML(n *yaml.Node) error {

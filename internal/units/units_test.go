@@ -18,8 +18,9 @@ func TestParseBytes(t *testing.T) {
 		{"64KiB", 64 << 10, false},
 		{"512MiB", 512 << 20, false},
 		{"1GiB", 1 << 30, false},
-		{"1.5GiB", 3 << 29, false},
-		{"2G", 2 << 30, false},
+		{"1gib", 1 << 30, false},
+		{"1.5GiB", 0, true},
+		{"2G", 0, true},
 		{"10MB", 10_000_000, false},
 		{" 3 MiB ", 3 << 20, false},
 		{"", 0, true},
@@ -42,6 +43,11 @@ func TestParseBytes(t *testing.T) {
 func TestFormatBytes(t *testing.T) {
 	assert.Equal(t, "1GiB", FormatBytes(1<<30))
 	assert.Equal(t, "1536MiB", FormatBytes(3<<29))
+	for _, n := range []int64{0, 1, 1023, 1 << 10, 3 << 29, 5 << 40} {
+		back, err := ParseBytes(FormatBytes(n))
+		require.NoError(t, err)
+		assert.Equal(t, n, back, "FormatBytes must parse back")
+	}
 	assert.Equal(t, "100B", FormatBytes(100))
 	assert.Equal(t, "0B", FormatBytes(0))
 }
