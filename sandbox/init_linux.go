@@ -78,10 +78,12 @@ func initWorker(args []string) error {
 	if err := json.Unmarshal([]byte(args[0]), &spec); err != nil {
 		return fmt.Errorf("decoding spec: %w", err)
 	}
-	// 1. Close every inherited descriptor except the protocol pipes, so
-	// nothing of rwarden (listeners, the audit file, client connections)
-	// can reach R even if a descriptor lacked close-on-exec.
-	if err := unix.CloseRange(keepFDs, ^uint(0), 0); err != nil {
+	// 1. Every inherited descriptor but the protocol pipes is closed at the
+	// exec of R, so nothing of rwarden (listeners, the audit file, client
+	// connections) can reach R even if a descriptor lacked close-on-exec.
+	// Marked close-on-exec rather than closed now: the Go runtime of this
+	// init holds descriptors of its own (its poller) until the exec.
+	if err := unix.CloseRange(keepFDs, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("closing inherited descriptors: %w", err)
 	}
 	// 2. The clean environment is spec.Env: built by the parent from
