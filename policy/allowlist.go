@@ -1,0 +1,90 @@
+package policy
+
+import "fmt"
+
+// Allowlist is a user's policy resolved against the installed R: what the
+// worker harness (runtime restriction, layer 4) copies into the user's
+// evaluation environment and what its checked `::`, `:::` and library()
+// accept.
+type Allowlist struct {
+	// Functions lists every allowed object as "pkg::name", concrete (globs
+	// expanded against the exports index), in search order: packages of
+	// R's default search path first (stats ... base), then the other
+	// installed packages by name. Besides functions it holds the allowed
+	// non-function objects a script may name (base::pi, base::letters,
+	// datasets::iris), which the environment needs just the same.
+	Functions []string
+	// Packages lists the installed packages the user may load (library,
+	// require, PKG::NAME).
+	Packages []string
+	// Internal lists the packages whose unexported objects the user may
+	// reach with PKG:::NAME.
+	Internal []string
+	// Dynamic reports whether computed function references (dynamic:call)
+	// are allowed.
+	Dynamic bool
+}
+
+// Allowlist resolves the user's runtime allowlist. It is computed once per
+// user and policy generation; a reload drops it with the old policy.
+func (e *Engine) Allowlist(user string) (*Allowlist, error) {
+	s := e.snap()
+	if err := e.checkUser(s, user); err != nil {
+		return nil, err
+	}
+	if a, ok := s.allowlists.Load(user); ok {
+		return a.(*Allowlist), nil
+	}
+	a, err := e.buildAllowlist(s, user)
+	if err != nil {
+		return nil, fmt.Errorf("resolving the allowlist of %s: %w", user, err)
+	}
+	actual, _ := s.allowlists.LoadOrStore(user, a)
+	return actual.(*Allowlist), nil
+}
+
+func (e *Engine) buildAllowlist(s *snapshot, user string) (*Allowlist, error) {
+	a := &Allowlist{Functions: []string{}, Packages: []string{}, Internal: []string{}}
+	allowed := func(obj, act string) (bool, error) {
+		d, err := s.decide(user, obj, act)
+		return d.allowed, err
+	}
+	var err error
+	if a.Dynamic, err = allowed(DynamicCall, ActCall); err != nil {
+		return nil, err
+	}
+	for _, pkg := range e.index.orderedPackages() {
+		loadable, err := allowed(PackageObject(pkg), ActLoad)
+		if err != nil {
+			return nil, err
+		}
+		if loadable {
+			a.Packages = append(a.Packages, pkg)
+			internal, err := allowed(InternalObject(pkg), ActCall)
+			if err != nil {
+				return nil, err
+			}
+			if internal {
+				a.Internal = append(a.Internal, pkg)
+			}
+		} else if pkg != "base" {
+			// Functions of a package the user may not load are unusable;
+			// base is always there.
+			continue
+		}
+		p := e.index.Packages[pkg]
+		for _, names := range [][]string{p.Functions, p.Variables} {
+			for _, name := range names {
+				obj := FunctionObject(pkg, name)
+				ok, err := allowed(obj, ActCall)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					a.Functions = append(a.Functions, obj)
+				}
+			}
+		}
+	}
+	return a, nil
+}

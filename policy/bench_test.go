@@ -1,0 +1,97 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// script1000 concatenates the benign corpus until it has at least 1,000
+// lines: real analysis code, not a synthetic repetition of one line.
+func script1000(tb testing.TB) []byte {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "benign", "*.R"))
+	require.NoError(tb, err)
+	require.NotEmpty(tb, files)
+	var buf bytes.Buffer
+	for lines := 0; lines < 1000; {
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			require.NoError(tb, err)
+			buf.Write(b)
+			lines += bytes.Count(b, []byte("\n"))
+			if lines >= 1000 {
+				break
+			}
+		}
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkCheck1000Lines parses and checks a 1,000-line script for an
+// analyst, with the decision cache warm as it is in a running server.
+// Target (issue 3): at most 1 ms per op.
+func BenchmarkCheck1000Lines(b *testing.B) {
+	e := shippedEngine(b)
+	code := script1000(b)
+	d, err := e.Check("alice", code)
+	require.NoError(b, err)
+	require.True(b, d.Allowed, "%v", d.Violations)
+	b.SetBytes(int64(len(code)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Check("alice", code); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheck1000LinesColdCache is the same right after a reload, when
+// every distinct request goes to Casbin once.
+func BenchmarkCheck1000LinesColdCache(b *testing.B) {
+	e := shippedEngine(b)
+	code := script1000(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		require.NoError(b, e.Reload())
+		b.StartTimer()
+		if _, err := e.Check("alice", code); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRParse1000Lines measures R's own parse() + getParseData() on
+// the same script, inside one R process (R's start-up is not counted),
+// and reports it as r-ns/op next to the Go figures for comparison.
+func BenchmarkRParse1000Lines(b *testing.B) {
+	code := script1000(b)
+	f := filepath.Join(b.TempDir(), "script.R")
+	require.NoError(b, os.WriteFile(f, code, 0o644))
+	const reps = 50
+	rcode := `x <- readLines(commandArgs(TRUE)[1])
+invisible(getParseData(parse(text = x, keep.source = TRUE)))
+t0 <- proc.time()[["elapsed"]]
+for (i in seq_len(` + strconv.Itoa(reps) + `)) invisible(getParseData(parse(text = x, keep.source = TRUE)))
+cat(format((proc.time()[["elapsed"]] - t0) / ` + strconv.Itoa(reps) + ` * 1e9, scientific = FALSE), "\n")`
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	b.ResetTimer()
+	var nsPerOp float64
+	for i := 0; i < b.N; i++ {
+		out, err := exec.CommandContext(ctx, filepath.Join(DefaultRHome, "bin", "Rscript"), "--vanilla", "-e", rcode, f).Output()
+		require.NoError(b, err)
+		nsPerOp, err = strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+		require.NoError(b, err)
+	}
+	b.ReportMetric(nsPerOp, "r-ns/op")
+}

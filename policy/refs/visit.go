@@ -1,0 +1,258 @@
+package refs
+
+import (
+	"fmt"
+
+	"github.com/rwarden/rwarden/policy/rsyntax"
+)
+
+// isDotsName reports whether name is ... or ..1, ..2, ...: arguments,
+// never functions.
+func isDotsName(name string) bool {
+	if len(name) < 3 || name[0] != '.' || name[1] != '.' {
+		return false
+	}
+	if name == "..." {
+		return true
+	}
+	for i := 2; i < len(name); i++ {
+		if name[i] < '0' || name[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *analysis) op(name string, pos rsyntax.Pos) { a.add(KindOperator, name, "", pos, "") }
+
+// visit reports the references of n and of everything below it.
+func (a *analysis) visit(n rsyntax.Node) {
+	switch n := n.(type) {
+	case *rsyntax.Symbol:
+		a.symbol(n)
+	case *rsyntax.Call:
+		a.call(n)
+	case *rsyntax.Index:
+		a.visit(n.X)
+		if n.Double {
+			a.op("[[", n.Open)
+		} else {
+			a.op("[", n.Open)
+		}
+		a.visitArgs(n.Args, nil)
+	case *rsyntax.Unary:
+		a.op(n.Op, n.P)
+		a.visit(n.X)
+	case *rsyntax.Binary:
+		switch {
+		case n.Op == "::" || n.Op == ":::":
+			a.namespace(n, "")
+		case n.Op == "$" || n.Op == "@":
+			a.visit(n.X) // the member is a name, not a variable
+			a.op(n.Op, n.OpPos)
+		case isAssign(n) && n.Rightward:
+			a.visit(n.Y)
+			a.op(n.Op, n.OpPos)
+			a.target(n.X, true)
+		case isAssign(n):
+			a.target(n.X, true)
+			a.op(n.Op, n.OpPos)
+			a.visit(n.Y)
+		default:
+			// In source order, so that the result is nearly sorted.
+			a.visit(n.X)
+			a.op(n.Op, n.OpPos)
+			a.visit(n.Y)
+		}
+	case *rsyntax.Paren:
+		a.op("(", n.P)
+		a.visit(n.X)
+	case *rsyntax.Block:
+		a.op("{", n.P)
+		for _, e := range n.Exprs {
+			a.visit(e)
+		}
+	case *rsyntax.If:
+		a.op("if", n.P)
+		a.visit(n.Cond)
+		a.visit(n.Then)
+		if n.Else != nil {
+			a.visit(n.Else)
+		}
+	case *rsyntax.For:
+		a.op("for", n.P)
+		a.visit(n.Seq)
+		a.visit(n.Body)
+	case *rsyntax.While:
+		a.op("while", n.P)
+		a.visit(n.Cond)
+		a.visit(n.Body)
+	case *rsyntax.Repeat:
+		a.op("repeat", n.P)
+		a.visit(n.Body)
+	case *rsyntax.Break:
+		a.op("break", n.P)
+	case *rsyntax.Next:
+		a.op("next", n.P)
+	case *rsyntax.Function:
+		a.op("function", n.P)
+		for _, p := range n.Params {
+			if p.Default != nil {
+				a.visit(p.Default)
+			}
+		}
+		a.visit(n.Body)
+	}
+}
+
+func (a *analysis) visitArgs(args []rsyntax.Arg, handled map[int]bool) {
+	for i, arg := range args {
+		if arg.Value != nil && !handled[i] {
+			a.visit(arg.Value)
+		}
+	}
+}
+
+// symbol reports a name used as a value, unless the script binds it.
+func (a *analysis) symbol(s *rsyntax.Symbol) {
+	if isDotsName(s.Name) {
+		return
+	}
+	if _, ok := a.bound[s.Name]; ok {
+		return
+	}
+	a.add(KindSymbol, s.Name, "", s.P, "")
+}
+
+// namespace reports pkg::name or pkg:::name, with the load of pkg and the
+// operator; suffix is appended to the name ("<-" for replacements).
+func (a *analysis) namespace(b *rsyntax.Binary, suffix string) {
+	name, ok1 := nameOf(b.Y)
+	pkg, ok2 := nameOf(b.X)
+	a.op(b.Op, b.OpPos)
+	if !ok1 || !ok2 { // not produced by R's grammar
+		a.add(KindDynamic, "", "", b.P, "computed namespace reference")
+		return
+	}
+	kind := KindNamespace
+	if b.Op == ":::" {
+		kind = KindNamespaceInternal
+	}
+	detail := pkg + b.Op + name
+	a.add(kind, name+suffix, pkg, b.Y.Pos(), detail+suffix)
+	a.add(KindLoad, pkg, pkg, b.X.Pos(), detail)
+}
+
+// call reports a call: its function, and the function and package
+// arguments of the functions in specs.
+func (a *analysis) call(c *rsyntax.Call) {
+	a.function(c.Fn)
+	name, _ := callee(c)
+	var handled map[int]bool
+	if sp, ok := specs[name]; ok && name != "" {
+		handled = a.special(c, name, sp)
+	}
+	a.visitArgs(c.Args, handled)
+}
+
+// function reports the expression in function position of a call.
+func (a *analysis) function(fn rsyntax.Node) {
+	switch f := fn.(type) {
+	case *rsyntax.Symbol:
+		if f.FromString {
+			a.add(KindString, f.Name, "", f.P, fmt.Sprintf("string %q called as a function", f.Name))
+		} else {
+			a.add(KindCall, f.Name, "", f.P, "")
+		}
+		return
+	case *rsyntax.Binary:
+		if f.Op == "::" || f.Op == ":::" {
+			a.namespace(f, "")
+			return
+		}
+	}
+	if !isFunctionLiteral(fn) {
+		a.add(KindDynamic, "", "", fn.Pos(), "call of a computed function")
+	}
+	a.visit(fn)
+}
+
+// target reports the references of an assignment target: the replacement
+// function of each level of a complex assignment and the getters R calls
+// for the inner levels. The assigned variable itself is not a reference.
+func (a *analysis) target(t rsyntax.Node, outer bool) {
+	switch n := t.(type) {
+	case *rsyntax.Symbol, *rsyntax.String:
+		return
+	case *rsyntax.Call:
+		switch fn := n.Fn.(type) {
+		case *rsyntax.Symbol:
+			a.add(KindReplacement, fn.Name+"<-", "", fn.P, "complex assignment "+fn.Name+"(...) <- value")
+			if !outer {
+				a.function(fn)
+			}
+		case *rsyntax.Binary:
+			if name, pkg := callee(n); (fn.Op == "::" || fn.Op == ":::") && name != "" {
+				a.add(KindReplacement, name+"<-", pkg, fn.Y.Pos(), "complex assignment "+pkg+fn.Op+name+"(...) <- value")
+				a.add(KindLoad, pkg, pkg, fn.X.Pos(), pkg+fn.Op+name+"<-")
+				a.op(fn.Op, fn.OpPos)
+				if fn.Op == ":::" {
+					a.add(KindNamespaceInternal, name+"<-", pkg, fn.Y.Pos(), pkg+fn.Op+name+"<-")
+				}
+				if !outer {
+					a.namespace(fn, "")
+				}
+				break
+			}
+			a.add(KindDynamic, "", "", fn.Pos(), "complex assignment through a computed function")
+			a.visit(fn)
+		default:
+			a.add(KindDynamic, "", "", fn.Pos(), "complex assignment through a computed function")
+			a.visit(fn)
+		}
+		if len(n.Args) > 0 {
+			a.visitArgs(n.Args[1:], nil)
+			if n.Args[0].Value != nil {
+				a.target(n.Args[0].Value, false)
+			}
+		}
+	case *rsyntax.Index:
+		op := "["
+		if n.Double {
+			op = "[["
+		}
+		detail := "complex assignment x[...] <- value"
+		if n.Double {
+			detail = "complex assignment x[[...]] <- value"
+		}
+		a.add(KindReplacement, op+"<-", "", n.Open, detail)
+		if !outer {
+			a.op(op, n.Open)
+		}
+		a.visitArgs(n.Args, nil)
+		a.target(n.X, false)
+	case *rsyntax.Binary:
+		a.add(KindReplacement, n.Op+"<-", "", n.OpPos, "complex assignment with "+n.Op)
+		if !outer {
+			a.op(n.Op, n.OpPos)
+		}
+		if n.Op != "$" && n.Op != "@" && n.Op != "::" && n.Op != ":::" {
+			a.visit(n.Y)
+		}
+		a.target(n.X, false)
+	case *rsyntax.Unary:
+		a.add(KindReplacement, n.Op+"<-", "", n.P, "complex assignment with "+n.Op)
+		if !outer {
+			a.op(n.Op, n.P)
+		}
+		a.target(n.X, false)
+	case *rsyntax.Paren:
+		a.add(KindReplacement, "(<-", "", n.P, "complex assignment with (")
+		if !outer {
+			a.op("(", n.P)
+		}
+		a.target(n.X, false)
+	default:
+		a.visit(t)
+	}
+}

@@ -1,0 +1,118 @@
+package policy
+
+import (
+	"slices"
+	"strings"
+)
+
+// Reference kinds as the analysis (policy/refs) reports them.
+const (
+	refCall              = "call"
+	refSymbol            = "symbol"
+	refString            = "string"
+	refOperator          = "operator"
+	refReplacement       = "replacement"
+	refNamespace         = "namespace"
+	refNamespaceInternal = "namespace_internal"
+	refLoad              = "load"
+	refDynamic           = "dynamic"
+)
+
+// reference is one function reference found in R code. It mirrors
+// refs.Ref with plain fields so that resolution can be tested on its own.
+type reference struct {
+	Name, Pkg, Kind, Detail string
+	Line, Col               int
+}
+
+// request is one Casbin request produced by a reference.
+type request struct {
+	obj, act  string
+	line, col int
+}
+
+// attaches reports whether a load reference attaches the package to the
+// search path (library, require, attachNamespace) rather than only loading
+// its namespace (requireNamespace, loadNamespace, PKG::NAME). The analysis
+// names the loading function at the start of Detail: "library(stats)".
+func attaches(r reference) bool {
+	for _, fn := range []string{"library(", "require(", "attachNamespace("} {
+		if strings.HasPrefix(r.Detail, fn) {
+			return true
+		}
+	}
+	return false
+}
+
+// requests turns references into Casbin requests. Unqualified names resolve
+// in R's search order, extended by the packages the script attaches before
+// the reference; a name found in no attached package is the script's own
+// function and needs no permission (a user's definition never makes a
+// package function allowed, because a name that is also a package's
+// resolves to the package's).
+func (ix *Index) requests(refs []reference) []request {
+	byPos := func(a, b reference) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	}
+	if !slices.IsSortedFunc(refs, byPos) {
+		refs = slices.Clone(refs)
+		slices.SortStableFunc(refs, byPos)
+	}
+	var attached []string // by the script, most recent first
+	out := make([]request, 0, len(refs))
+	add := func(r reference, obj, act string) {
+		out = append(out, request{obj: obj, act: act, line: r.Line, col: r.Col})
+	}
+	for _, r := range refs {
+		switch r.Kind {
+		case refDynamic:
+			add(r, DynamicCall, ActCall)
+		case refLoad:
+			pkg := r.Pkg
+			if pkg == "" {
+				pkg = r.Name
+			}
+			if !validPackageName(pkg) {
+				// library(character.only = TRUE) of something odd: the
+				// analysis should report it as dynamic; be safe anyway.
+				add(r, DynamicCall, ActCall)
+				continue
+			}
+			add(r, PackageObject(pkg), ActLoad)
+			if attaches(r) && ix.HasPackage(pkg) && !slices.Contains(ix.Search, pkg) && !slices.Contains(attached, pkg) {
+				attached = append([]string{pkg}, attached...)
+			}
+		case refNamespace, refNamespaceInternal:
+			ix.qualified(r, add)
+		default:
+			if r.Pkg != "" {
+				ix.qualified(r, add)
+				continue
+			}
+			if r.Name == "" {
+				continue
+			}
+			if obj, ok := ix.resolve(attached, r.Name, r.Kind != refSymbol); ok {
+				add(r, obj, ActCall)
+			}
+		}
+	}
+	return out
+}
+
+// qualified adds the requests of PKG::NAME or PKG:::NAME. The load of
+// PKG is not added here: the analysis reports it as a load reference of
+// its own, at the position of PKG.
+func (ix *Index) qualified(r reference, add func(reference, string, string)) {
+	if !validPackageName(r.Pkg) || r.Name == "" {
+		add(r, DynamicCall, ActCall)
+		return
+	}
+	add(r, FunctionObject(r.Pkg, r.Name), ActCall)
+	if r.Kind == refNamespaceInternal {
+		add(r, InternalObject(r.Pkg), ActCall)
+	}
+}

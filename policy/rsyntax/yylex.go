@@ -1,0 +1,130 @@
+package rsyntax
+
+// yylex is R's yylex: token() plus the context-sensitive handling of
+// newlines. Newlines are dropped inside ( and [, after a token that cannot
+// end an expression, and after `function(...)`, `if (...)`, `for (...)`
+// and `while (...)` (the parser sets eatLines there). Inside a bracket
+// context an `if` pushes an 'i' so that a newline followed by `else`
+// continues the if, as in R; at top level it does not.
+func (lx *lexer) yylex() (token, error) {
+	for {
+		tok, err := lx.token()
+		if err != nil {
+			return token{}, err
+		}
+		lx.ntokens++
+		if tok.kind == tNewline {
+			top := lx.ctx[len(lx.ctx)-1]
+			if lx.eatLines || top == '[' || top == '(' {
+				continue
+			}
+			if top != 'i' {
+				return tok, nil
+			}
+			// In the body of an if: look past the newlines for an else.
+			for tok.kind == tNewline {
+				if tok, err = lx.token(); err != nil {
+					return token{}, err
+				}
+			}
+			switch tok.kind {
+			case tRBrace, tRParen, tRBracket:
+				lx.popIfs()
+				lx.pop()
+				return tok, nil
+			case tComma:
+				lx.ifpop()
+				return tok, nil
+			case tElse:
+				lx.eatLines = true
+				lx.ifpop()
+				return tok, nil
+			}
+			// Any other token ends the if: hand back the newline now and
+			// the token next time. R reports an error on this newline at
+			// the position of the token that follows it.
+			lx.ifpop()
+			saved := tok
+			lx.saved = &saved
+			return token{kind: tNewline, pos: tok.pos, val: "\n"}, nil
+		}
+		return tok, lx.context(&tok)
+	}
+}
+
+func (lx *lexer) ifpop() {
+	if lx.ctx[len(lx.ctx)-1] == 'i' {
+		lx.ctx = lx.ctx[:len(lx.ctx)-1]
+	}
+}
+
+func (lx *lexer) popIfs() {
+	for lx.ctx[len(lx.ctx)-1] == 'i' {
+		lx.ifpop()
+	}
+}
+
+// pop drops a bracket context. A stray closing bracket at top level is a
+// syntax error the parser reports; the sentinel is never removed.
+func (lx *lexer) pop() {
+	if len(lx.ctx) > 1 {
+		lx.ctx = lx.ctx[:len(lx.ctx)-1]
+	}
+}
+
+// pushCtx pushes bracket contexts. R's stack is a 50-byte array whose
+// overflow check lets one push write past its end (index 50); rwarden
+// refuses that push too, since what R does then is undefined behaviour.
+// Real code never nests 49 brackets deep.
+func (lx *lexer) pushCtx(t *token, cs ...byte) error {
+	if len(lx.ctx)-1+len(cs) >= contextStackSize {
+		return lx.errorf(t.pos, "contextstack overflow at line %d", lx.line)
+	}
+	lx.ctx = append(lx.ctx, cs...)
+	return nil
+}
+
+// context applies yylex's per-token effects on the context stack and on
+// eatLines.
+func (lx *lexer) context(tok *token) error {
+	switch tok.kind {
+	case tPlus, tMinus, tStar, tSlash, tCaret, tLT, tLE, tGE, tGT, tEQ, tNE,
+		tOr, tAnd, tOr2, tAnd2, tPipe, tPipeBind, tSpecial, tFunction, tWhile,
+		tRepeat, tFor, tIn, tQuestion, tBang, tColon, tTilde, tDollar, tAt,
+		tLeftAssign, tRightAssign, tEqAssign:
+		lx.eatLines = true
+	case tIf:
+		switch lx.ctx[len(lx.ctx)-1] {
+		case '{', '[', '(', 'i':
+			if len(lx.ctx) >= contextStackSize {
+				return lx.errorf(tok.pos, "contextstack overflow")
+			}
+			lx.ctx = append(lx.ctx, 'i')
+		}
+		lx.eatLines = true
+	case tElse:
+		lx.ifpop()
+		lx.eatLines = true
+	case tSemi, tComma:
+		lx.ifpop()
+	case tSymbol, tPlaceholder, tStr, tNum, tNull, tNext, tBreak:
+		lx.eatLines = false
+	case tLBB:
+		return lx.pushCtx(tok, '[', '[')
+	case tLBracket:
+		return lx.pushCtx(tok, '[')
+	case tLBrace:
+		lx.eatLines = true
+		return lx.pushCtx(tok, '{')
+	case tLParen:
+		return lx.pushCtx(tok, '(')
+	case tRBracket, tRParen:
+		lx.popIfs()
+		lx.pop()
+		lx.eatLines = false
+	case tRBrace:
+		lx.popIfs()
+		lx.pop()
+	}
+	return nil
+}

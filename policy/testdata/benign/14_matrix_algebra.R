@@ -1,0 +1,10 @@
+# Solve a linear system and decompose a matrix.
+A <- matrix(c(4, 2, 2, 3), 2)
+b <- c(2, 1)
+x <- solve(A, b)
+print(x)
+print(A %*% x)
+e <- eigen(A)
+print(round(e$values, 4))
+print(t(A) %*% A)
+print(det(A))

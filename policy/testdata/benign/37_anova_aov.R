@@ -1,0 +1,4 @@
+# One-way ANOVA and Tukey's honest differences.
+fit <- aov(weight ~ group, data = PlantGrowth)
+print(summary(fit))
+print(TukeyHSD(fit))

@@ -1,0 +1,3 @@
+# escape: mapply with a function name string
+# expect: 3:8 base::system
+mapply("system", "id")

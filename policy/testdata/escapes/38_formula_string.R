@@ -1,0 +1,4 @@
+# escape: a model formula parsed from a string
+# expect: 4:4 stats::as.formula
+d <- data.frame(y = 1:3)
+lm(as.formula(paste("y ~", "I(system(\"id\"))")), data = d)

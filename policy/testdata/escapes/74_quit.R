@@ -1,0 +1,3 @@
+# escape: kill the worker with quit()
+# expect: 3:1 base::q
+q("no")

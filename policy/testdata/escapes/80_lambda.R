@@ -1,0 +1,3 @@
+# escape: system inside a lambda
+# expect: 3:9 base::system
+(\(cmd) system(cmd))("id")

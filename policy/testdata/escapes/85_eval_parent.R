@@ -1,0 +1,3 @@
+# escape: eval.parent evaluates in the caller frame
+# expect: 3:1 base::eval.parent
+eval.parent(quote(ls()))

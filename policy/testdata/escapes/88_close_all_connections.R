@@ -1,0 +1,3 @@
+# escape: close the harness's connections
+# expect: 3:1 base::closeAllConnections
+closeAllConnections()
