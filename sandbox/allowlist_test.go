@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +55,43 @@ func TestRuntimeAllowlist(t *testing.T) {
 		assert.Contains(t, res.Error, tc.err, tc.code)
 		assert.NotContains(t, string(res.Output), "uid=", tc.code)
 	}
+}
+
+// Assign and SetErrorMessage: data lands in the session, code does not;
+// geterrmessage() returns what rwarden set and the last R error.
+func TestAssignAndErrorMessage(t *testing.T) {
+	p := newTestPool(t, nil)
+	s := acquire(t, p, testLimits())
+	ctx := context.Background()
+	// serialize(list(a = 1:3, b = "x"), NULL, version = 2), made by R.
+	res := eval(t, s, `x <- serialize(list(a = 1:3, b = "x"), NULL, version = 2); f <- serialize(function() 1, NULL, version = 2); cat(paste(as.character(x), collapse = " "), "\n", paste(as.character(f), collapse = " "), "\n", sep = "")`)
+	require.Equal(t, StatusOK, res.Status, res.Error)
+	lines := strings.Split(strings.TrimSpace(string(res.Output)), "\n")
+	require.Len(t, lines, 2)
+	require.NoError(t, s.Assign(ctx, "v", hexBytes(t, lines[0])))
+	res = eval(t, s, "str(v)")
+	assert.Contains(t, string(res.Output), "List of 2")
+	err := s.Assign(ctx, "g", hexBytes(t, lines[1]))
+	assert.ErrorContains(t, err, "only data values can be assigned")
+	res = eval(t, s, `exists("g")`)
+	assert.Equal(t, "[1] FALSE\n", string(res.Output))
+
+	eval(t, s, `stop("boom")`)
+	res = eval(t, s, "geterrmessage()")
+	assert.Equal(t, "[1] \"Error: boom\\n\"\n", string(res.Output))
+	require.NoError(t, s.SetErrorMessage(ctx, "Error: not allowed: base::system\n"))
+	res = eval(t, s, "cat(geterrmessage())")
+	assert.Equal(t, "Error: not allowed: base::system\n", string(res.Output))
+}
+
+func hexBytes(t *testing.T, s string) []byte {
+	t.Helper()
+	var out []byte
+	for _, f := range strings.Fields(s) {
+		var b byte
+		_, err := fmt.Sscanf(f, "%02x", &b)
+		require.NoError(t, err)
+		out = append(out, b)
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,4 +146,65 @@ func residentKB(pid int) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS")
+}
+
+// BenchmarkAcquireWarmAllowlisted: a session with a runtime allowlist of
+// every base function (about 1,300 entries) takes a warm worker that was
+// started and bound in the background.
+func BenchmarkAcquireWarmAllowlisted(b *testing.B) {
+	p := benchPool(b, 2)
+	out, err := exec.Command(DefaultRHome+"/bin/Rscript", "--vanilla", "-e", `cat(ls(baseenv(), all.names = TRUE), sep = "\n")`).Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var fns []string
+	for _, n := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if !strings.ContainsAny(n, "\t\n") {
+			fns = append(fns, "base::"+n)
+		}
+	}
+	bind := Binding{Limits: testLimits(), Allowlist: &Allowlist{Functions: fns}}
+	if err := p.Prewarm(bind); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var d []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		waitIdleProfile(b, p, bind)
+		b.StartTimer()
+		t0 := time.Now()
+		s, err := p.Acquire(ctx, bind)
+		d = append(d, time.Since(t0))
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	reportPercentiles(b, d)
+	b.ReportMetric(float64(len(fns)), "allowlist-entries")
+}
+
+func waitIdleProfile(b *testing.B, p *Pool, bind Binding) {
+	bind.Limits = bind.Limits.Capped(p.cfg.MaxLimits)
+	bp, err := bind.prepare()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		p.mu.Lock()
+		n := p.idleOfLocked(bp.prof)
+		p.mu.Unlock()
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("pool did not warm the profile")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

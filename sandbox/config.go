@@ -34,10 +34,10 @@ type Config struct {
 	// MaxLimits are ceilings: per-session limits are capped to them, and the
 	// worker starts under them before a session lowers them further.
 	MaxLimits Limits
-	// WarmLimits are the limits of the sessions most likely to come (the
-	// default role's). Warm workers are started with its memory and
-	// session-CPU limits; other profiles are kept warm while in demand.
-	// Default: DefaultLimits capped to MaxLimits.
+	// WarmLimits, when set, keeps Warm unrestricted workers with these
+	// limits ready at all times (sessions without an allowlist). Profiles
+	// sessions ask for, or announced with Prewarm, are kept warm while in
+	// demand whatever this says.
 	WarmLimits Limits
 	// Warm is the number of started, idle workers kept ready per profile.
 	Warm int
@@ -101,10 +101,9 @@ func (c Config) withDefaults() (Config, error) {
 	if err := c.MaxLimits.Validate(); err != nil {
 		return c, fmt.Errorf("sandbox limits: %w", err)
 	}
-	if c.WarmLimits == (Limits{}) {
-		c.WarmLimits = DefaultLimits()
+	if c.WarmLimits != (Limits{}) {
+		c.WarmLimits = c.WarmLimits.Capped(c.MaxLimits)
 	}
-	c.WarmLimits = c.WarmLimits.Capped(c.MaxLimits)
 	if c.Warm < 0 {
 		c.Warm = 0
 	}

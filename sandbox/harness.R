@@ -37,16 +37,44 @@ local({
     # ---- 2. Load the default packages, in R's usual search order ----
     for (p in c("methods", "datasets", "utils", "grDevices", "graphics", "stats"))
         suppressWarnings(suppressPackageStartupMessages(library(p, character.only = TRUE)))
+
+    # ---- 3. methods::getFunction for allowlisted environments ----
+    # getFunction searches the enclosures of `where` until it meets the base
+    # environment; an allowlisted session's enclosures end at the empty
+    # environment instead (base is deliberately not reachable), so
+    # setGeneric() of a new generic would fail there. Same search, also
+    # stopping at the empty environment.
+    ns <- asNamespace("methods")
+    get_function <- function(name, generic = TRUE, mustFind = TRUE, where = topenv(parent.frame())) {
+        env <- as.environment(where)
+        repeat {
+            f <- get0(name, envir = env, mode = "function", inherits = FALSE)
+            if (!is.null(f) && (generic || !methods::is(f, "genericFunction"))) return(f)
+            if (identical(env, baseenv()) || identical(env, .BaseNamespaceEnv) || identical(env, emptyenv())) break
+            env <- parent.env(env)
+        }
+        if (mustFind) stop(gettextf("no function %s found", sQuote(name)), domain = NA)
+        NULL
+    }
+    environment(get_function) <- ns
+    for (env in list(ns, as.environment("package:methods"))) {
+        unlockBinding("getFunction", env)
+        assign("getFunction", get_function, envir = env)
+        lockBinding("getFunction", env)
+    }
     invisible(NULL)
 })
 
-# Everything the harness uses lives in this environment, whose parent is the
+# Everything the harness uses lives in one environment, whose parent is the
 # base namespace: nothing user code defines (in the global environment or
-# elsewhere) can shadow what the harness calls.
-.rwarden <- new.env(parent = .BaseNamespaceEnv)
+# elsewhere) can shadow what the harness calls. It is bound to no name
+# anywhere, so user code cannot find it by name (not even in the global
+# environment, which stays empty as in a fresh R session).
+(function(.rwarden) {
 local(envir = .rwarden, {
-    T_EVAL <- 1L; T_BIND <- 2L
-    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L
+    self <- environment() # this harness environment
+    T_EVAL <- 1L; T_BIND <- 2L; T_ASSIGN <- 3L; T_SETERR <- 4L
+    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L
     ST_OK <- 0L; ST_ERROR <- 1L; ST_SYNTAX <- 2L; ST_ABORTED <- 3L
     NONCE_BYTES <- 16L
 
@@ -84,9 +112,21 @@ local(envir = .rwarden, {
         else call
     }
 
+    # In an allowlisted session, a name that exists in R but is not in the
+    # user's allowlist is reported as such, not only as "not found".
+    explain_missing <- function(msg) {
+        if (is.null(allowed)) return(msg)
+        m <- regmatches(msg, regexec("^(could not find function \"|object ')(.+)(\"|' not found|' of mode 'function' was not found)$", msg))[[1L]]
+        if (length(m) != 4L) return(msg)
+        nm <- m[[3L]]
+        known <- exists(nm, envir = .BaseNamespaceEnv) ||
+            any(vapply(search(), function(p) exists(nm, envir = as.environment(p), inherits = FALSE), NA))
+        if (known) paste0(msg, " (not allowed for this user)") else msg
+    }
+
     # Format a condition the way R's console prints an error.
     format_error <- function(e) {
-        msg <- conditionMessage(e)
+        msg <- explain_missing(conditionMessage(e))
         call <- user_call(e)
         if (is.null(call)) return(paste0("Error: ", msg, "\n"))
         dcall <- paste(deparse(call, nlines = 1L), collapse = "\n")
@@ -130,9 +170,13 @@ local(envir = .rwarden, {
     # that look in the caller's caller (match.fun at top level, parent.frame(2))
     # find this frame, whose enclosure is the user's environment, and never
     # the harness. Rebuilt whenever the user's environment changes.
+    # The internal eval is called directly: through the eval() closure, the
+    # caller's caller of user code would be eval's own frame, enclosed by the
+    # base namespace, where match.fun("system") would find base functions.
     make_runner <- function(env) {
         f <- function(expr) NULL
-        body(f) <- as.call(list(base::withVisible, as.call(list(base::eval, quote(expr), env))))
+        body(f) <- as.call(list(base::withVisible,
+            as.call(list(base::.Internal, as.call(list(as.name("eval"), quote(expr), env, NULL))))))
         environment(f) <- env
         f
     }
@@ -147,6 +191,7 @@ local(envir = .rwarden, {
                           error = function(e) e)
         if (inherits(exprs, "error")) {
             msg <- sub("^<text>:", "", conditionMessage(exprs))
+            set_errmsg(paste0("Error: ", msg, "\n"))
             return(list(status = ST_SYNTAX, error = paste0("Error: ", msg, "\n"),
                         messages = character(0), warnings = character(0),
                         elapsed = proc.time()[[3L]] - t0, value = NULL))
@@ -185,6 +230,7 @@ local(envir = .rwarden, {
         if (!is.null(err)) {
             status <- ST_ERROR
             errtext <- format_error(err)
+            set_errmsg(errtext)
             if (length(pending)) {
                 warnings_all <- c(warnings_all, vapply(pending, conditionMessage, ""))
                 errtext <- paste0(errtext, "In addition: ", format_warnings(pending))
@@ -195,6 +241,33 @@ local(envir = .rwarden, {
             ser <- tryCatch(serialize(value, NULL, version = 2L), error = function(e) NULL)
         list(status = status, error = errtext, messages = messages, warnings = warnings_all,
              elapsed = proc.time()[[3L]] - t0, value = ser)
+    }
+
+    # geterrmessage() in the session returns the last error, as at R's
+    # console and in Rserve (whose clients read it after a failed eval).
+    set_errmsg <- function(msg) .Internal(seterrmessage(msg))
+
+    # Assign a value rwarden decoded, checked to be plain data and
+    # serialized itself; checked again here so that nothing but data lands in
+    # the user's environment.
+    is_plain_data <- function(x) {
+        if (is.function(x) || is.environment(x) || is.language(x) || is.symbol(x) ||
+            typeof(x) %in% c("externalptr", "weakref", "bytecode", "promise", "S4", "char", "..."))
+            return(FALSE)
+        a <- attributes(x)
+        if (!is.null(a) && !all(vapply(a, is_plain_data, NA))) return(FALSE)
+        if (is.list(x) || is.pairlist(x)) return(all(vapply(x, is_plain_data, NA)))
+        TRUE
+    }
+    assign_request <- function(payload) {
+        n <- readBin(payload, "integer", 1L, size = 4L, endian = "little")
+        if (length(n) != 1L || n < 1L || n + 4L > length(payload)) stop("malformed assignment")
+        name <- rawToChar(payload[5L:(4L + n)])
+        Encoding(name) <- "UTF-8"
+        value <- unserialize(payload[-seq_len(4L + n)])
+        if (!is_plain_data(value)) stop("only data values can be assigned")
+        assign(name, value, envir = user_env)
+        ""
     }
 
     ZERO4 <- i32(0L)
@@ -243,32 +316,109 @@ local(envir = .rwarden, {
         allow_env <- new.env(hash = TRUE, parent = emptyenv(), size = length(nm) + 29L)
         for (p in unique(pkg)) {
             sel <- nm[pkg == p]
-            if (p == "datasets") {
-                # Lazy data: promises, so that naming iris loads only iris.
-                src <- as.environment("package:datasets")
-                for (n in sel) eval(substitute(delayedAssign(N, get(N, envir = SRC), assign.env = DST),
-                                               list(N = n, SRC = src, DST = allow_env)))
-                next
+            if (p != "base" && !isNamespaceLoaded(p)) next # not loaded yet: library() adds it
+            # Objects come from the package's own lazy-load database as
+            # promises, loaded only if used: binding stays cheap (no
+            # unserializing of hundreds of functions per session) and the
+            # closures keep their namespaces as environments.
+            db <- if (p == "datasets") file.path(find.package(p), "data", "Rdata")
+                  else file.path(find.package(p), "R", p)
+            if (file.exists(paste0(db, ".rdx")))
+                lazyLoad(db, envir = allow_env, filter = function(n) n %in% sel)
+            if (p == "datasets") next
+            # What the database does not hold (primitives, objects created
+            # when the namespace loaded) is taken from the namespace.
+            rest <- sel[!(sel %in% names(allow_env))]
+            if (!length(rest)) next
+            if (p == "base") {
+                objs <- mget(rest, envir = baseenv(), mode = "any", ifnotfound = list(NULL), inherits = FALSE)
+            } else { # exports, including re-exports from the package's imports
+                objs <- lapply(rest, function(n) tryCatch(getExportedValue(p, n), error = function(e) NULL))
+                names(objs) <- rest
             }
-            src <- if (p == "base") baseenv() else if (isNamespaceLoaded(p)) asNamespace(p) else NULL
-            if (is.null(src)) next # not loaded yet: library() adds it
-            objs <- mget(sel, envir = src, mode = "any", ifnotfound = list(NULL), inherits = FALSE)
-            objs <- objs[!vapply(objs, is.null, NA)]
-            list2env(objs, envir = allow_env)
+            list2env(objs[!vapply(objs, is.null, NA)], envir = allow_env)
+        }
+        wrap_function_args(allow_env)
+        if (is.function(get0("ls", envir = allow_env, inherits = FALSE))) {
+            # ls(name) turns a failed `name` into a search-list name ("no item
+            # called ..."), hiding why it failed; report the real error.
+            base_ls <- get("ls", envir = allow_env)
+            ls_checked <- function(name, pos = -1L, envir = as.environment(pos), all.names = FALSE,
+                                   pattern, sorted = TRUE) {
+                if (!missing(name)) {
+                    value <- tryCatch(name, error = function(e) e)
+                    if (inherits(value, "error")) stop(value)
+                }
+                call <- match.call()
+                call[[1L]] <- base_ls
+                if (!missing(name)) call$name <- value
+                eval(call, parent.frame())
+            }
+            environment(ls_checked) <- list2env(list(base_ls = base_ls), parent = self)
+            assign("ls", ls_checked, envir = allow_env)
         }
         assign("::", checked_get(FALSE), envir = allow_env)
         assign(":::", checked_get(TRUE), envir = allow_env)
         assign("library", checked_library(TRUE), envir = allow_env)
-        assign("require", checked_library(FALSE), envir = allow_env)
-        assign("requireNamespace", checked_library(FALSE), envir = allow_env)
+        # require() of a package the user may not load fails loudly, like
+        # library(), instead of quietly returning FALSE.
+        assign("require", checked_library(TRUE), envir = allow_env)
+        assign("requireNamespace", checked_library(TRUE), envir = allow_env)
         lockEnvironment(allow_env, bindings = TRUE)
-        set_user_env(new.env(parent = allow_env))
+        env <- new.env(parent = allow_env)
+        # A top-level environment of its own (topenv() stops at an
+        # environment holding .packageName): S4 classes, generics and methods
+        # defined by the user are stored here, as in the global environment
+        # at R's console, not in the real global environment out of reach.
+        assign(".packageName", ".GlobalEnv", envir = env)
+        set_user_env(env)
         ""
     }
 
     set_user_env <- function(env) {
         user_env <<- env
         runner <<- make_runner(env)
+    }
+
+    # Functions that take a function and accept its *name* instead. Base R
+    # resolves such a name from frames of its own (closures it defines,
+    # enclosed by the base namespace), where every base function is
+    # reachable: Vectorize("system") would find system. In an allowlisted
+    # session these are wrapped so that a name is resolved in the caller's
+    # environment, where only allowed functions exist, before base sees it.
+    FUNCTION_ARGS <- c(lapply = "FUN", sapply = "FUN", vapply = "FUN", mapply = "FUN",
+        Map = "f", Filter = "f", Reduce = "f", Position = "f", Find = "f", Negate = "f",
+        outer = "FUN", Vectorize = "FUN", apply = "FUN", tapply = "FUN", sweep = "FUN",
+        aggregate = "FUN", by = "FUN", ave = "FUN", do.call = "what", match.fun = "FUN",
+        rapply = "f", eapply = "FUN", kronecker = "FUN", outer = "FUN")
+    resolve_function_name <- function(name, env) {
+        f <- get0(name, envir = env, mode = "function")
+        if (is.null(f)) stop(sprintf("could not find function \"%s\" (not allowed for this user)", name), call. = FALSE)
+        f
+    }
+    wrap_function_args <- function(allow_env) {
+        for (nm in names(FUNCTION_ARGS)) {
+            orig <- get0(nm, envir = allow_env, inherits = FALSE)
+            if (!is.function(orig) || is.primitive(orig)) next
+            w <- function(...) NULL
+            formals(w) <- formals(orig)
+            body(w) <- substitute({
+                call <- match.call(ORIG, sys.call(), expand.dots = TRUE)
+                caller <- parent.frame()
+                if (!is.null(call[[ARG]])) {
+                    value <- eval(call[[ARG]], caller)
+                    if (is.character(value) && length(value) == 1L)
+                        value <- RESOLVE(value, caller)
+                    call[[ARG]] <- value
+                }
+                e <- new.env(parent = caller)
+                assign(NAME, ORIG, envir = e)
+                call[[1L]] <- as.name(NAME)
+                eval(call, e)
+            }, list(ORIG = orig, ARG = FUNCTION_ARGS[[nm]], NAME = nm, RESOLVE = resolve_function_name))
+            environment(w) <- self
+            assign(nm, w, envir = allow_env)
+        }
     }
 
     deny <- function(what) stop(sprintf("not allowed: %s", what), call. = FALSE)
@@ -282,7 +432,7 @@ local(envir = .rwarden, {
             name <- as.character(substitute(name))
             CHECK(pkg, name, OP)
         }, list(CHECK = namespace_lookup, OP = op))
-        environment(f) <- .rwarden
+        environment(f) <- self
         f
     }
     namespace_lookup <- function(pkg, name, op) {
@@ -300,7 +450,7 @@ local(envir = .rwarden, {
             pkg <- if (is.character(substitute(package))) package else as.character(substitute(package))
             LOAD(pkg, ATTACH)
         }, list(LOAD = load_package, ATTACH = attach_err))
-        environment(f) <- .rwarden
+        environment(f) <- self
         f
     }
     # library(pkg) in an allowlisted session: load the namespace and add the
@@ -333,10 +483,21 @@ local(envir = .rwarden, {
             n <- h[[3L]]
             if (n < NONCE_BYTES) return(FALSE)
             current_nonce <<- readBin(inp, "raw", NONCE_BYTES)
+            if (length(current_nonce) != NONCE_BYTES) return(FALSE)
+            if (h[[1L]] == T_ASSIGN) {
+                payload <- readBin(inp, "raw", n - NONCE_BYTES)
+                if (length(payload) != n - NONCE_BYTES) return(FALSE)
+                err <- tryCatch(assign_request(payload), error = function(e) conditionMessage(e))
+                send(R_DONE, c(current_nonce, str_field(err)))
+                next
+            }
             body <- if (n > NONCE_BYTES) readChar(inp, n - NONCE_BYTES, useBytes = TRUE) else ""
-            if (length(current_nonce) != NONCE_BYTES || length(body) != 1L) return(FALSE)
+            if (length(body) != 1L) return(FALSE)
             Encoding(body) <- "UTF-8"
-            if (h[[1L]] == T_EVAL) {
+            if (h[[1L]] == T_SETERR) {
+                set_errmsg(body)
+                send(R_DONE, c(current_nonce, str_field("")))
+            } else if (h[[1L]] == T_EVAL) {
                 r <- eval_request(body, bitwAnd(h[[2L]], 1L) == 1L)
                 reset_console()
                 send(R_RESULT, encode_result(current_nonce, r))
@@ -368,4 +529,5 @@ local(envir = .rwarden, {
     }
 })
 .rwarden$serve()
+})(new.env(parent = .BaseNamespaceEnv))
 quit(save = "no", status = 0L, runLast = FALSE)

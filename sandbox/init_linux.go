@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -65,9 +66,8 @@ func InitMain(args []string) {
 	// (re-armed death signal), seccomp and the final execve are per thread,
 	// and the thread that execs is the one whose state R inherits.
 	runtime.LockOSThread()
-	if err := initWorker(args); err != nil {
-		fmt.Fprintf(os.Stderr, "rwarden sandbox init: %v\n", err)
-	}
+	// initWorker returns only when something failed: success is the exec.
+	fmt.Fprintf(os.Stderr, "rwarden sandbox init: %v\n", initWorker(args))
 }
 
 func initWorker(args []string) error {
@@ -92,8 +92,11 @@ func initWorker(args []string) error {
 
 	// 3. Resource limits. A file-size violation must be an R error, not a
 	// silent death: ignore SIGXFSZ (ignored signals survive execve) so the
-	// write fails with EFBIG instead.
-	if err := applyRlimits(spec.Rlimits); err != nil {
+	// write fails with EFBIG instead. The address-space limit waits until
+	// just before the exec: this init's own Go runtime reserves address
+	// space as it runs and would fail under R's limit.
+	early, addressSpace := splitRlimits(spec.Rlimits)
+	if err := applyRlimits(early); err != nil {
 		return err
 	}
 	signalIgnore(syscall.SIGXFSZ)
@@ -142,9 +145,49 @@ func initWorker(args []string) error {
 	if err := os.Chdir(spec.Scratch); err != nil {
 		return fmt.Errorf("entering scratch directory: %w", err)
 	}
-	// 8. Become R.
-	err := syscall.Exec(spec.RBinary, spec.Args, spec.Env)
-	return fmt.Errorf("exec %s: %w", spec.RBinary, err)
+	// 8. Become R: the exec's arguments are built first, then the
+	// address-space limit is set, then execve runs without allocating (a Go
+	// runtime may already use more address space than R is allowed).
+	argv0, argv, envv, err := execArgs(spec.RBinary, spec.Args, spec.Env)
+	if err != nil {
+		return err
+	}
+	if err := applyRlimits(addressSpace); err != nil {
+		return err
+	}
+	_, _, errno := syscall.RawSyscall(syscall.SYS_EXECVE,
+		uintptr(unsafe.Pointer(argv0)), uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+	return fmt.Errorf("exec %s: %w", spec.RBinary, errno)
+}
+
+// execArgs converts an exec's path, arguments and environment to the
+// NUL-terminated forms execve takes.
+func execArgs(path string, args, env []string) (*byte, []*byte, []*byte, error) {
+	argv0, err := syscall.BytePtrFromString(path)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("exec path: %w", err)
+	}
+	argv, err := syscall.SlicePtrFromStrings(args)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("exec arguments: %w", err)
+	}
+	envv, err := syscall.SlicePtrFromStrings(env)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("exec environment: %w", err)
+	}
+	return argv0, argv, envv, nil
+}
+
+// splitRlimits separates RLIMIT_AS from the other limits.
+func splitRlimits(all []rlimitSpec) (early, addressSpace []rlimitSpec) {
+	for _, l := range all {
+		if l.Resource == unix.RLIMIT_AS {
+			addressSpace = append(addressSpace, l)
+		} else {
+			early = append(early, l)
+		}
+	}
+	return early, addressSpace
 }
 
 func applyRlimits(limits []rlimitSpec) error {

@@ -379,6 +379,8 @@ func TestIdleWorkerDeathIsReplaced(t *testing.T) {
 	victim := p.idle[0]
 	p.mu.Unlock()
 	require.NoError(t, syscall.Kill(victim.pid, syscall.SIGKILL))
+	// Once the death is observable, the dead worker is never handed out.
+	require.Eventually(t, func() bool { return !victim.cpu.running() }, 10*time.Second, time.Millisecond)
 	res := run(t, p, testLimits(), "1 + 1")
 	assert.Equal(t, "[1] 2\n", string(res.Output))
 	assert.Eventually(t, func() bool { return p.Stats().Idle == 1 }, 30*time.Second, 50*time.Millisecond)

@@ -61,7 +61,7 @@ func landlockABI() int {
 func applyLandlock(s landlockSpec) error {
 	abi := landlockABI()
 	if abi < minLandlockABI {
-		return errors.New("Landlock is not available in this kernel (need ABI >= 1); refusing to start an unconfined R")
+		return errors.New("this kernel has no Landlock (need ABI >= 1); refusing to start an unconfined R")
 	}
 	rules := []landlock.Rule{
 		landlock.PathAccess(fsRead, s.ReadDirs...).IgnoreIfMissing(),

@@ -13,9 +13,11 @@ import (
 // serves exactly one session and is destroyed when the session ends.
 //
 // A worker's memory and session-CPU rlimits are fixed when it starts (see
-// initialRlimits), so warm workers are kept per limits profile: always for
-// Config.WarmLimits, and for every other profile a session asked for in the
-// last profileMemory.
+// initialRlimits), and binding it to an allowlist takes milliseconds, so
+// warm workers are kept per profile (limits and allowlist), started and bound
+// in the background: for Config.WarmLimits when set, for profiles announced
+// with Prewarm, and for every profile a session asked for in the last
+// profileMemory. Idle workers of profiles no longer in demand are retired.
 type Pool struct {
 	cfg Config
 	l   *launcher
@@ -24,13 +26,14 @@ type Pool struct {
 	idle     []*worker
 	busy     int
 	starting map[profile]int
-	demand   map[profile]time.Time // last time a session asked for a profile
+	demand   map[profile]*demandEntry
 	closed   bool
 	changed  chan struct{} // closed and replaced on every state change
 	lastErr  error         // last worker start failure, nil after a success
 	started  uint64
 	failed   uint64
 	refill   chan struct{}
+	base     *bindProfile // warm always (Config.WarmLimits, unrestricted); nil: none
 	stopLoop context.CancelFunc
 	loopDone chan struct{}
 }
@@ -38,6 +41,12 @@ type Pool struct {
 // profileMemory is how long a profile that sessions asked for keeps warm
 // workers after the last such session.
 const profileMemory = 10 * time.Minute
+
+// demandEntry remembers a profile sessions asked for, and how to bind it.
+type demandEntry struct {
+	last time.Time
+	bp   bindProfile
+}
 
 // PoolStats is a snapshot for metrics and health checks.
 type PoolStats struct {
@@ -67,11 +76,31 @@ func NewPool(cfg Config) (*Pool, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{cfg: cfg, l: l, changed: make(chan struct{}), refill: make(chan struct{}, 1),
-		starting: map[profile]int{}, demand: map[profile]time.Time{},
+		starting: map[profile]int{}, demand: map[profile]*demandEntry{},
 		stopLoop: cancel, loopDone: make(chan struct{})}
+	if cfg.WarmLimits != (Limits{}) {
+		bp, _ := Binding{Limits: cfg.WarmLimits}.prepare()
+		p.base = &bp
+	}
 	go p.refillLoop(ctx)
 	p.kick()
 	return p, nil
+}
+
+// Prewarm announces sessions with this binding (for example a listener's
+// anonymous user), so that warm workers bound to it are ready before the
+// first one arrives.
+func (p *Pool) Prewarm(b Binding) error {
+	b.Limits = b.Limits.Capped(p.cfg.MaxLimits)
+	bp, err := b.prepare()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.demand[bp.prof] = &demandEntry{last: time.Now(), bp: bp}
+	p.mu.Unlock()
+	p.kick()
+	return nil
 }
 
 func (p *Pool) kick() {
@@ -108,37 +137,64 @@ func (p *Pool) idleOfLocked(prof profile) int {
 }
 
 // wantedLocked returns the profiles to keep warm, most recently asked for
-// first, the configured warm profile always included.
-func (p *Pool) wantedLocked() []profile {
+// first, the configured base profile first of all.
+func (p *Pool) wantedLocked() []bindProfile {
 	now := time.Now()
-	base := profileOf(p.cfg.WarmLimits)
-	var out []profile
-	for prof, t := range p.demand {
-		if now.Sub(t) > profileMemory {
+	var out []*demandEntry
+	for prof, d := range p.demand {
+		if now.Sub(d.last) > profileMemory {
 			delete(p.demand, prof)
 			continue
 		}
-		if prof != base {
-			out = append(out, prof)
+		if p.base == nil || prof != p.base.prof {
+			out = append(out, d)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return p.demand[out[i]].After(p.demand[out[j]]) })
-	return append([]profile{base}, out...)
+	sort.Slice(out, func(i, j int) bool { return out[i].last.After(out[j].last) })
+	var bps []bindProfile
+	if p.base != nil {
+		bps = append(bps, *p.base)
+	}
+	for _, d := range out {
+		bps = append(bps, d.bp)
+	}
+	return bps
 }
 
 // nextToWarmLocked picks a profile that lacks warm workers and counts its
 // start, or reports that nothing is needed.
-func (p *Pool) nextToWarmLocked() (profile, bool) {
+func (p *Pool) nextToWarmLocked() (bindProfile, bool) {
 	if p.closed || p.liveLocked() >= p.cfg.Max {
-		return profile{}, false
+		return bindProfile{}, false
 	}
-	for _, prof := range p.wantedLocked() {
-		if p.idleOfLocked(prof)+p.starting[prof] < p.cfg.Warm {
-			p.starting[prof]++
-			return prof, true
+	for _, bp := range p.wantedLocked() {
+		if p.idleOfLocked(bp.prof)+p.starting[bp.prof] < p.cfg.Warm {
+			p.starting[bp.prof]++
+			return bp, true
 		}
 	}
-	return profile{}, false
+	return bindProfile{}, false
+}
+
+// retireUnwantedLocked removes idle workers of profiles no longer in
+// demand (an old policy's allowlist, a user gone quiet) and returns them for
+// destruction.
+func (p *Pool) retireUnwantedLocked() []*worker {
+	wanted := map[profile]bool{}
+	for _, bp := range p.wantedLocked() {
+		wanted[bp.prof] = true
+	}
+	var gone []*worker
+	kept := p.idle[:0]
+	for _, w := range p.idle {
+		if wanted[w.profile] {
+			kept = append(kept, w)
+		} else {
+			gone = append(gone, w)
+		}
+	}
+	p.idle = kept
+	return gone
 }
 
 // refillLoop keeps warm workers, within cfg.Max, and backs off when
@@ -155,15 +211,21 @@ func (p *Pool) refillLoop(ctx context.Context) {
 		case <-p.refill:
 		case <-tick.C:
 		}
+		p.mu.Lock()
+		unwanted := p.retireUnwantedLocked()
+		p.mu.Unlock()
+		for _, w := range unwanted {
+			w.destroy("profile no longer in demand")
+		}
 		for {
 			p.mu.Lock()
 			p.pruneDeadLocked()
-			prof, need := p.nextToWarmLocked()
+			bp, need := p.nextToWarmLocked()
 			p.mu.Unlock()
 			if !need {
 				break
 			}
-			w, err := p.startOne(ctx, prof, false)
+			w, err := p.startOne(ctx, bp, false)
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -194,12 +256,17 @@ func (p *Pool) refillLoop(ctx context.Context) {
 // startOne starts a worker whose start was already counted in p.starting.
 // A worker started for a session is counted busy in the same step, so the
 // pool never appears to have more room than it has.
-func (p *Pool) startOne(ctx context.Context, prof profile, forSession bool) (*worker, error) {
-	w, err := p.l.start(ctx, prof)
+func (p *Pool) startOne(ctx context.Context, bp bindProfile, forSession bool) (*worker, error) {
+	w, err := p.l.start(ctx, bp.prof)
+	if err == nil && bp.prof.Allow != "" {
+		if err = w.bind(ctx, bp); err != nil {
+			w.destroy("bind failed")
+		}
+	}
 	p.mu.Lock()
-	p.starting[prof]--
-	if p.starting[prof] == 0 {
-		delete(p.starting, prof)
+	p.starting[bp.prof]--
+	if p.starting[bp.prof] == 0 {
+		delete(p.starting, bp.prof)
 	}
 	if err != nil {
 		if ctx.Err() == nil {
@@ -252,14 +319,18 @@ func (p *Pool) Acquire(ctx context.Context, b Binding) (*Session, error) {
 	if err := b.Limits.Validate(); err != nil {
 		return nil, fmt.Errorf("session limits: %w", err)
 	}
-	prof := profileOf(b.Limits)
+	bp, err := b.prepare()
+	if err != nil {
+		return nil, err
+	}
+	prof := bp.prof
 	for {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
 			return nil, ErrPoolClosed
 		}
-		p.demand[prof] = time.Now()
+		p.demand[prof] = &demandEntry{last: time.Now(), bp: bp}
 		p.pruneDeadLocked()
 		var evict *worker
 		w := p.takeIdleLocked(prof)
@@ -294,20 +365,14 @@ func (p *Pool) Acquire(ctx context.Context, b Binding) (*Session, error) {
 		p.kick() // replace what this session takes
 		if cold {
 			var err error
-			if w, err = p.startOne(ctx, prof, true); err != nil {
+			if w, err = p.startOne(ctx, bp, true); err != nil {
 				return nil, err
 			}
 		}
-		if err := w.bind(ctx, b); err != nil {
-			p.retire(w, "bind failed")
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if cold {
-				return nil, err
-			}
-			// A warm worker that cannot be bound is broken: try another.
-			p.cfg.Logger.Warn("binding a warm R worker failed; trying another", "worker", w.id, "err", err)
+		// A warm worker is already bound; one that died while idle is
+		// replaced by the next round.
+		if !w.alive() || !w.cpu.running() {
+			p.retire(w, "died while idle")
 			continue
 		}
 		return &Session{pool: p, w: w, binding: b, started: time.Now()}, nil
@@ -338,7 +403,7 @@ func (p *Pool) Healthy() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.lastErr != nil {
-		return fmt.Errorf("R workers cannot be started: %w", p.lastErr)
+		return fmt.Errorf("cannot start R workers: %w", p.lastErr)
 	}
 	return nil
 }

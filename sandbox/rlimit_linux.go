@@ -73,6 +73,25 @@ func (c *cpuReader) read() (time.Duration, error) {
 	return parseStatCPU(c.buf[:n])
 }
 
+// running reports whether the process is alive and not a zombie waiting
+// to be reaped (a worker killed a moment ago).
+func (c *cpuReader) running() bool {
+	n, err := c.f.ReadAt(c.buf[:], 0)
+	if n == 0 && err != nil {
+		return false
+	}
+	b := c.buf[:n]
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return false
+	}
+	switch b[i+2] {
+	case 'Z', 'X', 'x':
+		return false
+	}
+	return true
+}
+
 // parseStatCPU extracts utime + stime from a /proc/PID/stat line.
 func parseStatCPU(b []byte) (time.Duration, error) {
 	// The command name is in parentheses and may contain spaces: fields
@@ -94,11 +113,14 @@ func parseStatCPU(b []byte) (time.Duration, error) {
 	return time.Duration(ut+st) * clockTicks, nil
 }
 
-// profile is the part of a session's limits that is fixed when its worker
-// starts (as rlimits). Workers are kept warm per profile.
+// profile is what is fixed when a worker starts: the rlimits from the
+// session's limits, and the runtime allowlist it is bound to (Allow, a hash
+// of the bind request; "" for none). Workers are kept warm per profile, so
+// a session takes one that is already bound.
 type profile struct {
 	Memory     int64
 	SessionCPU time.Duration
+	Allow      string
 }
 
 func profileOf(l Limits) profile { return profile{Memory: l.Memory, SessionCPU: l.SessionCPU} }

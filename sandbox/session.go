@@ -3,6 +3,9 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -64,6 +67,10 @@ func (b Binding) requestBody() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// bindTimeout bounds binding a worker to an allowlist (a few milliseconds
+// normally; generous for a loaded host).
+const bindTimeout = 30 * time.Second
+
 // EvalOptions tune one evaluation.
 type EvalOptions struct {
 	// WantValue asks for the last value, serialized by R.
@@ -77,7 +84,6 @@ type Session struct {
 	w       *worker
 	binding Binding
 	started time.Time
-	cpuUsed time.Duration
 
 	mu     sync.Mutex
 	closed bool
@@ -93,37 +99,33 @@ func (s *Session) WorkerID() string { return s.w.id }
 // Limits returns the limits in force for the session.
 func (s *Session) Limits() Limits { return s.binding.Limits }
 
-// bind applies the session's limits and allowlist to a fresh worker.
-func (w *worker) bind(ctx context.Context, b Binding) error {
-	if w.profile != profileOf(b.Limits) {
-		return fmt.Errorf("worker started for limits %+v cannot serve %+v", w.profile, profileOf(b.Limits))
-	}
+// bindProfile is a binding prepared for the pool: its profile and the bind
+// request body.
+type bindProfile struct {
+	prof profile
+	body []byte
+}
+
+func (b Binding) prepare() (bindProfile, error) {
 	body, err := b.requestBody()
 	if err != nil {
-		return err
+		return bindProfile{}, err
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	nonce := newNonce()
-	if err := w.send(reqBind, 0, nonce, body, deadline); err != nil {
-		return err
+	prof := profileOf(b.Limits)
+	if b.Allowlist != nil {
+		sum := sha256.Sum256(body)
+		prof.Allow = hex.EncodeToString(sum[:])
 	}
-	sink := &consoleSink{limit: 4 << 10}
-	typ, payload, err := w.await(ctx, deadline, sink, nil)
-	if err != nil {
+	return bindProfile{prof: prof, body: body}, nil
+}
+
+// bind applies an allowlist to a fresh worker (its limits were set at start).
+func (w *worker) bind(ctx context.Context, bp bindProfile) error {
+	if w.profile != bp.prof {
+		return fmt.Errorf("worker started for profile %+v cannot serve %+v", w.profile, bp.prof)
+	}
+	if err := w.request(ctx, reqBind, bp.body, respBound, bindTimeout); err != nil {
 		return fmt.Errorf("binding worker: %w", err)
-	}
-	if typ != respBound {
-		return fmt.Errorf("%w: expected bind answer, got type %d", errProtocol, typ)
-	}
-	got, errText, err := decodeBound(payload)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(got, nonce) {
-		return errNonce
-	}
-	if errText != "" {
-		return fmt.Errorf("worker refused binding: %s", errText)
 	}
 	w.bound = true
 	return nil
@@ -327,4 +329,68 @@ func (s *Session) closeLocked(reason string) {
 	}
 	s.closed = true
 	s.pool.retire(s.w, reason)
+}
+
+// request sends a request whose answer is a nonce and an error text (bind,
+// assign, set-error) and waits for it.
+func (w *worker) request(ctx context.Context, typ uint32, body []byte, want uint32, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	nonce := newNonce()
+	if err := w.send(typ, 0, nonce, body, deadline); err != nil {
+		return err
+	}
+	sink := &consoleSink{limit: 4 << 10}
+	got, payload, err := w.await(ctx, deadline, sink, nil)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("%w: expected answer type %d, got %d", errProtocol, want, got)
+	}
+	n, errText, err := decodeBound(payload)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(n, nonce) {
+		return errNonce
+	}
+	if errText != "" {
+		return errors.New(errText)
+	}
+	return nil
+}
+
+// Assign binds name to a value in the session's environment. serialized is
+// an R serialization (version 2 or 3) that the caller built itself from a
+// value it checked to be plain data; the worker checks again and refuses
+// functions, environments, language objects and pointers.
+func (s *Session) Assign(ctx context.Context, name string, serialized []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || !s.w.alive() {
+		return ErrSessionClosed
+	}
+	if name == "" || len(name) > 10000 {
+		return fmt.Errorf("bad variable name")
+	}
+	body := make([]byte, 4, 4+len(name)+len(serialized))
+	binary.LittleEndian.PutUint32(body, uint32(len(name)))
+	body = append(append(body, name...), serialized...)
+	err := s.w.request(ctx, reqAssign, body, respDone, s.binding.Limits.Wall)
+	if err != nil && (errors.Is(err, errProtocol) || !s.w.alive() || ctx.Err() != nil) {
+		s.closeLocked("assign failed")
+	}
+	return err
+}
+
+// SetErrorMessage makes geterrmessage() in the session return msg: R's
+// console (and Rserve) leave the last error there, and clients read it after
+// a failed evaluation, including one that policy refused before R saw it.
+func (s *Session) SetErrorMessage(ctx context.Context, msg string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || !s.w.alive() {
+		return ErrSessionClosed
+	}
+	return s.w.request(ctx, reqSetErr, []byte(msg), respDone, 10*time.Second)
 }

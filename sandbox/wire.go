@@ -11,12 +11,15 @@ import (
 // worker's fd 3, responses on its fd 4. Everything a worker sends is treated
 // as untrusted input: user code runs in that process and can write to fd 4.
 const (
-	reqEval uint32 = 1
-	reqBind uint32 = 2
+	reqEval   uint32 = 1
+	reqBind   uint32 = 2
+	reqAssign uint32 = 3
+	reqSetErr uint32 = 4
 
 	respReady  uint32 = 10
 	respResult uint32 = 11
 	respBound  uint32 = 12
+	respDone   uint32 = 13
 
 	flagWantValue uint32 = 1
 
@@ -59,7 +62,7 @@ func parseRespHeader(h []byte, maxLen int64) (typ uint32, n int, err error) {
 	typ = binary.LittleEndian.Uint32(h[0:])
 	l := int64(int32(binary.LittleEndian.Uint32(h[4:])))
 	switch typ {
-	case respReady, respResult, respBound:
+	case respReady, respResult, respBound, respDone:
 	default:
 		return 0, 0, fmt.Errorf("%w: unknown response type %d", errProtocol, typ)
 	}
@@ -171,7 +174,7 @@ func decodeResult(p []byte) (*harnessResult, error) {
 	return res, nil
 }
 
-// decodeBound parses a BOUND payload: nonce and an error text ("" = ok).
+// decodeBound parses a BOUND or DONE payload: nonce and an error text ("" = ok).
 func decodeBound(p []byte) (nonce []byte, errText string, err error) {
 	r := &payloadReader{b: p}
 	nonce = r.take(nonceLen)

@@ -183,7 +183,7 @@ func runSandbox(cmd *cobra.Command, f sandboxRunFlags, args []string) error {
 	case sandbox.StatusOK:
 		return nil
 	case sandbox.StatusError:
-		return withExit(exitRError, errors.New("R error"))
+		return withExit(exitRError, errors.New("the code raised an R error"))
 	case sandbox.StatusSyntaxError:
 		return withExit(exitSyntax, errors.New("syntax error"))
 	case sandbox.StatusTimeout:
