@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -12,10 +11,15 @@ import (
 // PeerCredentials returns the uid, gid and pid of the process at the other
 // end of a unix socket connection, as the kernel recorded them at connect
 // time (SO_PEERCRED); they cannot be forged by the peer. A TLS connection
-// over a unix socket is unwrapped. Any other connection is an error.
+// over a unix socket, or any wrapper with a NetConn method, is unwrapped.
+// Any other connection is an error.
 func PeerCredentials(c net.Conn) (uid, gid uint32, pid int32, err error) {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
+	for i := 0; i < 4; i++ {
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = w.NetConn()
 	}
 	uc, ok := c.(*net.UnixConn)
 	if !ok {

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/policies"
+	"github.com/rwarden/rwarden/proxy"
+	"github.com/spf13/cobra"
+)
+
+func init() { rootCmd.AddCommand(newServeCmd()) }
+
+func newServeCmd() *cobra.Command {
+	var configFile, stateDir, logLevel string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the rwarden server",
+		Long: `Runs rwarden: listeners, authentication, policy checks, sandboxed R workers and the
+audit trail.
+
+With --config FILE it runs on that configuration (see docs/rwarden.example.yaml). Without
+it, it runs on safe embedded defaults: TLS on 127.0.0.1:9443 with a development CA and
+certificate generated in the state directory, the shipped policies, an audit file, and a
+demo user whose password is printed once.
+
+SIGTERM or SIGINT stop it gracefully (running evaluations may finish within
+shutdown_grace); SIGHUP reloads certificates, users and policies.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), cmd.ErrOrStderr(), configFile, stateDir, logLevel)
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config", "", "configuration file (YAML)")
+	cmd.Flags().StringVar(&stateDir, "state-dir", "", "state directory for the embedded defaults (default: /var/lib/rwarden as root, else ~/.local/state/rwarden)")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func defaultStateDir() string {
+	if os.Geteuid() == 0 {
+		return proxy.DefaultStateDir
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "rwarden")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".rwarden"
+	}
+	return filepath.Join(home, ".local", "state", "rwarden")
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLevel string) error {
+	log, err := newLogger(stderr, logLevel)
+	if err != nil {
+		return err
+	}
+	var cfg *proxy.Config
+	var banner func()
+	switch {
+	case configFile != "" && stateDir != "":
+		return fmt.Errorf("--state-dir is for the embedded defaults; set state_dir in %s instead", configFile)
+	case configFile != "":
+		if cfg, err = proxy.LoadConfig(configFile); err != nil {
+			return err
+		}
+	default:
+		if stateDir == "" {
+			stateDir = defaultStateDir()
+		}
+		st, err := proxy.PrepareDefaultState(stateDir, policies.FS, auth.DefaultParams())
+		if err != nil {
+			return err
+		}
+		cfg = st.Config
+		banner = func() { printBanner(stderr, st) }
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := proxy.New(ctx, cfg, proxy.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if err := srv.Reload(); err != nil {
+				log.Error("reload: some files were rejected; what was in force stays", "err", err)
+			} else {
+				log.Info("reloaded certificates, users and policies")
+			}
+		}
+	}()
+	if banner != nil {
+		banner()
+	}
+	return srv.Serve(ctx)
+}
+
+func printBanner(w io.Writer, st *proxy.DefaultState) {
+	addr := st.Config.Listeners[0].Address
+	ca := st.PKI.CACertPath
+	var b strings.Builder
+	b.WriteString("\nrwarden is running on embedded defaults (state in " + st.Config.StateDir + ")\n")
+	b.WriteString("  listener: TLS on " + addr + ", CA certificate " + ca + "\n")
+	if st.DemoPassword != "" {
+		b.WriteString("  demo user: " + proxy.DemoUser + "   password: " + st.DemoPassword + "\n")
+		b.WriteString("  (shown only now; change it with: rwarden user passwd --users " + st.Config.UsersFile + " " + proxy.DemoUser + ")\n")
+	} else {
+		b.WriteString("  demo user: " + proxy.DemoUser + " (password as printed when it was created)\n")
+	}
+	b.WriteString("\nConnect with a password:\n")
+	fmt.Fprintf(&b, "  RWARDEN_PASSWORD=... rwarden eval --addr %s --tls-ca %s --user %s -e 'R.version.string'\n", addr, ca, proxy.DemoUser)
+	fmt.Fprintf(&b, "  echo 'summary(cars)' | RWARDEN_PASSWORD=... python3 clients/python/rwarden_client.py --hostname 127.0.0.1 --port %s --tls --ca %s --user %s\n",
+		strings.TrimPrefix(addr[strings.LastIndex(addr, ":"):], ":"), ca, proxy.DemoUser)
+	b.WriteString("or with the demo client certificate:\n")
+	fmt.Fprintf(&b, "  rwarden eval --addr %s --tls-ca %s --cert %s --key %s -e 'summary(cars)'\n\n", addr, ca, st.DemoCert, st.DemoKey)
+	fmt.Fprint(w, b.String())
+}

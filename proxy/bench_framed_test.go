@@ -1,0 +1,228 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/rwarden/rwarden/policies"
+	"github.com/rwarden/rwarden/proxy/framed"
+	"github.com/rwarden/rwarden/proxy/qap1"
+)
+
+// BenchmarkFramedVsRserve (make bench): rwarden's framed protocol over
+// plaintext loopback and TLS, against Debian's Rserve 1.8 started here on
+// loopback, in the same run:
+//   - one-shot latency: connect + `1+1` + close, p50 over sequential runs;
+//   - sustained evaluations per second with 8 concurrent clients, each
+//     evaluation a fresh connection (as the framed protocol works);
+//   - the share of the audit write in rwarden's one-shot latency.
+//
+// RWARDEN_BENCH_SECONDS (default 30) sets the sustained run's length,
+// RWARDEN_BENCH_ONESHOTS (default 200) the number of one-shot samples.
+func BenchmarkFramedVsRserve(b *testing.B) {
+	if _, err := os.Stat("/usr/lib/R/site-library/Rserve"); err != nil {
+		b.Skip("Rserve is not installed (make deps installs r-cran-rserve)")
+	}
+	seconds := envInt("RWARDEN_BENCH_SECONDS", 30)
+	shots := envInt("RWARDEN_BENCH_ONESHOTS", 200)
+	srv, plain, tlsAddr, tlsCfg := startFramedBenchServer(b)
+	rs := startRserve(b, srv.cfg.Listeners[0].TLS.Cert, srv.cfg.Listeners[0].TLS.Key, "")
+
+	clients := []struct {
+		name string
+		one  func() error
+	}{
+		{"rwarden-plaintext", func() error { return framedOneShot(plain, nil) }},
+		{"rwarden-tls", func() error { return framedOneShot(tlsAddr, tlsCfg) }},
+		{"rserve", func() error { return rserveOneShot(rs[0]) }},
+	}
+	for i := 0; i < b.N; i++ {
+		for _, c := range clients {
+			for w := 0; w < 10; w++ { // warm up
+				if err := c.one(); err != nil {
+					b.Fatalf("%s: %v", c.name, err)
+				}
+			}
+			auditBefore := histogramSum(srv.metrics.auditLatency)
+			lat := make([]time.Duration, 0, shots)
+			for s := 0; s < shots; s++ {
+				t0 := time.Now()
+				if err := c.one(); err != nil {
+					b.Fatalf("%s: %v", c.name, err)
+				}
+				lat = append(lat, time.Since(t0))
+				time.Sleep(5 * time.Millisecond) // let the pool refill, as between real clients
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			p50 := lat[len(lat)/2]
+			b.ReportMetric(float64(p50.Microseconds()), c.name+"-oneshot-p50-us")
+			line := fmt.Sprintf("%-18s one-shot p50 %8.2f ms  p90 %8.2f ms", c.name, ms(p50), ms(lat[len(lat)*9/10]))
+			if c.name != "rserve" {
+				sum, n := histogramSum(srv.metrics.auditLatency), shots
+				share := (sum - auditBefore) / float64(n) / p50.Seconds()
+				b.ReportMetric(100*share, c.name+"-audit-share-%")
+				line += fmt.Sprintf("  audit write %.3f ms = %.1f%% of p50", (sum-auditBefore)/float64(n)*1000, 100*share)
+			}
+			fmt.Println(line)
+
+			var ok, failed atomic.Int64
+			stop := time.Now().Add(time.Duration(seconds) * time.Second)
+			var wg sync.WaitGroup
+			for g := 0; g < 8; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for time.Now().Before(stop) {
+						if c.one() == nil {
+							ok.Add(1)
+						} else {
+							failed.Add(1)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			rate := float64(ok.Load()) / float64(seconds)
+			b.ReportMetric(rate, c.name+"-sustained-evals/s")
+			fmt.Printf("%-18s sustained %8.1f evals/s with 8 clients for %ds (%d failed)\n", c.name, rate, seconds, failed.Load())
+		}
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func histogramSum(h prometheus.Histogram) float64 {
+	var m dto.Metric
+	if err := h.Write(&m); err != nil || m.Histogram == nil {
+		return 0
+	}
+	return m.Histogram.GetSampleSum()
+}
+
+// startFramedBenchServer runs rwarden with the anonymous user guest on a
+// plaintext and a TLS loopback listener, default audit settings (fsync
+// always) and a pool sized for 8 concurrent clients.
+func startFramedBenchServer(b *testing.B) (*Server, string, string, *tls.Config) {
+	b.Helper()
+	state, err := os.MkdirTemp("", "rwarden-bench-framed-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(state) })
+	st, err := PrepareDefaultState(state, policies.FS, cheapArgon)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := st.Config
+	tlsL := cfg.Listeners[0]
+	tlsL.Address, tlsL.AnonymousUser = "127.0.0.1:0", "guest"
+	plain := ListenerConfig{}
+	plain.setDefaults()
+	plain.Address, plain.Plaintext, plain.AnonymousUser = "127.0.0.1:0", true, "guest"
+	cfg.Listeners = []ListenerConfig{tlsL, plain}
+	sessions := 64
+	cfg.Limits.Users = map[string]LimitSet{"guest": {Sessions: &sessions}}
+	cfg.Pool.Warm, cfg.Pool.Max = 8, 16
+	cfg.Pool.AcquireTimeout = Duration(2 * time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	pem, err := os.ReadFile(st.PKI.CACertPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	// Wait until the anonymous user's workers are warm.
+	for deadline := time.Now().Add(2 * time.Minute); srv.pool.Stats().Idle < 8; {
+		if time.Now().After(deadline) {
+			b.Fatal("pool did not warm up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return srv, srv.Addr(1).String(), srv.Addr(0).String(), &tls.Config{RootCAs: pool, ServerName: "localhost"}
+}
+
+func framedOneShot(addr string, cfg *tls.Config) error {
+	var c net.Conn
+	var err error
+	if cfg != nil {
+		c, err = tls.Dial("tcp", addr, cfg)
+	} else {
+		c, err = net.Dial("tcp", addr)
+	}
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Minute))
+	if err := framed.WriteRequest(c, nil, "UTF-8", []byte("1+1")); err != nil {
+		return err
+	}
+	ans, err := framed.ReadResponse(c, 0)
+	if err != nil {
+		return err
+	}
+	if string(ans) != "[1] 2\n" {
+		return fmt.Errorf("answer %q", ans)
+	}
+	return nil
+}
+
+// rserveOneShot: connect, read the ID string, CMD_eval "1+1", close.
+func rserveOneShot(addr string) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Minute))
+	id := make([]byte, 32)
+	if _, err := io.ReadFull(c, id); err != nil {
+		return err
+	}
+	if _, err := c.Write(qap1.Message(qap1.CmdEval, 0, qap1.StringParam("1+1"))); err != nil {
+		return err
+	}
+	h, err := qap1.ReadHeader(c)
+	if err != nil {
+		return err
+	}
+	if _, err := qap1.ReadPayload(c, h, 1<<20); err != nil {
+		return err
+	}
+	if h.Cmd != qap1.RespOK {
+		return fmt.Errorf("rserve answered %#x", h.Cmd)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/policies"
+	"github.com/rwarden/rwarden/proxy/framed"
+	"github.com/rwarden/rwarden/sandbox"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMain lets this test binary serve as the worker init, as rwarden does.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == sandbox.InitCommand {
+		sandbox.InitMain(os.Args[2:])
+		os.Exit(sandbox.InitFailedStatus)
+	}
+	code := m.Run()
+	if policyCacheDir != "" {
+		os.RemoveAll(policyCacheDir)
+	}
+	os.Exit(code)
+}
+
+func needR(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test with real R (skipped by -short)")
+	}
+	if _, err := os.Stat("/usr/lib/R/bin/exec/R"); err != nil {
+		t.Skip("R is not installed (make deps installs it)")
+	}
+}
+
+var (
+	policyCacheOnce sync.Once
+	policyCacheDir  string
+)
+
+// sharedPolicyCache is one exports-index cache for every server of this
+// test binary: building the index runs R, which need not happen per test.
+func sharedPolicyCache(t *testing.T) string {
+	policyCacheOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rwarden-test-policy-cache-")
+		if err == nil {
+			policyCacheDir = dir
+		}
+	})
+	if policyCacheDir == "" {
+		return t.TempDir()
+	}
+	return policyCacheDir
+}
+
+// cheapArgon keeps test logins fast; production uses auth.DefaultParams.
+var cheapArgon = auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+const alicePassword = "wonderland-42"
+
+// e2e is a running rwarden with three listeners: plaintext loopback with
+// the anonymous user guest, TLS (passwords and client certificates), and a
+// unix socket (peer credentials).
+type e2e struct {
+	srv      *Server
+	cfg      *Config
+	state    string
+	pki      *DevPKI
+	plain    string // host:port
+	tlsAddr  string
+	unixPath string
+	cancel   context.CancelFunc
+	done     chan error
+}
+
+func startE2E(t *testing.T, mod func(*Config)) *e2e {
+	t.Helper()
+	needR(t)
+	state, err := os.MkdirTemp("", "rwarden-e2e-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(state) })
+	st, err := PrepareDefaultState(state, policies.FS, cheapArgon)
+	require.NoError(t, err)
+	cfg := st.Config
+	require.NoError(t, auth.AddUser(cfg.UsersFile, "alice", []byte(alicePassword), cheapArgon))
+	// The local user running the tests gets a policy, for peer credentials.
+	me, err := user.Current()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(cfg.PoliciesDir, "users", me.Username+".csv"),
+		[]byte("g, "+me.Username+", role:analyst\n"), 0o644))
+
+	tlsL := cfg.Listeners[0]
+	tlsL.Address = "127.0.0.1:0"
+	plain := ListenerConfig{Address: "127.0.0.1:0", Plaintext: true, AnonymousUser: "guest"}
+	plain.setDefaults()
+	plain.Plaintext, plain.AnonymousUser = true, "guest"
+	unixL := ListenerConfig{}
+	unixL.setDefaults()
+	unixL.Address = "unix:" + filepath.Join(state, "rwarden.sock")
+	unixL.Plaintext = true
+	unixL.UnixMode = 0o666
+	cfg.Listeners = []ListenerConfig{tlsL, plain, unixL}
+	cfg.Pool.Warm = 2
+	cfg.Pool.Max = 8
+	cfg.Pool.AcquireTimeout = Duration(2 * time.Minute)
+	cfg.Admin.Address = "127.0.0.1:0"
+	cfg.ShutdownGrace = Duration(20 * time.Second)
+	if mod != nil {
+		mod(cfg)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("RWARDEN_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := New(ctx, cfg, Options{Logger: logger, PolicyCacheDir: sharedPolicyCache(t)})
+	if err != nil {
+		cancel()
+		require.NoError(t, err)
+	}
+	e := &e2e{srv: srv, cfg: cfg, state: state, pki: st.PKI, cancel: cancel, done: make(chan error, 1)}
+	go func() { e.done <- srv.Serve(ctx) }()
+	e.tlsAddr = srv.Addr(0).String()
+	e.plain = srv.Addr(1).String()
+	e.unixPath = filepath.Join(state, "rwarden.sock")
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-e.done:
+			require.NoError(t, err)
+		case <-time.After(time.Minute):
+			t.Error("server did not stop")
+		}
+	})
+	return e
+}
+
+// ask sends one framed request over conn and returns the answer.
+func ask(t *testing.T, conn net.Conn, creds *framed.Credentials, encoding string, code []byte) string {
+	t.Helper()
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(3*time.Minute)))
+	require.NoError(t, framed.WriteRequest(conn, creds, encoding, code))
+	ans, err := framed.ReadResponse(conn, 0)
+	require.NoError(t, err)
+	return string(ans)
+}
+
+func (e *e2e) evalPlain(t *testing.T, code string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", e.plain)
+	require.NoError(t, err)
+	return ask(t, c, nil, "UTF-8", []byte(code))
+}
+
+func (e *e2e) tlsConfig(t *testing.T, certFile, keyFile string) *tls.Config {
+	t.Helper()
+	pem, err := os.ReadFile(e.pki.CACertPath)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(pem))
+	c := &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		require.NoError(t, err)
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c
+}
+
+func (e *e2e) evalTLS(t *testing.T, cfg *tls.Config, creds *framed.Credentials, code string) string {
+	t.Helper()
+	c, err := tls.Dial("tcp", e.tlsAddr, cfg)
+	require.NoError(t, err)
+	return ask(t, c, creds, "UTF-8", []byte(code))
+}

@@ -1,0 +1,128 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rwarden/rwarden/policies"
+	"github.com/rwarden/rwarden/proxy/framed"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Acceptance 6: SIGTERM during a running evaluation: it finishes within the
+// grace period, the server exits 0 and no R process remains.
+func TestE2ESigtermLetsEvaluationFinish(t *testing.T) {
+	needR(t)
+	bin := buildRwarden(t)
+	state, err := os.MkdirTemp("", "rwarden-sigterm-")
+	require.NoError(t, err)
+	defer os.RemoveAll(state)
+	require.NoError(t, installPolicies(filepath.Join(state, "policies"), policies.FS))
+	port := freePort(t)
+	cfgFile := filepath.Join(state, "rwarden.yaml")
+	require.NoError(t, os.WriteFile(cfgFile, []byte(fmt.Sprintf(`state_dir: %s
+listeners:
+  - address: "127.0.0.1:%d"
+    plaintext: true
+    anonymous_user: guest
+pool: {warm: 1, max: 2}
+shutdown_grace: 30s
+`, state, port)), 0o600))
+
+	cmd := exec.Command(bin, "serve", "--config", cfgFile)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stderr)
+	var log strings.Builder
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "msg=listening") {
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+			_ = sc.Text()
+		}
+	}()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+
+	answer := make(chan string, 1)
+	go func() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			answer <- err.Error()
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(time.Minute))
+		_ = framed.WriteRequest(c, nil, "UTF-8", []byte(`Sys.sleep(3); cat("finished\n")`))
+		b, err := framed.ReadResponse(c, 0)
+		if err != nil {
+			answer <- err.Error()
+			return
+		}
+		answer <- string(b)
+	}()
+	// Let the evaluation start, then ask the server to stop.
+	require.Eventually(t, func() bool { return len(rProcesses(state)) >= 1 }, 30*time.Second, 20*time.Millisecond)
+	time.Sleep(time.Second)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+
+	select {
+	case a := <-answer:
+		assert.Equal(t, "finished\n", a, "the running evaluation was cut off")
+	case <-time.After(time.Minute):
+		t.Fatal("no answer")
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		assert.NoError(t, err, "rwarden did not exit 0; log:\n%s", log.String())
+	case <-time.After(time.Minute):
+		t.Fatal("rwarden did not exit")
+	}
+	assert.Eventually(t, func() bool { return len(rProcesses(state)) == 0 }, 10*time.Second, 50*time.Millisecond,
+		"R processes remain after shutdown")
+	// New connections are refused once it stopped.
+	_, err = net.DialTimeout("tcp", addr, time.Second)
+	assert.Error(t, err)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// rProcesses lists R processes working in a scratch directory under state.
+func rProcesses(state string) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
+			continue
+		}
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+		if strings.HasSuffix(exe, "/bin/exec/R") && strings.HasPrefix(cwd, state) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
