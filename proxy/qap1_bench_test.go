@@ -1,0 +1,299 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/policies"
+	"github.com/rwarden/rwarden/proxy/qap1"
+)
+
+// BenchmarkQAP1RSclient compares rwarden's QAP1 front end with Debian's
+// Rserve 1.8, in the same run, with the same client (RSclient in one
+// Rscript process): the `1+1` round trip on an open connection (RS.eval),
+// and connect + RSA login + `1+1` + close, each over plaintext loopback and
+// over TLS. rwarden runs with its real sandbox, policy check and audit
+// trail, once with audit fsync "always" (the default) and once "never".
+// Figures are reported as metrics (µs) and in the log; docs/benchmarks.md
+// records a run. Run with: go test ./proxy -run '^$' -bench QAP1RSclient -benchtime 1x -v
+func BenchmarkQAP1RSclient(b *testing.B) {
+	rs := "/usr/lib/R/bin/Rscript"
+	if _, err := os.Stat(rs); err != nil {
+		b.Skip("R is not installed")
+	}
+	out, err := exec.Command(rs, "--vanilla", "-e",
+		`cat(requireNamespace("RSclient", quietly = TRUE) && requireNamespace("Rserve", quietly = TRUE))`).Output()
+	if err != nil || strings.TrimSpace(string(out)) != "TRUE" {
+		b.Skip("RSclient and Rserve are needed (r-cran-rsclient, r-cran-rserve)")
+	}
+	const password = "bench-password-1"
+	targets := map[string][3]string{} // name -> plaintext address, TLS address, CA file
+	var srv *benchServer
+	for _, fsync := range []string{FsyncAlways, FsyncNever} {
+		srv = startBenchServer(b, fsync, password)
+		targets["rwarden fsync="+fsync] = [3]string{srv.plain, srv.tls, srv.ca}
+	}
+	// Rserve serves TLS with the last server's development certificate.
+	rs2 := startRserve(b, srv.certPath, srv.keyPath, password)
+	targets["Rserve 1.8"] = [3]string{rs2[0], rs2[1], srv.ca}
+	const rounds, perRound, connects = 15, 200, 40
+	var script strings.Builder
+	fmt.Fprintf(&script, `
+suppressMessages(library(RSclient))
+pw <- %q
+conn <- function(addr, tls, ca) {
+  hp <- strsplit(addr, ":")[[1]]
+  c <- if (tls) RS.connect(hp[1], as.integer(hp[2]), tls = TRUE, ca = ca) else RS.connect(hp[1], as.integer(hp[2]))
+  RS.login(c, "alice", pw, authkey = RS.authkey(c))
+  c
+}
+measure <- function(name, addr, tls, ca) {
+  c <- conn(addr, tls, ca)
+  for (i in 1:100) RS.eval(c, 1+1)
+  per <- numeric(0)
+  for (r in 1:%d) {
+    t0 <- Sys.time(); for (i in 1:%d) RS.eval(c, 1+1)
+    per <- c(per, as.numeric(Sys.time() - t0, units = "secs") / %d)
+  }
+  RS.close(c); rm(c); invisible(gc())
+  one <- numeric(0)
+  for (i in 1:%d) {
+    t0 <- Sys.time(); c <- conn(addr, tls, ca)
+    tryCatch(RS.eval(c, 1+1), error = function(e) stop(name, ": ", conditionMessage(e), ": ", RS.eval(c, geterrmessage())))
+    RS.close(c)
+    one <- c(one, as.numeric(Sys.time() - t0, units = "secs"))
+    # RSclient's finalizer of a closed TLS connection shuts TLS down on the
+    # descriptor number it had, which a newer connection may have reused:
+    # let it run now, while no connection is open.
+    rm(c); invisible(gc())
+  }
+  cat(sprintf("RESULT\t%%s\t%%s\t%%.1f\t%%.1f\t%%.0f\t%%.0f\n", name, if (tls) "tls" else "plaintext",
+      median(per) * 1e6, quantile(per, 0.9) * 1e6, median(one) * 1e6, quantile(one, 0.9) * 1e6))
+}
+`, password, rounds, perRound, perRound, connects)
+	names := []string{"rwarden fsync=" + FsyncNever, "rwarden fsync=" + FsyncAlways, "Rserve 1.8"}
+	for _, n := range names {
+		t := targets[n]
+		fmt.Fprintf(&script, "measure(%q, %q, FALSE, %q)\nmeasure(%q, %q, TRUE, %q)\n", n, t[0], t[2], n, t[1], t[2])
+	}
+	f := filepath.Join(b.TempDir(), "bench.R")
+	if err := os.WriteFile(f, []byte(script.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+		res, err := exec.CommandContext(ctx, rs, "--vanilla", f).CombinedOutput()
+		cancel()
+		if err != nil {
+			b.Fatalf("benchmark client failed: %v\n%s", err, res)
+		}
+		b.Logf("%-28s %-10s %12s %12s %16s %16s", "server", "transport", "1+1 µs", "p90", "conn+login µs", "p90")
+		for _, line := range strings.Split(string(res), "\n") {
+			f := strings.Split(line, "\t")
+			if len(f) != 7 || f[0] != "RESULT" {
+				continue
+			}
+			b.Logf("%-28s %-10s %12s %12s %16s %16s", f[1], f[2], f[3], f[4], f[5], f[6])
+			v, _ := strconv.ParseFloat(f[3], 64)
+			b.ReportMetric(v, metricName(f[1], f[2], "rt-µs"))
+			v, _ = strconv.ParseFloat(f[5], 64)
+			b.ReportMetric(v, metricName(f[1], f[2], "connect-µs"))
+		}
+	}
+}
+
+func metricName(server, transport, what string) string {
+	r := strings.NewReplacer(" ", "_", "=", "-", ".", "")
+	return r.Replace(server) + "/" + transport + "/" + what
+}
+
+type benchServer struct {
+	srv               *Server
+	plain, tls, ca    string
+	certPath, keyPath string
+}
+
+// startBenchServer runs rwarden with two QAP1 listeners (plaintext
+// loopback and TLS, both requiring a login) and production argon2id
+// parameters for the users file.
+func startBenchServer(b *testing.B, fsync, password string) *benchServer {
+	b.Helper()
+	state, err := os.MkdirTemp("", "rwarden-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(state) })
+	st, err := PrepareDefaultState(state, policies.FS, auth.DefaultParams())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := st.Config
+	if err := auth.AddUser(cfg.UsersFile, "alice", []byte(password), auth.DefaultParams()); err != nil {
+		b.Fatal(err)
+	}
+	tlsL := cfg.Listeners[0]
+	tlsL.Address, tlsL.Protocol = "127.0.0.1:0", ProtocolQAP1
+	cfg.Listeners = []ListenerConfig{qapListener("127.0.0.1:0"), tlsL}
+	cfg.Audit.Fsync = fsync
+	cfg.Pool.Warm, cfg.Pool.Max = 4, 8
+	cfg.Pool.AcquireTimeout = Duration(2 * time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return &benchServer{srv: srv, plain: srv.Addr(0).String(), tls: srv.Addr(1).String(), ca: st.PKI.CACertPath,
+		certPath: st.PKI.ServerCertPath, keyPath: st.PKI.ServerKeyPath}
+}
+
+// startRserve runs Debian's Rserve on two free loopback ports (QAP1 and
+// QAP1 over TLS) with a password file, as an Rserve operator would (no
+// login at all when password is empty).
+func startRserve(b *testing.B, cert, key, password string) [2]string {
+	b.Helper()
+	dir := b.TempDir()
+	ports := [2]int{freeBenchPort(b), freeBenchPort(b)}
+	pwd := filepath.Join(dir, "pwd")
+	if err := os.WriteFile(pwd, []byte("alice "+password+"\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	authLine := "auth required\npwdfile " + pwd
+	if password == "" {
+		// As most Rserve installations run: no login at all.
+		authLine = "auth disable"
+	}
+	// A configured RSA key, as rwarden keeps one: without it Rserve makes
+	// a 4096-bit key in every connection's process at its first keyReq.
+	rsaKey := filepath.Join(dir, "rsa.pem")
+	if _, err := loadOrCreateRSAKey(rsaKey); err != nil {
+		b.Fatal(err)
+	}
+	conf := filepath.Join(dir, "Rserv.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(
+		"remote disable\n%s\nplaintext enable\nport %d\ntls.port %d\ntls.key %s\ntls.cert %s\nrsa.key %s\n",
+		authLine, ports[0], ports[1], key, cert, rsaKey)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command("/usr/lib/R/bin/Rscript", "--vanilla", "-e",
+		fmt.Sprintf(`Rserve::run.Rserve(config.file = %q)`, conf))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		// Rserve forks per connection: end its process group.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	addrs := [2]string{fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])}
+	for _, a := range addrs {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			c, err := net.Dial("tcp", a)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("Rserve did not listen on %s", a)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return addrs
+}
+
+func freeBenchPort(b *testing.B) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// BenchmarkQAP1EvalRoundTrip is the open-connection `1+1` round trip with
+// a Go client, next to the evaluation core alone (Session.Evaluate): the
+// difference is what the QAP1 front end costs.
+func BenchmarkQAP1EvalRoundTrip(b *testing.B) {
+	if _, err := os.Stat("/usr/lib/R/bin/exec/R"); err != nil {
+		b.Skip("R is not installed")
+	}
+	srv := startBenchServer(b, FsyncNever, "bench-password-1")
+	b.Run("qap1", func(b *testing.B) {
+		c, err := net.Dial("tcp", srv.plain)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		var id [32]byte
+		if _, err := io.ReadFull(c, id[:]); err != nil {
+			b.Fatal(err)
+		}
+		call := func(msg []byte) int32 {
+			if _, err := c.Write(msg); err != nil {
+				b.Fatal(err)
+			}
+			h, err := qap1.ReadHeader(c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := qap1.ReadPayload(c, h, 1<<20); err != nil {
+				b.Fatal(err)
+			}
+			return h.Cmd
+		}
+		if call(qap1.Message(qap1.CmdLogin, 0, qap1.StringParam("alice\nbench-password-1"))) != qap1.RespOK {
+			b.Fatal("login failed")
+		}
+		msg := qap1.Message(qap1.CmdEval, 0, qap1.StringParam("1+1"))
+		call(msg)
+		b.ResetTimer()
+		for range b.N {
+			if call(msg) != qap1.RespOK {
+				b.Fatal("eval failed")
+			}
+		}
+	})
+	b.Run("policy-check", func(b *testing.B) {
+		for range b.N {
+			if _, err := srv.srv.policy.Check("alice", []byte("1+1")); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("core", func(b *testing.B) {
+		s, err := srv.srv.OpenSession(context.Background(), auth.Identity{User: "alice", Method: auth.MethodPassword}, ConnInfo{Protocol: ProtocolQAP1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		s.Evaluate(context.Background(), []byte("1+1"), EvalOptions{WantValue: true})
+		b.ResetTimer()
+		for range b.N {
+			if out := s.Evaluate(context.Background(), []byte("1+1"), EvalOptions{WantValue: true}); out.Result == nil {
+				b.Fatal(out.Text())
+			}
+		}
+	})
+}
