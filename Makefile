@@ -2,7 +2,7 @@
 GO        ?= go
 BIN       := bin/rwarden
 STATE     ?= .state
-STATICCHECK_VERSION := 2026.2.2
+STATICCHECK_VERSION := v0.8.2  # release 2026.2.2
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 # Integration tests start real R workers; keep the whole run well under CI's budget.
 TEST_TIMEOUT ?= 25m
@@ -37,7 +37,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	@test -x $(GOBIN)/staticcheck && $(GOBIN)/staticcheck -version | grep -q "$(STATICCHECK_VERSION)" || \
+	@test -x $(GOBIN)/staticcheck && $(GOBIN)/staticcheck -version | grep -q "($(patsubst v%,%,$(STATICCHECK_VERSION)))" || \
 	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GOBIN)/staticcheck ./...
 
