@@ -2,7 +2,8 @@
 GO        ?= go
 BIN       := bin/rwarden
 STATE     ?= .state
-STATICCHECK_VERSION := v0.8.2  # release 2026.2.2
+# staticcheck release 2026.2.2 is module version v0.8.2
+STATICCHECK_VERSION := v0.8.2
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 # Integration tests start real R workers; keep the whole run well under CI's budget.
 TEST_TIMEOUT ?= 25m

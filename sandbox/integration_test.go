@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -408,4 +409,40 @@ func TestCanceledEvaluationKillsWorker(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	_, err = s.Eval(context.Background(), "1", EvalOptions{}, nil)
 	assert.ErrorIs(t, err, ErrSessionClosed)
+}
+
+// Sessions waiting for room are served in the order they came.
+func TestAcquireIsFIFO(t *testing.T) {
+	p := newTestPool(t, func(c *Config) { c.Warm = 0; c.Max = 1 })
+	first := acquire(t, p, testLimits())
+	order := make(chan int, 4)
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := p.Acquire(context.Background(), Binding{Limits: testLimits()})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			order <- i
+			time.Sleep(50 * time.Millisecond)
+			s.Close()
+		}()
+		// Let waiter i queue before waiter i+1 arrives.
+		require.Eventually(t, func() bool {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return p.waiting == i+1
+		}, 10*time.Second, time.Millisecond)
+	}
+	first.Close()
+	wg.Wait()
+	close(order)
+	var got []int
+	for i := range order {
+		got = append(got, i)
+	}
+	assert.Equal(t, []int{0, 1, 2, 3}, got)
 }

@@ -25,6 +25,8 @@ type Pool struct {
 	mu       sync.Mutex
 	idle     []*worker
 	busy     int
+	waiting  int           // sessions queued for room
+	turn     chan struct{} // cap 1: held by the first waiting session
 	starting map[profile]int
 	demand   map[profile]*demandEntry
 	closed   bool
@@ -75,7 +77,7 @@ func NewPool(cfg Config) (*Pool, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Pool{cfg: cfg, l: l, changed: make(chan struct{}), refill: make(chan struct{}, 1),
+	p := &Pool{cfg: cfg, l: l, changed: make(chan struct{}), refill: make(chan struct{}, 1), turn: make(chan struct{}, 1),
 		starting: map[profile]int{}, demand: map[profile]*demandEntry{},
 		stopLoop: cancel, loopDone: make(chan struct{})}
 	if cfg.WarmLimits != (Limits{}) {
@@ -324,6 +326,24 @@ func (p *Pool) Acquire(ctx context.Context, b Binding) (*Session, error) {
 		return nil, err
 	}
 	prof := bp.prof
+	// Sessions that must wait for room are served first come, first served:
+	// once anyone waits, newcomers queue too, and only the waiter holding
+	// the turn (p.turn, whose blocked senders Go serves in order) may take
+	// what frees up.
+	queued, haveTurn := false, false
+	leave := func() {
+		if haveTurn {
+			<-p.turn
+			haveTurn = false
+		}
+		if queued {
+			p.mu.Lock()
+			p.waiting--
+			p.mu.Unlock()
+			queued = false
+		}
+	}
+	defer leave()
 	for {
 		p.mu.Lock()
 		if p.closed {
@@ -332,21 +352,27 @@ func (p *Pool) Acquire(ctx context.Context, b Binding) (*Session, error) {
 		}
 		p.demand[prof] = &demandEntry{last: time.Now(), bp: bp}
 		p.pruneDeadLocked()
-		var evict *worker
-		w := p.takeIdleLocked(prof)
+		var evict, w *worker
 		cold := false
-		switch {
-		case w != nil:
-			p.busy++
-		case p.liveLocked() < p.cfg.Max:
-			p.starting[prof]++
-			cold = true
-		case len(p.idle) > 0:
-			// Full, but with idle workers of other profiles: trade one.
-			evict = p.idle[0]
-			p.idle = p.idle[1:]
-			p.starting[prof]++
-			cold = true
+		if p.waiting == 0 || haveTurn {
+			w = p.takeIdleLocked(prof)
+			switch {
+			case w != nil:
+				p.busy++
+			case p.liveLocked() < p.cfg.Max:
+				p.starting[prof]++
+				cold = true
+			case len(p.idle) > 0:
+				// Full, but with idle workers of other profiles: trade one.
+				evict = p.idle[0]
+				p.idle = p.idle[1:]
+				p.starting[prof]++
+				cold = true
+			}
+		}
+		if w == nil && !cold && !queued {
+			p.waiting++
+			queued = true
 		}
 		changed := p.changed
 		p.mu.Unlock()
@@ -355,6 +381,15 @@ func (p *Pool) Acquire(ctx context.Context, b Binding) (*Session, error) {
 			evict.destroy("making room for another limits profile")
 		}
 		if w == nil && !cold {
+			if !haveTurn {
+				select {
+				case <-ctx.Done():
+					return nil, fmt.Errorf("waiting for an R worker (all %d busy): %w", p.cfg.Max, ctx.Err())
+				case p.turn <- struct{}{}:
+					haveTurn = true
+					continue
+				}
+			}
 			select {
 			case <-ctx.Done():
 				return nil, fmt.Errorf("waiting for an R worker (all %d busy): %w", p.cfg.Max, ctx.Err())
@@ -362,6 +397,7 @@ func (p *Pool) Acquire(ctx context.Context, b Binding) (*Session, error) {
 				continue
 			}
 		}
+		leave()
 		p.kick() // replace what this session takes
 		if cold {
 			var err error

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
@@ -288,6 +289,9 @@ func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err erro
 		if msg != "" {
 			return w, fmt.Errorf("worker failed to start: %s", msg)
 		}
+		if errors.Is(err, errDeadline) {
+			return w, fmt.Errorf("worker did not become ready within %v (%s)", l.cfg.StartTimeout, processState(w.pid))
+		}
 		return w, fmt.Errorf("worker failed to start: %w", err)
 	}
 	if typ != respReady {
@@ -433,3 +437,20 @@ func newNonce() []byte {
 }
 
 var errNonce = fmt.Errorf("%w: answer does not match the request", errProtocol)
+
+// processState describes where a process is, for diagnosing a worker that
+// does not start: its state, CPU time and the kernel function it waits in.
+func processState(pid int) string {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "process gone"
+	}
+	wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid))
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	cpu, _ := parseStatCPU(stat)
+	state := "?"
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
+		state = string(stat[i+2])
+	}
+	return fmt.Sprintf("pid %d %s state %s cpu %v waiting in %q", pid, exe, state, cpu, string(wchan))
+}
