@@ -1,9 +1,10 @@
-# rwarden worker harness. Runs inside the sandboxed R process, fed to R on
-# standard input by the rwarden init; base R only.
+# rwarden worker harness. Runs inside the sandboxed R process; base R only.
+# R's standard input holds a one-line bootstrap that reads this text
+# (length-prefixed) from fd 3 and parses it in one go.
 #
 # Channels (set up by rwarden before R starts):
-#   fd 0      this harness text, then end of file (never read again: if
-#             control ever returned to R's REPL it would see EOF and quit)
+#   fd 0      the bootstrap, then end of file (never read again: if control
+#             ever returned to R's REPL it would see EOF and quit)
 #   fd 1, 2   the console stream: everything user code prints, messages and
 #             warnings, in order; rwarden streams it to the client
 #   fd 3      requests from rwarden (read)
@@ -69,8 +70,11 @@ local({
 # base namespace: nothing user code defines (in the global environment or
 # elsewhere) can shadow what the harness calls. It is bound to no name
 # anywhere, so user code cannot find it by name (not even in the global
-# environment, which stays empty as in a fresh R session).
-(function(.rwarden) {
+# environment, which stays empty as in a fresh R session). local(), not a
+# function call: R's JIT would byte-compile a function around all of this
+# (a tenth of a second at every worker start) to run it once.
+local({
+.rwarden <- new.env(parent = .BaseNamespaceEnv)
 local(envir = .rwarden, {
     self <- environment() # this harness environment
     T_EVAL <- 1L; T_BIND <- 2L; T_ASSIGN <- 3L; T_SETERR <- 4L
@@ -514,6 +518,10 @@ local(envir = .rwarden, {
     # and the loop goes on.
     serve <- function() {
         set_user_env(globalenv())
+        # Run the evaluation path once, so that the JIT compiles the
+        # harness's functions now and not on the first client's request.
+        invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE)))
+        reset_console()
         send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
         repeat {
             done <- withRestarts(serve_loop(), abort = function() TRUE)
@@ -529,5 +537,5 @@ local(envir = .rwarden, {
     }
 })
 .rwarden$serve()
-})(new.env(parent = .BaseNamespaceEnv))
+})
 quit(save = "no", status = 0L, runLast = FALSE)

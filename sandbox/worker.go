@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	_ "embed"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,13 @@ import (
 
 //go:embed harness.R
 var harnessR []byte
+
+// harnessBootstrap is the whole of R's standard input: read the harness
+// (length-prefixed) from the request pipe, parse it in one go, run it.
+const harnessBootstrap = `local({con <- file("/dev/fd/3", open = "rb", raw = TRUE); ` +
+	`n <- readBin(con, "integer", 1L, size = 4L, endian = "little"); ` +
+	`src <- readChar(con, n, useBytes = TRUE); close(con); ` +
+	`eval(parse(text = src, keep.source = FALSE, encoding = "UTF-8"), envir = globalenv())})` + "\n"
 
 // launcher starts workers. It holds what every worker start needs,
 // resolved once.
@@ -272,11 +280,22 @@ func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err erro
 		w.exitState = cmd.ProcessState
 		close(w.done)
 	}()
-	// Feed the harness, then end R's standard input for good.
+	// R's console re-parses a multi-line expression from the start for
+	// every line it reads, quadratic in the harness's size; so standard
+	// input carries a one-line bootstrap (then end of file, for good) that
+	// reads the harness from the request pipe and parses it once.
 	go func() {
-		_, _ = stdinW.Write(harnessR)
+		_, _ = stdinW.Write([]byte(harnessBootstrap))
 		stdinW.Close()
 	}()
+	hdr := make([]byte, 4, 4+len(harnessR))
+	binary.LittleEndian.PutUint32(hdr, uint32(len(harnessR)))
+	if err := w.req.SetWriteDeadline(time.Now().Add(l.cfg.StartTimeout)); err != nil {
+		return w, err
+	}
+	if _, err := w.req.Write(append(hdr, harnessR...)); err != nil {
+		return w, fmt.Errorf("sending the harness to the worker: %w", err)
+	}
 
 	deadline := time.Now().Add(l.cfg.StartTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
