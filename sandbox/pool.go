@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -199,10 +200,18 @@ func (p *Pool) retireUnwantedLocked() []*worker {
 	return gone
 }
 
-// refillLoop keeps warm workers, within cfg.Max, and backs off when
-// workers fail to start so a broken R does not spin.
+// refillConcurrency bounds the warm workers started at the same time: one
+// per CPU (a start is CPU-bound, mostly R loading its packages), at least 2.
+var refillConcurrency = max(2, runtime.NumCPU())
+
+// refillLoop keeps warm workers, within cfg.Max, starting several at once,
+// and backs off when workers fail to start so a broken R does not spin.
 func (p *Pool) refillLoop(ctx context.Context) {
 	defer close(p.loopDone)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	slots := make(chan struct{}, refillConcurrency)
+	var backoffMu sync.Mutex
 	backoff := time.Duration(0)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -220,37 +229,60 @@ func (p *Pool) refillLoop(ctx context.Context) {
 			w.destroy("profile no longer in demand")
 		}
 		for {
+			backoffMu.Lock()
+			wait := backoff
+			backoffMu.Unlock()
+			if wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
 			p.mu.Lock()
 			p.pruneDeadLocked()
 			bp, need := p.nextToWarmLocked()
 			p.mu.Unlock()
 			if !need {
+				<-slots
 				break
 			}
-			w, err := p.startOne(ctx, bp, false)
-			if err != nil {
-				if ctx.Err() != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				w, err := p.startOne(ctx, bp, false)
+				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					backoffMu.Lock()
+					backoff = min(max(2*backoff, 250*time.Millisecond), 30*time.Second)
+					b := backoff
+					backoffMu.Unlock()
+					p.cfg.Logger.Error("starting a warm R worker failed", "err", err, "retry_in", b)
+					p.kick()
 					return
 				}
-				backoff = min(max(2*backoff, 250*time.Millisecond), 30*time.Second)
-				p.cfg.Logger.Error("starting a warm R worker failed", "err", err, "retry_in", backoff)
-				select {
-				case <-ctx.Done():
+				backoffMu.Lock()
+				backoff = 0
+				backoffMu.Unlock()
+				p.mu.Lock()
+				if p.closed {
+					p.mu.Unlock()
+					w.destroy("pool closed")
 					return
-				case <-time.After(backoff):
 				}
-				continue
-			}
-			backoff = 0
-			p.mu.Lock()
-			if p.closed {
+				p.idle = append(p.idle, w)
+				p.notifyLocked()
 				p.mu.Unlock()
-				w.destroy("pool closed")
-				return
-			}
-			p.idle = append(p.idle, w)
-			p.notifyLocked()
-			p.mu.Unlock()
+				p.kick()
+			}()
 		}
 	}
 }
