@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"os"
+	"time"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -36,4 +37,18 @@ func TestAppendChainsWithWrite(t *testing.T) {
 func TestAllNoSync(t *testing.T) {
 	assert.True(t, allNoSync([]*request{{noSync: true}, {noSync: true}}))
 	assert.False(t, allNoSync([]*request{{noSync: true}, {}}))
+}
+
+// FsyncInterval: each record is in the file when Write returns, and the
+// file is made durable within the sync interval.
+func TestFsyncInterval(t *testing.T) {
+	l := openLog(t, Config{Fsync: FsyncInterval, SyncInterval: 20 * time.Millisecond})
+	r := sample(0)
+	require.NoError(t, l.Write(context.Background(), r))
+	b, err := os.ReadFile(l.cfg.File)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), r.Hash, "written before Write returned")
+	assert.Eventually(t, func() bool { return l.syncs.Load() >= 1 }, 5*time.Second, 5*time.Millisecond,
+		"no fdatasync within the interval")
+	require.NoError(t, l.Healthy())
 }

@@ -15,7 +15,7 @@ import (
 // the test's temporary directory; a tmpfs makes fsync free and the figures
 // meaningless).
 func BenchmarkWrite(b *testing.B) {
-	for _, fsync := range []string{FsyncAlways, FsyncBatch, FsyncNever} {
+	for _, fsync := range []string{FsyncInterval, FsyncAlways, FsyncBatch, FsyncNever} {
 		for _, workers := range []int{1, 8} {
 			b.Run(fmt.Sprintf("fsync=%s/goroutines=%d", fsync, workers), func(b *testing.B) {
 				dir := b.TempDir()

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"golang.org/x/sys/unix"
 	"strings"
 	"time"
 )
@@ -21,14 +22,59 @@ func (l *Log) run() {
 			if closed {
 				return
 			}
-			<-l.wake
+			l.waitOrSync()
 			continue
 		}
 		if l.cfg.Fsync == FsyncBatch && !closed {
 			l.gather(n)
 		}
 		l.commit(l.take())
+		if !l.unsyncedSince.IsZero() && time.Since(l.unsyncedSince) >= l.cfg.SyncInterval {
+			l.syncNow()
+		}
 	}
+}
+
+// waitOrSync waits for records, making unsynced ones durable when their
+// interval is up (FsyncInterval, and Append records under the other
+// policies).
+func (l *Log) waitOrSync() {
+	if l.unsyncedSince.IsZero() {
+		<-l.wake
+		return
+	}
+	wait := l.cfg.SyncInterval - time.Since(l.unsyncedSince)
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-l.wake:
+			// Records to write (the loop finds them in the queue); the
+			// sync comes after them.
+			return
+		case <-t.C:
+		}
+	}
+	l.syncNow()
+}
+
+// syncNow makes what was written durable. A failure makes the log
+// unhealthy, so that evaluations are refused (their records could not be
+// made durable either), and the file is reopened before the next record.
+func (l *Log) syncNow() {
+	if l.file.f == nil {
+		l.unsyncedSince = time.Time{}
+		return
+	}
+	if err := unix.Fdatasync(int(l.file.f.Fd())); err != nil {
+		l.logger.Error("AUDIT SYNC FAILED: records written but not durable; evaluations are refused until it works",
+			"err", err, "chain_seq", l.seq)
+		l.setHealth(fmt.Errorf("fdatasync: %w", err))
+		l.file.closeQuietly()
+		return
+	}
+	l.unsyncedSince = time.Time{}
+	l.syncs.Add(1)
 }
 
 // gather is the extra of FsyncBatch: when the last batch showed concurrency,
@@ -155,14 +201,21 @@ func (l *Log) commit(batch []*request) {
 		return
 	}
 	fsync := l.cfg.Fsync
-	if allNoSync(accepted) {
-		fsync = FsyncNever // nobody waits on durability; the next synced batch covers these bytes
+	if allNoSync(accepted) || fsync == FsyncInterval {
+		// Nobody waits on durability here: the next synced batch, or the
+		// interval sync, covers these bytes.
+		fsync = FsyncNever
 	}
 	if err := l.file.append(buf, fsync); err != nil {
 		l.fail(accepted, err)
 		return
 	}
 	l.commits.Add(1)
+	if fsync == FsyncNever && l.cfg.Fsync != FsyncNever && l.unsyncedSince.IsZero() {
+		l.unsyncedSince = time.Now()
+	} else if fsync != FsyncNever {
+		l.unsyncedSince = time.Time{}
+	}
 	if l.file.born.IsZero() {
 		l.file.born = accepted[0].rec.Time
 	}

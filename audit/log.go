@@ -35,9 +35,13 @@ type Log struct {
 	head      string
 	notes     []string // for the `recovered` detail of the next record
 	lastBatch int
-	commits   atomic.Int64 // batches appended (one write, one fsync each); for benchmarks
-	buf       []byte
-	syslog    *syslogSink
+	// unsyncedSince is when records were first written without an fsync
+	// since the last one (zero: all durable).
+	unsyncedSince time.Time
+	commits       atomic.Int64 // batches appended (one write, one fsync each); for benchmarks
+	syncs         atomic.Int64 // interval syncs done; for tests
+	buf           []byte
+	syslog        *syslogSink
 }
 
 type request struct {

@@ -89,17 +89,18 @@ func (l ListenerConfig) IsUnix() bool { return isUnixAddress(l.Address) }
 
 // Audit fsync policies and code recording modes.
 const (
-	FsyncAlways   = audit.FsyncAlways  // every evaluation's record is on disk before its answer
-	FsyncBatch    = audit.FsyncBatch   // concurrent records share one fsync, still before their answers
-	FsyncNever    = audit.FsyncNever   // written at once (survives an rwarden crash), fsynced by the kernel
-	AuditCodeFull = audit.CodeFull     // the code itself; also "truncated:N" (first N bytes) and
-	AuditCodeHash = audit.CodeHashOnly // "hash_only" (only its SHA-256 and length)
+	FsyncInterval = audit.FsyncInterval // written before the answer, fdatasync within 100 ms (default)
+	FsyncAlways   = audit.FsyncAlways   // every evaluation's record is on disk before its answer
+	FsyncBatch    = audit.FsyncBatch    // concurrent records share one fsync, still before their answers
+	FsyncNever    = audit.FsyncNever    // written at once (survives an rwarden crash), fsynced by the kernel
+	AuditCodeFull = audit.CodeFull      // the code itself; also "truncated:N" (first N bytes) and
+	AuditCodeHash = audit.CodeHashOnly  // "hash_only" (only its SHA-256 and length)
 )
 
 // AuditConfig configures the audit trail.
 type AuditConfig struct {
 	File        string   `yaml:"file"`
-	Fsync       string   `yaml:"fsync"`        // always | batch | never
+	Fsync       string   `yaml:"fsync"`        // interval | always | batch | never
 	RotateBytes Size     `yaml:"rotate_bytes"` // 0: never by size
 	RotateEvery Duration `yaml:"rotate_every"` // 0: never by age
 	Code        string   `yaml:"code"`         // full | truncated:N | hash_only
@@ -220,7 +221,7 @@ func (t *ListenerTLS) fillDefaults() {
 // baseConfig holds every default that does not depend on the state directory.
 func baseConfig() *Config {
 	return &Config{
-		Audit: AuditConfig{Fsync: FsyncAlways, Code: AuditCodeFull},
+		Audit: AuditConfig{Fsync: FsyncInterval, Code: AuditCodeFull},
 		Pool: PoolConfig{
 			Warm:           2,
 			Max:            16,

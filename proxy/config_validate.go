@@ -152,9 +152,9 @@ func (c *Config) validateListener(l *ListenerConfig, p string, bad func(string, 
 
 func checkAuditFsync(v string, bad func(string, string, ...any)) {
 	switch v {
-	case FsyncAlways, FsyncBatch, FsyncNever:
+	case FsyncInterval, FsyncAlways, FsyncBatch, FsyncNever:
 	default:
-		bad("audit.fsync", "must be always, batch or never, got %q", v)
+		bad("audit.fsync", "must be interval, always, batch or never, got %q", v)
 	}
 }
 
