@@ -3,8 +3,8 @@ package audit
 import (
 	"context"
 	"os"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
