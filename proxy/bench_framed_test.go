@@ -1,12 +1,10 @@
 package proxy
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"sort"
@@ -154,18 +152,7 @@ func startFramedBenchServer(b *testing.B) (*Server, string, string, *tls.Config)
 	cfg.Limits.Users = map[string]LimitSet{"guest": {Sessions: &sessions}}
 	cfg.Pool.Warm, cfg.Pool.Max = benchWarm, 16
 	cfg.Pool.AcquireTimeout = Duration(2 * time.Minute)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	srv := serveForTest(b, cfg, Options{})
 	pem, err := os.ReadFile(st.PKI.CACertPath)
 	if err != nil {
 		b.Fatal(err)

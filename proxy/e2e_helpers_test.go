@@ -51,7 +51,7 @@ var (
 
 // sharedPolicyCache is one exports-index cache for every server of this
 // test binary: building the index runs R, which need not happen per test.
-func sharedPolicyCache(t *testing.T) string {
+func sharedPolicyCache(t testing.TB) string {
 	policyCacheOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "rwarden-test-policy-cache-")
 		if err == nil {
@@ -80,8 +80,6 @@ type e2e struct {
 	plain    string // host:port
 	tlsAddr  string
 	unixPath string
-	cancel   context.CancelFunc
-	done     chan error
 }
 
 func startE2E(t *testing.T, mod func(*Config)) *e2e {
@@ -123,27 +121,44 @@ func startE2E(t *testing.T, mod func(*Config)) *e2e {
 	if os.Getenv("RWARDEN_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := New(ctx, cfg, Options{Logger: logger, PolicyCacheDir: sharedPolicyCache(t)})
-	if err != nil {
-		cancel()
-		require.NoError(t, err)
-	}
-	e := &e2e{srv: srv, cfg: cfg, state: state, pki: st.PKI, cancel: cancel, done: make(chan error, 1)}
-	go func() { e.done <- srv.Serve(ctx) }()
+	srv := serveForTest(t, cfg, Options{Logger: logger})
+	e := &e2e{srv: srv, cfg: cfg, state: state, pki: st.PKI}
 	e.tlsAddr = srv.Addr(0).String()
 	e.plain = srv.Addr(1).String()
 	e.unixPath = filepath.Join(state, "rwarden.sock")
-	t.Cleanup(func() {
+	return e
+}
+
+// serveForTest starts a server on cfg and stops it (and checks it stopped
+// cleanly) when the test ends.
+func serveForTest(tb testing.TB, cfg *Config, opts Options) *Server {
+	tb.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.PolicyCacheDir == "" {
+		opts.PolicyCacheDir = sharedPolicyCache(tb)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := New(ctx, cfg, opts)
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	tb.Cleanup(func() {
 		cancel()
 		select {
-		case err := <-e.done:
-			require.NoError(t, err)
+		case err := <-done:
+			if err != nil {
+				tb.Errorf("server stopped with %v", err)
+			}
 		case <-time.After(time.Minute):
-			t.Error("server did not stop")
+			tb.Error("server did not stop")
 		}
 	})
-	return e
+	return srv
 }
 
 // ask sends one framed request over conn and returns the answer.

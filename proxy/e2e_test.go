@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/internal/testutil"
+
 	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/stretchr/testify/assert"
@@ -327,33 +329,7 @@ func TestE2EConcurrentClients(t *testing.T) {
 	settle()
 	st := e.srv.pool.Stats()
 	assert.Equal(t, 0, st.Busy, "busy workers left")
-	assert.Equal(t, 4, len(childrenOf(os.Getpid())), "R processes besides the warm ones")
+	assert.Equal(t, 4, len(testutil.ChildrenOf(os.Getpid())), "R processes besides the warm ones")
 	heapAfter := heap()
 	assert.Less(t, int64(heapAfter)-int64(heapBefore), int64(16<<20), "heap grew from %d to %d", heapBefore, heapAfter)
-}
-
-// childrenOf lists the pids whose parent is pid.
-func childrenOf(pid int) []int {
-	var out []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		var p int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &p); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		var state string
-		var ppid int
-		if i > 0 {
-			if _, err := fmt.Sscanf(s[i+1:], " %s %d", &state, &ppid); err == nil && ppid == pid {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -150,18 +149,7 @@ func startBenchServer(b *testing.B, fsync, password string) *benchServer {
 	cfg.Audit.Fsync = fsync
 	cfg.Pool.Warm, cfg.Pool.Max = 4, 8
 	cfg.Pool.AcquireTimeout = Duration(2 * time.Minute)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	srv := serveForTest(b, cfg, Options{})
 	return &benchServer{srv: srv, plain: srv.Addr(0).String(), tls: srv.Addr(1).String(), ca: st.PKI.CACertPath,
 		certPath: st.PKI.ServerCertPath, keyPath: st.PKI.ServerKeyPath}
 }

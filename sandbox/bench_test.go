@@ -46,12 +46,24 @@ func benchPool(b *testing.B, warm int) *Pool {
 	return p
 }
 
-func waitIdle(b *testing.B, p *Pool, n int) {
-	for deadline := time.Now().Add(time.Minute); p.Stats().Idle < n; {
-		if time.Now().After(deadline) {
-			b.Fatal("pool did not refill")
+// waitIdleFor waits (untimed) until the pool has n idle workers of the
+// binding's profile.
+func waitIdleFor(b *testing.B, p *Pool, bind Binding, n int) {
+	bind.Limits = bind.Limits.Capped(p.cfg.MaxLimits)
+	bp, err := bind.prepare()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		idle := p.idleOfLocked(bp.prof)
+		p.mu.Unlock()
+		if idle >= n {
+			return
 		}
-		time.Sleep(time.Millisecond)
+		if time.Now().After(deadline) {
+			b.Fatal("the pool did not warm up")
+		}
 	}
 }
 
@@ -64,7 +76,7 @@ func BenchmarkAcquireWarm(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		waitIdle(b, p, 1)
+		waitIdleFor(b, p, Binding{Limits: testLimits()}, 1)
 		b.StartTimer()
 		t0 := time.Now()
 		s, err := p.Acquire(ctx, Binding{Limits: testLimits()})
@@ -172,7 +184,7 @@ func BenchmarkAcquireWarmAllowlisted(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		waitIdleProfile(b, p, bind)
+		waitIdleFor(b, p, bind, 1)
 		b.StartTimer()
 		t0 := time.Now()
 		s, err := p.Acquire(ctx, bind)
@@ -187,24 +199,4 @@ func BenchmarkAcquireWarmAllowlisted(b *testing.B) {
 	b.StopTimer()
 	reportPercentiles(b, d)
 	b.ReportMetric(float64(len(fns)), "allowlist-entries")
-}
-
-func waitIdleProfile(b *testing.B, p *Pool, bind Binding) {
-	bind.Limits = bind.Limits.Capped(p.cfg.MaxLimits)
-	bp, err := bind.prepare()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for deadline := time.Now().Add(2 * time.Minute); ; {
-		p.mu.Lock()
-		n := p.idleOfLocked(bp.prof)
-		p.mu.Unlock()
-		if n > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("pool did not warm the profile")
-		}
-		time.Sleep(time.Millisecond)
-	}
 }

@@ -2,12 +2,10 @@ package sandbox
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -104,33 +102,6 @@ func localR(t *testing.T, code string) string {
 	out, err := exec.Command(filepath.Join(DefaultRHome, "bin", "Rscript"), "--vanilla", "-e", code).CombinedOutput()
 	require.NoError(t, err, string(out))
 	return string(out)
-}
-
-// childrenOf lists the pids whose parent is pid.
-func childrenOf(pid int) []int {
-	var out []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		var p int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &p); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		var state string
-		var ppid int
-		if _, err := fmt.Sscanf(s[i+1:], " %s %d", &state, &ppid); err == nil && ppid == pid {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func countFDs(t *testing.T) int {

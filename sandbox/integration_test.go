@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/internal/testutil"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -288,7 +290,7 @@ func TestLimitsEnforced(t *testing.T) {
 		assert.Equal(t, "0", out[1], "no fork succeeded")
 		pid, err := strconv.Atoi(out[3])
 		require.NoError(t, err)
-		assert.Empty(t, childrenOf(pid), "the worker has no children")
+		assert.Empty(t, testutil.ChildrenOf(pid), "the worker has no children")
 	})
 }
 
@@ -344,7 +346,7 @@ func TestPoolNeverReusesWorkers(t *testing.T) {
 	settled()
 	assert.Equal(t, fdsBefore, countFDs(t), "descriptors leaked")
 	p.Close()
-	assert.Empty(t, childrenOf(os.Getpid()), "processes left behind")
+	assert.Empty(t, testutil.ChildrenOf(os.Getpid()), "processes left behind")
 	ents, err := os.ReadDir(p.cfg.ScratchRoot)
 	require.NoError(t, err)
 	for _, e := range ents {

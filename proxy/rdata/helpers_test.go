@@ -1,44 +1,16 @@
 package rdata_test
 
 import (
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/require"
+	"github.com/rwarden/rwarden/internal/testutil"
 )
 
-// runR runs an R script with Rscript (real R, no stand-in) in dir and
-// returns its standard output. Tests that need it skip under -short or
-// without R.
+// runR runs an R script with real R in dir and returns its standard output.
 func runR(t *testing.T, dir, script string) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs R (skipped by -short)")
-	}
-	rs := "/usr/lib/R/bin/Rscript"
-	if _, err := os.Stat(rs); err != nil {
-		p, err := exec.LookPath("Rscript")
-		if err != nil {
-			t.Skip("R is not installed (make deps installs it)")
-		}
-		rs = p
-	}
-	f := filepath.Join(dir, "script.R")
-	require.NoError(t, os.WriteFile(f, []byte(script), 0o644))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, rs, "--vanilla", f)
-	cmd.Dir = dir
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "Rscript failed: %s", stderr.String())
-	return string(out)
+	return testutil.RunR(t, dir, script)
 }
 
 // rString quotes s as an R string literal (ASCII, escapes for the rest).
