@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -125,4 +126,75 @@ func rProcesses(state string) []int {
 		}
 	}
 	return out
+}
+
+// SIGHUP reloads the server certificate: new handshakes get the new one,
+// a connection opened before keeps working.
+func TestE2ESighupReloadsCertificate(t *testing.T) {
+	needR(t)
+	bin := buildRwarden(t)
+	state, err := os.MkdirTemp("", "rwarden-sighup-")
+	require.NoError(t, err)
+	defer os.RemoveAll(state)
+	st, err := PrepareDefaultState(state, policies.FS, cheapArgon)
+	require.NoError(t, err)
+	port := freePort(t)
+	cfgFile := filepath.Join(state, "rwarden.yaml")
+	require.NoError(t, os.WriteFile(cfgFile, []byte(fmt.Sprintf(`state_dir: %s
+listeners:
+  - address: "127.0.0.1:%d"
+    tls: {cert: %s, key: %s}
+    anonymous_user: guest
+pool: {warm: 1, max: 2}
+`, state, port, st.PKI.ServerCertPath, st.PKI.ServerKeyPath)), 0o600))
+	cmd := exec.Command(bin, "serve", "--config", cfgFile)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "msg=listening") {
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	leaf := func(c *tls.Conn) []byte { return c.ConnectionState().PeerCertificates[0].Raw }
+	dial := func() *tls.Conn {
+		c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // compares certificates itself
+		require.NoError(t, err)
+		return c
+	}
+	before := dial()
+	defer before.Close()
+	oldCert := leaf(before)
+
+	// A new certificate and key (of another CA) in place, then SIGHUP.
+	other, err := EnsureDevPKI(t.TempDir())
+	require.NoError(t, err)
+	for src, dst := range map[string]string{other.ServerCertPath: st.PKI.ServerCertPath, other.ServerKeyPath: st.PKI.ServerKeyPath} {
+		b, err := os.ReadFile(src)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(dst, b, 0o600))
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	require.Eventually(t, func() bool {
+		c := dial()
+		defer c.Close()
+		return string(leaf(c)) != string(oldCert)
+	}, 10*time.Second, 100*time.Millisecond, "new handshakes still get the old certificate")
+
+	// The connection from before the reload is still served.
+	require.NoError(t, before.SetDeadline(time.Now().Add(time.Minute)))
+	require.NoError(t, framed.WriteRequest(before, nil, "UTF-8", []byte("1 + 1")))
+	ans, err := framed.ReadResponse(before, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "[1] 2\n", string(ans))
 }
