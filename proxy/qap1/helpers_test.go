@@ -7,12 +7,6 @@ import (
 	"github.com/rwarden/rwarden/internal/testutil"
 )
 
-// rscript finds Rscript; tests that need R skip under -short or without it.
-func rscript(t *testing.T) string {
-	t.Helper()
-	return testutil.Rscript(t)
-}
-
 // runR runs an R script (real R) in dir and returns its standard output.
 func runR(t *testing.T, dir, script string) string {
 	t.Helper()
