@@ -1,9 +1,7 @@
 package policy
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 )
 
 // Decision is the static verdict on a piece of code for one user.
@@ -38,44 +36,20 @@ func (e *Engine) Check(user string, code []byte) (*Decision, error) {
 	if err := e.checkUser(s, user); err != nil {
 		return nil, err
 	}
-	refs, err := analyze(code)
-	if err != nil {
-		return nil, err
-	}
-	return e.decideRefs(s, user, refs)
+	c := getChecker()
+	defer putChecker(c)
+	return c.check(e.index, s, user, code)
 }
 
 // decideRefs decides the requests of already analysed references.
 func (e *Engine) decideRefs(s *snapshot, user string, refs []reference) (*Decision, error) {
-	reqs := e.index.requests(refs)
-	type objAct struct{ obj, act string }
-	// A script names the same few functions over and over; decide each
-	// once per check, without touching the shared cache again.
-	local := make(map[objAct]decision)
-	seen := make(map[request]bool)
-	d := &Decision{Allowed: true}
-	for _, r := range reqs {
-		k := objAct{r.obj, r.act}
-		dec, ok := local[k]
-		if !ok {
-			var err error
-			if dec, err = s.decide(user, r.obj, r.act); err != nil {
-				return nil, fmt.Errorf("checking code for %s: %w", user, err)
-			}
-			local[k] = dec
+	c := getChecker()
+	defer putChecker(c)
+	c.reset(s, e.index, user)
+	for _, req := range e.index.requests(refs) {
+		if err := c.decideRequest(s, user, req); err != nil {
+			return nil, err
 		}
-		if dec.allowed || seen[r] {
-			continue
-		}
-		seen[r] = true
-		d.Allowed = false
-		d.Violations = append(d.Violations, Violation{
-			Object: r.obj, Act: r.act, Line: r.line, Col: r.col,
-			Reason: dec.reason, Source: dec.src,
-		})
 	}
-	slices.SortStableFunc(d.Violations, func(a, b Violation) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.Object, b.Object), cmp.Compare(a.Act, b.Act))
-	})
-	return d, nil
+	return c.finish(), nil
 }

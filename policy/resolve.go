@@ -61,43 +61,57 @@ func (ix *Index) requests(refs []reference) []request {
 		refs = slices.Clone(refs)
 		slices.SortStableFunc(refs, byPos)
 	}
-	var attached []string // by the script, most recent first
+	rv := resolver{ix: ix}
 	out := make([]request, 0, len(refs))
-	add := func(r reference, obj, act string) {
+	for i := range refs {
+		out = rv.add(out, &refs[i])
+	}
+	return out
+}
+
+// resolver turns references, taken in source order, into requests. It
+// carries the packages the script has attached so far.
+type resolver struct {
+	ix       *Index
+	attached []string // by the script, most recent first
+}
+
+// add appends the requests of r to out.
+func (rv *resolver) add(out []request, r *reference) []request {
+	ix := rv.ix
+	add := func(obj, act string) {
 		out = append(out, request{obj: obj, act: act, line: r.Line, col: r.Col})
 	}
-	for _, r := range refs {
-		switch r.Kind {
-		case refDynamic:
-			add(r, DynamicCall, ActCall)
-		case refLoad:
-			pkg := r.Pkg
-			if pkg == "" {
-				pkg = r.Name
-			}
-			if !validPackageName(pkg) {
-				// library(character.only = TRUE) of something odd: the
-				// analysis should report it as dynamic; be safe anyway.
-				add(r, DynamicCall, ActCall)
-				continue
-			}
-			add(r, PackageObject(pkg), ActLoad)
-			if attaches(r) && ix.HasPackage(pkg) && !slices.Contains(ix.Search, pkg) && !slices.Contains(attached, pkg) {
-				attached = append([]string{pkg}, attached...)
-			}
-		case refNamespace, refNamespaceInternal:
-			ix.qualified(r, add)
-		default:
-			if r.Pkg != "" {
-				ix.qualified(r, add)
-				continue
-			}
-			if r.Name == "" {
-				continue
-			}
-			if obj, ok := ix.resolve(attached, r.Name, r.Kind != refSymbol); ok {
-				add(r, obj, ActCall)
-			}
+	switch r.Kind {
+	case refDynamic:
+		add(DynamicCall, ActCall)
+	case refLoad:
+		pkg := r.Pkg
+		if pkg == "" {
+			pkg = r.Name
+		}
+		if !validPackageName(pkg) {
+			// library(character.only = TRUE) of something odd: the
+			// analysis should report it as dynamic; be safe anyway.
+			add(DynamicCall, ActCall)
+			break
+		}
+		add(PackageObject(pkg), ActLoad)
+		if attaches(*r) && ix.HasPackage(pkg) && !slices.Contains(ix.Search, pkg) && !slices.Contains(rv.attached, pkg) {
+			rv.attached = append([]string{pkg}, rv.attached...)
+		}
+	case refNamespace, refNamespaceInternal:
+		ix.qualified(*r, add)
+	default:
+		if r.Pkg != "" {
+			ix.qualified(*r, add)
+			break
+		}
+		if r.Name == "" {
+			break
+		}
+		if obj, ok := ix.resolve(rv.attached, r.Name, r.Kind != refSymbol); ok {
+			add(obj, ActCall)
 		}
 	}
 	return out
@@ -106,13 +120,13 @@ func (ix *Index) requests(refs []reference) []request {
 // qualified adds the requests of PKG::NAME or PKG:::NAME. The load of
 // PKG is not added here: the analysis reports it as a load reference of
 // its own, at the position of PKG.
-func (ix *Index) qualified(r reference, add func(reference, string, string)) {
+func (ix *Index) qualified(r reference, add func(string, string)) {
 	if !validPackageName(r.Pkg) || r.Name == "" {
-		add(r, DynamicCall, ActCall)
+		add(DynamicCall, ActCall)
 		return
 	}
-	add(r, FunctionObject(r.Pkg, r.Name), ActCall)
+	add(FunctionObject(r.Pkg, r.Name), ActCall)
 	if r.Kind == refNamespaceInternal {
-		add(r, InternalObject(r.Pkg), ActCall)
+		add(InternalObject(r.Pkg), ActCall)
 	}
 }

@@ -60,58 +60,112 @@ func targetName(t rsyntax.Node) (string, bool) {
 	}
 }
 
-// boundNames collects every name the script binds anywhere, and counts
-// the nodes (to size the list of references).
-func boundNames(f *rsyntax.File) (map[string]binding, int) {
-	bound := map[string]binding{}
-	nodes := 0
-	bind := func(name string, fn bool) {
-		b := bound[name]
-		b.other = b.other || !fn
-		bound[name] = b
+// bind records a binding of name; fn tells whether the value is a
+// function literal.
+func (a *analysis) bind(name string, fn bool) {
+	b := a.bound[name]
+	if !fn && !b.other {
+		b.other = true
+		a.bound[name] = b
+		return
 	}
-	for _, e := range f.Exprs {
-		rsyntax.Walk(e, func(n rsyntax.Node) bool {
-			nodes++
-			switch n := n.(type) {
-			case *rsyntax.Binary:
-				if isAssign(n) {
-					if name, ok := targetName(n.X); ok {
-						_, simple := n.X.(*rsyntax.Symbol)
-						_, str := n.X.(*rsyntax.String)
-						bind(name, (simple || str) && isFunctionLiteral(n.Y))
-					}
-				}
-			case *rsyntax.For:
-				bind(n.Var.Name, false)
-			case *rsyntax.Function:
-				for _, p := range n.Params {
-					bind(p.Name.Name, false)
-				}
-			case *rsyntax.Call:
-				name, _ := callee(n)
-				var nameArg, valueArg string
-				switch name {
-				case "assign", "delayedAssign":
-					nameArg, valueArg = "x", "value"
-				case "makeActiveBinding":
-					nameArg, valueArg = "sym", "fun"
-				default:
-					return true
-				}
-				m := matchArgs(specs[name].formals, n.Args)
-				if i, ok := m.bound[nameArg]; ok {
-					if s, ok := n.Args[i].Value.(*rsyntax.String); ok {
-						fn := false
-						if j, ok := m.bound[valueArg]; ok && name != "makeActiveBinding" {
-							fn = isFunctionLiteral(n.Args[j].Value)
-						}
-						bind(s.Value, fn)
-					}
-				}
+	if _, ok := a.bound[name]; !ok {
+		a.bound[name] = b
+	}
+}
+
+// bindings records every name n and its descendants bind, and returns the
+// number of nodes (to size the list of references). It visits what
+// rsyntax.Walk visits, recursing directly rather than through a callback
+// per node.
+func (a *analysis) bindings(n rsyntax.Node) int {
+	if n == nil {
+		return 0
+	}
+	// Leaves (names, constants, break, next) are the default.
+	switch n := n.(type) {
+	case *rsyntax.Binary:
+		if isAssign(n) {
+			if name, ok := targetName(n.X); ok {
+				_, simple := n.X.(*rsyntax.Symbol)
+				_, str := n.X.(*rsyntax.String)
+				a.bind(name, (simple || str) && isFunctionLiteral(n.Y))
 			}
-			return true
-		})
+		}
+		return 1 + a.bindings(n.X) + a.bindings(n.Y)
+	case *rsyntax.Call:
+		a.callBindings(n)
+		return 1 + a.bindings(n.Fn) + a.argBindings(n.Args)
+	case *rsyntax.Index:
+		return 1 + a.bindings(n.X) + a.argBindings(n.Args)
+	case *rsyntax.Unary:
+		return 1 + a.bindings(n.X)
+	case *rsyntax.Paren:
+		return 1 + a.bindings(n.X)
+	case *rsyntax.Block:
+		k := 1
+		for _, e := range n.Exprs {
+			k += a.bindings(e)
+		}
+		return k
+	case *rsyntax.If:
+		return 1 + a.bindings(n.Cond) + a.bindings(n.Then) + a.bindings(n.Else)
+	case *rsyntax.For:
+		a.bind(n.Var.Name, false)
+		return 2 + a.bindings(n.Seq) + a.bindings(n.Body)
+	case *rsyntax.While:
+		return 1 + a.bindings(n.Cond) + a.bindings(n.Body)
+	case *rsyntax.Repeat:
+		return 1 + a.bindings(n.Body)
+	case *rsyntax.Function:
+		k := 1
+		for _, p := range n.Params {
+			a.bind(p.Name.Name, false)
+			k += 1 + a.bindings(p.Default)
+		}
+		return k + a.bindings(n.Body)
 	}
-	return bound, nodes
+	return 1
+}
+
+func (a *analysis) argBindings(args []rsyntax.Arg) int {
+	k := 0
+	for i := range args {
+		k += a.bindings(args[i].Value)
+	}
+	return k
+}
+
+// callBindings records the binding made by assign(), delayedAssign() or
+// makeActiveBinding() with a literal name.
+func (a *analysis) callBindings(n *rsyntax.Call) {
+	fn, ok := n.Fn.(*rsyntax.Symbol)
+	if !ok {
+		if name, _ := callee(n); name == "" {
+			return
+		}
+	} else if len(fn.Name) < 6 || len(fn.Name) > 17 {
+		// Shorter or longer than every binding function: most calls.
+		return
+	}
+	name, _ := callee(n)
+	var nameArg, valueArg string
+	switch name {
+	case "assign", "delayedAssign":
+		nameArg, valueArg = "x", "value"
+	case "makeActiveBinding":
+		nameArg, valueArg = "sym", "fun"
+	default:
+		return
+	}
+	m := matchArgs(specs[name].formals, n.Args)
+	if i, ok := m.lookup(nameArg); ok {
+		if s, ok := n.Args[i].Value.(*rsyntax.String); ok {
+			fn := false
+			if j, ok := m.lookup(valueArg); ok && name != "makeActiveBinding" {
+				fn = isFunctionLiteral(n.Args[j].Value)
+			}
+			a.bind(s.Value, fn)
+		}
+	}
 }

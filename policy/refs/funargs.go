@@ -21,6 +21,16 @@ const (
 type spec struct {
 	formals []string
 	roles   map[string]argRole
+	// texts are the details of each formal with a role, filled in by
+	// init so that a reference allocates no detail text.
+	texts map[string]*argTexts
+}
+
+// argTexts are the details of references from one argument.
+type argTexts struct {
+	where string // "FUN of lapply"
+	str   string // "string argument FUN of lapply"
+	fun   string // "function argument FUN of lapply"
 }
 
 func fun(formals string, roles map[string]argRole) spec {
@@ -113,10 +123,46 @@ var specs = map[string]spec{
 	"makeActiveBinding": fun("sym,fun,env", nil),
 }
 
+// specShape has, for each first byte of a name in specs, a bit per length
+// (lengths of 31 and more share the last bit): most calls are of other
+// functions, and the test is cheaper than a map lookup.
+var specShape = func() (t [256]uint32) {
+	for name := range specs {
+		t[name[0]] |= 1 << min(len(name), 31)
+	}
+	return t
+}()
+
+// maybeSpec reports whether name may be in specs.
+func maybeSpec(name string) bool {
+	return name != "" && specShape[name[0]]&(1<<min(len(name), 31)) != 0
+}
+
+// maxFormals is the most formals a function in specs has; matched keeps
+// its bindings in arrays of this size rather than in maps.
+const maxFormals = 16
+
+func init() {
+	for name, sp := range specs {
+		if len(sp.formals) > maxFormals {
+			panic("refs: specs[" + name + "] has more than maxFormals formals")
+		}
+		sp.texts = map[string]*argTexts{}
+		for formal := range sp.roles {
+			where := formal + " of " + name
+			sp.texts[formal] = &argTexts{where: where, str: "string argument " + where, fun: "function argument " + where}
+		}
+		specs[name] = sp
+	}
+}
+
 // matched is the result of R's argument matching for one call.
 type matched struct {
-	bound map[string]int // formal -> index of the argument bound to it
-	exact map[string]bool
+	formals []string
+	// arg[k] is 1 + the index of the argument bound to formals[k], 0 when
+	// none is; exact[k] is set when it was matched by its exact name.
+	arg   [maxFormals]int
+	exact [maxFormals]bool
 	// dots is set when an argument is `...`: the caller's arguments may
 	// then bind any formal that was not matched by exact name.
 	dots bool
@@ -125,57 +171,85 @@ type matched struct {
 	ambiguous bool
 }
 
+// lookup returns the index of the argument bound to formal.
+func (m *matched) lookup(formal string) (int, bool) {
+	for k, f := range m.formals {
+		if f == formal {
+			return m.arg[k] - 1, m.arg[k] > 0
+		}
+	}
+	return -1, false
+}
+
+// isExact reports whether formal was matched by its exact name.
+func (m *matched) isExact(formal string) bool {
+	for k, f := range m.formals {
+		if f == formal {
+			return m.exact[k]
+		}
+	}
+	return false
+}
+
 // matchArgs binds args to formals like R's matchArgs: exact names first,
 // then partial names for formals before ..., then positions for formals
 // before ....
 func matchArgs(formals []string, args []rsyntax.Arg) matched {
-	m := matched{bound: map[string]int{}, exact: map[string]bool{}}
-	used := make([]bool, len(args))
-	for i, a := range args {
-		if v, ok := a.Value.(*rsyntax.Symbol); ok && !a.HasName && v.Name == "..." {
+	m := matched{formals: formals}
+	var buf [32]bool
+	var used []bool
+	if len(args) <= len(buf) {
+		used = buf[:len(args)]
+	} else {
+		used = make([]bool, len(args))
+	}
+	for i := range args {
+		if isDots(&args[i]) {
 			m.dots = true
 			used[i] = true
 		}
 	}
-	for i, a := range args {
+	for i := range args {
+		a := &args[i]
 		if !a.HasName {
 			continue
 		}
-		for _, f := range formals {
+		for k, f := range formals {
 			if f != "..." && a.Name == f {
-				if _, dup := m.bound[f]; dup {
+				if m.arg[k] > 0 {
 					m.ambiguous = true
 				}
-				m.bound[f], m.exact[f], used[i] = i, true, true
+				m.arg[k], m.exact[k], used[i] = i+1, true, true
 			}
 		}
 	}
-	for i, a := range args {
+	for i := range args {
+		a := &args[i]
 		if !a.HasName || used[i] || a.Name == "" {
 			continue
 		}
-		match := ""
-		for _, f := range formals {
+		match := -1
+		for k, f := range formals {
 			if f == "..." {
 				break
 			}
-			if _, ok := m.bound[f]; !ok && strings.HasPrefix(f, a.Name) {
-				if match != "" {
+			if m.arg[k] == 0 && strings.HasPrefix(f, a.Name) {
+				if match >= 0 {
 					m.ambiguous = true
 				}
-				match = f
+				match = k
 			}
 		}
-		if match != "" {
-			m.bound[match], used[i] = i, true
+		if match >= 0 {
+			m.arg[match], used[i] = i+1, true
 		}
 	}
 	next := 0
-	for _, f := range formals {
+	for k, f := range formals {
 		if f == "..." {
 			break
 		}
-		if _, ok := m.bound[f]; ok {
+		if m.arg[k] > 0 {
 			continue
 		}
 		for next < len(args) && (used[next] || args[next].HasName) {
@@ -187,7 +261,7 @@ func matchArgs(formals []string, args []rsyntax.Arg) matched {
 		if next >= len(args) {
 			break
 		}
-		m.bound[f], used[next] = next, true
+		m.arg[k], used[next] = next+1, true
 		next++
 	}
 	return m

@@ -3,16 +3,25 @@ package refs
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rwarden/rwarden/policy/rsyntax"
 )
 
+// reused is a Finder shared by the fuzz iterations of a process, to check
+// that reusing a Finder's memory never changes a result.
+var reused struct {
+	sync.Mutex
+	fd Finder
+}
+
 // FuzzRefs checks that Find never panics on anything the parser accepts,
-// that its result is sorted, free of duplicates and deterministic, and
-// that every reference lies inside the input and has a name unless it is
-// dynamic.
+// that its result is sorted, free of duplicates and deterministic, that a
+// reused Finder agrees with it, and that every reference lies inside the
+// input and has a name unless it is dynamic.
 func FuzzRefs(f *testing.F) {
 	for _, path := range []string{"testdata/escapes.txt", "../rsyntax/testdata/tricky.txt"} {
 		b, err := os.ReadFile(path)
@@ -33,6 +42,12 @@ func FuzzRefs(f *testing.F) {
 		if len(refs) != len(again) {
 			t.Fatalf("Find is not deterministic: %d then %d references", len(refs), len(again))
 		}
+		reused.Lock()
+		same := slices.Equal(refs, reused.fd.Find(file))
+		reused.Unlock()
+		if !same {
+			t.Fatal("a reused Finder disagrees with Find")
+		}
 		lines := bytes.Count(src, []byte("\n")) + 1
 		directive := bytes.Contains(src, []byte("#line"))
 		for i, r := range refs {
@@ -47,7 +62,7 @@ func FuzzRefs(f *testing.F) {
 			}
 			if i > 0 {
 				p := refs[i-1]
-				if p.Pos.Line > r.Pos.Line || p.Pos.Line == r.Pos.Line && p.Pos.Col > r.Pos.Col {
+				if compareRefs(p, r) > 0 {
 					t.Fatalf("not sorted: %+v before %+v", p, r)
 				}
 				if p.Pos == r.Pos && p.Kind == r.Kind && p.Pkg == r.Pkg && p.Name == r.Name {

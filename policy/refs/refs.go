@@ -35,30 +35,120 @@ type Ref struct {
 // Find returns every function reference in f, sorted by position (then
 // kind, package and name) and without duplicates.
 func Find(f *rsyntax.File) []Ref {
+	var fd Finder
+	return fd.Find(f)
+}
+
+// Finder is Find with memory kept from one call to the next: the slice
+// its Find returns is overwritten by its next Find. It is for callers that
+// are done with the references before the next script, such as the policy
+// check of every request. A Finder is not safe for concurrent use; its
+// zero value is ready to use.
+type Finder struct{ a analysis }
+
+// maxKeptRefs and maxKeptBound bound the reference list and the map of
+// bound names a Finder keeps between calls.
+const (
+	maxKeptRefs  = 1 << 14
+	maxKeptBound = 1 << 12
+)
+
+// Find is the package-level Find; the result is valid until the next call.
+func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	if f == nil {
 		return nil
 	}
-	bound, nodes := boundNames(f)
+	a := &fd.a
+	if a.bound == nil {
+		a.bound = map[string]binding{}
+	} else {
+		clear(a.bound)
+	}
+	nodes := 0
+	for _, e := range f.Exprs {
+		nodes += a.bindings(e)
+	}
 	// Fewer than one node in two gives a reference.
-	a := &analysis{bound: bound, refs: make([]Ref, 0, nodes/2+16)}
+	if n := nodes/2 + 16; cap(a.refs) < n {
+		a.refs = make([]Ref, 0, n)
+	}
+	a.refs = a.refs[:0]
 	for _, e := range f.Exprs {
 		a.visit(e)
 	}
 	out := a.refs
-	// The visit is almost in source order; sorting is then cheap. The
-	// order is total except for Detail-only differences, which Compact
-	// below merges, so an unstable sort is deterministic enough.
-	if !slices.IsSortedFunc(out, compareRefs) {
-		slices.SortFunc(out, compareRefs)
+	sortRefs(out)
+	out = compactRefs(out)
+	// What Compact dropped would keep strings alive in the reused list.
+	clear(a.refs[len(out):])
+	// A large script's memory is not kept for the next (the result
+	// stays valid: it is the caller's until the next call).
+	if len(a.bound) > maxKeptBound {
+		a.bound = nil
 	}
-	return slices.CompactFunc(out, func(x, y Ref) bool {
-		return x.Pos == y.Pos && x.Kind == y.Kind && x.Pkg == y.Pkg && x.Name == y.Name
-	})
+	if cap(a.refs) > maxKeptRefs {
+		a.refs = nil
+	}
+	if cap(a.flags) > maxKeptRefs {
+		a.flags = nil
+	}
+	return out
+}
+
+// sortRefs sorts by compareRefs. The visit is in source order but for a
+// few constructs (pkg::f, complex assignments, pipes, the arguments of
+// lapply and friends), so an insertion sort usually moves a handful of
+// references; it gives up for a general sort when the input needs many
+// moves (long pipe chains are reversed), so that no script is quadratic.
+// The order is total except for Detail-only differences, which Find's
+// Compact merges, so the result does not depend on the algorithm.
+func sortRefs(refs []Ref) {
+	budget := 4*len(refs) + 64
+	for i := 1; i < len(refs); i++ {
+		if compareRefPtrs(&refs[i-1], &refs[i]) <= 0 {
+			continue
+		}
+		j := i
+		for j > 0 && compareRefPtrs(&refs[j-1], &refs[i]) > 0 {
+			j--
+		}
+		if budget -= i - j; budget < 0 {
+			slices.SortFunc(refs, compareRefs)
+			return
+		}
+		r := refs[i]
+		copy(refs[j+1:i+1], refs[j:i])
+		refs[j] = r
+	}
+}
+
+// compactRefs drops each reference equal to the one before it but for
+// Detail (the first, smallest Detail is kept).
+func compactRefs(refs []Ref) []Ref {
+	if len(refs) == 0 {
+		return refs
+	}
+	w := 1
+	for i := 1; i < len(refs); i++ {
+		x, y := &refs[w-1], &refs[i]
+		if x.Pos == y.Pos && x.Kind == y.Kind && x.Pkg == y.Pkg && x.Name == y.Name {
+			continue
+		}
+		if w != i {
+			refs[w] = *y
+		}
+		w++
+	}
+	return refs[:w]
 }
 
 // compareRefs orders references by position, kind, package, name and
-// detail. It returns as soon as a field differs (cmp.Or would compare all).
-func compareRefs(x, y Ref) int {
+// detail.
+func compareRefs(x, y Ref) int { return compareRefPtrs(&x, &y) }
+
+// compareRefPtrs is compareRefs without copying the references. It
+// returns as soon as a field differs (cmp.Or would compare all).
+func compareRefPtrs(x, y *Ref) int {
 	if x.Pos.Line != y.Pos.Line {
 		return cmp.Compare(x.Pos.Line, y.Pos.Line)
 	}
@@ -81,6 +171,7 @@ func compareRefs(x, y Ref) int {
 type analysis struct {
 	bound map[string]binding
 	refs  []Ref
+	flags []bool // see call
 }
 
 func (a *analysis) add(kind Kind, name, pkg string, pos rsyntax.Pos, detail string) {
@@ -89,5 +180,12 @@ func (a *analysis) add(kind Kind, name, pkg string, pos rsyntax.Pos, detail stri
 		// policy cannot decide on it, so it is reported as unknown.
 		kind, detail = KindDynamic, "empty name: "+detail
 	}
-	a.refs = append(a.refs, Ref{Name: name, Pkg: pkg, Kind: kind, Pos: pos, Detail: detail})
+	// Field by field into the list: a Ref literal would be built on the
+	// stack and copied.
+	if len(a.refs) == cap(a.refs) {
+		a.refs = slices.Grow(a.refs, 1)
+	}
+	a.refs = a.refs[:len(a.refs)+1]
+	r := &a.refs[len(a.refs)-1]
+	r.Name, r.Pkg, r.Kind, r.Pos, r.Detail = name, pkg, kind, pos, detail
 }

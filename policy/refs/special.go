@@ -9,11 +9,10 @@ import (
 // special handles a call of a function in specs and returns the indices
 // of the arguments it has fully accounted for (the others are visited as
 // usual).
-func (a *analysis) special(c *rsyntax.Call, name string, sp spec) map[int]bool {
+func (a *analysis) special(c *rsyntax.Call, name string, sp spec, handled []bool) {
 	m := matchArgs(sp.formals, c.Args)
-	handled := map[int]bool{}
 	arg := func(formal string) (rsyntax.Node, int, bool) {
-		i, ok := m.bound[formal]
+		i, ok := m.lookup(formal)
 		if !ok {
 			return nil, -1, false
 		}
@@ -21,14 +20,14 @@ func (a *analysis) special(c *rsyntax.Call, name string, sp spec) map[int]bool {
 	}
 	switch name {
 	case "getExportedValue", "getFromNamespace":
-		a.qualifiedCall(c, name, m, handled)
-		return handled
+		a.qualifiedCall(c, name, &m, handled)
+		return
 	case "exists":
 		// exists("f", mode = "function") probes for a function by name;
 		// other modes are not function references.
 		mode, _, ok := arg("mode")
 		if s, isStr := mode.(*rsyntax.String); !ok || !isStr || s.Value != "function" {
-			return handled
+			return
 		}
 	}
 	for _, formal := range sp.formals {
@@ -39,7 +38,7 @@ func (a *analysis) special(c *rsyntax.Call, name string, sp spec) map[int]bool {
 		v, i, bound := arg(formal)
 		// An argument that is not matched by its exact name may come from
 		// the caller's ... at run time.
-		if m.dots && !m.exact[formal] {
+		if m.dots && !m.isExact(formal) {
 			a.add(KindDynamic, "", "", c.P, fmt.Sprintf("argument %s of %s may come from ...", formal, name))
 		}
 		if !bound || v == nil {
@@ -47,16 +46,15 @@ func (a *analysis) special(c *rsyntax.Call, name string, sp spec) map[int]bool {
 		}
 		switch role {
 		case roleFun:
-			a.funArg(v, i, formal, name, handled)
+			a.funArg(v, i, sp.texts[formal], handled)
 		case roleName:
-			a.nameArg(v, i, formal, name, handled)
+			a.nameArg(v, i, sp.texts[formal], name, handled)
 		case rolePkg:
-			a.pkgArg(v, i, name, false, m, c, handled)
+			a.pkgArg(v, i, name, false, &m, c, handled)
 		case rolePkgNSE:
-			a.pkgArg(v, i, name, true, m, c, handled)
+			a.pkgArg(v, i, name, true, &m, c, handled)
 		}
 	}
-	return handled
 }
 
 // loaders are the functions that load a package named by an argument:
@@ -68,14 +66,15 @@ var loaders = map[string]bool{
 }
 
 // funArg handles an argument R passes to match.fun (or treats alike).
-func (a *analysis) funArg(v rsyntax.Node, i int, formal, fname string, handled map[int]bool) {
-	where := fmt.Sprintf("%s of %s", formal, fname)
+// tx are the argument's details.
+func (a *analysis) funArg(v rsyntax.Node, i int, tx *argTexts, handled []bool) {
+	where := tx.where
 	if name, ok := nameOf(v); ok && loaders[name] {
 		a.add(KindDynamic, "", "", v.Pos(), fmt.Sprintf("%s passed as %s loads a package chosen at run time", name, where))
 	}
 	switch x := v.(type) {
 	case *rsyntax.String:
-		a.add(KindString, x.Value, "", x.P, "string argument "+where)
+		a.add(KindString, x.Value, "", x.P, tx.str)
 		handled[i] = true
 	case *rsyntax.Symbol:
 		handled[i] = true
@@ -85,7 +84,7 @@ func (a *analysis) funArg(v rsyntax.Node, i int, formal, fname string, handled m
 		}
 		// Always reported: match.fun skips a binding that is not a
 		// function and finds the package function of the same name.
-		a.add(KindSymbol, x.Name, "", x.P, "function argument "+where)
+		a.add(KindSymbol, x.Name, "", x.P, tx.fun)
 		if b, ok := a.bound[x.Name]; ok && b.other {
 			a.add(KindDynamic, "", "", x.P, fmt.Sprintf("function argument %s is the variable %s, which may name any function", where, x.Name))
 		}
@@ -104,10 +103,10 @@ func (a *analysis) funArg(v rsyntax.Node, i int, formal, fname string, handled m
 }
 
 // nameArg handles an argument that is an object's name as a string (get).
-func (a *analysis) nameArg(v rsyntax.Node, i int, formal, fname string, handled map[int]bool) {
-	where := fmt.Sprintf("%s of %s", formal, fname)
+func (a *analysis) nameArg(v rsyntax.Node, i int, tx *argTexts, fname string, handled []bool) {
+	where := tx.where
 	if s, ok := v.(*rsyntax.String); ok {
-		a.add(KindString, s.Value, "", s.P, "string argument "+where)
+		a.add(KindString, s.Value, "", s.P, tx.str)
 		handled[i] = true
 		return
 	}
@@ -123,7 +122,7 @@ func (a *analysis) nameArg(v rsyntax.Node, i int, formal, fname string, handled 
 			if lits {
 				for _, ca := range c.Args {
 					s := ca.Value.(*rsyntax.String)
-					a.add(KindString, s.Value, "", s.P, "string argument "+where)
+					a.add(KindString, s.Value, "", s.P, tx.str)
 				}
 				a.add(KindCall, "c", "", c.Fn.Pos(), "")
 				handled[i] = true
@@ -137,7 +136,7 @@ func (a *analysis) nameArg(v rsyntax.Node, i int, formal, fname string, handled 
 // pkgArg handles the package argument of library, require and the
 // namespace functions. nse is set for library and require, which take a
 // bare name as the package unless character.only is TRUE.
-func (a *analysis) pkgArg(v rsyntax.Node, i int, fname string, nse bool, m matched, c *rsyntax.Call, handled map[int]bool) {
+func (a *analysis) pkgArg(v rsyntax.Node, i int, fname string, nse bool, m *matched, c *rsyntax.Call, handled []bool) {
 	load := func(pkg string, pos rsyntax.Pos) {
 		a.add(KindLoad, pkg, pkg, pos, fmt.Sprintf("%s(%s)", fname, pkg))
 	}
@@ -151,7 +150,7 @@ func (a *analysis) pkgArg(v rsyntax.Node, i int, fname string, nse bool, m match
 			break
 		}
 		charOnly := "FALSE"
-		if j, ok := m.bound["character.only"]; ok {
+		if j, ok := m.lookup("character.only"); ok {
 			charOnly = ""
 			if k, ok := c.Args[j].Value.(*rsyntax.Const); ok && (k.Name == "TRUE" || k.Name == "FALSE") {
 				charOnly = k.Name
@@ -172,13 +171,13 @@ func (a *analysis) pkgArg(v rsyntax.Node, i int, fname string, nse bool, m match
 
 // qualifiedCall handles getExportedValue(ns, name) and
 // getFromNamespace(x, ns), which are pkg::name and pkg:::name.
-func (a *analysis) qualifiedCall(c *rsyntax.Call, fname string, m matched, handled map[int]bool) {
+func (a *analysis) qualifiedCall(c *rsyntax.Call, fname string, m *matched, handled []bool) {
 	nsFormal, nameFormal, kind, op := "ns", "name", KindNamespace, "::"
 	if fname == "getFromNamespace" {
 		nameFormal, kind, op = "x", KindNamespaceInternal, ":::"
 	}
-	ni, ok1 := m.bound[nameFormal]
-	pi, ok2 := m.bound[nsFormal]
+	ni, ok1 := m.lookup(nameFormal)
+	pi, ok2 := m.lookup(nsFormal)
 	if ok1 && ok2 && !m.dots {
 		name, isStr1 := c.Args[ni].Value.(*rsyntax.String)
 		pkg, isStr2 := c.Args[pi].Value.(*rsyntax.String)

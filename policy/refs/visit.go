@@ -105,10 +105,10 @@ func (a *analysis) visit(n rsyntax.Node) {
 	}
 }
 
-func (a *analysis) visitArgs(args []rsyntax.Arg, handled map[int]bool) {
-	for i, arg := range args {
-		if arg.Value != nil && !handled[i] {
-			a.visit(arg.Value)
+func (a *analysis) visitArgs(args []rsyntax.Arg, handled []bool) {
+	for i := range args {
+		if v := args[i].Value; v != nil && (handled == nil || !handled[i]) {
+			a.visit(v)
 		}
 	}
 }
@@ -148,11 +148,20 @@ func (a *analysis) namespace(b *rsyntax.Binary, suffix string) {
 func (a *analysis) call(c *rsyntax.Call) {
 	a.function(c.Fn)
 	name, _ := callee(c)
-	var handled map[int]bool
-	if sp, ok := specs[name]; ok && name != "" {
-		handled = a.special(c, name, sp)
+	if maybeSpec(name) {
+		if sp, ok := specs[name]; ok {
+			// The arguments special accounts for are flagged on a stack
+			// shared by nested calls.
+			base := len(a.flags)
+			a.flags = append(a.flags, make([]bool, len(c.Args))...)
+			handled := a.flags[base:]
+			a.special(c, name, sp, handled)
+			a.visitArgs(c.Args, handled)
+			a.flags = a.flags[:base]
+			return
+		}
 	}
-	a.visitArgs(c.Args, handled)
+	a.visitArgs(c.Args, nil)
 }
 
 // function reports the expression in function position of a call.

@@ -2,12 +2,14 @@ package rsyntax
 
 import "fmt"
 
-// call parses fn(sublist).
+// call parses fn(sublist); the height of fn is in p.h.
 func (p *parser) call(fn Node) (Node, error) {
+	hf := p.h
 	open, err := p.expect(tLParen)
 	if err != nil {
 		return nil, err
 	}
+	lparen := open.pos
 	args, err := p.sublist()
 	if err != nil {
 		return nil, err
@@ -26,16 +28,18 @@ func (p *parser) call(fn Node) (Node, error) {
 		}
 		fn = p.newSymbol(Symbol{P: s.P, Name: s.Value, FromString: true})
 	}
-	return p.newCall(Call{P: fn.Pos(), Fn: fn, Args: args, LParen: open.pos}), nil
+	p.h = 1 + max(hf, p.h) // p.h: the highest argument's, from sublist
+	return p.newCall(Call{P: fn.Pos(), Fn: fn, Args: args, LParen: lparen}), nil
 }
 
-// index parses x[sublist] and x[[sublist]].
+// index parses x[sublist] and x[[sublist]]; the height of x is in p.h.
 func (p *parser) index(x Node) (Node, error) {
+	hx := p.h
 	open, err := p.peek()
 	if err != nil {
 		return nil, err
 	}
-	n := &Index{P: x.Pos(), X: x, Double: open.kind == tLBB, Open: open.pos}
+	n := p.slabs.indexes.alloc(Index{P: x.Pos(), X: x, Double: open.kind == tLBB, Open: open.pos})
 	p.advance()
 	if n.Args, err = p.sublist(); err != nil {
 		return nil, err
@@ -48,6 +52,7 @@ func (p *parser) index(x Node) (Node, error) {
 			return nil, err
 		}
 	}
+	p.h = 1 + max(hx, p.h)
 	return n, nil
 }
 
@@ -64,14 +69,19 @@ func checkName(name string, pos Pos) error {
 
 // sublist parses the arguments of a call or index, separated by commas.
 // Arguments are collected on a stack shared by nested calls and copied
-// out once, to allocate one exact slice per call.
+// out once, to allocate one exact slice per call. p.h is set to the
+// height of the highest argument (0 if all are empty).
 func (p *parser) sublist() ([]Arg, error) {
 	base := len(p.args)
 	defer func() { p.args = p.args[:base] }()
+	h := 0
 	for {
-		a, err := p.sub()
-		if err != nil {
+		var a Arg
+		if err := p.sub(&a); err != nil {
 			return nil, err
+		}
+		if a.Value != nil {
+			h = max(h, p.h)
 		}
 		p.args = append(p.args, a)
 		t, err := p.peek()
@@ -79,6 +89,7 @@ func (p *parser) sublist() ([]Arg, error) {
 			return nil, err
 		}
 		if t.kind != tComma {
+			p.h = h
 			return p.argSlice(p.args[base:]), nil
 		}
 		p.lx.eatLines = true // the grammar's cr before ','
@@ -90,58 +101,66 @@ func endsArg(k tokKind) bool { return k == tComma || k == tRParen || k == tRBrac
 
 // sub parses one argument: empty, a value, or name = [value] where the
 // name is a symbol, a string or NULL.
-func (p *parser) sub() (Arg, error) {
+// It writes the argument into a, which is zero, and the height of its
+// value into p.h when it has one: an Arg does not fit in
+// registers, and returning it was a noticeable copy per argument.
+func (p *parser) sub(a *Arg) error {
 	t, err := p.peek()
 	if err != nil {
-		return Arg{}, err
+		return err
 	}
 	if endsArg(t.kind) {
-		return Arg{}, nil
+		return nil
 	}
 	if t.kind != tSymbol && t.kind != tStr && t.kind != tNull {
 		v, err := p.exprOrHelp()
 		if err != nil {
-			return Arg{}, err
+			return err
 		}
-		return Arg{Value: v}, nil
+		a.Value = v
+		return nil
 	}
-	first := *t
+	// The first token's fields are copied one by one: copying the token
+	// whole right after the lexer wrote it stalls the processor.
+	firstKind, firstPos, firstVal, firstQuoted := t.kind, t.pos, t.val, t.quoted
 	p.advance()
 	if t, err = p.peek(); err != nil {
-		return Arg{}, err
+		return err
 	}
 	if t.kind == tEqAssign {
 		p.advance()
-		a := Arg{Name: first.val, HasName: true, NamePos: first.pos}
-		if first.kind == tNull {
+		a.Name, a.HasName, a.NamePos = firstVal, true, firstPos
+		if firstKind == tNull {
 			a.Name = "NULL"
 		}
 		if t, err = p.peek(); err != nil {
-			return Arg{}, err
+			return err
 		}
 		if !endsArg(t.kind) {
 			if a.Value, err = p.exprOrHelp(); err != nil {
-				return Arg{}, err
+				return err
 			}
 		}
-		if first.kind == tStr {
-			if err := checkName(first.val, first.pos); err != nil {
-				return Arg{}, err
+		if firstKind == tStr {
+			if err := checkName(firstVal, firstPos); err != nil {
+				return err
 			}
 		}
-		return a, nil
+		return nil
 	}
 	var left Node
-	if first.kind == tNull {
-		left = p.newConst(Const{P: first.pos, Name: "NULL"})
-	} else if left, err = p.atom(first); err != nil {
-		return Arg{}, err
+	if firstKind == tNull {
+		left = p.newConst(Const{P: firstPos, Name: "NULL"})
+		p.h = 1
+	} else if left, err = p.atom(firstKind, firstPos, firstVal, firstQuoted); err != nil {
+		return err
 	}
 	if left, err = p.exprRest(left, 0); err != nil {
-		return Arg{}, err
+		return err
 	}
 	if left, err = p.exprOrHelpRest(left); err != nil {
-		return Arg{}, err
+		return err
 	}
-	return Arg{Value: left}, nil
+	a.Value = left
+	return nil
 }

@@ -8,7 +8,12 @@ func (p *parser) block() (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Block{P: open.pos}
+	b := p.slabs.blocks.alloc(Block{P: open.pos})
+	// The expressions are collected on a stack shared by nested blocks
+	// and copied out once, like arguments.
+	base := len(p.exprs)
+	defer func() { p.exprs = p.exprs[:base] }()
+	h := 0
 	for {
 		t, err := p.peek()
 		if err != nil {
@@ -17,8 +22,10 @@ func (p *parser) block() (Node, error) {
 		switch t.kind {
 		case tRBrace:
 			b.Close = t.pos
+			b.Exprs = p.nodeSlice(p.exprs[base:])
 			p.advance()
 			p.lx.eatLines = false // xxexprlist
+			p.h = 1 + h
 			return b, nil
 		case tSemi, tNewline:
 			p.advance()
@@ -28,7 +35,8 @@ func (p *parser) block() (Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.Exprs = append(b.Exprs, e)
+		h = max(h, p.h)
+		p.exprs = append(p.exprs, e)
 		if t, err = p.peek(); err != nil {
 			return nil, err
 		}
@@ -64,13 +72,15 @@ func (p *parser) ifExpr() (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &If{P: kw.pos}
+	n := p.slabs.ifs.alloc(If{P: kw.pos})
 	if n.Cond, err = p.cond(); err != nil {
 		return nil, err
 	}
+	h := p.h
 	if n.Then, err = p.exprOrAssign(precIf); err != nil {
 		return nil, err
 	}
+	h = max(h, p.h)
 	t, err := p.peek()
 	if err != nil {
 		return nil, err
@@ -80,7 +90,9 @@ func (p *parser) ifExpr() (Node, error) {
 		if n.Else, err = p.exprOrAssign(precElse); err != nil {
 			return nil, err
 		}
+		h = max(h, p.h)
 	}
+	p.h = 1 + h
 	return n, nil
 }
 
@@ -90,6 +102,7 @@ func (p *parser) forExpr() (Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	forPos := kw.pos
 	if _, err := p.expect(tLParen); err != nil {
 		return nil, err
 	}
@@ -97,6 +110,7 @@ func (p *parser) forExpr() (Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	vr := p.newSymbol(Symbol{P: v.pos, Name: v.val, Quoted: v.quoted})
 	if _, err := p.expect(tIn); err != nil {
 		return nil, err
 	}
@@ -104,6 +118,7 @@ func (p *parser) forExpr() (Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	h := max(1, p.h) // the variable, the sequence
 	if _, err := p.expect(tRParen); err != nil {
 		return nil, err
 	}
@@ -112,7 +127,8 @@ func (p *parser) forExpr() (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &For{P: kw.pos, Var: p.newSymbol(Symbol{P: v.pos, Name: v.val, Quoted: v.quoted}), Seq: seq, Body: body}, nil
+	p.h = 1 + max(h, p.h)
+	return p.slabs.fors.alloc(For{P: forPos, Var: vr, Seq: seq, Body: body}), nil
 }
 
 // whileExpr parses while (cond) body.
@@ -121,15 +137,18 @@ func (p *parser) whileExpr() (Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	whilePos := kw.pos
 	c, err := p.cond()
 	if err != nil {
 		return nil, err
 	}
+	h := p.h
 	body, err := p.exprOrAssign(precLow + 1)
 	if err != nil {
 		return nil, err
 	}
-	return &While{P: kw.pos, Cond: c, Body: body}, nil
+	p.h = 1 + max(h, p.h)
+	return p.slabs.whiles.alloc(While{P: whilePos, Cond: c, Body: body}), nil
 }
 
 // function parses function(formals) body and \(formals) body.
@@ -138,7 +157,11 @@ func (p *parser) function() (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	fn := &Function{P: t.pos, Lambda: t.kind == tLambda}
+	fn := p.slabs.funcs.alloc(Function{P: t.pos, Lambda: t.kind == tLambda})
+	// The formals are collected on a stack shared by nested functions
+	// (in default values) and copied out once.
+	base := len(p.formals)
+	defer func() { p.formals = p.formals[:base] }()
 	p.advance()
 	if _, err := p.expect(tLParen); err != nil {
 		return nil, err
@@ -153,35 +176,36 @@ func (p *parser) function() (Node, error) {
 	if first == tRParen || first == tComma {
 		p.advance()
 	}
+	h := 0 // the highest formal: its name, or its default value
+	var seen map[string]bool
 	if first != tRParen {
 		for {
 			name, err := p.expect(tSymbol)
 			if err != nil {
 				return nil, err
 			}
-			prm := &Param{Name: p.newSymbol(Symbol{P: name.pos, Name: name.val, Quoted: name.quoted})}
+			namePos, nameVal := name.pos, name.val
+			prm := p.slabs.params.alloc(Param{Name: p.newSymbol(Symbol{P: namePos, Name: nameVal, Quoted: name.quoted})})
 			if t, err = p.peek(); err != nil {
 				return nil, err
 			}
+			h = max(h, 1)
 			if t.kind == tEqAssign {
 				p.advance()
 				if prm.Default, err = p.exprOrHelp(); err != nil {
 					return nil, err
 				}
+				h = max(h, p.h)
 			}
 			// CheckFormalArgs runs when the formal is reduced, i.e. once
 			// its lookahead has been read, and not for the first formal.
 			if emptyFirst {
-				return nil, &SyntaxError{Pos: name.pos, Msg: "bad value"}
+				return nil, &SyntaxError{Pos: namePos, Msg: "bad value"}
 			}
-			if len(fn.Params) > 0 {
-				for _, q := range fn.Params {
-					if q.Name.Name == prm.Name.Name {
-						return nil, &SyntaxError{Pos: name.pos, Msg: fmt.Sprintf("repeated formal argument '%s' on line %d", name.val, name.pos.Line)}
-					}
-				}
+			if p.repeatedFormal(p.formals[base:], nameVal, &seen) {
+				return nil, &SyntaxError{Pos: namePos, Msg: fmt.Sprintf("repeated formal argument '%s' on line %d", nameVal, namePos.Line)}
 			}
-			fn.Params = append(fn.Params, prm)
+			p.formals = append(p.formals, prm)
 			if t, err = p.peek(); err != nil {
 				return nil, err
 			}
@@ -196,9 +220,37 @@ func (p *parser) function() (Node, error) {
 			break
 		}
 	}
+	fn.Params = p.paramSlice(p.formals[base:])
 	p.lx.eatLines = true // the grammar's cr
 	if fn.Body, err = p.exprOrAssign(precLow + 1); err != nil {
 		return nil, err
 	}
+	p.h = 1 + max(h, p.h)
 	return fn, nil
+}
+
+// repeatedFormal reports whether name is among the formals before it.
+// Past a few dozen formals they are kept in seen, so that a hostile list
+// of a hundred thousand formals is not compared pairwise.
+func (p *parser) repeatedFormal(before []*Param, name string, seen *map[string]bool) bool {
+	const linear = 32
+	if len(before) < linear {
+		for _, q := range before {
+			if q.Name.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	if *seen == nil {
+		*seen = make(map[string]bool, 2*linear)
+		for _, q := range before {
+			(*seen)[q.Name.Name] = true
+		}
+	}
+	if (*seen)[name] {
+		return true
+	}
+	(*seen)[name] = true
+	return false
 }

@@ -12,7 +12,9 @@ func (p *parser) exprOrAssign(minPrec int) (Node, error) {
 	return p.exprOrAssignRest(left, minPrec)
 }
 
+// exprOrAssignRest continues after left, whose height is in p.h.
 func (p *parser) exprOrAssignRest(left Node, minPrec int) (Node, error) {
+	hl := p.h
 	for {
 		t, err := p.peek()
 		if err != nil {
@@ -21,20 +23,23 @@ func (p *parser) exprOrAssignRest(left Node, minPrec int) (Node, error) {
 		var right Node
 		switch {
 		case t.kind == tEqAssign && precEqAsgn >= minPrec:
-			op := *t
+			opPos := t.pos
 			p.advance()
 			if right, err = p.exprOrAssign(precEqAsgn); err != nil {
 				return nil, err
 			}
-			left = p.newBinary(Binary{P: left.Pos(), Op: "=", OpPos: op.pos, X: left, Y: right})
+			left = p.newBinary(Binary{P: left.Pos(), Op: "=", OpPos: opPos, X: left, Y: right})
+			hl = 1 + max(hl, p.h)
 		case t.kind == tQuestion && precHelp >= minPrec:
-			op := *t
+			opPos := t.pos
 			p.advance()
 			if right, err = p.exprOrAssign(precHelp + 1); err != nil {
 				return nil, err
 			}
-			left = p.newBinary(Binary{P: left.Pos(), Op: "?", OpPos: op.pos, X: left, Y: right})
+			left = p.newBinary(Binary{P: left.Pos(), Op: "?", OpPos: opPos, X: left, Y: right})
+			hl = 1 + max(hl, p.h)
 		default:
+			p.h = hl
 			return left, nil
 		}
 	}
@@ -50,22 +55,26 @@ func (p *parser) exprOrHelp() (Node, error) {
 	return p.exprOrHelpRest(left)
 }
 
+// exprOrHelpRest continues after left, whose height is in p.h.
 func (p *parser) exprOrHelpRest(left Node) (Node, error) {
+	hl := p.h
 	for {
 		t, err := p.peek()
 		if err != nil {
 			return nil, err
 		}
 		if t.kind != tQuestion {
+			p.h = hl
 			return left, nil
 		}
-		op := *t
+		opPos := t.pos
 		p.advance()
 		right, err := p.expr(0)
 		if err != nil {
 			return nil, err
 		}
-		left = p.newBinary(Binary{P: left.Pos(), Op: "?", OpPos: op.pos, X: left, Y: right})
+		left = p.newBinary(Binary{P: left.Pos(), Op: "?", OpPos: opPos, X: left, Y: right})
+		hl = 1 + max(hl, p.h)
 	}
 }
 
@@ -80,6 +89,7 @@ func (p *parser) expr(minPrec int) (Node, error) {
 
 // exprRest continues an expression after its first operand: postfix calls
 // and indexing, $ and @, and binary operators by precedence climbing.
+// The height of left is in p.h, and stays the height of left throughout.
 func (p *parser) exprRest(left Node, minPrec int) (Node, error) {
 	for {
 		t, err := p.peek()
@@ -101,7 +111,7 @@ func (p *parser) exprRest(left Node, minPrec int) (Node, error) {
 			if precDollar < minPrec {
 				return left, nil
 			}
-			op := *t
+			opPos, opVal := t.pos, t.val
 			p.advance()
 			m, err := p.peek()
 			if err != nil {
@@ -117,24 +127,26 @@ func (p *parser) exprRest(left Node, minPrec int) (Node, error) {
 				return nil, unexpected(m)
 			}
 			p.advance()
-			left = p.newBinary(Binary{P: left.Pos(), Op: op.val, OpPos: op.pos, X: left, Y: member})
+			left = p.newBinary(Binary{P: left.Pos(), Op: opVal, OpPos: opPos, X: left, Y: member})
+			p.h = 1 + max(p.h, 1)
 			continue
 		}
 		q := binaryPrec(t.kind)
 		if q == 0 || q < minPrec {
 			return left, nil
 		}
-		op := *t
+		opKind, opPos, opVal := t.kind, t.pos, t.val
 		p.advance()
 		next := q + 1
-		if rightAssoc(op.kind) {
+		if rightAssoc(opKind) {
 			next = q
 		}
+		hl := p.h
 		right, err := p.expr(next)
 		if err != nil {
 			return nil, err
 		}
-		if left, err = p.binary(op, left, right); err != nil {
+		if left, err = p.binary(opKind, opPos, opVal, left, right, hl, p.h); err != nil {
 			return nil, err
 		}
 		if q == precCompare {
@@ -150,16 +162,21 @@ func (p *parser) exprRest(left Node, minPrec int) (Node, error) {
 }
 
 // binary builds the call for an infix operator, applying R's rewrites.
-func (p *parser) binary(op token, left, right Node) (Node, error) {
-	switch op.kind {
+// hl and hr are the heights of left and right; p.h is set to the result's.
+func (p *parser) binary(kind tokKind, pos Pos, op string, left, right Node, hl, hr int) (Node, error) {
+	p.h = 1 + max(hl, hr)
+	switch kind {
 	case tRightAssign:
-		return p.newBinary(Binary{P: left.Pos(), Op: op.val, OpPos: op.pos, X: right, Y: left, Rightward: true}), nil
+		return p.newBinary(Binary{P: left.Pos(), Op: op, OpPos: pos, X: right, Y: left, Rightward: true}), nil
 	case tPipe:
+		// left becomes an argument of right (or replaces a placeholder
+		// there): at most one level below right's top.
+		p.h = max(hr, 1+hl)
 		return pipe(left, right, p.lx.placeholder)
 	case tPipeBind:
-		return nil, &SyntaxError{Pos: op.pos, Msg: "'=>' is disabled; set '_R_USE_PIPEBIND_' envvar to a true value to enable it"}
+		return nil, &SyntaxError{Pos: pos, Msg: "'=>' is disabled; set '_R_USE_PIPEBIND_' envvar to a true value to enable it"}
 	}
-	return p.newBinary(Binary{P: left.Pos(), Op: op.val, OpPos: op.pos, X: left, Y: right}), nil
+	return p.newBinary(Binary{P: left.Pos(), Op: op, OpPos: pos, X: left, Y: right}), nil
 }
 
 // operand parses what can start an expr: constants, names, prefix
@@ -181,12 +198,15 @@ func (p *parser) operand() (Node, error) {
 // operandAt is operand after the depth check; t is the lookahead.
 func (p *parser) operandAt(t *token) (Node, error) {
 	var err error
-	tok := *t
-	switch tok.kind {
+	// The lookahead is overwritten by the next peek; keep what is needed,
+	// field by field (see sub).
+	kind, pos := t.kind, t.pos
+	switch kind {
 	case tMinus, tPlus, tBang, tTilde, tQuestion:
 		p.advance()
 		var x Node
-		switch tok.kind {
+		op := t.val
+		switch kind {
 		case tQuestion:
 			x, err = p.exprOrAssign(precHelp + 1)
 		case tBang:
@@ -199,22 +219,26 @@ func (p *parser) operandAt(t *token) (Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Unary{P: tok.pos, Op: tok.val, X: x}, nil
+		p.h++
+		return p.slabs.unaries.alloc(Unary{P: pos, Op: op, X: x}), nil
 	case tNum:
 		p.advance()
-		if tok.konst {
-			return p.newConst(Const{P: tok.pos, Name: tok.val}), nil
+		p.h = 1
+		if t.konst {
+			return p.newConst(Const{P: pos, Name: t.val}), nil
 		}
-		return p.newNum(Num{P: tok.pos, Text: tok.val, Type: tok.num}), nil
+		return p.newNum(Num{P: pos, Text: t.val, Type: t.num}), nil
 	case tNull:
 		p.advance()
-		return p.newConst(Const{P: tok.pos, Name: "NULL"}), nil
+		p.h = 1
+		return p.newConst(Const{P: pos, Name: "NULL"}), nil
 	case tPlaceholder:
 		p.advance()
-		return &Placeholder{P: tok.pos}, nil
+		p.h = 1
+		return p.slabs.holders.alloc(Placeholder{P: pos}), nil
 	case tSymbol, tStr:
 		p.advance()
-		return p.atom(tok)
+		return p.atom(kind, pos, t.val, t.quoted)
 	case tLBrace:
 		return p.block()
 	case tLParen:
@@ -226,7 +250,8 @@ func (p *parser) operandAt(t *token) (Node, error) {
 		if _, err := p.expect(tRParen); err != nil {
 			return nil, err
 		}
-		return &Paren{P: tok.pos, X: x}, nil
+		p.h++
+		return p.slabs.parens.alloc(Paren{P: pos, X: x}), nil
 	case tFunction, tLambda:
 		return p.function()
 	case tIf:
@@ -241,34 +266,38 @@ func (p *parser) operandAt(t *token) (Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Repeat{P: tok.pos, Body: body}, nil
+		p.h++
+		return p.slabs.repeats.alloc(Repeat{P: pos, Body: body}), nil
 	case tBreak:
 		p.advance()
-		return &Break{P: tok.pos}, nil
+		p.h = 1
+		return p.slabs.breaks.alloc(Break{P: pos}), nil
 	case tNext:
 		p.advance()
-		return &Next{P: tok.pos}, nil
+		p.h = 1
+		return p.slabs.nexts.alloc(Next{P: pos}), nil
 	}
-	return nil, unexpected(&tok)
+	return nil, unexpected(t)
 }
 
 // atom finishes a name or string that has been consumed: it may be the
 // package side of pkg::name or pkg:::name.
-func (p *parser) atom(tok token) (Node, error) {
+func (p *parser) atom(kind tokKind, pos Pos, val string, quoted bool) (Node, error) {
 	var left Node
-	if tok.kind == tSymbol {
-		left = p.newSymbol(Symbol{P: tok.pos, Name: tok.val, Quoted: tok.quoted})
+	if kind == tSymbol {
+		left = p.newSymbol(Symbol{P: pos, Name: val, Quoted: quoted})
 	} else {
-		left = p.newString(String{P: tok.pos, Value: tok.val, Raw: tok.quoted})
+		left = p.newString(String{P: pos, Value: val, Raw: quoted})
 	}
 	t, err := p.peek()
 	if err != nil {
 		return nil, err
 	}
 	if t.kind != tNsGet && t.kind != tNsGetInt {
+		p.h = 1
 		return left, nil
 	}
-	op := *t
+	opPos, opVal := t.pos, t.val
 	p.advance()
 	m, err := p.peek()
 	if err != nil {
@@ -284,5 +313,6 @@ func (p *parser) atom(tok token) (Node, error) {
 		return nil, unexpected(m)
 	}
 	p.advance()
-	return p.newBinary(Binary{P: tok.pos, Op: op.val, OpPos: op.pos, X: left, Y: right}), nil
+	p.h = 2
+	return p.newBinary(Binary{P: pos, Op: opVal, OpPos: opPos, X: left, Y: right}), nil
 }

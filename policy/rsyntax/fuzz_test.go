@@ -3,8 +3,10 @@ package rsyntax
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -27,14 +29,33 @@ func posBound(src []byte) (lines, cols int) {
 	return lines, cols
 }
 
+// reused is a Parser shared by the fuzz iterations of a process, to check
+// that reusing a Parser's memory never changes a result.
+var reused struct {
+	sync.Mutex
+	p Parser
+}
+
 // FuzzParse checks that Parse never panics, that errors are *SyntaxError
-// or *LimitError with positions inside the input, and that a successful
-// parse survives a round trip through Canonical.
+// or *LimitError with positions inside the input, that a successful parse
+// survives a round trip through Canonical, that the height the parser
+// computes for the depth check is never below the tree's, and that a
+// reused Parser gives what a fresh one gives.
 func FuzzParse(f *testing.F) {
 	seedCorpus(f)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		opts := Options{MaxBytes: 1 << 16, MaxDepth: 64}
-		file, err := Parse(src, opts)
+		var fresh Parser
+		fresh.p.onExpr = func(e Node, h int) {
+			if want := height(e); h < want {
+				t.Fatalf("computed height %d below the tree's %d for %q", h, want, Canonical(e))
+			}
+		}
+		file, err := fresh.Parse(src, opts)
+		reused.Lock()
+		again, errAgain := reused.p.Parse(src, opts)
+		sameResult(t, file, err, again, errAgain)
+		reused.Unlock()
 		lines, cols := posBound(src)
 		directive := bytes.Contains(src, []byte("#line"))
 		checkPos := func(p Pos, what string) {
@@ -65,7 +86,7 @@ func FuzzParse(f *testing.F) {
 			})
 		}
 		canon := CanonicalFile(file)
-		again, err := Parse([]byte(canon), Options{MaxBytes: 1 << 22, MaxDepth: 1 << 12})
+		again, err = Parse([]byte(canon), Options{MaxBytes: 1 << 22, MaxDepth: 1 << 12})
 		if err != nil {
 			// The canonical form nests one bracket per node, so it can
 			// hit R's bracket limit where the source did not.
@@ -78,4 +99,32 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("canonical form is not stable:\nsource: %q\nfirst:  %q\nsecond: %q", src, canon, got)
 		}
 	})
+}
+
+// height is the height of a tree, computed directly.
+func height(n Node) int {
+	if n == nil {
+		return 0
+	}
+	h := 0
+	eachChild(n, func(c Node) { h = max(h, height(c)) })
+	return 1 + h
+}
+
+// sameResult fails unless two parses of the same input agree: the same
+// error, or the same tree and warnings.
+func sameResult(t *testing.T, f1 *File, err1 error, f2 *File, err2 error) {
+	t.Helper()
+	if (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() {
+		t.Fatalf("reused parser: error %v, fresh parser: %v", err2, err1)
+	}
+	if err1 != nil {
+		return
+	}
+	if c1, c2 := CanonicalFile(f1), CanonicalFile(f2); c1 != c2 {
+		t.Fatalf("reused parser gives %q, fresh parser %q", c2, c1)
+	}
+	if fmt.Sprint(f1.Warnings) != fmt.Sprint(f2.Warnings) {
+		t.Fatalf("reused parser warns %v, fresh parser %v", f2.Warnings, f1.Warnings)
+	}
 }

@@ -14,8 +14,7 @@ const (
 type lexer struct {
 	reader
 	warnings []Warning
-	names    [256]string // see intern
-	ntokens  int         // tokens read for the current top-level expression
+	names    []string // see intern; a power of two long
 	// placeholder is R's HavePlaceholder: a `_` has been read, so the
 	// placeholder checks have something to find.
 	placeholder bool
@@ -23,21 +22,35 @@ type lexer struct {
 	// yylex state, reset before each top-level expression (ParseInit).
 	ctx      []byte // context stack; ctx[0] is the ' ' sentinel
 	eatLines bool
-	saved    *token
+	hasSaved bool  // saved holds a token yylex has pushed back
+	saved    token // (one token, so that no pointer to it escapes)
 }
 
-func newLexer(src []byte) *lexer {
-	lx := &lexer{reader: reader{src: src, line: 1}}
-	lx.ctx = make([]byte, 1, 16)
+// reset prepares lx for src, keeping its name cache and context stack.
+func (lx *lexer) reset(src []byte) {
+	lx.reader = reader{src: src, line: 1}
+	lx.warnings = nil
+	lx.placeholder = false
+	// About one slot per 32 bytes of source: a script names each thing
+	// many times. A reused lexer keeps a larger table.
+	size := 64
+	for size < len(src)/32 && size < 4096 {
+		size *= 2
+	}
+	if len(lx.names) < size {
+		lx.names = make([]string, size)
+	}
+	if lx.ctx == nil {
+		lx.ctx = make([]byte, 1, contextStackSize+1)
+	}
 	lx.parseInit()
-	return lx
 }
 
 // parseInit is R's ParseInit: each top-level expression starts afresh.
 func (lx *lexer) parseInit() {
 	lx.ctx = lx.ctx[:1]
 	lx.ctx[0] = ' '
-	lx.saved = nil
+	lx.hasSaved = false
 	lx.eatLines = false
 }
 
@@ -52,20 +65,30 @@ const maxText = maxEltSize - 2
 
 // skipSpace is R's SkipSpace in a UTF-8 locale.
 func (lx *lexer) skipSpace() int {
-	// Fast path over ASCII blanks; getc's bookkeeping is only needed for
-	// the character that ends the run.
-	for lx.off < len(lx.src) {
-		switch lx.src[lx.off] {
-		case ' ', '\f':
-			lx.col++
-		case '\t':
-			lx.col = (lx.col + 8) &^ 7
-		default:
-			goto slow
+	// Fast path over ASCII blanks, in locals; getc's bookkeeping is only
+	// needed for the character that ends the run.
+	src, off, col := lx.src, lx.off, lx.col
+	for off < len(src) {
+		c := src[off]
+		if c == ' ' || c == '\f' {
+			col++
+		} else if c == '\t' {
+			col = (col + 8) &^ 7
+		} else {
+			break
 		}
-		lx.off++
+		off++
 	}
-slow:
+	lx.off, lx.col = off, col
+	if off < len(src) {
+		// The common end of the run: an ASCII character other than a
+		// newline or tab, which getc would count as one column.
+		if c := src[off]; c < 0x80 && c != '\n' {
+			lx.prev = rstate{off, lx.line, col}
+			lx.off, lx.col = off+1, col+1
+			return int(c)
+		}
+	}
 	for {
 		c := lx.getc()
 		if c == ' ' || c == '\t' || c == '\f' {
@@ -105,7 +128,23 @@ func (lx *lexer) skipComment() (int, error) {
 			}
 		}
 	}
-	for c != '\n' && c != eofChar {
+	if c != '\n' && c != eofChar {
+		// The rest of the line, in locals with getc's column rules; the
+		// newline (or the end) is then read by getc itself.
+		src, off, col := lx.src, lx.off, lx.col
+		for off < len(src) {
+			b := src[off]
+			if b == '\n' {
+				break
+			}
+			if b == '\t' {
+				col = (col + 8) &^ 7
+			} else if b < 0x80 || b >= 0xC0 {
+				col++
+			}
+			off++
+		}
+		lx.off, lx.col = off, col
 		c = lx.getc()
 	}
 	if c == eofChar {
@@ -121,7 +160,8 @@ func (lx *lexer) lineDirective() (int, error) {
 		return c, nil
 	}
 	start, from := lx.pos(), lx.off-1
-	if _, err := lx.numericValue(c, start); err != nil {
+	var num token
+	if err := lx.numericValue(&num, c, start); err != nil {
 		return 0, err
 	}
 	// atoi(yytext): the leading decimal digits of what NumericValue read,
@@ -149,38 +189,48 @@ func (lx *lexer) lineDirective() (int, error) {
 
 // specialValue is R's SpecialValue: %op%, up to the next % on the line.
 // An unterminated one is the ERROR token.
-func (lx *lexer) specialValue(start Pos) (token, error) {
+func (lx *lexer) specialValue(t *token, start Pos) error {
 	from := lx.off - 1
 	c := lx.getc()
 	for ; c != eofChar && c != '%'; c = lx.getc() {
 		if c == '\n' {
 			lx.ungetc()
-			return token{kind: tError, pos: start}, nil
+			*t = token{kind: tError, pos: start}
+			return nil
 		}
 	}
 	if lx.off-from > maxText {
-		return token{}, lx.errorf(start, "input buffer overflow at line %d", lx.line)
+		return lx.errorf(start, "input buffer overflow at line %d", lx.line)
 	}
-	return token{kind: tSpecial, pos: start, val: string(lx.src[from:lx.off])}, nil
+	*t = token{kind: tSpecial, pos: start, val: lx.intern(lx.src[from:lx.off])}
+	return nil
 }
 
 // token is R's token(): the next lexeme, before yylex's context handling.
-func (lx *lexer) token() (token, error) {
-	if lx.saved != nil {
-		t := *lx.saved
-		lx.saved = nil
-		return t, nil
+// It writes the token into t rather than returning it: a token does not fit
+// in registers, and copying it through every level was a large part of
+// the lexer's time.
+func (lx *lexer) token(t *token) error {
+	if lx.hasSaved {
+		*t = lx.saved
+		lx.hasSaved = false
+		return nil
 	}
 	c := lx.skipSpace()
 	if c == '#' {
 		var err error
 		if c, err = lx.skipComment(); err != nil {
-			return token{}, err
+			return err
 		}
 	}
 	start := lx.pos()
 	if c == eofChar {
-		return token{kind: tEOF, pos: start}, nil
+		t.set(tEOF, start, "")
+		return nil
+	}
+	if c < 0x80 && isASCIIAlpha(c) && c != 'r' && c != 'R' {
+		// The common case first: a name or keyword.
+		return lx.symbolValue(t, c, start)
 	}
 	isSymbolDot := false
 	if c == '.' {
@@ -191,40 +241,48 @@ func (lx *lexer) token() (token, error) {
 	}
 	if !isSymbolDot {
 		if c == '.' || isDigit(c) {
-			return lx.numericValue(c, start)
+			return lx.numericValue(t, c, start)
 		}
+		var err error
 		if c == 'r' || c == 'R' {
 			if lx.nextchar('"') {
-				return lx.rawStringValue('"', start)
+				*t, err = lx.rawStringValue('"', start)
+				return err
 			}
 			if lx.nextchar('\'') {
-				return lx.rawStringValue('\'', start)
+				*t, err = lx.rawStringValue('\'', start)
+				return err
 			}
 		}
 		switch c {
 		case '"', '\'':
-			return lx.stringValue(c, false, start)
+			*t, err = lx.stringValue(c, false, start)
+			return err
 		case '%':
-			return lx.specialValue(start)
+			return lx.specialValue(t, start)
 		case '`':
-			return lx.stringValue(c, true, start)
+			*t, err = lx.stringValue(c, true, start)
+			return err
 		}
 	}
 	if c == '.' {
-		return lx.symbolValue(c, start)
+		return lx.symbolValue(t, c, start)
 	}
 	if c == '_' {
 		lx.placeholder = true
-		return token{kind: tPlaceholder, pos: start, val: "_"}, nil
+		*t = token{kind: tPlaceholder, pos: start, val: "_"}
+		return nil
 	}
 	if c >= 0x80 {
 		if r, _ := lx.lastRune(); isAlpha(r) {
-			return lx.symbolValue(c, start)
+			return lx.symbolValue(t, c, start)
 		}
-		return token{kind: tUndefined, pos: start}, nil
+		*t = token{kind: tUndefined, pos: start}
+		return nil
 	}
 	if isASCIIAlpha(c) {
-		return lx.symbolValue(c, start)
+		return lx.symbolValue(t, c, start)
 	}
-	return lx.operator(c, start), nil
+	lx.operator(t, c, start)
+	return nil
 }

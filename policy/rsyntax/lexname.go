@@ -1,10 +1,40 @@
 package rsyntax
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf8"
+)
+
+// keywordText returns the keyword spelled by b as a constant string, so
+// that a keyword token allocates nothing.
+func keywordText(b []byte) string {
+	for _, k := range keywords {
+		if k == string(b) {
+			return k
+		}
+	}
+	return string(b)
+}
+
+// keywordShape has, for each first byte of a keyword, a bit per length:
+// most names are ruled out without comparing strings.
+var keywordShape = func() (t [256]uint32) {
+	for _, k := range keywords {
+		t[k[0]] |= 1 << len(k)
+	}
+	return t
+}()
+
+var keywords = [...]string{"NULL", "NA", "TRUE", "FALSE", "Inf", "NaN", "NA_integer_", "NA_real_",
+	"NA_character_", "NA_complex_", "function", "while", "repeat", "for", "if", "in", "else", "next", "break"}
 
 // keyword looks a name up in gram.y's keyword table; tSymbol if it is
 // not a keyword ("..." is a symbol in R's table too).
 func keyword(b []byte) tokKind {
+	if len(b) == 0 || len(b) > 31 || keywordShape[b[0]]&(1<<len(b)) == 0 {
+		return tSymbol
+	}
 	switch string(b) { // compiled to a search without allocating
 	case "NULL":
 		return tNull
@@ -36,58 +66,79 @@ func keyword(b []byte) tokKind {
 // continues with '.', '_' and what iswalnum accepts. The name is exactly
 // the bytes read, so it is sliced from the input rather than copied byte
 // by byte as R does into yytext.
-func (lx *lexer) symbolValue(c int, start Pos) (token, error) {
+func (lx *lexer) symbolValue(t *token, c int, start Pos) error {
 	from := lx.off - 1
-	n := 1
 	if c >= 0x80 {
-		_, n = lx.lastRune()
-	}
-	// Skip the rest of the first character, then the others. Column
-	// counting is the reader's: one per character.
-	for i := 1; i < n; i++ {
-		lx.getc()
-	}
-	for {
-		if lx.off < len(lx.src) {
-			if b := lx.src[lx.off]; b < 0x80 {
-				if b == '.' || b == '_' || isASCIIAlpha(int(b)) || isDigit(int(b)) {
-					lx.prev = rstate{lx.off, lx.line, lx.col}
-					lx.off++
-					lx.col++
-					continue
-				}
-				break
-			}
-			r, size := utf8.DecodeRune(lx.src[lx.off:])
-			if !isAlnum(r) {
-				break
-			}
-			for i := 0; i < size; i++ {
-				lx.getc()
-			}
-			continue
+		// Skip the rest of the first character. Column counting is the
+		// reader's: one per character.
+		_, n := lx.lastRune()
+		for i := 1; i < n; i++ {
+			lx.getc()
 		}
-		break
 	}
+	// ASCII name characters advance the column by one each and are never
+	// a newline or a tab, so the loop needs none of getc's bookkeeping.
+	src, off, col := lx.src, lx.off, lx.col
+	for {
+		run := off
+		for off < len(src) && nameByte[src[off]] {
+			off++
+		}
+		col += off - run
+		if off >= len(src) || src[off] < 0x80 {
+			break
+		}
+		lx.off, lx.col = off, col
+		r, size := utf8.DecodeRune(src[off:])
+		if !isAlnum(r) {
+			break
+		}
+		for i := 0; i < size; i++ {
+			lx.getc()
+		}
+		off, col = lx.off, lx.col
+	}
+	lx.off, lx.col = off, col
 	if lx.off-from > maxText {
-		return token{}, lx.errorf(lx.pos(), "input buffer overflow at line %d", lx.line)
+		return lx.errorf(lx.pos(), "input buffer overflow at line %d", lx.line)
 	}
 	b := lx.src[from:lx.off]
 	if k := keyword(b); k != tSymbol {
-		return token{kind: k, pos: start, val: string(b), konst: k == tNum}, nil
+		t.set(k, start, keywordText(b))
+		t.konst = k == tNum
+		return nil
 	}
-	return token{kind: tSymbol, pos: start, val: lx.intern(b)}, nil
+	t.set(tSymbol, start, lx.intern(b))
+	return nil
 }
+
+// nameByte tells the ASCII bytes that continue a name: letters, digits,
+// '.' and '_' (bytes from 0x80 on are decoded apart).
+var nameByte = func() (t [256]bool) {
+	for c := 0; c < 128; c++ {
+		t[c] = c == '.' || c == '_' || isASCIIAlpha(c) || isDigit(c)
+	}
+	return t
+}()
 
 // intern returns a string for b, reusing the string of an earlier equal
 // name when it is still in a small direct-mapped cache: scripts repeat
 // their names, and each new string is an allocation.
 func (lx *lexer) intern(b []byte) string {
-	h := uint32(2166136261)
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
+	// A cheap hash: every byte of a short name, the first and last eight
+	// bytes of a longer one (names that differ only in between share a
+	// slot, which costs a string, not correctness).
+	n := len(b)
+	var x uint64
+	if n >= 8 {
+		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
+	} else {
+		for _, c := range b {
+			x = x<<8 | uint64(c)
+		}
 	}
-	slot := &lx.names[h%uint32(len(lx.names))]
+	x = (x ^ uint64(n)) * 0x9E3779B97F4A7C15
+	slot := &lx.names[uint32(x>>40)&uint32(len(lx.names)-1)]
 	if *slot != string(b) { // compared without allocating
 		*slot = string(b)
 	}

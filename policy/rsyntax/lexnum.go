@@ -13,7 +13,7 @@ func isHexDigit(c int) bool {
 // numericValue is R's NumericValue: c (already read) is a digit or a '.'
 // followed by a digit. Malformed numbers are the ERROR token, which the
 // parser reports as "unexpected input" at the number's start.
-func (lx *lexer) numericValue(c int, start Pos) (token, error) {
+func (lx *lexer) numericValue(t *token, c int, start Pos) error {
 	seendot := 0
 	if c == '.' {
 		seendot = 1
@@ -24,7 +24,6 @@ func (lx *lexer) numericValue(c int, start Pos) (token, error) {
 	// The number's text is exactly the characters consumed, so it is
 	// sliced from the input at the end instead of copied as R does.
 	from := lx.off - 1
-	bad := token{kind: tError, pos: start}
 	for {
 		c = lx.getc()
 		if !(isDigit(c) || c == '.' || c == 'e' || c == 'E' || c == 'x' || c == 'X' || c == 'L') {
@@ -42,20 +41,20 @@ func (lx *lexer) numericValue(c int, start Pos) (token, error) {
 			for c = lx.getc(); isHexDigit(c) || c == '.'; c = lx.getc() {
 				if c == '.' {
 					if seendot != 0 {
-						return bad, nil
+						return lx.bad(t, start)
 					}
 					seendot = 1
 				}
 				nd++
 			}
 			if nd == 0 {
-				return bad, nil
+				return lx.bad(t, start)
 			}
 			if c == 'p' || c == 'P' {
 				seenexp = true
 				c = lx.getc()
 				if !isDigit(c) && c != '+' && c != '-' {
-					return bad, nil
+					return lx.bad(t, start)
 				}
 				if c == '+' || c == '-' {
 					c = lx.getc()
@@ -65,11 +64,11 @@ func (lx *lexer) numericValue(c int, start Pos) (token, error) {
 					nd++
 				}
 				if nd == 0 {
-					return bad, nil
+					return lx.bad(t, start)
 				}
 			}
 			if seendot != 0 && !seenexp {
-				return bad, nil
+				return lx.bad(t, start)
 			}
 			break // a following L or i is handled below
 		}
@@ -83,12 +82,12 @@ func (lx *lexer) numericValue(c int, start Pos) (token, error) {
 			}
 			c = lx.getc()
 			if !isDigit(c) && c != '+' && c != '-' {
-				return bad, nil
+				return lx.bad(t, start)
 			}
 			if c == '+' || c == '-' {
 				c = lx.getc()
 				if !isDigit(c) {
-					return bad, nil
+					return lx.bad(t, start)
 				}
 			}
 		}
@@ -104,19 +103,19 @@ func (lx *lexer) numericValue(c int, start Pos) (token, error) {
 	if c != 'i' && c != 'L' {
 		lx.ungetc()
 	}
-	text := string(lx.src[from:lx.off])
-	if len(text) > maxText {
-		return token{}, lx.errorf(start, "input buffer overflow at line %d", lx.line)
+	if lx.off-from > maxText {
+		return lx.errorf(start, "input buffer overflow at line %d", lx.line)
 	}
-	tok := token{kind: tNum, pos: start, val: text, num: NumDouble}
+	text := lx.intern(lx.src[from:lx.off])
+	t.set(tNum, start, text)
 	switch c {
 	case 'i':
-		tok.num = NumComplex
+		t.num = NumComplex
 	case 'L':
 		a := numValue(strings.TrimSuffix(text, "L"))
 		switch {
 		case a == math.Trunc(a) && a <= math.MaxInt32:
-			tok.num = NumInteger
+			t.num = NumInteger
 			if seendot == 1 && !seenexp {
 				lx.warn(start, "integer literal %s contains unnecessary decimal point", text)
 			}
@@ -126,7 +125,13 @@ func (lx *lexer) numericValue(c int, start Pos) (token, error) {
 			lx.warn(start, "non-integer value %s qualified with L; using numeric value", text)
 		}
 	}
-	return tok, nil
+	return nil
+}
+
+// bad writes the ERROR token of a malformed number.
+func (lx *lexer) bad(t *token, start Pos) error {
+	*t = token{kind: tError, pos: start}
+	return nil
 }
 
 func (lx *lexer) warn(p Pos, format string, args ...any) {

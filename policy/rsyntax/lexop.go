@@ -1,70 +1,89 @@
 package rsyntax
 
-// operator lexes the punctuation tokens of token().
-func (lx *lexer) operator(c int, start Pos) token {
-	op := func(k tokKind, val string) token { return token{kind: k, pos: start, val: val} }
+// next consumes the next byte if it is expect. expect is ASCII and neither
+// a newline nor a tab, so consuming it advances the column by one: this is
+// R's nextchar without getc's bookkeeping.
+func (lx *lexer) next(expect byte) bool {
+	if lx.off < len(lx.src) && lx.src[lx.off] == expect {
+		lx.off++
+		lx.col++
+		return true
+	}
+	return false
+}
+
+// operator lexes the punctuation tokens of token() into t.
+func (lx *lexer) operator(t *token, c int, start Pos) {
+	k, val := lx.operatorKind(c)
+	t.set(k, start, val)
+}
+
+// operatorKind reads the rest of the operator c starts and returns its
+// token kind and the R function it calls.
+func (lx *lexer) operatorKind(c int) (tokKind, string) {
+	op := func(k tokKind, val string) (tokKind, string) { return k, val }
 	switch c {
 	case '<':
-		if lx.nextchar('=') {
+		if lx.next('=') {
 			return op(tLE, "<=")
 		}
-		if lx.nextchar('-') {
+		if lx.next('-') {
 			return op(tLeftAssign, "<-")
 		}
-		if lx.nextchar('<') {
-			if lx.nextchar('-') {
+		if lx.next('<') {
+			if lx.next('-') {
 				return op(tLeftAssign, "<<-")
 			}
-			return token{kind: tError, pos: start}
+			return tError, ""
 		}
 		return op(tLT, "<")
 	case '-':
-		if lx.nextchar('>') {
-			if lx.nextchar('>') {
-				return token{kind: tRightAssign, pos: start, val: "<<-"}
+		if lx.next('>') {
+			if lx.next('>') {
+				return tRightAssign, "<<-"
 			}
-			return token{kind: tRightAssign, pos: start, val: "<-"}
+			return tRightAssign, "<-"
 		}
 		return op(tMinus, "-")
 	case '>':
-		if lx.nextchar('=') {
+		if lx.next('=') {
 			return op(tGE, ">=")
 		}
 		return op(tGT, ">")
 	case '!':
-		if lx.nextchar('=') {
+		if lx.next('=') {
 			return op(tNE, "!=")
 		}
 		return op(tBang, "!")
 	case '=':
-		if lx.nextchar('=') {
+		if lx.next('=') {
 			return op(tEQ, "==")
 		}
-		if lx.nextchar('>') {
+		if lx.next('>') {
 			return op(tPipeBind, "=>")
 		}
 		return op(tEqAssign, "=")
 	case ':':
-		if lx.nextchar(':') {
-			if lx.nextchar(':') {
+		if lx.next(':') {
+			if lx.next(':') {
 				return op(tNsGetInt, ":::")
 			}
 			return op(tNsGet, "::")
 		}
-		if lx.nextchar('=') {
+		if lx.next('=') {
 			return op(tLeftAssign, ":=")
 		}
 		return op(tColon, ":")
 	case '&':
-		if lx.nextchar('&') {
+		if lx.next('&') {
 			return op(tAnd2, "&&")
 		}
 		return op(tAnd, "&")
 	case '|':
-		if lx.nextchar('|') {
+		if lx.next('|') {
 			return op(tOr2, "||")
 		}
-		if lx.nextchar('>') {
+		if lx.next('>') {
 			return op(tPipe, "|>")
 		}
 		return op(tOr, "|")
@@ -77,7 +96,7 @@ func (lx *lexer) operator(c int, start Pos) token {
 	case ')':
 		return op(tRParen, ")")
 	case '[':
-		if lx.nextchar('[') {
+		if lx.next('[') {
 			return op(tLBB, "[[")
 		}
 		return op(tLBracket, "[")
@@ -87,8 +106,8 @@ func (lx *lexer) operator(c int, start Pos) token {
 		return op(tQuestion, "?")
 	case '*':
 		// R has read ** as ^ since 1998 (S compatibility).
-		if lx.nextchar('*') {
-			return token{kind: tCaret, pos: start, val: "^"}
+		if lx.next('*') {
+			return tCaret, "^"
 		}
 		return op(tStar, "*")
 	case '+':
@@ -112,5 +131,5 @@ func (lx *lexer) operator(c int, start Pos) token {
 	case '\n':
 		return op(tNewline, "\n")
 	}
-	return token{kind: tUndefined, pos: start}
+	return tUndefined, ""
 }

@@ -235,6 +235,10 @@ func (lx *lexer) scanString(quote int, forSymbol bool, start Pos, ct *ctext) (to
 			return token{}, lx.errorf(start, "string at line %d containing Unicode escapes not in this locale\nis too long (max 10000 chars)", lx.line)
 		}
 	}
+	if len(st) <= 64 {
+		// Scripts repeat their short strings too ("mean", "x").
+		return token{kind: tStr, pos: start, val: lx.intern(st)}, nil
+	}
 	return token{kind: tStr, pos: start, val: string(st)}, nil
 }
 

@@ -11,6 +11,30 @@ import (
 // rejects (with R's position and message), or a *LimitError for input
 // beyond opts.
 func Parse(src []byte, opts Options) (*File, error) {
+	var p Parser
+	return p.Parse(src, opts)
+}
+
+// Parser parses like Parse, but keeps its memory from one call to the
+// next: the nodes, argument lists and source copy of the File that Parse
+// returns are reused, and so overwritten, by the next call to Parse. It
+// is for callers that drop the tree before parsing again, such as the
+// policy check of every request; they allocate almost nothing once the
+// Parser has grown to their scripts. A Parser is not safe for concurrent
+// use; its zero value is ready to use.
+type Parser struct {
+	p  parser
+	lx lexer
+	// src is the copy of the input with parse(text=)'s final newline.
+	src []byte
+}
+
+// maxKeptSource bounds the source buffer a Parser keeps between calls.
+const maxKeptSource = 256 << 10
+
+// Parse parses src as the package-level Parse does. The returned File is
+// valid until the next call of Parse on p.
+func (ps *Parser) Parse(src []byte, opts Options) (*File, error) {
 	opts = opts.withDefaults()
 	if len(src) > opts.MaxBytes {
 		return nil, &LimitError{Pos: Pos{1, 0}, Msg: fmt.Sprintf("input is %d bytes, more than the limit of %d", len(src), opts.MaxBytes)}
@@ -19,15 +43,20 @@ func Parse(src []byte, opts Options) (*File, error) {
 		return nil, err
 	}
 	// parse(text=) ends every line of text with a newline.
-	buf := make([]byte, len(src)+1)
+	if cap(ps.src) < len(src)+1 || cap(ps.src) > maxKeptSource && len(src)+1 <= maxKeptSource {
+		ps.src = make([]byte, len(src)+1)
+	}
+	buf := ps.src[:len(src)+1]
 	copy(buf, src)
 	buf[len(src)] = '\n'
-	p := &parser{lx: newLexer(buf), maxDepth: opts.MaxDepth}
+	ps.lx.reset(buf)
+	p := &ps.p
+	p.reset(&ps.lx, opts.MaxDepth)
 	f, err := p.file()
 	if err != nil {
 		return nil, err
 	}
-	f.Warnings = p.lx.warnings
+	f.Warnings = ps.lx.warnings
 	return f, nil
 }
 
@@ -71,13 +100,45 @@ func checkEncoding(src []byte) error {
 // precedences applied by precedence climbing.
 type parser struct {
 	slabs    slabs
-	argFree  []Arg // see argSlice
-	args     []Arg // argument stack of sublist
+	args     []Arg    // argument stack of sublist
+	exprs    []Node   // expression stack of block and file
+	formals  []*Param // formal argument stack of function
 	lx       *lexer
 	tok      token
 	have     bool
 	depth    int
 	maxDepth int
+	// h is the height of the node the last parse function returned (see
+	// checkDepth): each sets it before returning a node, and a caller
+	// that builds a node on top reads it right after the call.
+	h int
+	// onExpr, when set (by tests), sees each top-level expression with
+	// its computed height before the depth check.
+	onExpr func(e Node, h int)
+}
+
+// maxKeptStack bounds the argument, expression and formal stacks a reused
+// parser keeps: a call with a hundred thousand arguments must not pin them.
+const maxKeptStack = 1 << 12
+
+// reset prepares p for a new parse with lx, keeping its memory.
+func (p *parser) reset(lx *lexer, maxDepth int) {
+	p.slabs.reset()
+	p.args = keepStack(p.args)
+	p.exprs = keepStack(p.exprs)
+	p.formals = keepStack(p.formals)
+	p.lx, p.tok, p.have = lx, token{}, false
+	p.depth, p.maxDepth = 0, maxDepth
+}
+
+// keepStack empties a stack for reuse, or drops it when it grew large.
+// Its elements are cleared so that they keep no old nodes alive.
+func keepStack[T any](s []T) []T {
+	if cap(s) > maxKeptStack {
+		return nil
+	}
+	clear(s[:cap(s)])
+	return s[:0]
 }
 
 // peek returns the lookahead token, lexing it only now: R's parser reads
@@ -92,11 +153,10 @@ func (p *parser) peek() (*token, error) {
 
 // lex is peek's slow path, apart so that peek inlines.
 func (p *parser) lex() (*token, error) {
-	t, err := p.lx.yylex()
-	if err != nil {
+	if err := p.lx.yylex(&p.tok); err != nil {
 		return nil, err
 	}
-	p.tok, p.have = t, true
+	p.have = true
 	return &p.tok, nil
 }
 
@@ -105,25 +165,26 @@ func (p *parser) advance() { p.have = false }
 func unexpected(t *token) error { return &SyntaxError{Pos: t.pos, Msg: t.kind.unexpected()} }
 
 // expect consumes a token of kind k or reports the lookahead as unexpected.
-func (p *parser) expect(k tokKind) (token, error) {
+// The token it returns is valid until the next peek.
+func (p *parser) expect(k tokKind) (*token, error) {
 	t, err := p.peek()
 	if err != nil {
-		return token{}, err
+		return nil, err
 	}
 	if t.kind != k {
-		return token{}, unexpected(t)
+		return nil, unexpected(t)
 	}
 	p.advance()
-	return *t, nil
+	return t, nil
 }
 
 // file is R_Parse: one "prog" per top-level expression, each terminated by
 // a newline or a semicolon.
 func (p *parser) file() (*File, error) {
 	f := &File{}
+	defer func() { p.exprs = p.exprs[:0] }()
 	for {
 		p.lx.parseInit()
-		p.lx.ntokens = 0
 		p.have = false
 		t, err := p.peek()
 		if err != nil {
@@ -134,6 +195,7 @@ func (p *parser) file() (*File, error) {
 			if p.lx.eofInComment {
 				return nil, &SyntaxError{Pos: t.pos, Msg: tEOF.unexpected()}
 			}
+			f.Exprs = p.nodeSlice(p.exprs)
 			return f, nil
 		case tNewline:
 			p.advance()
@@ -150,10 +212,13 @@ func (p *parser) file() (*File, error) {
 			return nil, unexpected(t)
 		}
 		p.advance()
-		// Depth first: the checks after it may recurse. Every node has a
-		// token of its own, so an expression of at most MaxDepth tokens
-		// cannot be too deep.
-		if p.lx.ntokens > p.maxDepth {
+		// Depth first: the checks after it may recurse. p.h is the height
+		// of the tree (an upper bound after a pipe), so that checkDepth
+		// only walks a tree that may be too deep.
+		if p.onExpr != nil {
+			p.onExpr(e, p.h)
+		}
+		if p.h > p.maxDepth {
 			if err := checkDepth(e, p.maxDepth); err != nil {
 				return nil, err
 			}
@@ -163,6 +228,6 @@ func (p *parser) file() (*File, error) {
 				return nil, err
 			}
 		}
-		f.Exprs = append(f.Exprs, e)
+		p.exprs = append(p.exprs, e)
 	}
 }

@@ -155,6 +155,13 @@ type token struct {
 	konst  bool // a keyword constant (TRUE, NA, Inf, ...), kind tNum
 }
 
+// set overwrites t field by field: assigning a token literal builds it on
+// the stack first and copies it, which stalls on the partial writes.
+func (t *token) set(k tokKind, p Pos, val string) {
+	t.kind, t.pos, t.val = k, p, val
+	t.num, t.quoted, t.konst = NumDouble, false, false
+}
+
 // Binary operator precedence levels from gram.y's declarations (higher
 // binds tighter). Levels that only unary rules use are listed too.
 const (
@@ -182,7 +189,17 @@ const (
 
 // binaryPrec is the precedence of an expr-level binary operator token, 0 if
 // the token is not one. Postfix '(' '[' '[[' and '$' '@' are handled apart.
-func binaryPrec(k tokKind) int {
+func binaryPrec(k tokKind) int { return int(binaryPrecs[k]) }
+
+// binaryPrecs is binaryPrecOf for every token kind, as a table.
+var binaryPrecs = func() (t [tNewline + 1]uint8) {
+	for k := range t {
+		t[k] = uint8(binaryPrecOf(tokKind(k)))
+	}
+	return t
+}()
+
+func binaryPrecOf(k tokKind) int {
 	switch k {
 	case tLeftAssign:
 		return precLeftAsgn

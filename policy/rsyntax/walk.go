@@ -147,7 +147,9 @@ func checkDepth(root Node, max int) error {
 	return nil
 }
 
-// tooDeep returns a node at depth max+1 below n (at depth d), or nil.
+// tooDeep returns a node at depth max+1 below n (at depth d), or nil. It
+// visits the children in the order Walk does, without closures: it runs
+// on every large top-level expression.
 func tooDeep(n Node, d, max int) Node {
 	if n == nil {
 		return nil
@@ -156,56 +158,74 @@ func tooDeep(n Node, d, max int) Node {
 		return n
 	}
 	d++
-	args := func(as []Arg) Node {
-		for i := range as {
-			if x := tooDeep(as[i].Value, d, max); x != nil {
-				return x
-			}
-		}
-		return nil
-	}
-	first := func(ns ...Node) Node {
-		for _, c := range ns {
-			if x := tooDeep(c, d, max); x != nil {
-				return x
-			}
-		}
-		return nil
-	}
 	switch n := n.(type) {
 	case *Call:
 		if x := tooDeep(n.Fn, d, max); x != nil {
 			return x
 		}
-		return args(n.Args)
+		return tooDeepArgs(n.Args, d, max)
 	case *Index:
 		if x := tooDeep(n.X, d, max); x != nil {
 			return x
 		}
-		return args(n.Args)
+		return tooDeepArgs(n.Args, d, max)
 	case *Unary:
 		return tooDeep(n.X, d, max)
 	case *Binary:
-		return first(n.X, n.Y)
+		if x := tooDeep(n.X, d, max); x != nil {
+			return x
+		}
+		return tooDeep(n.Y, d, max)
 	case *Paren:
 		return tooDeep(n.X, d, max)
 	case *Block:
-		return first(n.Exprs...)
+		for _, e := range n.Exprs {
+			if x := tooDeep(e, d, max); x != nil {
+				return x
+			}
+		}
 	case *If:
-		return first(n.Cond, n.Then, n.Else)
+		if x := tooDeep(n.Cond, d, max); x != nil {
+			return x
+		}
+		if x := tooDeep(n.Then, d, max); x != nil {
+			return x
+		}
+		return tooDeep(n.Else, d, max)
 	case *For:
-		return first(n.Var, n.Seq, n.Body)
+		if x := tooDeep(n.Var, d, max); x != nil {
+			return x
+		}
+		if x := tooDeep(n.Seq, d, max); x != nil {
+			return x
+		}
+		return tooDeep(n.Body, d, max)
 	case *While:
-		return first(n.Cond, n.Body)
+		if x := tooDeep(n.Cond, d, max); x != nil {
+			return x
+		}
+		return tooDeep(n.Body, d, max)
 	case *Repeat:
 		return tooDeep(n.Body, d, max)
 	case *Function:
 		for _, p := range n.Params {
-			if x := first(p.Name, p.Default); x != nil {
+			if x := tooDeep(p.Name, d, max); x != nil {
+				return x
+			}
+			if x := tooDeep(p.Default, d, max); x != nil {
 				return x
 			}
 		}
 		return tooDeep(n.Body, d, max)
+	}
+	return nil
+}
+
+func tooDeepArgs(as []Arg, d, max int) Node {
+	for i := range as {
+		if x := tooDeep(as[i].Value, d, max); x != nil {
+			return x
+		}
 	}
 	return nil
 }

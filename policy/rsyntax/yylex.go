@@ -6,49 +6,47 @@ package rsyntax
 // and `while (...)` (the parser sets eatLines there). Inside a bracket
 // context an `if` pushes an 'i' so that a newline followed by `else`
 // continues the if, as in R; at top level it does not.
-func (lx *lexer) yylex() (token, error) {
+func (lx *lexer) yylex(tok *token) error {
 	for {
-		tok, err := lx.token()
-		if err != nil {
-			return token{}, err
+		if err := lx.token(tok); err != nil {
+			return err
 		}
-		lx.ntokens++
 		if tok.kind == tNewline {
 			top := lx.ctx[len(lx.ctx)-1]
 			if lx.eatLines || top == '[' || top == '(' {
 				continue
 			}
 			if top != 'i' {
-				return tok, nil
+				return nil
 			}
 			// In the body of an if: look past the newlines for an else.
 			for tok.kind == tNewline {
-				if tok, err = lx.token(); err != nil {
-					return token{}, err
+				if err := lx.token(tok); err != nil {
+					return err
 				}
 			}
 			switch tok.kind {
 			case tRBrace, tRParen, tRBracket:
 				lx.popIfs()
 				lx.pop()
-				return tok, nil
+				return nil
 			case tComma:
 				lx.ifpop()
-				return tok, nil
+				return nil
 			case tElse:
 				lx.eatLines = true
 				lx.ifpop()
-				return tok, nil
+				return nil
 			}
 			// Any other token ends the if: hand back the newline now and
 			// the token next time. R reports an error on this newline at
 			// the position of the token that follows it.
 			lx.ifpop()
-			saved := tok
-			lx.saved = &saved
-			return token{kind: tNewline, pos: tok.pos, val: "\n"}, nil
+			lx.saved, lx.hasSaved = *tok, true
+			*tok = token{kind: tNewline, pos: lx.saved.pos, val: "\n"}
+			return nil
 		}
-		return tok, lx.context(&tok)
+		return lx.context(tok)
 	}
 }
 
@@ -78,7 +76,7 @@ func (lx *lexer) pop() {
 // Real code never nests 49 brackets deep.
 func (lx *lexer) pushCtx(t *token, cs ...byte) error {
 	if len(lx.ctx)-1+len(cs) >= contextStackSize {
-		return lx.errorf(t.pos, "contextstack overflow at line %d", lx.line)
+		return lx.errorf(t.pos, "contextstack overflow at line %d", t.pos.Line)
 	}
 	lx.ctx = append(lx.ctx, cs...)
 	return nil
@@ -87,12 +85,16 @@ func (lx *lexer) pushCtx(t *token, cs ...byte) error {
 // context applies yylex's per-token effects on the context stack and on
 // eatLines.
 func (lx *lexer) context(tok *token) error {
-	switch tok.kind {
-	case tPlus, tMinus, tStar, tSlash, tCaret, tLT, tLE, tGE, tGT, tEQ, tNE,
-		tOr, tAnd, tOr2, tAnd2, tPipe, tPipeBind, tSpecial, tFunction, tWhile,
-		tRepeat, tFor, tIn, tQuestion, tBang, tColon, tTilde, tDollar, tAt,
-		tLeftAssign, tRightAssign, tEqAssign:
+	// Most tokens only set or clear eatLines: a table lookup.
+	switch eatAfter[tok.kind] {
+	case eatSet:
 		lx.eatLines = true
+		return nil
+	case eatClear:
+		lx.eatLines = false
+		return nil
+	}
+	switch tok.kind {
 	case tIf:
 		switch lx.ctx[len(lx.ctx)-1] {
 		case '{', '[', '(', 'i':
@@ -107,8 +109,6 @@ func (lx *lexer) context(tok *token) error {
 		lx.eatLines = true
 	case tSemi, tComma:
 		lx.ifpop()
-	case tSymbol, tPlaceholder, tStr, tNum, tNull, tNext, tBreak:
-		lx.eatLines = false
 	case tLBB:
 		return lx.pushCtx(tok, '[', '[')
 	case tLBracket:
@@ -128,3 +128,25 @@ func (lx *lexer) context(tok *token) error {
 	}
 	return nil
 }
+
+// What a token does to eatLines when that is all it does.
+const (
+	eatOther = iota // see context's switch
+	eatSet
+	eatClear
+)
+
+// eatAfter classifies tokens for context: after an operator or a keyword
+// that needs an operand newlines are eaten, after an operand they are not.
+var eatAfter = func() (t [tNewline + 1]uint8) {
+	for _, k := range []tokKind{tPlus, tMinus, tStar, tSlash, tCaret, tLT, tLE, tGE, tGT, tEQ, tNE,
+		tOr, tAnd, tOr2, tAnd2, tPipe, tPipeBind, tSpecial, tFunction, tWhile,
+		tRepeat, tFor, tIn, tQuestion, tBang, tColon, tTilde, tDollar, tAt,
+		tLeftAssign, tRightAssign, tEqAssign} {
+		t[k] = eatSet
+	}
+	for _, k := range []tokKind{tSymbol, tPlaceholder, tStr, tNum, tNull, tNext, tBreak} {
+		t[k] = eatClear
+	}
+	return t
+}()

@@ -1,0 +1,252 @@
+package policy
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/rwarden/rwarden/policy/refs"
+	"github.com/rwarden/rwarden/policy/rsyntax"
+)
+
+// checker is the memory of one check, pooled so that a server checking
+// request after request reuses the parser's nodes, the reference list and
+// the caches instead of allocating them anew (most of a check's cost was
+// the garbage collector's).
+type checker struct {
+	parser rsyntax.Parser
+	finder refs.Finder
+
+	// byName caches the decision on an unqualified name, which depends
+	// only on the name, on whether it is called (fn) or used as a value
+	// (any), and on the packages attached so far: a script names the same
+	// few functions over and over.
+	// The maps hold indexes into names and decs: small map values are
+	// cheaper to look up than the structs.
+	fnNames, anyNames map[string]int32
+	names             []nameDecision
+	// byObj caches the decision on each request of this check, so that
+	// the shared cache is touched once per distinct request.
+	byObj map[objAct]int32
+	decs  []decision
+	// The caches above are kept from one check to the next while the
+	// policy snapshot, the index and the user stay the same (a server
+	// checks request after request of the same session): decisions are
+	// a function of those. forSnap, forIndex and forUser say which they
+	// hold; attached is set when a check attached packages, since the
+	// name caches then resolved names against them.
+	forSnap  *snapshot
+	forIndex *Index
+	forUser  string
+	attached bool
+
+	// seen are the denied requests already reported.
+	seen map[request]bool
+	reqs []request
+	d    *Decision
+}
+
+type objAct struct{ obj, act string }
+
+// nameDecision is what an unqualified name resolves to and its decision.
+type nameDecision struct {
+	obj     string
+	dec     int32 // index in decs; -1: the script's own function, no request
+	allowed bool  // decs[dec].allowed
+}
+
+var checkers = sync.Pool{New: func() any { return new(checker) }}
+
+func getChecker() *checker { return checkers.Get().(*checker) }
+
+// maxKeptNames bounds the caches a pooled checker keeps: a hostile script
+// naming a hundred thousand functions must not pin them in memory.
+const maxKeptNames = 4096
+
+func putChecker(c *checker) {
+	if len(c.fnNames) > maxKeptNames || len(c.anyNames) > maxKeptNames || cap(c.names) > maxKeptNames {
+		c.fnNames, c.anyNames, c.names = nil, nil, nil
+	}
+	if len(c.byObj) > maxKeptNames || cap(c.decs) > maxKeptNames {
+		c.byObj, c.decs = nil, nil
+	}
+	if len(c.seen) > maxKeptNames {
+		c.seen = nil
+	}
+	c.d = nil
+	checkers.Put(c)
+}
+
+// reset prepares c for a check of user's code under snapshot s and index
+// ix, keeping the caches when they hold decisions for the same three.
+func (c *checker) reset(s *snapshot, ix *Index, user string) {
+	if c.forSnap != s || c.forIndex != ix || c.forUser != user || c.byObj == nil {
+		c.forSnap, c.forIndex, c.forUser = s, ix, user
+		c.clearNames()
+		if c.byObj == nil {
+			c.byObj = make(map[objAct]int32)
+		} else {
+			clear(c.byObj)
+		}
+		c.decs = c.decs[:0]
+	} else if c.attached || c.fnNames == nil {
+		c.clearNames()
+	}
+	c.attached = false
+	if c.seen == nil {
+		c.seen = make(map[request]bool)
+	} else {
+		clear(c.seen)
+	}
+	c.d = &Decision{Allowed: true}
+}
+
+// clearNames drops the name caches: resolution has changed.
+func (c *checker) clearNames() {
+	c.names = c.names[:0]
+	if c.fnNames == nil {
+		c.fnNames, c.anyNames = make(map[string]int32), make(map[string]int32)
+		return
+	}
+	clear(c.fnNames)
+	clear(c.anyNames)
+}
+
+// check parses and analyses code and decides its requests.
+func (c *checker) check(ix *Index, s *snapshot, user string, code []byte) (*Decision, error) {
+	f, err := c.parser.Parse(code, rsyntax.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return c.decide(ix, s, user, c.finder.Find(f))
+}
+
+// decide decides every request of the references found in a script.
+func (c *checker) decide(ix *Index, s *snapshot, user string, found []refs.Ref) (*Decision, error) {
+	c.reset(s, ix, user)
+	rv := resolver{ix: ix}
+	for i := range found {
+		f := &found[i]
+		if f.Pkg == "" && plainKind(f.Kind) {
+			if f.Name == "" {
+				continue
+			}
+			if err := c.decideName(s, user, &rv, f.Name, f.Kind != refs.KindSymbol, f.Pos); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		r := reference{
+			Name: f.Name, Pkg: f.Pkg, Kind: string(f.Kind), Detail: f.Detail,
+			Line: f.Pos.Line, Col: f.Pos.Col,
+		}
+		attached := len(rv.attached)
+		c.reqs = rv.add(c.reqs[:0], &r)
+		if len(rv.attached) != attached {
+			c.clearNames()
+			c.attached = true
+		}
+		for _, req := range c.reqs {
+			if err := c.decideRequest(s, user, req); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c.finish(), nil
+}
+
+// plainKind reports whether a reference of kind k without a package is an
+// unqualified name: its one request, if any, is (resolve(name), call),
+// which depends only on the name, on whether it is a symbol, and on the
+// packages attached so far (the default case of resolver.add).
+func plainKind(k refs.Kind) bool {
+	switch k {
+	case refs.KindDynamic, refs.KindLoad, refs.KindNamespace, refs.KindNamespaceInternal:
+		return false
+	}
+	return true
+}
+
+// decideName decides the request of an unqualified, non-empty name (see
+// plainKind): what resolver.add and decideRequest would do, through the name
+// caches.
+func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string, fn bool, pos rsyntax.Pos) error {
+	m := c.anyNames
+	if fn {
+		m = c.fnNames
+	}
+	i, ok := m[name]
+	if !ok {
+		obj, resolved := rv.ix.resolve(rv.attached, name, fn)
+		nd := nameDecision{obj: obj, dec: -1}
+		if resolved {
+			var err error
+			if nd.dec, err = c.decision(s, user, obj, ActCall); err != nil {
+				return err
+			}
+			nd.allowed = c.decs[nd.dec].allowed
+		}
+		i = int32(len(c.names))
+		c.names = append(c.names, nd)
+		m[name] = i
+	}
+	nd := &c.names[i]
+	if nd.dec < 0 || nd.allowed {
+		return nil
+	}
+	c.deny(request{obj: nd.obj, act: ActCall, line: pos.Line, col: pos.Col}, &c.decs[nd.dec])
+	return nil
+}
+
+// decideRequest decides one request and records it if denied.
+func (c *checker) decideRequest(s *snapshot, user string, req request) error {
+	i, err := c.decision(s, user, req.obj, req.act)
+	if err != nil {
+		return err
+	}
+	if dec := &c.decs[i]; !dec.allowed {
+		c.deny(req, dec)
+	}
+	return nil
+}
+
+// decision decides (obj, act) once per check and returns its index in
+// decs.
+func (c *checker) decision(s *snapshot, user, obj, act string) (int32, error) {
+	k := objAct{obj, act}
+	if i, ok := c.byObj[k]; ok {
+		return i, nil
+	}
+	dec, err := s.decide(user, obj, act)
+	if err != nil {
+		return -1, fmt.Errorf("checking code for %s: %w", user, err)
+	}
+	i := int32(len(c.decs))
+	c.decs = append(c.decs, dec)
+	c.byObj[k] = i
+	return i, nil
+}
+
+// deny records a denied request, once per request and position.
+func (c *checker) deny(req request, dec *decision) {
+	if c.seen[req] {
+		return
+	}
+	c.seen[req] = true
+	c.d.Allowed = false
+	c.d.Violations = append(c.d.Violations, Violation{
+		Object: req.obj, Act: req.act, Line: req.line, Col: req.col,
+		Reason: dec.reason, Source: dec.src,
+	})
+}
+
+// finish sorts the violations and hands the decision over.
+func (c *checker) finish() *Decision {
+	d := c.d
+	c.d = nil
+	slices.SortStableFunc(d.Violations, func(a, b Violation) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.Object, b.Object), cmp.Compare(a.Act, b.Act))
+	})
+	return d
+}

@@ -1,0 +1,123 @@
+package policy
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReusedCheckerAgreesWithFresh runs every corpus script for every
+// shipped user through one checker, interleaved and across a reload, and
+// compares each decision with a fresh checker's: the memory and caches a
+// checker keeps between checks must never change a result.
+func TestReusedCheckerAgreesWithFresh(t *testing.T) {
+	e := shippedEngine(t)
+	var scripts [][]byte
+	for _, dir := range []string{"benign", "escapes"} {
+		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.R"))
+		require.NoError(t, err)
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			require.NoError(t, err)
+			scripts = append(scripts, b)
+		}
+	}
+	require.Greater(t, len(scripts), 20)
+	users := e.Users()
+	require.NotEmpty(t, users)
+	type step struct {
+		user string
+		code []byte
+	}
+	var steps []step
+	for i, code := range scripts {
+		steps = append(steps, step{users[i%len(users)], code})
+	}
+	// Attaching a package changes what later names resolve to, within the
+	// script only: the same user's next script starts from the default
+	// search path again.
+	for _, u := range users {
+		steps = append(steps,
+			step{u, []byte("library(MASS)\nmvrnorm(1, 0, 1)\nfilter(1:3, 1)\n")},
+			step{u, []byte("mvrnorm(1, 0, 1)\nfilter(1:3, 1)\n")},
+			step{u, []byte("library(tools)\nfile_ext('a.R')\n")},
+			step{u, []byte("file_ext('a.R')\nsystem('ls')\n")},
+		)
+	}
+
+	reused := new(checker)
+	checked := 0
+	for round := 0; round < 2; round++ {
+		s := e.snap()
+		for i, st := range steps {
+			user, code := st.user, st.code
+			if round == 1 {
+				user = users[(i+1)%len(users)]
+			}
+			got, gotErr := reused.check(e.index, s, user, code)
+			want, wantErr := new(checker).check(e.index, s, user, code)
+			if wantErr != nil {
+				assert.EqualError(t, gotErr, wantErr.Error(), "script %d for %s", i, user)
+				continue
+			}
+			require.NoError(t, gotErr, "script %d for %s", i, user)
+			assert.Equal(t, want, got, "script %d for %s", i, user)
+			checked++
+		}
+		// A reload is a new snapshot: nothing cached may survive it.
+		require.NoError(t, e.Reload())
+	}
+	require.Greater(t, checked, 40)
+}
+
+// TestCheckConcurrent runs checks of several users from several
+// goroutines (the pooled checkers are shared between them) and compares
+// each decision with the one made alone. Run with -race.
+func TestCheckConcurrent(t *testing.T) {
+	e := shippedEngine(t)
+	files, err := filepath.Glob(filepath.Join("testdata", "escapes", "*.R"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	users := e.Users()
+	type job struct {
+		user string
+		code []byte
+		want *Decision
+	}
+	var jobs []job
+	for i, f := range files {
+		code, err := os.ReadFile(f)
+		require.NoError(t, err)
+		user := users[i%len(users)]
+		want, err := new(checker).check(e.index, e.snap(), user, code)
+		if err != nil {
+			continue
+		}
+		jobs = append(jobs, job{user, code, want})
+	}
+	require.NotEmpty(t, jobs)
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			for i := 0; i < 20; i++ {
+				j := jobs[(g+i)%len(jobs)]
+				got, err := e.Check(j.user, j.code)
+				if err == nil && !assert.ObjectsAreEqual(j.want, got) {
+					err = fmt.Errorf("%s: got %v, want %v", j.user, got, j.want)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		assert.NoError(t, <-errs)
+	}
+}
