@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,32 +51,15 @@ func BenchmarkCheck1000Lines(b *testing.B) {
 	d, err := e.Check("alice", code)
 	require.NoError(b, err)
 	require.True(b, d.Allowed, "%v", d.Violations)
-	var rMedian time.Duration
-	if _, err := rtest.Rscript(); err == nil {
-		f := filepath.Join(b.TempDir(), "script.R")
-		require.NoError(b, os.WriteFile(f, code, 0o644))
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		rMedian, err = rtest.TimeParse(ctx, f, 50)
-		cancel()
-		require.NoError(b, err)
-	}
+	f := filepath.Join(b.TempDir(), "script.R")
+	require.NoError(b, os.WriteFile(f, code, 0o644))
+	rMedian := rtest.ParseMedian(b, f)
 	b.SetBytes(int64(len(code)))
 	b.ReportAllocs()
-	var times []time.Duration
-	for b.Loop() {
-		t0 := time.Now()
-		if _, err := e.Check("alice", code); err != nil {
-			b.Fatal(err)
-		}
-		times = append(times, time.Since(t0))
-	}
-	slices.Sort(times)
-	p50 := times[len(times)/2]
-	b.ReportMetric(float64(p50.Nanoseconds()), "p50-ns")
-	if rMedian > 0 {
-		b.ReportMetric(float64(rMedian.Nanoseconds()), "R-p50-ns")
-		b.ReportMetric(float64(rMedian)/float64(p50), "x-faster-than-R")
-	}
+	rtest.LoopAgainstR(b, rMedian, func() error {
+		_, err := e.Check("alice", code)
+		return err
+	})
 }
 
 // BenchmarkCheck1000LinesColdCache is the same right after a reload, when

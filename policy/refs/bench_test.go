@@ -1,11 +1,9 @@
 package refs
 
 import (
-	"context"
+	"errors"
 	"os"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/rwarden/rwarden/policy/rsyntax"
 	"github.com/rwarden/rwarden/policy/rsyntax/rtest"
@@ -48,34 +46,14 @@ func benchParseAndFind(b *testing.B, parseAndFind func([]byte) (int, error)) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var rMedian time.Duration
-	if _, err := rtest.Rscript(); err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		rMedian, err = rtest.TimeParse(ctx, benchFile, 50)
-		cancel()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	rMedian := rtest.ParseMedian(b, benchFile)
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
-	var times []time.Duration
-	for b.Loop() {
-		t0 := time.Now()
+	rtest.LoopAgainstR(b, rMedian, func() error {
 		n, err := parseAndFind(src)
-		if err != nil {
-			b.Fatal(err)
+		if err == nil && n == 0 {
+			err = errors.New("no references found")
 		}
-		if n == 0 {
-			b.Fatal("no references found")
-		}
-		times = append(times, time.Since(t0))
-	}
-	slices.Sort(times)
-	p50 := times[len(times)/2]
-	b.ReportMetric(float64(p50.Nanoseconds()), "p50-ns")
-	if rMedian > 0 {
-		b.ReportMetric(float64(rMedian.Nanoseconds()), "R-p50-ns")
-		b.ReportMetric(float64(rMedian)/float64(p50), "x-faster-than-R")
-	}
+		return err
+	})
 }
