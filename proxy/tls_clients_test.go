@@ -10,13 +10,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/internal/testutil"
+	"github.com/rwarden/rwarden/proxy/framed"
 )
 
 var pythonClient = filepath.Join("..", "clients", "python", "rwarden_client.py")
@@ -27,43 +28,27 @@ func serveFramedTLS(t *testing.T, cfg *tls.Config) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				tc := tls.Server(c, cfg)
-				if err := tc.Handshake(); err != nil {
-					return
-				}
-				certUser, _, _ := ClientCertUser(tc.ConnectionState(), CertUserCN)
-				r, err := framed.ReadRequest(tc, framed.Limits{})
-				var pe *framed.ProtocolError
-				if errors.As(err, &pe) {
-					_ = framed.WriteResponse(tc, framed.UTF8, pe.Answer())
-					return
-				} else if err != nil {
-					return
-				}
-				authUser := ""
-				if r.Auth != nil {
-					authUser = r.Auth.User
-				}
-				answer := fmt.Sprintf("cert=%s auth=%s tls=%x code=%s\n", certUser, authUser, tc.ConnectionState().Version, r.Code)
-				_ = framed.WriteResponse(tc, r.Encoding, answer)
-			}()
+	testutil.ServeConns(t, ln, 10*time.Second, func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		if err := tc.Handshake(); err != nil {
+			return
 		}
-	}()
+		certUser, _, _ := ClientCertUser(tc.ConnectionState(), CertUserCN)
+		r, err := framed.ReadRequest(tc, framed.Limits{})
+		var pe *framed.ProtocolError
+		if errors.As(err, &pe) {
+			_ = framed.WriteResponse(tc, framed.UTF8, pe.Answer())
+			return
+		} else if err != nil {
+			return
+		}
+		authUser := ""
+		if r.Auth != nil {
+			authUser = r.Auth.User
+		}
+		answer := fmt.Sprintf("cert=%s auth=%s tls=%x code=%s\n", certUser, authUser, tc.ConnectionState().Version, r.Code)
+		_ = framed.WriteResponse(tc, r.Encoding, answer)
+	})
 	return ln.Addr().String()
 }
 

@@ -8,13 +8,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/internal/testutil"
+	"github.com/rwarden/rwarden/proxy/framed"
 )
 
 // buildRwarden compiles cmd/rwarden into a temporary directory.
@@ -28,33 +29,17 @@ func buildRwarden(t *testing.T) string {
 
 // servePlainFramed answers like serveFramedTLS, without TLS, on ln.
 func servePlainFramed(t *testing.T, ln net.Listener) {
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				r, err := framed.ReadRequest(c, framed.Limits{})
-				if err != nil {
-					return
-				}
-				answer := "auth=" + authName(r) + " enc=" + r.Encoding.Name() + " code=" + string(r.Code) + " 中\n"
-				if strings.HasPrefix(string(r.Code), "stop(") {
-					answer = "Error: boom\n"
-				}
-				_ = framed.WriteResponse(c, r.Encoding, answer)
-			}()
+	testutil.ServeConns(t, ln, 10*time.Second, func(c net.Conn) {
+		r, err := framed.ReadRequest(c, framed.Limits{})
+		if err != nil {
+			return
 		}
-	}()
+		answer := "auth=" + authName(r) + " enc=" + r.Encoding.Name() + " code=" + string(r.Code) + " 中\n"
+		if strings.HasPrefix(string(r.Code), "stop(") {
+			answer = "Error: boom\n"
+		}
+		_ = framed.WriteResponse(c, r.Encoding, answer)
+	})
 }
 
 func authName(r *framed.Request) string {

@@ -10,12 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/internal/testutil"
 )
 
 // tlsFixture is a dev PKI plus a client certificate for "alice" and one for
@@ -59,40 +60,24 @@ func serveTLS(t *testing.T, cfg *tls.Config) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	testutil.ServeConns(t, ln, 10*time.Second, func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		if err := tc.Handshake(); err != nil {
+			return
+		}
+		user, _, _ := ClientCertUser(tc.ConnectionState(), CertUserCN)
+		fmt.Fprintf(tc, "user=%s\n", user)
+		r := bufio.NewReader(tc)
 		for {
-			c, err := ln.Accept()
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				tc := tls.Server(c, cfg)
-				if err := tc.Handshake(); err != nil {
-					return
-				}
-				user, _, _ := ClientCertUser(tc.ConnectionState(), CertUserCN)
-				fmt.Fprintf(tc, "user=%s\n", user)
-				r := bufio.NewReader(tc)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if _, err := tc.Write([]byte(line)); err != nil {
-						return
-					}
-				}
-			}()
+			if _, err := tc.Write([]byte(line)); err != nil {
+				return
+			}
 		}
-	}()
+	})
 	return ln.Addr().String()
 }
 

@@ -15,13 +15,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/internal/testutil"
+	"github.com/rwarden/rwarden/proxy/framed"
 )
 
 var (
@@ -76,34 +77,18 @@ func (c chunkWriter) Write(p []byte) (int, error) {
 // serveFramed answers every connection on ln with answerFor.
 func serveFramed(t *testing.T, ln net.Listener) {
 	t.Helper()
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-				r, err := framed.ReadRequest(c, framed.Limits{})
-				var pe *framed.ProtocolError
-				switch {
-				case errors.As(err, &pe):
-					_ = framed.WriteResponse(c, framed.UTF8, pe.Answer())
-				case err != nil:
-					return
-				default:
-					_ = framed.WriteResponse(chunkWriter{c}, r.Encoding, answerFor(r))
-				}
-			}()
+	testutil.ServeConns(t, ln, 30*time.Second, func(c net.Conn) {
+		r, err := framed.ReadRequest(c, framed.Limits{})
+		var pe *framed.ProtocolError
+		switch {
+		case errors.As(err, &pe):
+			_ = framed.WriteResponse(c, framed.UTF8, pe.Answer())
+		case err != nil:
+			return
+		default:
+			_ = framed.WriteResponse(chunkWriter{c}, r.Encoding, answerFor(r))
 		}
-	}()
+	})
 }
 
 func startTCP(t *testing.T) (host, port string) {
