@@ -23,10 +23,12 @@ build:
 run: deps build
 	./$(BIN) serve --state-dir $(STATE)
 
-# make test: go vet, unit tests and the integration tests against real R.
+# make test: go vet, unit tests and the integration tests against real R,
+# with the race detector (the pool, the workers' I/O and the server are
+# concurrent; a race there can mean a write to someone else's descriptor).
 test: deps
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...

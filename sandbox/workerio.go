@@ -159,11 +159,21 @@ func (w *worker) await(ctx context.Context, deadline time.Time, sink *consoleSin
 	w.frame.reset()
 	var wakeBuf [8]byte
 	_, _ = unix.Read(w.wake, wakeBuf[:]) // clear a stale wake-up
+	// The wake-up runs in a goroutine of its own. await waits for it to
+	// finish before returning: the worker may be destroyed right after, and
+	// a late write to a closed, reused descriptor number would land in
+	// someone else's file.
+	woken := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
+		defer close(woken)
 		var one = [8]byte{1}
 		_, _ = unix.Write(w.wake, one[:])
 	})
-	defer stop()
+	defer func() {
+		if !stop() {
+			<-woken
+		}
+	}()
 
 	buf := make([]byte, 64<<10)
 	conOpen := true
