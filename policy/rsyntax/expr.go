@@ -113,20 +113,10 @@ func (p *parser) exprRest(left Node, minPrec int) (Node, error) {
 			}
 			opPos, opVal := t.pos, t.val
 			p.advance()
-			m, err := p.peek()
+			member, err := p.nameOperand()
 			if err != nil {
 				return nil, err
 			}
-			var member Node
-			switch m.kind {
-			case tSymbol:
-				member = p.newSymbol(Symbol{P: m.pos, Name: m.val, Quoted: m.quoted})
-			case tStr:
-				member = p.newString(String{P: m.pos, Value: m.val, Raw: m.quoted})
-			default:
-				return nil, unexpected(m)
-			}
-			p.advance()
 			left = p.newBinary(Binary{P: left.Pos(), Op: opVal, OpPos: opPos, X: left, Y: member})
 			p.h = 1 + max(p.h, 1)
 			continue
@@ -283,12 +273,7 @@ func (p *parser) operandAt(t *token) (Node, error) {
 // atom finishes a name or string that has been consumed: it may be the
 // package side of pkg::name or pkg:::name.
 func (p *parser) atom(kind tokKind, pos Pos, val string, quoted bool) (Node, error) {
-	var left Node
-	if kind == tSymbol {
-		left = p.newSymbol(Symbol{P: pos, Name: val, Quoted: quoted})
-	} else {
-		left = p.newString(String{P: pos, Value: val, Raw: quoted})
-	}
+	left := p.nameNode(kind, pos, val, quoted)
 	t, err := p.peek()
 	if err != nil {
 		return nil, err
@@ -299,20 +284,33 @@ func (p *parser) atom(kind tokKind, pos Pos, val string, quoted bool) (Node, err
 	}
 	opPos, opVal := t.pos, t.val
 	p.advance()
+	right, err := p.nameOperand()
+	if err != nil {
+		return nil, err
+	}
+	p.h = 2
+	return p.newBinary(Binary{P: pos, Op: opVal, OpPos: opPos, X: left, Y: right}), nil
+}
+
+// nameNode makes the node of a symbol or string token.
+func (p *parser) nameNode(kind tokKind, pos Pos, val string, quoted bool) Node {
+	if kind == tSymbol {
+		return p.newSymbol(Symbol{P: pos, Name: val, Quoted: quoted})
+	}
+	return p.newString(String{P: pos, Value: val, Raw: quoted})
+}
+
+// nameOperand reads the right operand of $, @, :: and :::, which R's
+// grammar restricts to a symbol or a string.
+func (p *parser) nameOperand() (Node, error) {
 	m, err := p.peek()
 	if err != nil {
 		return nil, err
 	}
-	var right Node
-	switch m.kind {
-	case tSymbol:
-		right = p.newSymbol(Symbol{P: m.pos, Name: m.val, Quoted: m.quoted})
-	case tStr:
-		right = p.newString(String{P: m.pos, Value: m.val, Raw: m.quoted})
-	default:
+	if m.kind != tSymbol && m.kind != tStr {
 		return nil, unexpected(m)
 	}
+	n := p.nameNode(m.kind, m.pos, m.val, m.quoted)
 	p.advance()
-	p.h = 2
-	return p.newBinary(Binary{P: pos, Op: opVal, OpPos: opPos, X: left, Y: right}), nil
+	return n, nil
 }
