@@ -1,18 +1,16 @@
 package proxy
 
 import (
-	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/internal/testutil"
 )
 
 // rsclientValues are evaluated remotely with RS.eval and locally; each
@@ -78,7 +76,7 @@ var rsclientAssign = []string{
 // denied call fails in the client and geterrmessage() names the function.
 func TestQAP1RSclient(t *testing.T) {
 	e := startQAP(t, nil)
-	rs := rscriptFor(t)
+	testutil.NeedRPackage(t, "RSclient")
 	_, tlsPort, err := net.SplitHostPort(e.tls)
 	require.NoError(t, err)
 	_, plainPort, err := net.SplitHostPort(e.login)
@@ -136,7 +134,7 @@ report(identical(r, "refused"), "wrong password refused")
 RS.close(p)
 `, quote(rsclientValues), quote(rsclientAssign), tlsPort, e.pki.CACertPath, alicePassword,
 		plainPort, alicePassword, plainPort)
-	out := runRscript(t, rs, script)
+	out := testutil.RunRWithin(t, t.TempDir(), script, 4*time.Minute)
 	var ok, fail int
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		switch {
@@ -149,32 +147,4 @@ RS.close(p)
 	}
 	assert.Equal(t, len(rsclientValues)+len(rsclientAssign)+8, ok, "output:\n%s", out)
 	assert.Zero(t, fail)
-}
-
-func rscriptFor(t *testing.T) string {
-	t.Helper()
-	rs := "/usr/lib/R/bin/Rscript"
-	if _, err := os.Stat(rs); err != nil {
-		t.Skip("Rscript is not installed")
-	}
-	out, err := exec.Command(rs, "--vanilla", "-e", `cat(requireNamespace("RSclient", quietly = TRUE))`).Output()
-	if err != nil || strings.TrimSpace(string(out)) != "TRUE" {
-		t.Skip("RSclient is not installed (r-cran-rsclient)")
-	}
-	return rs
-}
-
-// runRscript runs an R script as a client process and returns its output.
-func runRscript(t *testing.T, rs, script string) string {
-	t.Helper()
-	f := filepath.Join(t.TempDir(), "client.R")
-	require.NoError(t, os.WriteFile(f, []byte(script), 0o644))
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, rs, "--vanilla", f)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "client script failed:\n%s\n%s", out, stderr.String())
-	return string(out)
 }

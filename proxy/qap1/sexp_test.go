@@ -11,34 +11,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/proxy/qap1"
-	"github.com/rwarden/rwarden/proxy/rdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-func rQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r >= 0x7f:
-			fmt.Fprintf(&b, `\u{%x}`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+	"github.com/rwarden/rwarden/internal/testutil"
+	"github.com/rwarden/rwarden/proxy/qap1"
+	"github.com/rwarden/rwarden/proxy/rdata"
+)
 
 func rCases() string {
 	q := make([]string, len(qapCases))
 	for i, c := range qapCases {
-		q[i] = rQuote(c)
+		q[i] = testutil.RString(c)
 	}
 	return "cases <- c(" + strings.Join(q, ",\n") + ")\n"
 }
@@ -47,8 +31,8 @@ func rCases() string {
 // objects identical() to the originals.
 func TestEncodeSEXPDecodedByRSclient(t *testing.T) {
 	dir := t.TempDir()
-	needRSclient(t, dir)
-	runR(t, dir, rCases()+`
+	testutil.NeedRPackage(t, "RSclient")
+	testutil.RunR(t, dir, rCases()+`
 for (i in seq_along(cases)) writeBin(serialize(eval(parse(text = cases[i])), NULL), sprintf("v%03d.bin", i))
 `)
 	for i, c := range qapCases {
@@ -65,7 +49,7 @@ for (i in seq_along(cases)) writeBin(serialize(eval(parse(text = cases[i])), NUL
 		require.NoError(t, err, c)
 		assert.True(t, rdata.EqualLang(v, back), "%s: DecodeSEXP(EncodeSEXP(x)) differs", c)
 	}
-	out := runR(t, dir, rCases()+`
+	out := testutil.RunR(t, dir, rCases()+`
 for (i in seq_along(cases)) {
   x <- eval(parse(text = cases[i]))
   q <- readBin(sprintf("q%03d.bin", i), "raw", 1e8)
@@ -87,7 +71,7 @@ for (i in seq_along(cases)) {
 // here captures the payloads.
 func TestDecodeSEXPFromRSclient(t *testing.T) {
 	dir := t.TempDir()
-	needRSclient(t, dir)
+	testutil.NeedRPackage(t, "RSclient")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -116,7 +100,7 @@ func TestDecodeSEXPFromRSclient(t *testing.T) {
 		}
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
-	runR(t, dir, rCases()+fmt.Sprintf(`
+	testutil.RunR(t, dir, rCases()+fmt.Sprintf(`
 library(RSclient)
 c <- RS.connect("127.0.0.1", %d)
 for (i in seq_along(cases)) {

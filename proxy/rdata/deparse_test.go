@@ -7,9 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rwarden/rwarden/proxy/rdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/internal/testutil"
+	"github.com/rwarden/rwarden/proxy/rdata"
 )
 
 // deparseCases are R sources; R parses each (with and without source
@@ -88,9 +90,9 @@ func TestDeparseThroughR(t *testing.T) {
 	dir := t.TempDir()
 	var codes []string
 	for _, c := range deparseCases {
-		codes = append(codes, rString(c))
+		codes = append(codes, testutil.RString(c))
 	}
-	runR(t, dir, fmt.Sprintf(`
+	testutil.RunR(t, dir, fmt.Sprintf(`
 cases <- c(%s)
 for (i in seq_along(cases)) {
   e <- parse(text = cases[i], keep.source = FALSE)
@@ -115,7 +117,7 @@ for (i in seq_along(cases)) {
 			}
 		}
 	}
-	out := runR(t, dir, fmt.Sprintf(`
+	out := testutil.RunR(t, dir, fmt.Sprintf(`
 for (i in seq_len(%d)) {
   x <- readRDS(sprintf("d%%03d.rds", i))
   e <- parse(sprintf("d%%03d.R", i), keep.source = FALSE, encoding = "UTF-8")
@@ -156,9 +158,9 @@ func TestDeparseRefuses(t *testing.T) {
 	var names, codes []string
 	for name, code := range cases {
 		names = append(names, name)
-		codes = append(codes, rString(code))
+		codes = append(codes, testutil.RString(code))
 	}
-	runR(t, dir, fmt.Sprintf(`
+	testutil.RunR(t, dir, fmt.Sprintf(`
 cases <- c(%s)
 for (i in seq_along(cases)) writeBin(serialize(eval(parse(text = cases[i])), NULL), sprintf("r%%03d.bin", i))
 `, strings.Join(codes, ",\n")))

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rwarden/rwarden/proxy/rdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/internal/testutil"
+	"github.com/rwarden/rwarden/proxy/rdata"
 )
 
 // FormatReal15 must agree with R's as.character() on doubles, since it is
@@ -46,7 +48,7 @@ func TestFormatReal15AgainstR(t *testing.T) {
 		fmt.Fprintf(&b, "%016x\n", math.Float64bits(x))
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "x.txt"), []byte(b.String()), 0o644))
-	out := runR(t, dir, `
+	out := testutil.RunR(t, dir, `
 h <- readLines("x.txt")
 x <- vapply(h, function(s) {
   b <- as.raw(strtoi(substring(s, seq(1, 15, 2), seq(2, 16, 2)), 16L))

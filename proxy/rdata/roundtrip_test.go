@@ -7,9 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rwarden/rwarden/proxy/rdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/internal/testutil"
+	"github.com/rwarden/rwarden/proxy/rdata"
 )
 
 type kind int
@@ -84,9 +86,9 @@ func TestRoundTripThroughR(t *testing.T) {
 	dir := t.TempDir()
 	var codes []string
 	for _, c := range roundTripCases {
-		codes = append(codes, rString(c.code))
+		codes = append(codes, testutil.RString(c.code))
 	}
-	runR(t, dir, fmt.Sprintf(`
+	testutil.RunR(t, dir, fmt.Sprintf(`
 cases <- c(%s)
 for (i in seq_along(cases)) {
   x <- eval(parse(text = cases[i]))
@@ -139,7 +141,7 @@ for (i in seq_along(cases)) {
 	for _, n := range check {
 		idx = append(idx, fmt.Sprint(n))
 	}
-	out := runR(t, dir, fmt.Sprintf(`
+	out := testutil.RunR(t, dir, fmt.Sprintf(`
 for (i in c(%s)) {
   x <- readRDS(sprintf("c%%03d.rds", i))
   y <- unserialize(readBin(sprintf("c%%03d_go.bin", i), "raw", 1e8))
