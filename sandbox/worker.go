@@ -140,7 +140,8 @@ type worker struct {
 	conFd int      // R's console, fds 1 and 2, non-blocking
 	wake  int      // eventfd: wakes the I/O loop when a context ends
 
-	frame frameState
+	frame  frameState
+	conBuf []byte // console read buffer of await, kept for the worker's life
 
 	done      chan struct{} // closed when the process has been reaped
 	exitState *os.ProcessState

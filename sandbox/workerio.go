@@ -175,7 +175,13 @@ func (w *worker) await(ctx context.Context, deadline time.Time, sink *consoleSin
 		}
 	}()
 
-	buf := make([]byte, 64<<10)
+	// One await runs at a time per worker (its session's lock, or the
+	// start-up), so the buffer is the worker's rather than a new 64 KiB per
+	// evaluation.
+	if w.conBuf == nil {
+		w.conBuf = make([]byte, 64<<10)
+	}
+	buf := w.conBuf
 	conOpen := true
 	fds := []unix.PollFd{
 		{Fd: int32(w.resFd), Events: unix.POLLIN},
