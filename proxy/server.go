@@ -40,9 +40,11 @@ type Server struct {
 	audit   *audit.Log
 	metrics *metrics
 
-	sessions  sessionCounter
-	listeners []*boundListener
-	admin     net.Listener
+	sessions sessionCounter
+	// allowlists maps *policy.Allowlist to its *sandbox.Allowlist.
+	allowlists sync.Map
+	listeners  []*boundListener
+	admin      net.Listener
 
 	// conns tracks open client connections for graceful shutdown.
 	connMu sync.Mutex
@@ -218,7 +220,14 @@ func (srv *Server) runtimeAllowlist(user string) (*sandbox.Allowlist, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sandbox.Allowlist{Functions: a.Functions, Packages: a.Packages, Internal: a.Internal}, nil
+	// The policy keeps one allowlist per user and policy load; keeping one
+	// sandbox form per policy allowlist lets the sandbox encode and hash it
+	// once, not for every session. Reloads drop the old forms.
+	if sa, ok := srv.allowlists.Load(a); ok {
+		return sa.(*sandbox.Allowlist), nil
+	}
+	sa, _ := srv.allowlists.LoadOrStore(a, &sandbox.Allowlist{Functions: a.Functions, Packages: a.Packages, Internal: a.Internal})
+	return sa.(*sandbox.Allowlist), nil
 }
 
 // Serve accepts connections until ctx ends, then shuts down gracefully:
@@ -285,7 +294,8 @@ func (srv *Server) onPolicyReload(ev policy.ReloadEvent) {
 		rec.Status = audit.StatusOK
 		srv.metrics.reloads.WithLabelValues("ok").Inc()
 		srv.log.Info("policies reloaded", "file", ev.File)
-		srv.prewarm() // allowlists may have changed
+		srv.allowlists.Clear() // the old policy's allowlists
+		srv.prewarm()          // allowlists may have changed
 	} else {
 		rec.Status = audit.StatusRejected
 		rec.Error = fmt.Sprint(ev.Err)

@@ -26,6 +26,27 @@ type Allowlist struct {
 	Packages []string
 	// Internal lists the packages whose unexported objects `:::` may reach.
 	Internal []string
+
+	// The bind request and its hash are made once, at the allowlist's first
+	// use: an allowlist must not change after it has been used in a Binding.
+	// (A user's allowlist has a thousand entries or more; encoding and
+	// hashing it for every session was most of a warm acquire.)
+	encodeOnce sync.Once
+	body       []byte
+	hash       string
+	encodeErr  error
+}
+
+// encoded returns the allowlist's bind request and its SHA-256 in hex.
+func (a *Allowlist) encoded() ([]byte, string, error) {
+	a.encodeOnce.Do(func() {
+		a.body, a.encodeErr = a.encode()
+		if a.encodeErr == nil {
+			sum := sha256.Sum256(a.body)
+			a.hash = hex.EncodeToString(sum[:])
+		}
+	})
+	return a.body, a.hash, a.encodeErr
 }
 
 // Binding is what a session worker is bound to.
@@ -39,14 +60,14 @@ type Binding struct {
 	Allowlist *Allowlist
 }
 
-func (b Binding) requestBody() ([]byte, error) {
+// unrestrictedBind is the bind request of a session without an allowlist.
+var unrestrictedBind = []byte("mode\tunrestricted\n")
+
+// encode writes the bind request of an allowlist (see harness.R, bind).
+func (a *Allowlist) encode() ([]byte, error) {
 	var buf bytes.Buffer
-	if b.Allowlist == nil {
-		buf.WriteString("mode\tunrestricted\n")
-		return buf.Bytes(), nil
-	}
 	buf.WriteString("mode\tallowlist\n")
-	for _, f := range b.Allowlist.Functions {
+	for _, f := range a.Functions {
 		pkg, name, ok := strings.Cut(f, "::")
 		if !ok || pkg == "" || name == "" || strings.ContainsAny(f, "\n\t\x00") {
 			return nil, fmt.Errorf("bad allowlist entry %q", f)
@@ -56,7 +77,7 @@ func (b Binding) requestBody() ([]byte, error) {
 	for _, list := range []struct {
 		tag  string
 		pkgs []string
-	}{{"P", b.Allowlist.Packages}, {"I", b.Allowlist.Internal}} {
+	}{{"P", a.Packages}, {"I", a.Internal}} {
 		for _, p := range list.pkgs {
 			if p == "" || strings.ContainsAny(p, "\n\t\x00:") {
 				return nil, fmt.Errorf("bad allowlisted package %q", p)
@@ -107,15 +128,15 @@ type bindProfile struct {
 }
 
 func (b Binding) prepare() (bindProfile, error) {
-	body, err := b.requestBody()
+	prof := profileOf(b.Limits)
+	if b.Allowlist == nil {
+		return bindProfile{prof: prof, body: unrestrictedBind}, nil
+	}
+	body, hash, err := b.Allowlist.encoded()
 	if err != nil {
 		return bindProfile{}, err
 	}
-	prof := profileOf(b.Limits)
-	if b.Allowlist != nil {
-		sum := sha256.Sum256(body)
-		prof.Allow = hex.EncodeToString(sum[:])
-	}
+	prof.Allow = hash
 	return bindProfile{prof: prof, body: body}, nil
 }
 

@@ -80,14 +80,19 @@ func TestLimits(t *testing.T) {
 
 func TestBindingRequestBody(t *testing.T) {
 	b := Binding{Allowlist: &Allowlist{Functions: []string{"base::mean", "base::[<-"}, Packages: []string{"stats"}}}
-	body, err := b.requestBody()
+	bp, err := b.prepare()
 	require.NoError(t, err)
-	assert.Equal(t, "mode\tallowlist\nF\tbase::mean\nF\tbase::[<-\nP\tstats\n", string(body))
-	body, err = Binding{}.requestBody()
+	assert.Equal(t, "mode\tallowlist\nF\tbase::mean\nF\tbase::[<-\nP\tstats\n", string(bp.body))
+	assert.Len(t, bp.prof.Allow, 64, "the profile names the allowlist by its SHA-256")
+	again, err := b.prepare()
 	require.NoError(t, err)
-	assert.Equal(t, "mode\tunrestricted\n", string(body))
+	assert.Equal(t, bp.prof, again.prof)
+	bp, err = Binding{}.prepare()
+	require.NoError(t, err)
+	assert.Equal(t, "mode\tunrestricted\n", string(bp.body))
+	assert.Empty(t, bp.prof.Allow)
 	for _, bad := range []string{"mean", "::mean", "base::", "base::a\nb"} {
-		_, err := Binding{Allowlist: &Allowlist{Functions: []string{bad}}}.requestBody()
+		_, err := Binding{Allowlist: &Allowlist{Functions: []string{bad}}}.prepare()
 		assert.Error(t, err, bad)
 	}
 }
