@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rwarden/rwarden/audit"
 	"gopkg.in/yaml.v3"
+
+	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/sandbox"
 )
 
 // Config is rwarden's configuration (rwarden serve --config FILE). Every key
@@ -155,6 +157,10 @@ type PoolConfig struct {
 	UIDRange       UIDRange `yaml:"uid_range"`       // uids the workers run as (when root)
 	User           string   `yaml:"user"`            // run workers as this system user instead
 	RHome          string   `yaml:"r_home"`          // R installation (R_HOME)
+	// BusyPoll is how long the worker of a session sending requests back to
+	// back polls for the next one, and rwarden for its answers, instead of
+	// sleeping (0: never).
+	BusyPoll Duration `yaml:"busy_poll"`
 	// InsecureNoSandbox runs workers without Landlock/seccomp when the kernel
 	// lacks them. Never for production; loudly logged.
 	InsecureNoSandbox bool `yaml:"insecure_no_sandbox"`
@@ -229,6 +235,7 @@ func baseConfig() *Config {
 			ScratchBytes:   64 << 20,
 			UIDRange:       UIDRange{First: 61000, Last: 61999},
 			RHome:          "/usr/lib/R",
+			BusyPoll:       Duration(sandbox.DefaultBusyPoll),
 		},
 		Auth: AuthConfig{
 			// OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.

@@ -54,6 +54,7 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Equal(t, 100, c.Pool.UIDRange.Len())
 	assert.Equal(t, 8, c.Pool.Max)
 	assert.Equal(t, 10*time.Second, c.Pool.AcquireTimeout.Std(), "pool default kept")
+	assert.Equal(t, time.Millisecond, c.Pool.BusyPoll.Std())
 	assert.Equal(t, uint32(64<<10), c.Auth.Argon2.MemoryKiB())
 	assert.Equal(t, uint8(2), c.Auth.Argon2.Threads)
 	assert.Equal(t, 5*time.Second, c.ShutdownGrace.Std())
@@ -102,7 +103,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		"read_timeout", "users_file", "policies_dir", "audit", "fsync", "rotate_bytes", "rotate_every", "code",
 		"syslog", "admin", "allow_remote", "limits", "default", "roles", "users", "wall", "cpu", "memory",
 		"output", "sessions", "session_wall", "session_cpu", "pool", "warm", "max", "acquire_timeout",
-		"scratch_bytes", "uid_range", "user", "r_home", "insecure_no_sandbox", "auth", "argon2", "time",
+		"scratch_bytes", "uid_range", "user", "r_home", "busy_poll", "insecure_no_sandbox", "auth", "argon2", "time",
 		"threads", "max_concurrent_hashes", "shutdown_grace"} {
 		assert.Contains(t, string(data), key+":", "example config does not document %s", key)
 	}
@@ -254,4 +255,10 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// busy_poll: 0s must reach the sandbox as "off", not as "default".
+func TestSandboxBusyPoll(t *testing.T) {
+	assert.Negative(t, sandboxBusyPoll(0))
+	assert.Equal(t, time.Millisecond, sandboxBusyPoll(Duration(time.Millisecond)))
 }

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"fmt"
-	"github.com/rwarden/rwarden/audit"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -10,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/sandbox"
 )
 
 // userNameRE is what an rwarden user name (anonymous_user, limits.users keys)
@@ -72,6 +74,7 @@ func (c *Config) validate(d *strictDecoder) {
 	inRange(bad, "pool.warm", pool.Warm, 0, max(pool.Max, 0))
 	durRange(bad, "pool.acquire_timeout", pool.AcquireTimeout, 100*time.Millisecond, 10*time.Minute)
 	sizeRange(bad, "pool.scratch_bytes", pool.ScratchBytes, 1<<20, 1<<40)
+	durRange(bad, "pool.busy_poll", pool.BusyPoll, 0, sandbox.MaxBusyPoll)
 	if pool.User != "" && !systemUserRE.MatchString(pool.User) {
 		bad("pool.user", "%q is not a valid system user name", pool.User)
 	}

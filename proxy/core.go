@@ -124,6 +124,9 @@ func (s *Session) record(event string) *audit.Record {
 type EvalOptions struct {
 	// WantValue asks the worker for the serialized last value.
 	WantValue bool
+	// Quiet: visible values are not printed (Rserve's eval), where R's
+	// console prints them.
+	Quiet bool
 	// Stream receives console output while the code runs (may be nil).
 	Stream func([]byte)
 }
@@ -208,7 +211,7 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	if err := s.ensureWorker(ctx); err != nil {
 		return &Outcome{Decision: DecisionError, Refusal: "Error: " + err.Error() + "\n"}
 	}
-	res, err := s.worker.Eval(ctx, string(code), sandbox.EvalOptions{WantValue: opts.WantValue}, opts.Stream)
+	res, err := s.worker.Eval(ctx, string(code), sandbox.EvalOptions{WantValue: opts.WantValue, Quiet: opts.Quiet}, opts.Stream)
 	if err != nil {
 		s.dropWorker()
 		if ctx.Err() != nil {

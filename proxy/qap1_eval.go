@@ -134,7 +134,7 @@ func (c *qapConn) cmdEval(ctx context.Context, cmd int32, params []qap1.Param) b
 	if !c.ensureSession(ctx) {
 		return false
 	}
-	out := c.sess.Evaluate(ctx, []byte(code), EvalOptions{WantValue: want})
+	out := c.sess.Evaluate(ctx, []byte(code), EvalOptions{WantValue: want, Quiet: true})
 	if status, ok := c.failed(ctx, out, qap1.StatusRError, want); !ok {
 		return c.answerErr(status)
 	}
@@ -217,7 +217,7 @@ func (c *qapConn) cmdSerEval(ctx context.Context, cmd int32, payload []byte) boo
 		if !ok {
 			return c.answerErr(rErr)
 		}
-		out := c.sess.Evaluate(ctx, []byte(src), EvalOptions{WantValue: true})
+		out := c.sess.Evaluate(ctx, []byte(src), EvalOptions{WantValue: true, Quiet: true})
 		if status, ok := c.failed(ctx, out, rErr, true); !ok {
 			return c.answerErr(status)
 		}

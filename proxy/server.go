@@ -147,6 +147,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Server, err error) 
 		MaxLimits:    sandboxLimits(ceiling),
 		Warm:         cfg.Pool.Warm,
 		Max:          cfg.Pool.Max,
+		BusyPoll:     sandboxBusyPoll(cfg.Pool.BusyPoll),
 		Insecure:     cfg.Pool.InsecureNoSandbox,
 		Logger:       log,
 	})
@@ -444,4 +445,13 @@ func remoteOf(c net.Conn, l ListenerConfig) string {
 		return a.String()
 	}
 	return "unknown"
+}
+
+// sandboxBusyPoll maps pool.busy_poll to the sandbox's setting, where zero
+// means the default and a negative value means off.
+func sandboxBusyPoll(d Duration) time.Duration {
+	if d.Std() <= 0 {
+		return -1
+	}
+	return d.Std()
 }

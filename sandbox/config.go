@@ -49,6 +49,13 @@ type Config struct {
 	// MaxResultBytes bounds one response from a worker (including a
 	// serialized value) before rwarden allocates for it.
 	MaxResultBytes int64
+	// BusyPoll is how long rwarden polls for a worker's answer, and a worker
+	// whose session sends requests back to back polls for the next one,
+	// before sleeping (see harness.R, next_request): waking a sleeping
+	// process costs more than a small evaluation on virtual machines. Zero
+	// means DefaultBusyPoll; negative turns polling off. At most
+	// MaxBusyPoll.
+	BusyPoll time.Duration
 	// Insecure runs workers WITHOUT Landlock, seccomp, namespaces or uid
 	// drop. Development only; logged loudly. Never the default.
 	Insecure bool
@@ -65,6 +72,8 @@ const (
 	DefaultMax            = 16
 	DefaultStartTimeout   = 30 * time.Second
 	DefaultMaxResultBytes = 256 << 20
+	DefaultBusyPoll       = 250 * time.Microsecond
+	MaxBusyPoll           = 10 * time.Millisecond
 )
 
 func (c Config) withDefaults() (Config, error) {
@@ -118,6 +127,14 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxResultBytes <= 0 {
 		c.MaxResultBytes = DefaultMaxResultBytes
+	}
+	switch {
+	case c.BusyPoll == 0:
+		c.BusyPoll = DefaultBusyPoll
+	case c.BusyPoll < 0:
+		c.BusyPoll = 0
+	case c.BusyPoll > MaxBusyPoll:
+		return c, fmt.Errorf("sandbox: busy poll %v exceeds the maximum of %v", c.BusyPoll, MaxBusyPoll)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -83,6 +83,12 @@ func TestSessionBehaviour(t *testing.T) {
 	require.Equal(t, StatusOK, res.Status)
 	require.True(t, len(res.Value) > 14)
 	assert.Equal(t, "X\n", string(res.Value[:2]), "XDR serialization, version 2")
+	// Quiet, as Rserve's eval: visible values are not printed; print() prints.
+	res, err = s.Eval(ctx, `x; print("p"); c(a = 1.5)`, EvalOptions{WantValue: true, Quiet: true}, nil)
+	require.NoError(t, err)
+	require.Equal(t, StatusOK, res.Status, res.Error)
+	assert.Equal(t, "[1] \"p\"\n", string(res.Output))
+	assert.True(t, len(res.Value) > 14)
 
 	// User code that sinks output or jumps to the top level does not break
 	// the session.

@@ -96,6 +96,9 @@ const bindTimeout = 30 * time.Second
 type EvalOptions struct {
 	// WantValue asks for the last value, serialized by R.
 	WantValue bool
+	// Quiet evaluates without printing visible values, as Rserve's eval
+	// does; R's console (the default) prints them.
+	Quiet bool
 }
 
 // Session is one worker bound to one user. It evaluates one request at a
@@ -196,6 +199,9 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	var flags uint32
 	if opts.WantValue {
 		flags |= flagWantValue
+	}
+	if opts.Quiet {
+		flags |= flagQuiet
 	}
 	nonce := newNonce()
 	sink := &consoleSink{limit: lim.Output, stream: stream}

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 )
 
 // The worker protocol between rwarden and harness.R. Requests travel on the
@@ -22,6 +21,7 @@ const (
 	respDone   uint32 = 13
 
 	flagWantValue uint32 = 1
+	flagQuiet     uint32 = 2
 
 	nonceLen       = 16
 	reqHeaderLen   = 12
@@ -76,7 +76,6 @@ func parseRespHeader(h []byte, maxLen int64) (typ uint32, n int, err error) {
 type harnessResult struct {
 	Nonce    []byte
 	Status   int32
-	Elapsed  float64
 	Messages []string
 	Warnings []string
 	Error    string
@@ -111,14 +110,6 @@ func (r *payloadReader) i32() int32 {
 	return int32(binary.LittleEndian.Uint32(b))
 }
 
-func (r *payloadReader) f64() float64 {
-	b := r.take(8)
-	if b == nil {
-		return 0
-	}
-	return math.Float64frombits(binary.LittleEndian.Uint64(b))
-}
-
 func (r *payloadReader) str() string {
 	n := r.i32()
 	return string(r.take(int(n)))
@@ -148,7 +139,6 @@ func decodeResult(p []byte) (*harnessResult, error) {
 	res := &harnessResult{}
 	res.Nonce = r.take(nonceLen)
 	res.Status = r.i32()
-	res.Elapsed = r.f64()
 	res.Messages = r.strList()
 	res.Warnings = r.strList()
 	res.Error = r.str()
@@ -167,9 +157,6 @@ func decodeResult(p []byte) (*harnessResult, error) {
 	}
 	if res.Status < hsOK || res.Status > hsAborted {
 		return nil, fmt.Errorf("%w: status %d", errProtocol, res.Status)
-	}
-	if math.IsNaN(res.Elapsed) || res.Elapsed < 0 {
-		res.Elapsed = 0
 	}
 	return res, nil
 }

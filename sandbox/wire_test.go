@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"encoding/binary"
-	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,15 +9,12 @@ import (
 )
 
 // resultPayload builds a RESULT payload the way harness.R encodes it.
-func resultPayload(nonce []byte, status int32, elapsed float64, msgs, warns []string, errText string, value []byte, hasValue bool) []byte {
+func resultPayload(nonce []byte, status int32, msgs, warns []string, errText string, value []byte, hasValue bool) []byte {
 	i32 := func(v int32) []byte { b := make([]byte, 4); binary.LittleEndian.PutUint32(b, uint32(v)); return b }
 	str := func(s string) []byte { return append(i32(int32(len(s))), s...) }
 	var p []byte
 	p = append(p, nonce...)
 	p = append(p, i32(status)...)
-	f := make([]byte, 8)
-	binary.LittleEndian.PutUint64(f, math.Float64bits(elapsed))
-	p = append(p, f...)
 	p = append(p, i32(int32(len(msgs)))...)
 	for _, m := range msgs {
 		p = append(p, str(m)...)
@@ -42,19 +38,18 @@ func TestDecodeResult(t *testing.T) {
 	for i := range nonce {
 		nonce[i] = byte(i)
 	}
-	good := resultPayload(nonce, hsError, 0.25, []string{"m1", "m2"}, []string{"w"}, "Error: x\n", []byte{1, 2, 3}, true)
+	good := resultPayload(nonce, hsError, []string{"m1", "m2"}, []string{"w"}, "Error: x\n", []byte{1, 2, 3}, true)
 	res, err := decodeResult(good)
 	require.NoError(t, err)
 	assert.Equal(t, nonce, res.Nonce)
 	assert.Equal(t, int32(hsError), res.Status)
-	assert.InDelta(t, 0.25, res.Elapsed, 1e-9)
 	assert.Equal(t, []string{"m1", "m2"}, res.Messages)
 	assert.Equal(t, []string{"w"}, res.Warnings)
 	assert.Equal(t, "Error: x\n", res.Error)
 	assert.True(t, res.HasValue)
 	assert.Equal(t, []byte{1, 2, 3}, res.Value)
 
-	noValue := resultPayload(nonce, hsOK, 0, nil, nil, "", nil, false)
+	noValue := resultPayload(nonce, hsOK, nil, nil, "", nil, false)
 	res, err = decodeResult(noValue)
 	require.NoError(t, err)
 	assert.False(t, res.HasValue)
@@ -64,15 +59,14 @@ func TestDecodeResult(t *testing.T) {
 		"short nonce":    nonce[:5],
 		"trailing bytes": append(append([]byte{}, good...), 0),
 		"truncated":      good[:len(good)-2],
-		"bad status":     resultPayload(nonce, 9, 0, nil, nil, "", nil, false),
+		"bad status":     resultPayload(nonce, 9, nil, nil, "", nil, false),
 	}
 	// A list count far beyond the payload must not allocate.
 	huge := append([]byte{}, nonce...)
 	huge = append(huge, 0, 0, 0, 0)             // status
-	huge = append(huge, make([]byte, 8)...)     // elapsed
 	huge = append(huge, 0xff, 0xff, 0xff, 0x7f) // message count 2^31-1
 	bad["huge count"] = huge
-	negLen := resultPayload(nonce, hsOK, 0, nil, nil, "", nil, false)
+	negLen := resultPayload(nonce, hsOK, nil, nil, "", nil, false)
 	binary.LittleEndian.PutUint32(negLen[len(negLen)-4:], uint32(0xfffffff0))
 	bad["negative value length"] = negLen
 	for name, p := range bad {
@@ -128,8 +122,8 @@ func TestDecodeBound(t *testing.T) {
 
 func FuzzDecodeResult(f *testing.F) {
 	nonce := make([]byte, nonceLen)
-	f.Add(resultPayload(nonce, hsOK, 1, []string{"a"}, []string{"b"}, "c", []byte{9}, true))
-	f.Add(resultPayload(nonce, hsSyntax, 0, nil, nil, "Error: x", nil, false))
+	f.Add(resultPayload(nonce, hsOK, []string{"a"}, []string{"b"}, "c", []byte{9}, true))
+	f.Add(resultPayload(nonce, hsSyntax, nil, nil, "Error: x", nil, false))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, p []byte) {
 		res, err := decodeResult(p)

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +24,20 @@ import (
 
 //go:embed harness.R
 var harnessR []byte
+
+// harnessBusyPollLine is the harness's setting of its busy-poll window;
+// harnessWithBusyPoll replaces it with the pool's.
+const harnessBusyPollLine = "SPIN_SECONDS <- 250e-6\n"
+
+// harnessWithBusyPoll is the harness text a pool's workers run: the
+// embedded one with the busy-poll window set to d (0: never poll).
+func harnessWithBusyPoll(d time.Duration) ([]byte, error) {
+	if bytes.Count(harnessR, []byte(harnessBusyPollLine)) != 1 {
+		return nil, errors.New("sandbox: the harness does not set its busy-poll window exactly once")
+	}
+	line := "SPIN_SECONDS <- " + strconv.FormatFloat(d.Seconds(), 'g', -1, 64) + "\n"
+	return bytes.Replace(harnessR, []byte(harnessBusyPollLine), []byte(line), 1), nil
+}
 
 // harnessBootstrap is the whole of R's standard input: read the harness
 // (length-prefixed) from the request pipe, parse it in one go, run it.
@@ -41,6 +57,7 @@ type launcher struct {
 	fixedUID   int
 	fixedGID   int
 	lock       *os.File // held for the life of the pool: the scratch root is ours
+	harness    []byte   // the harness text, with this pool's settings
 }
 
 func newLauncher(cfg Config) (*launcher, error) {
@@ -49,6 +66,9 @@ func newLauncher(cfg Config) (*launcher, error) {
 		return nil, err
 	}
 	l := &launcher{cfg: cfg, layout: layout, privileged: os.Geteuid() == 0 && !cfg.Insecure}
+	if l.harness, err = harnessWithBusyPoll(cfg.BusyPoll); err != nil {
+		return nil, err
+	}
 	l.loader, err = elfInterpreter(cfg.rBinary())
 	if err != nil {
 		return nil, err
@@ -289,12 +309,12 @@ func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err erro
 		_, _ = stdinW.Write([]byte(harnessBootstrap))
 		stdinW.Close()
 	}()
-	hdr := make([]byte, 4, 4+len(harnessR))
-	binary.LittleEndian.PutUint32(hdr, uint32(len(harnessR)))
+	hdr := make([]byte, 4, 4+len(l.harness))
+	binary.LittleEndian.PutUint32(hdr, uint32(len(l.harness)))
 	if err := w.req.SetWriteDeadline(time.Now().Add(l.cfg.StartTimeout)); err != nil {
 		return w, err
 	}
-	if _, err := w.req.Write(append(hdr, harnessR...)); err != nil {
+	if _, err := w.req.Write(append(hdr, l.harness...)); err != nil {
 		return w, fmt.Errorf("sending the harness to the worker: %w", err)
 	}
 

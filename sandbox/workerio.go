@@ -15,9 +15,6 @@ import (
 // CPU limit.
 const periodicInterval = 100 * time.Millisecond
 
-// spinFor is how long await reads without sleeping before it waits in poll.
-const spinFor = 300 * time.Microsecond
-
 var (
 	errDeadline   = errors.New("wall-clock limit reached")
 	errWorkerExit = errors.New("worker exited")
@@ -191,9 +188,9 @@ func (w *worker) await(ctx context.Context, deadline time.Time, sink *consoleSin
 	nextPeriodic := time.Now().Add(periodicInterval)
 	// Most evaluations answer within a fraction of a millisecond; sleeping
 	// in poll at once would let this CPU go idle, and waking it again costs
-	// more than the evaluation on virtual machines. Try for a short while
-	// without sleeping first.
-	spinUntil := time.Now().Add(spinFor)
+	// more than the evaluation on virtual machines. Try for the busy-poll
+	// window without sleeping first (Config.BusyPoll, also the worker's).
+	spinUntil := time.Now().Add(w.l.cfg.BusyPoll)
 	for time.Now().Before(spinUntil) {
 		if conOpen {
 			conOpen = w.drainConsole(sink, buf)
