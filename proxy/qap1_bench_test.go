@@ -24,7 +24,8 @@ import (
 // Rscript process): the `1+1` round trip on an open connection (RS.eval),
 // and connect + RSA login + `1+1` + close, each over plaintext loopback and
 // over TLS. rwarden runs with its real sandbox, policy check and audit
-// trail, once with audit fsync "always" (the default) and once "never".
+// trail, with each audit fsync policy but batch: "interval" (the default),
+// "always" and "never".
 // Figures are reported as metrics (µs) and in the log; docs/benchmarks.md
 // records a run. Run with: go test ./proxy -run '^$' -bench QAP1RSclient -benchtime 1x -v
 func BenchmarkQAP1RSclient(b *testing.B) {
@@ -40,7 +41,7 @@ func BenchmarkQAP1RSclient(b *testing.B) {
 	const password = "bench-password-1"
 	targets := map[string][3]string{} // name -> plaintext address, TLS address, CA file
 	var srv *benchServer
-	for _, fsync := range []string{FsyncAlways, FsyncNever} {
+	for _, fsync := range []string{FsyncInterval, FsyncAlways, FsyncNever} {
 		srv = startBenchServer(b, fsync, password)
 		targets["rwarden fsync="+fsync] = [3]string{srv.plain, srv.tls, srv.ca}
 	}
@@ -86,7 +87,7 @@ measure <- function(name, addr, tls, ca) {
       median(per) * 1e6, quantile(per, 0.9) * 1e6, median(one) * 1e6, quantile(one, 0.9) * 1e6))
 }
 `, password, rounds, perRound, perRound, connects)
-	names := []string{"rwarden fsync=" + FsyncNever, "rwarden fsync=" + FsyncAlways, "Rserve 1.8"}
+	names := []string{"rwarden fsync=" + FsyncInterval, "rwarden fsync=" + FsyncAlways, "rwarden fsync=" + FsyncNever, "Rserve 1.8"}
 	for _, n := range names {
 		t := targets[n]
 		fmt.Fprintf(&script, "measure(%q, %q, FALSE, %q)\nmeasure(%q, %q, TRUE, %q)\n", n, t[0], t[2], n, t[1], t[2])
@@ -231,7 +232,7 @@ func BenchmarkQAP1EvalRoundTrip(b *testing.B) {
 	if _, err := os.Stat("/usr/lib/R/bin/exec/R"); err != nil {
 		b.Skip("R is not installed")
 	}
-	srv := startBenchServer(b, FsyncNever, "bench-password-1")
+	srv := startBenchServer(b, FsyncInterval, "bench-password-1") // the default
 	b.Run("qap1", func(b *testing.B) {
 		c, err := net.Dial("tcp", srv.plain)
 		if err != nil {

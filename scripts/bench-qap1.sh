@@ -4,14 +4,14 @@
 #   - the `1+1` round trip on an open connection (RS.eval), and
 #   - connect + RSA login (RS.authkey/RS.login) + `1+1` + close.
 # rwarden runs with its real sandbox, policy check and audit trail (audit
-# fsync "always" and "never"); Rserve is started on loopback by the
-# benchmark itself. Needs R with r-cran-rsclient and r-cran-rserve
-# (make deps). Figures go into docs/benchmarks.md (## QAP1).
+# fsync "interval", the default, "always" and "never"); Rserve is started on
+# loopback by the benchmark itself. Needs R with r-cran-rsclient and
+# r-cran-rserve (make deps). Figures go into docs/benchmarks.md (## QAP1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== QAP1: RSclient against Rserve 1.8 and rwarden =="
 go test ./proxy -run '^$' -bench 'QAP1RSclient' -benchtime 1x -v -timeout 30m \
   | grep -E 'qap1_bench_test|^Benchmark|^ok|FAIL' || true
 echo "== QAP1: front end against the evaluation core (Go client, open connection) =="
-go test ./proxy -run '^$' -bench 'QAP1EvalRoundTrip' -benchtime 2000x -count 3 -timeout 30m \
+go test ./proxy -run '^$' -bench 'QAP1EvalRoundTrip' -benchtime 3000x -count 3 -timeout 30m \
   | grep -E '^Benchmark|^ok|FAIL' || true
