@@ -609,6 +609,9 @@ local(envir = .rwarden, {
     # User code that jumps to the top level (invokeRestart("abort")) lands in
     # this restart, never in R's REPL: the evaluation is answered as aborted
     # and the loop goes on.
+    channels_ok <- function()
+        isTRUE(tryCatch(isOpen(inp) && isOpen(inp_poll) && isOpen(out), error = function(e) FALSE))
+
     serve <- function() {
         set_user_env(globalenv())
         # Byte-compile the request path now: R's JIT would compile it at its
@@ -624,6 +627,12 @@ local(envir = .rwarden, {
         repeat {
             done <- withRestarts(serve_loop(), abort = function() TRUE)
             if (!isTRUE(done)) break
+            # Code that closed every connection (closeAllConnections())
+            # closed the harness's views of fds 3 and 4 too, and the failed
+            # answer landed here: nothing can be answered any more, so the
+            # worker ends at once (rwarden reports it gone) rather than
+            # failing into this restart until the wall-clock limit.
+            if (!channels_ok()) .Internal(quit("no", 3L, FALSE))
             if (in_flight$active) {
                 in_flight$active <- FALSE
                 reset_console()

@@ -360,6 +360,20 @@ func TestPoolNeverReusesWorkers(t *testing.T) {
 	}
 }
 
+// User code that closes every connection closes the harness's channel to
+// rwarden: the worker ends at once and the session reports it, instead of
+// failing in a loop until the wall-clock limit (a timeout, before).
+func TestClosedChannelEndsWorker(t *testing.T) {
+	p := newTestPool(t, nil)
+	s := acquire(t, p, testLimits())
+	require.Equal(t, "[1] 2\n", string(eval(t, s, "1+1").Output))
+	res := eval(t, s, "closeAllConnections(); 1")
+	assert.Equal(t, StatusCrashed, res.Status)
+	assert.Contains(t, res.Error, "died unexpectedly")
+	_, err := s.Eval(context.Background(), "1", EvalOptions{}, nil)
+	assert.ErrorIs(t, err, ErrSessionClosed)
+}
+
 func TestWorkerKilledMidEvaluation(t *testing.T) {
 	p := newTestPool(t, nil)
 	s := acquire(t, p, testLimits())
