@@ -51,4 +51,10 @@ func TestFsyncInterval(t *testing.T) {
 	assert.Eventually(t, func() bool { return l.syncs.Load() >= 1 }, 5*time.Second, 5*time.Millisecond,
 		"no fdatasync within the interval")
 	require.NoError(t, l.Healthy())
+	// Now the committer is idle with nothing unsynced; a record written by
+	// its caller (nothing queued) must still get its sync.
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, l.Write(context.Background(), sample(1)))
+	assert.Eventually(t, func() bool { return l.syncs.Load() >= 2 }, 5*time.Second, 5*time.Millisecond,
+		"no fdatasync of a record committed by its writer")
 }

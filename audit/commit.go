@@ -11,7 +11,8 @@ import (
 // appends them with one write and one fsync, and answers every waiter. Records
 // that arrive during a commit form the next batch, so a slow fsync delays
 // callers once per batch, not once per caller, and seq order is the order of
-// the file.
+// the file. It also makes unsynced records durable when their interval is up,
+// whoever wrote them.
 func (l *Log) run() {
 	defer close(l.done)
 	for {
@@ -28,10 +29,12 @@ func (l *Log) run() {
 		if l.cfg.Fsync == FsyncBatch && !closed {
 			l.gather(n)
 		}
+		l.commitMu.Lock()
 		l.commit(l.take())
 		if !l.unsyncedSince.IsZero() && time.Since(l.unsyncedSince) >= l.cfg.SyncInterval {
 			l.syncNow()
 		}
+		l.commitMu.Unlock()
 	}
 }
 
@@ -39,11 +42,14 @@ func (l *Log) run() {
 // interval is up (FsyncInterval, and Append records under the other
 // policies).
 func (l *Log) waitOrSync() {
-	if l.unsyncedSince.IsZero() {
+	l.commitMu.Lock()
+	since := l.unsyncedSince
+	l.commitMu.Unlock()
+	if since.IsZero() {
 		<-l.wake
 		return
 	}
-	wait := l.cfg.SyncInterval - time.Since(l.unsyncedSince)
+	wait := l.cfg.SyncInterval - time.Since(since)
 	if wait > 0 {
 		t := time.NewTimer(wait)
 		defer t.Stop()
@@ -55,7 +61,9 @@ func (l *Log) waitOrSync() {
 		case <-t.C:
 		}
 	}
+	l.commitMu.Lock()
 	l.syncNow()
+	l.commitMu.Unlock()
 }
 
 // syncNow makes what was written durable. A failure makes the log

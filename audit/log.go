@@ -14,8 +14,10 @@ import (
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("audit log is closed")
 
-// Log is the audit trail writer. It is safe for concurrent use; one
-// committer goroutine owns the file and the chain.
+// Log is the audit trail writer. It is safe for concurrent use. Whoever
+// holds commitMu owns the file and the chain: the committer goroutine, which
+// writes queued records in batches, or a writer that found nothing queued
+// and commits its own record itself (see commitInline).
 type Log struct {
 	cfg    Config
 	logger *slog.Logger
@@ -23,13 +25,14 @@ type Log struct {
 	done   chan struct{} // closed when the committer has exited
 
 	mu       sync.Mutex
+	commitMu sync.Mutex // see Log; never taken while holding mu
 	queue    []*request
 	closed   bool
 	lastErr  error  // outcome of the last commit; nil when it succeeded
 	headSeq  uint64 // snapshot of the chain head for Head
 	headHash string
 
-	// Owned by the committer goroutine (and by Open before it starts).
+	// Guarded by commitMu (and owned by Open before the committer starts).
 	file      fileSink
 	seq       uint64
 	head      string
@@ -118,6 +121,16 @@ func (l *Log) write(ctx context.Context, r *Record, noSync bool) error {
 	}
 	req := &request{ctx: ctx, rec: r.clone(), done: make(chan error, 1), noSync: noSync}
 	applyCodeMode(&req.rec, l.cfg.CodeMode)
+	if inline, err := l.commitInline(req); inline || err != nil {
+		if err == nil {
+			err = <-req.done // answered by commit before commitInline returned
+		}
+		if err != nil {
+			return err
+		}
+		*r = req.rec
+		return nil
+	}
 	if err := l.enqueue(req); err != nil {
 		return err
 	}
@@ -178,13 +191,51 @@ func (l *Log) Close() error {
 	l.mu.Unlock()
 	l.signal()
 	<-l.done
+	l.commitMu.Lock() // a writer may still be committing inline
 	err := l.file.close()
+	l.commitMu.Unlock()
 	if l.syslog != nil {
 		l.syslog.close()
 	}
 	seq, head := l.Head()
 	l.logger.Info("audit log closed; anchor the chain with this head", "seq", seq, "head", head)
 	return err
+}
+
+// commitInline commits req in the caller's goroutine when it needs no fsync
+// of its own, nothing is queued and no commit is under way: handing the
+// record to the committer goroutine and waiting for it to be woken (and to
+// wake the caller again) is most of the cost of such a record, and an
+// evaluation's answer waits for it. Concurrent writers still meet in the
+// queue and share the committer's batches. A record that waits for an fsync
+// goes through the committer, so that its writer can give up on ctx while a
+// slow disk syncs; so does everything under FsyncBatch (whose committer
+// gathers batches) and with a syslog copy (which the committer sends after
+// answering). It reports whether it committed req (the answer is then in
+// req.done).
+func (l *Log) commitInline(req *request) (bool, error) {
+	ownSync := l.cfg.Fsync == FsyncAlways && !req.noSync
+	if ownSync || l.cfg.Fsync == FsyncBatch || l.syslog != nil || !l.commitMu.TryLock() {
+		return false, nil
+	}
+	defer l.commitMu.Unlock()
+	l.mu.Lock()
+	closed, queued := l.closed, len(l.queue)
+	l.mu.Unlock()
+	switch {
+	case closed:
+		return false, ErrClosed
+	case queued > 0:
+		return false, nil // the committer takes them, and this one after them
+	}
+	wasDurable := l.unsyncedSince.IsZero()
+	l.commit([]*request{req})
+	if wasDurable && !l.unsyncedSince.IsZero() {
+		// The committer sleeps until woken and must now time the sync of
+		// what was just written.
+		l.signal()
+	}
+	return true, nil
 }
 
 func (l *Log) enqueue(req *request) error {

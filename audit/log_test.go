@@ -95,7 +95,7 @@ func TestCodeModeEnforcedByLog(t *testing.T) {
 }
 
 func TestConcurrentWritersKeepOneChain(t *testing.T) {
-	for _, fsync := range []string{FsyncAlways, FsyncBatch, FsyncNever} {
+	for _, fsync := range []string{FsyncInterval, FsyncAlways, FsyncBatch, FsyncNever} {
 		t.Run(fsync, func(t *testing.T) {
 			l := openLog(t, Config{Fsync: fsync})
 			const workers, each = 8, 40
