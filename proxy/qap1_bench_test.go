@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/qap1"
+	"github.com/rwarden/rwarden/sandbox"
 )
 
 // BenchmarkQAP1RSclient compares rwarden's QAP1 front end with Debian's
@@ -134,6 +137,12 @@ type benchServer struct {
 // loopback and TLS, both requiring a login) and production argon2id
 // parameters for the users file.
 func startBenchServer(b *testing.B, fsync, password string) *benchServer {
+	return startBenchServerWith(b, fsync, password, nil)
+}
+
+// startBenchServerWith is startBenchServer with a last word on the
+// configuration.
+func startBenchServerWith(b *testing.B, fsync, password string, mod func(*Config)) *benchServer {
 	b.Helper()
 	state, err := os.MkdirTemp("", "rwarden-bench-")
 	if err != nil {
@@ -154,6 +163,9 @@ func startBenchServer(b *testing.B, fsync, password string) *benchServer {
 	cfg.Audit.Fsync = fsync
 	cfg.Pool.Warm, cfg.Pool.Max = 4, 8
 	cfg.Pool.AcquireTimeout = Duration(2 * time.Minute)
+	if mod != nil {
+		mod(cfg)
+	}
 	srv := serveForTest(b, cfg, Options{})
 	return &benchServer{srv: srv, plain: srv.Addr(0).String(), tls: srv.Addr(1).String(), ca: st.PKI.CACertPath,
 		certPath: st.PKI.ServerCertPath, keyPath: st.PKI.ServerKeyPath}
@@ -234,38 +246,13 @@ func BenchmarkQAP1EvalRoundTrip(b *testing.B) {
 	}
 	srv := startBenchServer(b, FsyncInterval, "bench-password-1") // the default
 	b.Run("qap1", func(b *testing.B) {
-		c, err := net.Dial("tcp", srv.plain)
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := dialBenchQAP(b, srv.plain, "bench-password-1")
 		defer c.Close()
-		var id [32]byte
-		if _, err := io.ReadFull(c, id[:]); err != nil {
-			b.Fatal(err)
-		}
-		call := func(msg []byte) int32 {
-			if _, err := c.Write(msg); err != nil {
-				b.Fatal(err)
-			}
-			h, err := qap1.ReadHeader(c)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := qap1.ReadPayload(c, h, 1<<20); err != nil {
-				b.Fatal(err)
-			}
-			return h.Cmd
-		}
-		if call(qap1.Message(qap1.CmdLogin, 0, qap1.StringParam("alice\nbench-password-1"))) != qap1.RespOK {
-			b.Fatal("login failed")
-		}
-		msg := qap1.Message(qap1.CmdEval, 0, qap1.StringParam("1+1"))
-		call(msg)
 		settlePool()
 		b.ResetTimer()
 		for range b.N {
-			if call(msg) != qap1.RespOK {
-				b.Fatal("eval failed")
+			if err := c.eval(); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
@@ -298,3 +285,117 @@ func BenchmarkQAP1EvalRoundTrip(b *testing.B) {
 // just took: that R start-up competes for the CPUs, and belongs to the cost
 // of connecting, not to an open connection's round trip.
 func settlePool() { time.Sleep(2 * time.Second) }
+
+// benchQAP is a minimal QAP1 client for the Go benchmarks: logged in as
+// alice, its session's worker taken by one evaluation of `1+1`.
+type benchQAP struct {
+	net.Conn
+	msg []byte // CMD_eval "1+1"
+}
+
+func dialBenchQAP(b *testing.B, addr, password string) *benchQAP {
+	b.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &benchQAP{Conn: conn, msg: qap1.Message(qap1.CmdEval, 0, qap1.StringParam("1+1"))}
+	var id [32]byte
+	if _, err := io.ReadFull(c, id[:]); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.call(qap1.Message(qap1.CmdLogin, 0, qap1.StringParam("alice\n"+password))); err != nil {
+		b.Fatal("login: ", err)
+	}
+	if err := c.eval(); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func (c *benchQAP) eval() error { return c.call(c.msg) }
+
+func (c *benchQAP) call(msg []byte) error {
+	if _, err := c.Write(msg); err != nil {
+		return err
+	}
+	h, err := qap1.ReadHeader(c)
+	if err != nil {
+		return err
+	}
+	if _, err := qap1.ReadPayload(c, h, 1<<20); err != nil {
+		return err
+	}
+	if h.Cmd != qap1.RespOK {
+		return fmt.Errorf("answer %#x", h.Cmd)
+	}
+	return nil
+}
+
+// BenchmarkQAP1Concurrent: evaluations per second and the p50 round trip
+// of 1, 2, 4 and 8 QAP1 clients evaluating `1+1` back to back on open
+// connections (Go clients in this process, plaintext, default fsync), with
+// busy polling at its default and off: polling must help a lone busy
+// session without taking CPU from concurrent ones. Run with:
+// go test ./proxy -run '^$' -bench QAP1Concurrent -benchtime 1x -v
+func BenchmarkQAP1Concurrent(b *testing.B) {
+	if _, err := os.Stat("/usr/lib/R/bin/exec/R"); err != nil {
+		b.Skip("R is not installed")
+	}
+	const measure = 3 * time.Second
+	for _, poll := range []time.Duration{sandbox.DefaultBusyPoll, 0} {
+		srv := startBenchServerWith(b, FsyncInterval, "bench-password-1", func(c *Config) {
+			c.Pool.Warm, c.Pool.Max = 8, 16
+			c.Pool.BusyPoll = Duration(poll)
+			sessions := 8 // alice's own limit would refuse the 5th connection
+			if c.Limits.Users == nil {
+				c.Limits.Users = map[string]LimitSet{}
+			}
+			c.Limits.Users["alice"] = LimitSet{Sessions: &sessions}
+		})
+		for _, n := range []int{1, 2, 4, 8} {
+			clients := make([]*benchQAP, n)
+			for i := range clients {
+				clients[i] = dialBenchQAP(b, srv.plain, "bench-password-1")
+			}
+			settlePool()
+			var mu sync.Mutex
+			var lat []time.Duration
+			var wg sync.WaitGroup
+			end := time.Now().Add(measure)
+			for _, c := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer c.Close()
+					var mine []time.Duration
+					for time.Now().Before(end) {
+						t0 := time.Now()
+						if err := c.eval(); err != nil {
+							b.Error(err)
+							return
+						}
+						mine = append(mine, time.Since(t0))
+					}
+					mu.Lock()
+					lat = append(lat, mine...)
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			// The server ends the closed connections' sessions on its own
+			// time; alice's session limit counts them until then.
+			time.Sleep(time.Second)
+			if len(lat) == 0 {
+				b.Fatal("no evaluations")
+			}
+			slices.Sort(lat)
+			rate := float64(len(lat)) / measure.Seconds()
+			name := fmt.Sprintf("poll-%v/clients-%d", poll, n)
+			b.Logf("busy_poll %-6v clients %d: %6.0f evaluations/s, p50 %v, p90 %v", poll, n, rate,
+				lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*9/10].Round(time.Microsecond))
+			b.ReportMetric(rate, name+"/evals/s")
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), name+"/p50-µs")
+		}
+	}
+}

@@ -80,3 +80,39 @@ func TestBusyPollIsInvisible(t *testing.T) {
 		})
 	}
 }
+
+// At most max sessions poll at once; a session stops counting `window`
+// after its last request; a one-CPU machine never polls.
+func TestHotSessions(t *testing.T) {
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	type step struct {
+		session uint64
+		ms      int
+		want    bool
+	}
+	for _, tc := range []struct {
+		name  string
+		max   int
+		steps []step
+	}{
+		{"one per two CPUs", 1, []step{
+			{1, 0, true}, {1, 1, true}, // alone: polls
+			{2, 1, false}, {1, 2, false}, // two busy sessions: neither polls
+			{1, 10, true}, // 2 went quiet (window 4 ms)
+			{3, 10, false}, {2, 11, false}, {3, 20, true},
+		}},
+		{"four CPUs", 2, []step{
+			{1, 0, true}, {2, 0, true}, {3, 0, false}, {1, 1, false}, {1, 10, true},
+		}},
+		{"one CPU", 0, []step{{1, 0, false}, {1, 10, false}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &hotSessions{max: tc.max, window: 4 * time.Millisecond}
+			for i, s := range tc.steps {
+				assert.Equal(t, s.want, h.admit(s.session, at(s.ms)), "step %d: session %d at %d ms", i, s.session, s.ms)
+			}
+			assert.LessOrEqual(t, len(h.recent), tc.max+1)
+		})
+	}
+}

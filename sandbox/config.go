@@ -52,7 +52,8 @@ type Config struct {
 	// BusyPoll is how long rwarden polls for a worker's answer, and a worker
 	// whose session sends requests back to back polls for the next one,
 	// before sleeping (see harness.R, next_request): waking a sleeping
-	// process costs more than a small evaluation on virtual machines. Zero
+	// process costs more than a small evaluation on virtual machines. Only
+	// evaluations of the few busiest sessions poll (hotSessions). Zero
 	// means DefaultBusyPoll; negative turns polling off. At most
 	// MaxBusyPoll.
 	BusyPoll time.Duration

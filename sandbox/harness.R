@@ -12,7 +12,8 @@
 #
 # Request:  int32 type, int32 flags, int32 length, then `length` bytes.
 #           Flags of an evaluation: 1 = send the last value (serialized),
-#           2 = quiet (do not print visible values, as Rserve's eval).
+#           2 = quiet (do not print visible values, as Rserve's eval),
+#           4 = a CPU is free to poll for the next request (next_request).
 # Response: int32 type, int32 length, then `length` bytes.
 # All integers little-endian. Every request payload starts with a 16-byte
 # nonce that the response echoes, so that bytes user code writes to fd 4 on
@@ -521,6 +522,7 @@ local(envir = .rwarden, {
                 set_errmsg(body)
                 send(R_DONE, c(current_nonce, str_field("")))
             } else if (req$type == T_EVAL) {
+                may_poll <<- bitwAnd(req$flags, 4L) != 0L
                 r <- eval_request(body, bitwAnd(req$flags, 1L) != 0L, bitwAnd(req$flags, 2L) != 0L)
                 reset_console()
                 send(R_RESULT, encode_result(current_nonce, r))
@@ -538,15 +540,18 @@ local(envir = .rwarden, {
     # process to sleep and wake it again for every request, and on a
     # virtual machine waking an idle CPU costs more than evaluating `1+1`.
     # So when the last request came within SPIN_SECONDS of the answer
-    # before it, the harness polls for the next one for that long before it
-    # blocks. A session that pauses stops spinning after its first pause,
-    # and an idle worker (waiting in the pool, or between the requests of an
-    # interactive user) never spins: the cost is at most SPIN_SECONDS of CPU
-    # per request, paid only while it saves a wake-up.
+    # before it, and rwarden said a CPU is free for it (flag 4 of the last
+    # evaluation: few sessions are this busy), the harness polls for the
+    # next one for that long before it blocks. A session that pauses stops
+    # spinning after its first pause, and an idle worker (waiting in the
+    # pool, or between the requests of an interactive user) never spins:
+    # the cost is at most SPIN_SECONDS of CPU per request, paid only while
+    # it saves a wake-up.
     SPIN_SECONDS <- 250e-6
     now <- function() .Internal(Sys.time())
     answered_at <- -Inf
     busy <- FALSE
+    may_poll <- FALSE
     answered <- function() answered_at <<- now()
     # A read of the non-blocking view with nothing there is an R error
     # (EAGAIN); that is the "nothing yet" answer (see next_request for what
@@ -583,7 +588,7 @@ local(envir = .rwarden, {
     # The next request as list(type, flags, nonce, body), or NULL when
     # rwarden closed the channel or sent a malformed frame.
     next_request <- function() {
-        if (!length(pending) && busy) {
+        if (!length(pending) && busy && may_poll) {
             # Each empty poll is an R error, and R keeps the message of the
             # last error for geterrmessage() even when it was caught: the
             # session's own last error must survive the spinning.

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,9 @@ type Pool struct {
 	base     *bindProfile // warm always (Config.WarmLimits, unrestricted); nil: none
 	stopLoop context.CancelFunc
 	loopDone chan struct{}
+
+	hot      *hotSessions  // which evaluations may busy-poll
+	sessions atomic.Uint64 // serial numbers of sessions
 }
 
 // profileMemory is how long a profile that sessions asked for keeps warm
@@ -80,7 +84,7 @@ func NewPool(cfg Config) (*Pool, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{cfg: cfg, l: l, changed: make(chan struct{}), refill: make(chan struct{}, 1), turn: make(chan struct{}, 1),
 		starting: map[profile]int{}, demand: map[profile]*demandEntry{},
-		stopLoop: cancel, loopDone: make(chan struct{})}
+		stopLoop: cancel, loopDone: make(chan struct{}), hot: newHotSessions(cfg.BusyPoll)}
 	if cfg.WarmLimits != (Limits{}) {
 		bp, _ := Binding{Limits: cfg.WarmLimits}.prepare()
 		p.base = &bp
@@ -443,7 +447,7 @@ func (p *Pool) Acquire(ctx context.Context, b Binding) (*Session, error) {
 			p.retire(w, "died while idle")
 			continue
 		}
-		return &Session{pool: p, w: w, binding: b, started: time.Now()}, nil
+		return &Session{pool: p, w: w, binding: b, started: time.Now(), serial: p.sessions.Add(1)}, nil
 	}
 }
 

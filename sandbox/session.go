@@ -108,6 +108,7 @@ type Session struct {
 	w       *worker
 	binding Binding
 	started time.Time
+	serial  uint64 // tells sessions apart for Pool.hot
 
 	mu     sync.Mutex
 	closed bool
@@ -203,6 +204,11 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	if opts.Quiet {
 		flags |= flagQuiet
 	}
+	var spin time.Duration // how long to poll for the answer before sleeping
+	if s.pool.hot.admit(s.serial, start) {
+		flags |= flagPoll
+		spin = s.pool.cfg.BusyPoll
+	}
 	nonce := newNonce()
 	sink := &consoleSink{limit: lim.Output, stream: stream}
 	res := &Result{}
@@ -221,7 +227,7 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 		}
 		return nil
 	}
-	typ, payload, err := w.await(ctx, deadline, sink, periodic)
+	typ, payload, err := w.await(ctx, deadline, spin, sink, periodic)
 	if err == nil && checkScratch {
 		err = s.checkScratch()
 	}
@@ -367,7 +373,7 @@ func (w *worker) request(ctx context.Context, typ uint32, body []byte, want uint
 		return err
 	}
 	sink := &consoleSink{limit: 4 << 10}
-	got, payload, err := w.await(ctx, deadline, sink, nil)
+	got, payload, err := w.await(ctx, deadline, 0, sink, nil)
 	if err != nil {
 		return err
 	}

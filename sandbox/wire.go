@@ -22,6 +22,7 @@ const (
 
 	flagWantValue uint32 = 1
 	flagQuiet     uint32 = 2
+	flagPoll      uint32 = 4 // the worker may busy-poll for the next request
 
 	nonceLen       = 16
 	reqHeaderLen   = 12

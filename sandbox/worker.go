@@ -323,7 +323,7 @@ func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err erro
 		deadline = d
 	}
 	startLog := &consoleSink{limit: 16 << 10}
-	typ, payload, err := w.await(ctx, deadline, startLog, nil)
+	typ, payload, err := w.await(ctx, deadline, 0, startLog, nil)
 	if err != nil {
 		msg := strings.TrimSpace(string(startLog.buf))
 		if msg != "" {

@@ -144,15 +144,16 @@ func (w *worker) drainConsole(sink *consoleSink, buf []byte) bool {
 }
 
 // await runs the worker I/O loop until one response frame has arrived,
-// forwarding console output to sink on the way. It ends early when the
-// deadline passes (errDeadline), ctx ends, the worker exits, or periodic
-// (called every periodicInterval, may be nil) returns an error.
+// forwarding console output to sink on the way, polling without sleeping
+// for the first `spin` of it. It ends early when the deadline passes
+// (errDeadline), ctx ends, the worker exits, or periodic (called every
+// periodicInterval, may be nil) returns an error.
 //
 // Console bytes written before the response are always delivered before
 // await returns: R writes its console output and only then the response,
 // so when the response pipe becomes readable, draining the console pipe
 // first picks up everything that preceded it.
-func (w *worker) await(ctx context.Context, deadline time.Time, sink *consoleSink, periodic func() error) (uint32, []byte, error) {
+func (w *worker) await(ctx context.Context, deadline time.Time, spin time.Duration, sink *consoleSink, periodic func() error) (uint32, []byte, error) {
 	w.frame.reset()
 	var wakeBuf [8]byte
 	_, _ = unix.Read(w.wake, wakeBuf[:]) // clear a stale wake-up
@@ -188,9 +189,9 @@ func (w *worker) await(ctx context.Context, deadline time.Time, sink *consoleSin
 	nextPeriodic := time.Now().Add(periodicInterval)
 	// Most evaluations answer within a fraction of a millisecond; sleeping
 	// in poll at once would let this CPU go idle, and waking it again costs
-	// more than the evaluation on virtual machines. Try for the busy-poll
-	// window without sleeping first (Config.BusyPoll, also the worker's).
-	spinUntil := time.Now().Add(w.l.cfg.BusyPoll)
+	// more than the evaluation on virtual machines. When a CPU is free for
+	// it (Pool.hot), try for the busy-poll window without sleeping first.
+	spinUntil := time.Now().Add(spin)
 	for time.Now().Before(spinUntil) {
 		if conOpen {
 			conOpen = w.drainConsole(sink, buf)

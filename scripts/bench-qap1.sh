@@ -15,3 +15,6 @@ go test ./proxy -run '^$' -bench 'QAP1RSclient' -benchtime 1x -v -timeout 30m \
 echo "== QAP1: front end against the evaluation core (Go client, open connection) =="
 go test ./proxy -run '^$' -bench 'QAP1EvalRoundTrip' -benchtime 3000x -count 3 -timeout 30m \
   | grep -E '^Benchmark|^ok|FAIL' || true
+echo "== QAP1: busy polling with 1-8 concurrent busy sessions (Go clients) =="
+go test ./proxy -run '^$' -bench 'QAP1Concurrent' -benchtime 1x -v -timeout 30m \
+  | grep -E 'busy_poll|^ok|FAIL' || true
