@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
 	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/rwarden/rwarden/proxy/qap1"
@@ -207,18 +208,5 @@ func rserveOneShot(addr string) error {
 	if _, err := io.ReadFull(c, id); err != nil {
 		return err
 	}
-	if _, err := c.Write(qap1.Message(qap1.CmdEval, 0, qap1.StringParam("1+1"))); err != nil {
-		return err
-	}
-	h, err := qap1.ReadHeader(c)
-	if err != nil {
-		return err
-	}
-	if _, err := qap1.ReadPayload(c, h, 1<<20); err != nil {
-		return err
-	}
-	if h.Cmd != qap1.RespOK {
-		return fmt.Errorf("rserve answered %#x", h.Cmd)
-	}
-	return nil
+	return qapCall(c, qap1.Message(qap1.CmdEval, 0, qap1.StringParam("1+1")))
 }

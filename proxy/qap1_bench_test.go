@@ -313,9 +313,12 @@ func dialBenchQAP(b *testing.B, addr, password string) *benchQAP {
 	return c
 }
 
-func (c *benchQAP) eval() error { return c.call(c.msg) }
+func (c *benchQAP) eval() error { return qapCall(c, c.msg) }
 
-func (c *benchQAP) call(msg []byte) error {
+func (c *benchQAP) call(msg []byte) error { return qapCall(c, msg) }
+
+// qapCall sends one QAP1 message and reads its answer, which must be OK.
+func qapCall(c net.Conn, msg []byte) error {
 	if _, err := c.Write(msg); err != nil {
 		return err
 	}
