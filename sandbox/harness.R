@@ -207,9 +207,9 @@ local(envir = .rwarden, {
 
     # One request: parse, then evaluate top level by top level like R's
     # console (printing visible values unless quiet), stopping at the first
-    # error. The condition handlers are set
-    # up once per request (not per expression): they are the bulk of the
-    # harness's own cost for small evaluations.
+    # error. The condition handlers are set up once per request (not per
+    # expression): they are the bulk of the harness's own cost for small
+    # evaluations.
     eval_request <- function(code, want_value, quiet = FALSE) {
         exprs <- tryCatch(parse(text = code, keep.source = FALSE, encoding = "UTF-8"),
                           error = function(e) e)
@@ -611,12 +611,13 @@ local(envir = .rwarden, {
              body = payload[-seq_len(NONCE_BYTES)])
     }
 
-    # User code that jumps to the top level (invokeRestart("abort")) lands in
-    # this restart, never in R's REPL: the evaluation is answered as aborted
-    # and the loop goes on.
+    # Are the harness's connections to rwarden still open?
     channels_ok <- function()
         isTRUE(tryCatch(isOpen(inp) && isOpen(inp_poll) && isOpen(out), error = function(e) FALSE))
 
+    # User code that jumps to the top level (invokeRestart("abort")) lands in
+    # this restart, never in R's REPL: the evaluation is answered as aborted
+    # and the loop goes on.
     serve <- function() {
         set_user_env(globalenv())
         # Byte-compile the request path now: R's JIT would compile it at its
