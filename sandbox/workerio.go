@@ -193,20 +193,8 @@ func (w *worker) await(ctx context.Context, deadline time.Time, spin time.Durati
 	// it (Pool.hot), try for the busy-poll window without sleeping first.
 	spinUntil := time.Now().Add(spin)
 	for time.Now().Before(spinUntil) {
-		if conOpen {
-			conOpen = w.drainConsole(sink, buf)
-		}
-		done, err := w.readFrame(w.l.cfg.MaxResultBytes)
-		if err != nil {
-			return 0, nil, err
-		}
-		if done {
-			if conOpen {
-				w.drainConsole(sink, buf)
-			}
-			typ, payload := w.frame.typ, w.frame.payload
-			w.frame.reset()
-			return typ, payload, nil
+		if done, err := w.collect(sink, buf, &conOpen); done || err != nil {
+			return w.takeFrame(err)
 		}
 	}
 	for {
@@ -234,17 +222,8 @@ func (w *worker) await(ctx context.Context, deadline time.Time, spin time.Durati
 			conOpen = w.drainConsole(sink, buf)
 		}
 		if fds[0].Revents != 0 {
-			if conOpen {
-				conOpen = w.drainConsole(sink, buf)
-			}
-			done, err := w.readFrame(w.l.cfg.MaxResultBytes)
-			if err != nil {
-				return 0, nil, err
-			}
-			if done {
-				typ, payload := w.frame.typ, w.frame.payload
-				w.frame.reset()
-				return typ, payload, nil
+			if done, err := w.collect(sink, buf, &conOpen); done || err != nil {
+				return w.takeFrame(err)
 			}
 		}
 		if fds[2].Revents != 0 && ctx.Err() != nil {
@@ -257,4 +236,29 @@ func (w *worker) await(ctx context.Context, deadline time.Time, spin time.Durati
 			}
 		}
 	}
+}
+
+// collect drains the console pipe, then reads what the result pipe holds.
+// When that completes a frame it drains the console once more: R writes its
+// console output before the frame, possibly after the first drain, and all
+// of it must be delivered before the answer.
+func (w *worker) collect(sink *consoleSink, buf []byte, conOpen *bool) (done bool, err error) {
+	if *conOpen {
+		*conOpen = w.drainConsole(sink, buf)
+	}
+	done, err = w.readFrame(w.l.cfg.MaxResultBytes)
+	if done && *conOpen {
+		*conOpen = w.drainConsole(sink, buf)
+	}
+	return done, err
+}
+
+// takeFrame ends await: the frame collect completed, or err.
+func (w *worker) takeFrame(err error) (uint32, []byte, error) {
+	if err != nil {
+		return 0, nil, err
+	}
+	typ, payload := w.frame.typ, w.frame.payload
+	w.frame.reset()
+	return typ, payload, nil
 }
