@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/policies"
@@ -28,7 +31,8 @@ import (
 // and connect + RSA login + `1+1` + close, each over plaintext loopback and
 // over TLS. rwarden runs with its real sandbox, policy check and audit
 // trail, with each audit fsync policy but batch: "interval" (the default),
-// "always" and "never".
+// "always" and "never". Rserve is also measured behind a do-nothing relay
+// (blocking, and spinning), the floor for any proxy process in front of R.
 // Figures are reported as metrics (µs) and in the log; docs/benchmarks.md
 // records a run. Run with: go test ./proxy -run '^$' -bench QAP1RSclient -benchtime 1x -v
 func BenchmarkQAP1RSclient(b *testing.B) {
@@ -51,6 +55,25 @@ func BenchmarkQAP1RSclient(b *testing.B) {
 	// Rserve serves TLS with the last server's development certificate.
 	rs2 := startRserve(b, srv.certPath, srv.keyPath, password)
 	targets["Rserve 1.8"] = [3]string{rs2[0], rs2[1], srv.ca}
+	// The same Rserve behind a proxy that does nothing but forward bytes:
+	// the cost of the extra process alone (see startRelay).
+	targets["Rserve 1.8 via relay"] = [3]string{startRelay(b, rs2[0], false), startRelay(b, rs2[1], false), srv.ca}
+	targets["Rserve 1.8 via spin relay"] = [3]string{startRelay(b, rs2[0], true), startRelay(b, rs2[1], true), srv.ca}
+	names := []string{"rwarden fsync=" + FsyncInterval, "rwarden fsync=" + FsyncAlways, "rwarden fsync=" + FsyncNever,
+		"Rserve 1.8", "Rserve 1.8 via relay", "Rserve 1.8 via spin relay"}
+	// Rserve's round trip depends on where the scheduler puts its process
+	// and the client's: on one CPU a hand-over is a context switch, on two
+	// it wakes a halted virtual CPU. Both placements, pinned (the client
+	// to CPU 0 for these rows only, Rserve to CPU 0 or 1).
+	clientCPU := map[string]int{}
+	if _, err := exec.LookPath("taskset"); err == nil && runtime.NumCPU() >= 2 {
+		for cpu, n := range []string{"Rserve 1.8 pinned, same CPU", "Rserve 1.8 pinned, other CPU"} {
+			a := startRserveOn(b, srv.certPath, srv.keyPath, password, cpu)
+			targets[n] = [3]string{a[0], a[1], srv.ca}
+			clientCPU[n] = 0
+			names = append(names, n)
+		}
+	}
 	const rounds, perRound, connects = 15, 200, 40
 	var script strings.Builder
 	fmt.Fprintf(&script, `
@@ -61,6 +84,9 @@ conn <- function(addr, tls, ca) {
   c <- if (tls) RS.connect(hp[1], as.integer(hp[2]), tls = TRUE, ca = ca) else RS.connect(hp[1], as.integer(hp[2]))
   RS.login(c, "alice", pw, authkey = RS.authkey(c))
   c
+}
+pin <- function(cpus) {
+  if (system2("taskset", c("-p", "-c", cpus, Sys.getpid()), stdout = FALSE) != 0) stop("taskset failed")
 }
 measure <- function(name, addr, tls, ca) {
   c <- conn(addr, tls, ca)
@@ -90,10 +116,14 @@ measure <- function(name, addr, tls, ca) {
       median(per) * 1e6, quantile(per, 0.9) * 1e6, median(one) * 1e6, quantile(one, 0.9) * 1e6))
 }
 `, password, rounds, perRound, perRound, connects)
-	names := []string{"rwarden fsync=" + FsyncInterval, "rwarden fsync=" + FsyncAlways, "rwarden fsync=" + FsyncNever, "Rserve 1.8"}
 	for _, n := range names {
 		t := targets[n]
-		fmt.Fprintf(&script, "measure(%q, %q, FALSE, %q)\nmeasure(%q, %q, TRUE, %q)\n", n, t[0], t[2], n, t[1], t[2])
+		pin, unpin := "", ""
+		if cpu, ok := clientCPU[n]; ok {
+			pin = fmt.Sprintf("pin(\"%d\")\n", cpu)
+			unpin = fmt.Sprintf("pin(\"0-%d\")\n", runtime.NumCPU()-1)
+		}
+		fmt.Fprintf(&script, "%smeasure(%q, %q, FALSE, %q)\nmeasure(%q, %q, TRUE, %q)\n%s", pin, n, t[0], t[2], n, t[1], t[2], unpin)
 	}
 	f := filepath.Join(b.TempDir(), "bench.R")
 	if err := os.WriteFile(f, []byte(script.String()), 0o644); err != nil {
@@ -176,6 +206,13 @@ func startBenchServerWith(b *testing.B, fsync, password string, mod func(*Config
 // login at all when password is empty).
 func startRserve(b *testing.B, cert, key, password string) [2]string {
 	b.Helper()
+	return startRserveOn(b, cert, key, password, -1)
+}
+
+// startRserveOn is startRserve with Rserve (and so every connection's
+// process it forks) pinned to one CPU; cpu < 0: not pinned.
+func startRserveOn(b *testing.B, cert, key, password string, cpu int) [2]string {
+	b.Helper()
 	dir := b.TempDir()
 	ports := [2]int{freeBenchPort(b), freeBenchPort(b)}
 	pwd := filepath.Join(dir, "pwd")
@@ -204,6 +241,15 @@ func startRserve(b *testing.B, cert, key, password string) [2]string {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
+	}
+	if cpu >= 0 {
+		// Before it listens (it is still starting R), so every connection's
+		// process inherits the pinning.
+		var set unix.CPUSet
+		set.Set(cpu)
+		if err := unix.SchedSetaffinity(cmd.Process.Pid, &set); err != nil {
+			b.Fatalf("pinning Rserve to CPU %d: %v", cpu, err)
+		}
 	}
 	b.Cleanup(func() {
 		// Rserve forks per connection: end its process group.

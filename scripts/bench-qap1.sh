@@ -5,8 +5,10 @@
 #   - connect + RSA login (RS.authkey/RS.login) + `1+1` + close.
 # rwarden runs with its real sandbox, policy check and audit trail (audit
 # fsync "interval", the default, "always" and "never"); Rserve is started on
-# loopback by the benchmark itself. Needs R with r-cran-rsclient and
-# r-cran-rserve (make deps). Figures go into docs/benchmarks.md (## QAP1).
+# loopback by the benchmark itself, also behind a do-nothing relay (blocking
+# and spinning: what a proxy process costs by itself) and pinned with the
+# client to one CPU and to different CPUs (taskset). Needs R with
+# r-cran-rsclient and r-cran-rserve (make deps). Figures go into docs/benchmarks.md (## QAP1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== QAP1: RSclient against Rserve 1.8 and rwarden =="

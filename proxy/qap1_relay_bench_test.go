@@ -1,0 +1,134 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// startRelay listens on a loopback port and forwards every connection to
+// upstream byte for byte, in both directions: a proxy that does nothing (no
+// TLS termination, no policy check, no audit, no sandbox). Put in front of
+// Rserve, it shows what a separate process between the client and R costs
+// by itself, which no design with a proxy in front of R can avoid.
+//
+// With spin, each connection's bytes are moved by one goroutine on a
+// thread of its own that polls both sockets without ever sleeping (a whole
+// CPU per connection): the least a proxy process can add to a round trip on
+// this machine, since the hop from the client to it never waits for a
+// wake-up.
+func startRelay(b *testing.B, upstream string, spin bool) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	var wg sync.WaitGroup
+	b.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", upstream)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, u)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				defer u.Close()
+				if spin {
+					spinCopy(c.(*net.TCPConn), u.(*net.TCPConn))
+					return
+				}
+				done := make(chan struct{})
+				go func() { _, _ = io.Copy(u, c); u.Close(); close(done) }()
+				_, _ = io.Copy(c, u)
+				c.Close()
+				<-done
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// spinCopy moves bytes between a and b until either side closes, reading
+// both non-blocking sockets in turn without sleeping.
+func spinCopy(a, b *net.TCPConn) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	ra, errA := a.SyscallConn()
+	rb, errB := b.SyscallConn()
+	if errA != nil || errB != nil {
+		return
+	}
+	buf := make([]byte, 64<<10)
+	// move reads what from holds now and writes all of it to to; it
+	// reports false once either socket is closed or failed.
+	move := func(from, to syscallConn) bool {
+		var n int
+		var rerr error
+		if err := from.Read(func(fd uintptr) bool {
+			n, rerr = unix.Read(int(fd), buf)
+			return true
+		}); err != nil {
+			return false
+		}
+		switch {
+		case errors.Is(rerr, unix.EAGAIN) || errors.Is(rerr, unix.EINTR):
+			return true
+		case rerr != nil || n == 0:
+			return false
+		}
+		for off := 0; off < n; {
+			var m int
+			var werr error
+			if err := to.Write(func(fd uintptr) bool {
+				m, werr = unix.Write(int(fd), buf[off:n])
+				return true
+			}); err != nil {
+				return false
+			}
+			switch {
+			case m > 0:
+				off += m
+			case errors.Is(werr, unix.EAGAIN) || errors.Is(werr, unix.EINTR):
+			default:
+				return false
+			}
+		}
+		return true
+	}
+	for move(ra, rb) && move(rb, ra) {
+	}
+}
+
+// syscallConn is the part of syscall.RawConn spinCopy uses.
+type syscallConn interface {
+	Read(func(fd uintptr) bool) error
+	Write(func(fd uintptr) bool) error
+}
