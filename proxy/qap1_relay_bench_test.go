@@ -5,10 +5,12 @@ import (
 	"io"
 	"net"
 	"runtime"
-	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rwarden/rwarden/internal/testutil"
 )
 
 // startRelay listens on a loopback port and forwards every connection to
@@ -28,51 +30,24 @@ func startRelay(b *testing.B, upstream string, spin bool) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	var wg sync.WaitGroup
-	b.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
+	// A connection ends when either side closes it (the client's
+	// RS.close, or its end); the deadline only bounds a stuck benchmark.
+	testutil.ServeConns(b, ln, time.Hour, func(c net.Conn) {
+		u, err := net.Dial("tcp", upstream)
+		if err != nil {
+			return
 		}
-		mu.Unlock()
-		wg.Wait()
+		defer u.Close()
+		if spin {
+			spinCopy(c.(*net.TCPConn), u.(*net.TCPConn))
+			return
+		}
+		done := make(chan struct{})
+		go func() { _, _ = io.Copy(u, c); u.Close(); close(done) }()
+		_, _ = io.Copy(c, u)
+		c.Close()
+		<-done
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			u, err := net.Dial("tcp", upstream)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, c, u)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				defer u.Close()
-				if spin {
-					spinCopy(c.(*net.TCPConn), u.(*net.TCPConn))
-					return
-				}
-				done := make(chan struct{})
-				go func() { _, _ = io.Copy(u, c); u.Close(); close(done) }()
-				_, _ = io.Copy(c, u)
-				c.Close()
-				<-done
-			}()
-		}
-	}()
 	return ln.Addr().String()
 }
 
