@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/proxy/setup"
 	"io"
 	"net"
 	"os"
@@ -14,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/framed"
@@ -58,7 +58,7 @@ func BenchmarkFramedVsRserve(b *testing.B) {
 					b.Fatalf("%s: %v", c.name, err)
 				}
 			}
-			auditBefore := histogramSum(srv.metrics.auditLatency)
+			auditBefore := srv.Core().AuditWriteSeconds()
 			lat := make([]time.Duration, 0, shots)
 			for s := 0; s < shots; s++ {
 				t0 := time.Now()
@@ -68,7 +68,7 @@ func BenchmarkFramedVsRserve(b *testing.B) {
 				lat = append(lat, time.Since(t0))
 				// Latency of a request to a server that is not saturated:
 				// wait (untimed) until the warm workers are back.
-				for srv.pool.Stats().Idle < benchWarm {
+				for srv.Core().PoolStats().Idle < benchWarm {
 					time.Sleep(time.Millisecond)
 				}
 			}
@@ -77,7 +77,7 @@ func BenchmarkFramedVsRserve(b *testing.B) {
 			b.ReportMetric(float64(p50.Microseconds()), c.name+"-oneshot-p50-us")
 			line := fmt.Sprintf("%-18s one-shot p50 %8.2f ms  p90 %8.2f ms", c.name, ms(p50), ms(lat[len(lat)*9/10]))
 			if c.name != "rserve" {
-				sum, n := histogramSum(srv.metrics.auditLatency), shots
+				sum, n := srv.Core().AuditWriteSeconds(), shots
 				share := (sum - auditBefore) / float64(n) / p50.Seconds()
 				b.ReportMetric(100*share, c.name+"-audit-share-%")
 				line += fmt.Sprintf("  audit write %.3f ms = %.1f%% of p50", (sum-auditBefore)/float64(n)*1000, 100*share)
@@ -120,14 +120,6 @@ func envInt(name string, def int) int {
 	return def
 }
 
-func histogramSum(h prometheus.Histogram) float64 {
-	var m dto.Metric
-	if err := h.Write(&m); err != nil || m.Histogram == nil {
-		return 0
-	}
-	return m.Histogram.GetSampleSum()
-}
-
 // startFramedBenchServer runs rwarden with the anonymous user guest on a
 // plaintext and a TLS loopback listener, default audit settings (fsync
 // always) and a pool sized for 8 concurrent clients.
@@ -138,21 +130,20 @@ func startFramedBenchServer(b *testing.B) (*Server, string, string, *tls.Config)
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { os.RemoveAll(state) })
-	st, err := PrepareDefaultState(state, policies.FS, cheapArgon)
+	st, err := setup.PrepareDefaultState(state, policies.FS, cheapArgon)
 	if err != nil {
 		b.Fatal(err)
 	}
 	cfg := st.Config
 	tlsL := cfg.Listeners[0]
 	tlsL.Address, tlsL.AnonymousUser = "127.0.0.1:0", "guest"
-	plain := ListenerConfig{}
-	plain.setDefaults()
+	plain := config.NewListener("127.0.0.1:0")
 	plain.Address, plain.Plaintext, plain.AnonymousUser = "127.0.0.1:0", true, "guest"
-	cfg.Listeners = []ListenerConfig{tlsL, plain}
+	cfg.Listeners = []config.ListenerConfig{tlsL, plain}
 	sessions := 64
-	cfg.Limits.Users = map[string]LimitSet{"guest": {Sessions: &sessions}}
+	cfg.Limits.Users = map[string]config.LimitSet{"guest": {Sessions: &sessions}}
 	cfg.Pool.Warm, cfg.Pool.Max = benchWarm, 16
-	cfg.Pool.AcquireTimeout = Duration(2 * time.Minute)
+	cfg.Pool.AcquireTimeout = config.Duration(2 * time.Minute)
 	srv := serveForTest(b, cfg, Options{})
 	pem, err := os.ReadFile(st.PKI.CACertPath)
 	if err != nil {
@@ -161,7 +152,7 @@ func startFramedBenchServer(b *testing.B) (*Server, string, string, *tls.Config)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	// Wait until the anonymous user's workers are warm.
-	for deadline := time.Now().Add(2 * time.Minute); srv.pool.Stats().Idle < benchWarm; {
+	for deadline := time.Now().Add(2 * time.Minute); srv.Core().PoolStats().Idle < benchWarm; {
 		if time.Now().After(deadline) {
 			b.Fatal("pool did not warm up")
 		}

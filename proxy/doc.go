@@ -1,16 +1,16 @@
-// Package proxy is rwarden's network front: layer 1 of the threat model
-// (transport) plus the joining of layers 2-6.
+// Package proxy is rwarden's network side: the server's lifecycle. It opens
+// the session core (proxy/core) and the listeners (proxy/transport), maps
+// each listener's protocol to its front end (proxy/framed, proxy/qap1),
+// serves the admin endpoint, reloads on SIGHUP and shuts down gracefully.
 //
-// Layer 1 lives here: listeners (TCP with TLS, plaintext only on loopback or
-// unix sockets, unix sockets with peer credentials), the TLS policy (1.2+,
-// AEAD only, certificate reload without dropping connections), the
-// development PKI, the configuration, and the protocol front ends (the framed
-// codec is in proxy/framed). Everything a connection sends is treated as
-// hostile: bounded reads, deadlines, lengths checked before allocation.
+// Layout, dependencies pointing one way:
 //
-// The rest of the package joins the inner layers, which never import each
-// other: authentication (auth), static policy (policy), the runtime
-// restriction and OS sandbox of the workers (sandbox) and the audit trail
-// (audit). The session core knows nothing about wire formats; each protocol
-// front end drives the same core.
+//	proxy            lifecycle       -> front ends, core, transport, config
+//	proxy/framed     front end+codec -> core, transport
+//	proxy/qap1       front end+codec -> core, transport, rdata
+//	proxy/transport  listeners, TLS, peer credentials, connection tracking -> config
+//	proxy/core       identities, sessions, evaluations, outcomes -> auth, policy, sandbox, audit
+//	proxy/config     the configuration file
+//	proxy/setup      first run: dev PKI, embedded defaults
+//	proxy/rdata      R serialization
 package proxy

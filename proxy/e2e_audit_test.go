@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"fmt"
+	"github.com/rwarden/rwarden/internal/testutil"
+	"github.com/rwarden/rwarden/proxy/config"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,9 +37,9 @@ func (e *e2e) records(t *testing.T) []*audit.Record {
 // filled, the chain verifies, and /metrics parses as Prometheus text with
 // counters that match the records.
 func TestE2EAuditRecordsAndMetrics(t *testing.T) {
-	e := startE2E(t, func(c *Config) {
-		wall := Duration(2 * time.Second)
-		c.Limits.Users = map[string]LimitSet{"guest": {Wall: &wall}}
+	e := startE2E(t, func(c *config.Config) {
+		wall := config.Duration(2 * time.Second)
+		c.Limits.Users = map[string]config.LimitSet{"guest": {Wall: &wall}}
 	})
 	pw := &framed.Credentials{User: "alice", Password: []byte(alicePassword)}
 	tlsCfg := e.tlsConfig(t, "", "")
@@ -122,7 +124,7 @@ func TestE2EAuditRecordsAndMetrics(t *testing.T) {
 	assert.Equal(t, recs[0].Event, audit.EventServerStart)
 
 	// The chain verifies, through the command an operator would use.
-	bin := buildRwarden(t)
+	bin := testutil.BuildRwarden(t)
 	out, err := exec.Command(bin, "audit", "verify", e.cfg.Audit.File).CombinedOutput()
 	assert.NoError(t, err, "%s", out)
 
@@ -179,7 +181,7 @@ func TestE2EAuditFailClosed(t *testing.T) {
 		t.Skipf("cannot mount a tmpfs here: %v", err)
 	}
 	defer unix.Unmount(dir, unix.MNT_DETACH)
-	e := startE2E(t, func(c *Config) { c.Audit.File = filepath.Join(dir, "audit.jsonl") })
+	e := startE2E(t, func(c *config.Config) { c.Audit.File = filepath.Join(dir, "audit.jsonl") })
 	require.Equal(t, "[1] 2\n", e.evalPlain(t, "1 + 1"))
 
 	// Fill the file system.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/proxy/setup"
 	"io"
 	"log/slog"
 	"net"
@@ -74,21 +76,21 @@ const alicePassword = "wonderland-42"
 // unix socket (peer credentials).
 type e2e struct {
 	srv      *Server
-	cfg      *Config
+	cfg      *config.Config
 	state    string
-	pki      *DevPKI
+	pki      *setup.DevPKI
 	plain    string // host:port
 	tlsAddr  string
 	unixPath string
 }
 
-func startE2E(t *testing.T, mod func(*Config)) *e2e {
+func startE2E(t *testing.T, mod func(*config.Config)) *e2e {
 	t.Helper()
 	needR(t)
 	state, err := os.MkdirTemp("", "rwarden-e2e-")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(state) })
-	st, err := PrepareDefaultState(state, policies.FS, cheapArgon)
+	st, err := setup.PrepareDefaultState(state, policies.FS, cheapArgon)
 	require.NoError(t, err)
 	cfg := st.Config
 	require.NoError(t, auth.AddUser(cfg.UsersFile, "alice", []byte(alicePassword), cheapArgon))
@@ -100,20 +102,18 @@ func startE2E(t *testing.T, mod func(*Config)) *e2e {
 
 	tlsL := cfg.Listeners[0]
 	tlsL.Address = "127.0.0.1:0"
-	plain := ListenerConfig{Address: "127.0.0.1:0", Plaintext: true, AnonymousUser: "guest"}
-	plain.setDefaults()
+	plain := config.NewListener("127.0.0.1:0")
 	plain.Plaintext, plain.AnonymousUser = true, "guest"
-	unixL := ListenerConfig{}
-	unixL.setDefaults()
+	unixL := config.NewListener("")
 	unixL.Address = "unix:" + filepath.Join(state, "rwarden.sock")
 	unixL.Plaintext = true
 	unixL.UnixMode = 0o666
-	cfg.Listeners = []ListenerConfig{tlsL, plain, unixL}
+	cfg.Listeners = []config.ListenerConfig{tlsL, plain, unixL}
 	cfg.Pool.Warm = 2
 	cfg.Pool.Max = 8
-	cfg.Pool.AcquireTimeout = Duration(2 * time.Minute)
+	cfg.Pool.AcquireTimeout = config.Duration(2 * time.Minute)
 	cfg.Admin.Address = "127.0.0.1:0"
-	cfg.ShutdownGrace = Duration(20 * time.Second)
+	cfg.ShutdownGrace = config.Duration(20 * time.Second)
 	if mod != nil {
 		mod(cfg)
 	}
@@ -131,7 +131,7 @@ func startE2E(t *testing.T, mod func(*Config)) *e2e {
 
 // serveForTest starts a server on cfg and stops it (and checks it stopped
 // cleanly) when the test ends.
-func serveForTest(tb testing.TB, cfg *Config, opts Options) *Server {
+func serveForTest(tb testing.TB, cfg *config.Config, opts Options) *Server {
 	tb.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -199,4 +199,12 @@ func (e *e2e) evalTLS(t *testing.T, cfg *tls.Config, creds *framed.Credentials, 
 	c, err := tls.Dial("tcp", e.tlsAddr, cfg)
 	require.NoError(t, err)
 	return ask(t, c, creds, "UTF-8", []byte(code))
+}
+
+// clip shortens s for a failure message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/rwarden/rwarden/proxy/config"
 	"net"
 	"os"
 	"strings"
@@ -43,9 +44,9 @@ type hostileResult struct {
 // being served.
 func TestE2EHostileInputs(t *testing.T) {
 	const readTimeout = 2 * time.Second
-	e := startE2E(t, func(c *Config) {
+	e := startE2E(t, func(c *config.Config) {
 		for i := range c.Listeners {
-			c.Listeners[i].ReadTimeout = Duration(readTimeout)
+			c.Listeners[i].ReadTimeout = config.Duration(readTimeout)
 		}
 	})
 

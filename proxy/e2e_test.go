@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/proxy/setup"
+	"github.com/rwarden/rwarden/proxy/transport"
 	"net"
 	"os"
 	"os/exec"
@@ -48,7 +51,7 @@ func TestE2EClients(t *testing.T) {
 	e := startE2E(t, nil)
 	host, port, err := net.SplitHostPort(e.plain)
 	require.NoError(t, err)
-	bin := buildRwarden(t)
+	bin := testutil.BuildRwarden(t)
 
 	hundredK := `cat(1:100000, sep = "\n")` // about 590 KB: under the 1 MiB output limit
 	cases := []struct {
@@ -189,7 +192,7 @@ func TestE2EIdentities(t *testing.T) {
 		assert.Equal(t, "Error: the client certificate names no rwarden user\n", ans)
 	})
 	t.Run("certificate of another CA", func(t *testing.T) {
-		other, err := EnsureDevPKI(t.TempDir())
+		other, err := setup.EnsureDevPKI(t.TempDir())
 		require.NoError(t, err)
 		cert, key, err := other.IssueClientCert("alice", t.TempDir())
 		require.NoError(t, err)
@@ -241,7 +244,7 @@ func TestE2EIdentities(t *testing.T) {
 		_, err := LoadConfig(f)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "plaintext")
-		_, err = Listen(context.Background(), "0.0.0.0:0", true, 0)
+		_, err = transport.Listen(context.Background(), "0.0.0.0:0", true, 0)
 		assert.Error(t, err)
 	})
 }
@@ -250,12 +253,12 @@ func TestE2EIdentities(t *testing.T) {
 // position, and no worker is used.
 func TestE2EDeniedNeverReachesAWorker(t *testing.T) {
 	e := startE2E(t, nil)
-	require.Eventually(t, func() bool { return e.srv.pool.Stats().Idle == 2 }, time.Minute, 10*time.Millisecond)
-	before := e.srv.pool.Stats()
+	require.Eventually(t, func() bool { return e.srv.Core().PoolStats().Idle == 2 }, time.Minute, 10*time.Millisecond)
+	before := e.srv.Core().PoolStats()
 	ans := e.evalPlain(t, "x <- 1\ny <- system(\"id\")")
 	assert.True(t, strings.HasPrefix(ans, "Error: not allowed by policy"), ans)
 	assert.Contains(t, ans, "2:6 base::system (call)")
-	after := e.srv.pool.Stats()
+	after := e.srv.Core().PoolStats()
 	assert.Equal(t, before.Started, after.Started, "a worker was started")
 	assert.Equal(t, 2, after.Idle, "a warm worker was taken")
 	rec := e.lastEval(t)
@@ -270,16 +273,16 @@ func TestE2EDeniedNeverReachesAWorker(t *testing.T) {
 // Acceptance 5: 50 concurrent clients x 20 evaluations, every answer
 // right, no worker leaked, memory back to its start level.
 func TestE2EConcurrentClients(t *testing.T) {
-	e := startE2E(t, func(c *Config) {
+	e := startE2E(t, func(c *config.Config) {
 		c.Pool.Max = 12
 		c.Pool.Warm = 4
 		// All 50 clients are the anonymous guest: allow them all at once.
 		sessions := 64
-		c.Limits.Users = map[string]LimitSet{"guest": {Sessions: &sessions}}
+		c.Limits.Users = map[string]config.LimitSet{"guest": {Sessions: &sessions}}
 	})
 	settle := func() {
 		require.Eventually(t, func() bool {
-			s := e.srv.pool.Stats()
+			s := e.srv.Core().PoolStats()
 			return s.Idle == 4 && s.Busy == 0 && s.Starting == 0
 		}, 2*time.Minute, 20*time.Millisecond)
 	}
@@ -327,7 +330,7 @@ func TestE2EConcurrentClients(t *testing.T) {
 	wg.Wait()
 	assert.Empty(t, wrong)
 	settle()
-	st := e.srv.pool.Stats()
+	st := e.srv.Core().PoolStats()
 	assert.Equal(t, 0, st.Busy, "busy workers left")
 	assert.Equal(t, 4, len(testutil.ChildrenOf(os.Getpid())), "R processes besides the warm ones")
 	heapAfter := heap()

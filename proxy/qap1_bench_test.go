@@ -2,7 +2,15 @@ package proxy
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/proxy/core"
+	"github.com/rwarden/rwarden/proxy/setup"
 	"io"
 	"net"
 	"os"
@@ -48,7 +56,7 @@ func BenchmarkQAP1RSclient(b *testing.B) {
 	const password = "bench-password-1"
 	targets := map[string][3]string{} // name -> plaintext address, TLS address, CA file
 	var srv *benchServer
-	for _, fsync := range []string{FsyncInterval, FsyncAlways, FsyncNever} {
+	for _, fsync := range []string{audit.FsyncInterval, audit.FsyncAlways, audit.FsyncNever} {
 		srv = startBenchServer(b, fsync, password)
 		targets["rwarden fsync="+fsync] = [3]string{srv.plain, srv.tls, srv.ca}
 	}
@@ -59,7 +67,7 @@ func BenchmarkQAP1RSclient(b *testing.B) {
 	// the cost of the extra process alone (see startRelay).
 	targets["Rserve 1.8 via relay"] = [3]string{startRelay(b, rs2[0], false), startRelay(b, rs2[1], false), srv.ca}
 	targets["Rserve 1.8 via spin relay"] = [3]string{startRelay(b, rs2[0], true), startRelay(b, rs2[1], true), srv.ca}
-	names := []string{"rwarden fsync=" + FsyncInterval, "rwarden fsync=" + FsyncAlways, "rwarden fsync=" + FsyncNever,
+	names := []string{"rwarden fsync=" + audit.FsyncInterval, "rwarden fsync=" + audit.FsyncAlways, "rwarden fsync=" + audit.FsyncNever,
 		"Rserve 1.8", "Rserve 1.8 via relay", "Rserve 1.8 via spin relay"}
 	// Rserve's round trip depends on where the scheduler puts its process
 	// and the client's: on one CPU a hand-over is a context switch, on two
@@ -172,14 +180,14 @@ func startBenchServer(b *testing.B, fsync, password string) *benchServer {
 
 // startBenchServerWith is startBenchServer with a last word on the
 // configuration.
-func startBenchServerWith(b *testing.B, fsync, password string, mod func(*Config)) *benchServer {
+func startBenchServerWith(b *testing.B, fsync, password string, mod func(*config.Config)) *benchServer {
 	b.Helper()
 	state, err := os.MkdirTemp("", "rwarden-bench-")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { os.RemoveAll(state) })
-	st, err := PrepareDefaultState(state, policies.FS, auth.DefaultParams())
+	st, err := setup.PrepareDefaultState(state, policies.FS, auth.DefaultParams())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -188,11 +196,11 @@ func startBenchServerWith(b *testing.B, fsync, password string, mod func(*Config
 		b.Fatal(err)
 	}
 	tlsL := cfg.Listeners[0]
-	tlsL.Address, tlsL.Protocol = "127.0.0.1:0", ProtocolQAP1
-	cfg.Listeners = []ListenerConfig{qapListener("127.0.0.1:0"), tlsL}
+	tlsL.Address, tlsL.Protocol = "127.0.0.1:0", qap1.Protocol
+	cfg.Listeners = []config.ListenerConfig{qapListener("127.0.0.1:0"), tlsL}
 	cfg.Audit.Fsync = fsync
 	cfg.Pool.Warm, cfg.Pool.Max = 4, 8
-	cfg.Pool.AcquireTimeout = Duration(2 * time.Minute)
+	cfg.Pool.AcquireTimeout = config.Duration(2 * time.Minute)
 	if mod != nil {
 		mod(cfg)
 	}
@@ -227,7 +235,12 @@ func startRserveOn(b *testing.B, cert, key, password string, cpu int) [2]string 
 	// A configured RSA key, as rwarden keeps one: without it Rserve makes
 	// a 4096-bit key in every connection's process at its first keyReq.
 	rsaKey := filepath.Join(dir, "rsa.pem")
-	if _, err := loadOrCreateRSAKey(rsaKey); err != nil {
+	k, err := rsa.GenerateKey(rand.Reader, 3072)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	if err := os.WriteFile(rsaKey, pemKey, 0o600); err != nil {
 		b.Fatal(err)
 	}
 	conf := filepath.Join(dir, "Rserv.conf")
@@ -290,7 +303,7 @@ func BenchmarkQAP1EvalRoundTrip(b *testing.B) {
 	if _, err := os.Stat("/usr/lib/R/bin/exec/R"); err != nil {
 		b.Skip("R is not installed")
 	}
-	srv := startBenchServer(b, FsyncInterval, "bench-password-1") // the default
+	srv := startBenchServer(b, audit.FsyncInterval, "bench-password-1") // the default
 	b.Run("qap1", func(b *testing.B) {
 		c := dialBenchQAP(b, srv.plain, "bench-password-1")
 		defer c.Close()
@@ -302,26 +315,19 @@ func BenchmarkQAP1EvalRoundTrip(b *testing.B) {
 			}
 		}
 	})
-	b.Run("policy-check", func(b *testing.B) {
-		for range b.N {
-			if _, err := srv.srv.policy.Check("alice", []byte("1+1")); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	b.Run("core", func(b *testing.B) {
-		s, err := srv.srv.OpenSession(context.Background(), auth.Identity{User: "alice", Method: auth.MethodPassword}, ConnInfo{Protocol: ProtocolQAP1})
+		s, err := srv.srv.Core().OpenSession(context.Background(), core.Identity{User: "alice", Method: auth.MethodPassword}, core.Peer{Protocol: qap1.Protocol})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer s.Close()
-		opts := EvalOptions{WantValue: true, Quiet: true} // as QAP1 evaluates
+		opts := core.EvalOptions{WantValue: true, Quiet: true} // as QAP1 evaluates
 		s.Evaluate(context.Background(), []byte("1+1"), opts)
 		settlePool()
 		b.ResetTimer()
 		for range b.N {
 			if out := s.Evaluate(context.Background(), []byte("1+1"), opts); out.Result == nil {
-				b.Fatal(out.Text())
+				b.Fatal(out.ErrorMessage())
 			}
 		}
 	})
@@ -393,14 +399,15 @@ func BenchmarkQAP1Concurrent(b *testing.B) {
 	}
 	const measure = 3 * time.Second
 	for _, poll := range []time.Duration{sandbox.DefaultBusyPoll, 0} {
-		srv := startBenchServerWith(b, FsyncInterval, "bench-password-1", func(c *Config) {
+		srv := startBenchServerWith(b, audit.FsyncInterval, "bench-password-1", func(c *config.Config) {
 			c.Pool.Warm, c.Pool.Max = 8, 16
-			c.Pool.BusyPoll = Duration(poll)
+			bp := config.Duration(poll)
+			c.Pool.BusyPoll = &bp
 			sessions := 8 // alice's own limit would refuse the 5th connection
 			if c.Limits.Users == nil {
-				c.Limits.Users = map[string]LimitSet{}
+				c.Limits.Users = map[string]config.LimitSet{}
 			}
-			c.Limits.Users["alice"] = LimitSet{Sessions: &sessions}
+			c.Limits.Users["alice"] = config.LimitSet{Sessions: &sessions}
 		})
 		for _, n := range []int{1, 2, 4, 8} {
 			clients := make([]*benchQAP, n)

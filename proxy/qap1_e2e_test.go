@@ -36,7 +36,7 @@ func TestQAP1Session(t *testing.T) {
 	assert.Equal(t, qap1.StatusRError, qap1.Status(cmd), "a denial is an R error")
 	rec := e.lastEval(t)
 	assert.Equal(t, audit.DecisionDenied, rec.Decision)
-	assert.Equal(t, ProtocolQAP1, rec.Protocol)
+	assert.Equal(t, qap1.Protocol, rec.Protocol)
 	msg := q.errMessage()
 	assert.Contains(t, msg, "base::system")
 	assert.Contains(t, msg, "1:1")

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/tls"
+	"github.com/rwarden/rwarden/proxy/config"
 	"io"
 	"net"
 	"path/filepath"
@@ -21,22 +22,21 @@ type qapE2E struct {
 	login, anon, tls, unix string
 }
 
-func qapListener(addr string) ListenerConfig {
-	l := ListenerConfig{}
-	l.setDefaults()
-	l.Address, l.Protocol, l.Plaintext = addr, ProtocolQAP1, true
+func qapListener(addr string) config.ListenerConfig {
+	l := config.NewListener(addr)
+	l.Protocol, l.Plaintext = qap1.Protocol, true
 	return l
 }
 
-func startQAP(t *testing.T, mod func(*Config)) *qapE2E {
+func startQAP(t *testing.T, mod func(*config.Config)) *qapE2E {
 	t.Helper()
 	var unixPath string
-	e := startE2E(t, func(cfg *Config) {
+	e := startE2E(t, func(cfg *config.Config) {
 		login := qapListener("127.0.0.1:0")
 		anon := qapListener("127.0.0.1:0")
 		anon.AnonymousUser = "guest"
 		tlsL := cfg.Listeners[0]
-		tlsL.Address, tlsL.Protocol = "127.0.0.1:0", ProtocolQAP1
+		tlsL.Address, tlsL.Protocol = "127.0.0.1:0", qap1.Protocol
 		unixPath = filepath.Join(cfg.StateDir, "qap1.sock")
 		unixL := qapListener("unix:" + unixPath)
 		unixL.UnixMode = 0o666

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/rwarden/rwarden/proxy/config"
 	"io"
 	"net"
 	"sync"
@@ -130,18 +131,18 @@ func le32be(words ...uint32) []byte {
 // Acceptance 4: hostile QAP inputs each get an error answer or a closed
 // connection, never a crash; a good client is served throughout.
 func TestQAP1Hostile(t *testing.T) {
-	e := startQAP(t, func(cfg *Config) {
+	e := startQAP(t, func(cfg *config.Config) {
 		// Every hostile connection that gets as far as a session holds
 		// one of guest's sessions; allow them all at once.
 		n := 64
 		if cfg.Limits.Users == nil {
-			cfg.Limits.Users = map[string]LimitSet{}
+			cfg.Limits.Users = map[string]config.LimitSet{}
 		}
-		cfg.Limits.Users["guest"] = LimitSet{Sessions: &n}
+		cfg.Limits.Users["guest"] = config.LimitSet{Sessions: &n}
 		cfg.Pool.Max = 48
 		for i := range cfg.Listeners {
-			if cfg.Listeners[i].Protocol == ProtocolQAP1 {
-				cfg.Listeners[i].ReadTimeout = Duration(2 * time.Second)
+			if cfg.Listeners[i].Protocol == qap1.Protocol {
+				cfg.Listeners[i].ReadTimeout = config.Duration(2 * time.Second)
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/tls"
+	"github.com/rwarden/rwarden/proxy/config"
 	"io"
 	"net"
 	"os/user"
@@ -76,8 +77,8 @@ func TestQAP1Transports(t *testing.T) {
 // read_timeout bounds a client before it authenticates; after a login an
 // interactive client may pause longer between commands.
 func TestQAP1IdleAfterLogin(t *testing.T) {
-	e := startQAP(t, func(cfg *Config) {
-		cfg.Listeners[3].ReadTimeout = Duration(time.Second) // the login listener
+	e := startQAP(t, func(cfg *config.Config) {
+		cfg.Listeners[3].ReadTimeout = config.Duration(time.Second) // the login listener
 	})
 	silent := dialQAP(t, "tcp", e.login, nil)
 	q := dialQAP(t, "tcp", e.login, nil)

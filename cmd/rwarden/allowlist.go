@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/rwarden/rwarden/policy"
+	"github.com/rwarden/rwarden/proxy/core"
 	"github.com/rwarden/rwarden/sandbox"
 )
 
@@ -25,5 +26,5 @@ func loadAllowlist(ctx context.Context, dir, user, cacheDir, rHome string) (*san
 	if err != nil {
 		return nil, err
 	}
-	return &sandbox.Allowlist{Functions: a.Functions, Packages: a.Packages, Internal: a.Internal}, nil
+	return core.SandboxAllowlist(a), nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy"
+	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/proxy/setup"
 	"github.com/spf13/cobra"
 )
 
@@ -47,7 +49,7 @@ shutdown_grace); SIGHUP reloads certificates, users and policies.`,
 
 func defaultStateDir() string {
 	if os.Geteuid() == 0 {
-		return proxy.DefaultStateDir
+		return config.DefaultStateDir
 	}
 	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
 		return filepath.Join(d, "rwarden")
@@ -72,7 +74,7 @@ func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLe
 	if err != nil {
 		return err
 	}
-	var cfg *proxy.Config
+	var cfg *config.Config
 	var banner func()
 	switch {
 	case configFile != "" && stateDir != "":
@@ -85,7 +87,7 @@ func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLe
 		if stateDir == "" {
 			stateDir = defaultStateDir()
 		}
-		st, err := proxy.PrepareDefaultState(stateDir, policies.FS, auth.DefaultParams())
+		st, err := setup.PrepareDefaultState(stateDir, policies.FS, auth.DefaultParams())
 		if err != nil {
 			return err
 		}
@@ -116,22 +118,22 @@ func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLe
 	return srv.Serve(ctx)
 }
 
-func printBanner(w io.Writer, st *proxy.DefaultState) {
+func printBanner(w io.Writer, st *setup.DefaultState) {
 	addr := st.Config.Listeners[0].Address
 	ca := st.PKI.CACertPath
 	var b strings.Builder
 	b.WriteString("\nrwarden is running on embedded defaults (state in " + st.Config.StateDir + ")\n")
 	b.WriteString("  listener: TLS on " + addr + ", CA certificate " + ca + "\n")
 	if st.DemoPassword != "" {
-		b.WriteString("  demo user: " + proxy.DemoUser + "   password: " + st.DemoPassword + "\n")
-		b.WriteString("  (shown only now; change it with: rwarden user passwd --users " + st.Config.UsersFile + " " + proxy.DemoUser + ")\n")
+		b.WriteString("  demo user: " + setup.DemoUser + "   password: " + st.DemoPassword + "\n")
+		b.WriteString("  (shown only now; change it with: rwarden user passwd --users " + st.Config.UsersFile + " " + setup.DemoUser + ")\n")
 	} else {
-		b.WriteString("  demo user: " + proxy.DemoUser + " (password as printed when it was created)\n")
+		b.WriteString("  demo user: " + setup.DemoUser + " (password as printed when it was created)\n")
 	}
 	b.WriteString("\nConnect with a password:\n")
-	fmt.Fprintf(&b, "  RWARDEN_PASSWORD=... rwarden eval --addr %s --tls-ca %s --user %s -e 'R.version.string'\n", addr, ca, proxy.DemoUser)
+	fmt.Fprintf(&b, "  RWARDEN_PASSWORD=... rwarden eval --addr %s --tls-ca %s --user %s -e 'R.version.string'\n", addr, ca, setup.DemoUser)
 	fmt.Fprintf(&b, "  echo 'summary(cars)' | RWARDEN_PASSWORD=... python3 clients/python/rwarden_client.py --hostname 127.0.0.1 --port %s --tls --ca %s --user %s\n",
-		strings.TrimPrefix(addr[strings.LastIndex(addr, ":"):], ":"), ca, proxy.DemoUser)
+		strings.TrimPrefix(addr[strings.LastIndex(addr, ":"):], ":"), ca, setup.DemoUser)
 	b.WriteString("or with the demo client certificate:\n")
 	fmt.Fprintf(&b, "  rwarden eval --addr %s --tls-ca %s --cert %s --key %s -e 'summary(cars)'\n\n", addr, ca, st.DemoCert, st.DemoKey)
 	fmt.Fprint(w, b.String())

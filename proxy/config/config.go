@@ -1,0 +1,321 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is rwarden's configuration (rwarden serve --config FILE). Every key
+// is optional except listeners; docs/rwarden.example.yaml documents them all.
+// Paths are absolute after Load: relative paths in the file are taken
+// relative to the file's directory.
+type Config struct {
+	StateDir      string           `yaml:"state_dir"`
+	Listeners     []ListenerConfig `yaml:"listeners"`
+	UsersFile     string           `yaml:"users_file"`
+	PoliciesDir   string           `yaml:"policies_dir"`
+	Audit         AuditConfig      `yaml:"audit"`
+	Admin         AdminConfig      `yaml:"admin"`
+	Limits        LimitsConfig     `yaml:"limits"`
+	Pool          PoolConfig       `yaml:"pool"`
+	Auth          AuthConfig       `yaml:"auth"`
+	ShutdownGrace Duration         `yaml:"shutdown_grace"`
+
+	// File is the configuration file it was loaded from ("" for defaults).
+	File string `yaml:"-"`
+	// lines maps key paths to the line of their value, for problems found
+	// after decoding (see Problems).
+	lines map[string]int
+}
+
+// Listener protocols.
+const (
+	ProtocolFramed = "framed"
+	ProtocolQAP1   = "qap1"
+)
+
+// ListenerConfig is one listening socket.
+type ListenerConfig struct {
+	// Address is host:port or unix:/path/to/socket.
+	Address  string      `yaml:"address"`
+	Protocol string      `yaml:"protocol"` // framed | qap1
+	TLS      ListenerTLS `yaml:"tls"`
+	// Plaintext must be set to listen without TLS; it is refused unless the
+	// address is loopback or a unix socket.
+	Plaintext bool `yaml:"plaintext"`
+	// AnonymousUser is the identity of connections that bring no credentials
+	// (no AUTH line, client certificate or mapped peer uid). Empty: refuse them.
+	AnonymousUser string   `yaml:"anonymous_user"`
+	UnixMode      FileMode `yaml:"unix_mode"`      // socket file mode for unix: listeners
+	MaxCodeBytes  Size     `yaml:"max_code_bytes"` // largest request accepted
+	ReadTimeout   Duration `yaml:"read_timeout"`   // the whole request must arrive within this
+}
+
+// Client certificate modes (ListenerTLS.ClientAuth).
+const (
+	ClientAuthNone    = "none"
+	ClientAuthRequest = "request"
+	ClientAuthRequire = "require"
+)
+
+// How a verified client certificate names its user (ListenerTLS.CertUser).
+const (
+	CertUserCN       = "cn"
+	CertUserSANEmail = "san_email"
+	CertUserSANDNS   = "san_dns"
+	CertUserSANURI   = "san_uri"
+)
+
+// ListenerTLS is the TLS setup of a listener.
+type ListenerTLS struct {
+	Cert       string `yaml:"cert"`        // PEM certificate chain
+	Key        string `yaml:"key"`         // PEM private key
+	ClientCA   string `yaml:"client_ca"`   // PEM CA bundle that client certificates must chain to
+	ClientAuth string `yaml:"client_auth"` // none | request | require
+	CertUser   string `yaml:"cert_user"`   // cn | san_email | san_dns | san_uri
+}
+
+// Enabled reports whether any TLS key was given.
+func (t ListenerTLS) Enabled() bool { return t.Cert != "" || t.Key != "" || t.ClientCA != "" }
+
+// IsUnix reports whether the listener is a unix socket.
+func (l ListenerConfig) IsUnix() bool { return IsUnixAddress(l.Address) }
+
+// AuditConfig configures the audit trail. Fsync and Code are the audit
+// package's settings; they are checked by the session core (proxy/core),
+// the only package that talks to the audit trail. Empty means the audit
+// package's default (interval, full).
+type AuditConfig struct {
+	File        string   `yaml:"file"`
+	Fsync       string   `yaml:"fsync,omitempty"` // interval | always | batch | never
+	RotateBytes Size     `yaml:"rotate_bytes"`    // 0: never by size
+	RotateEvery Duration `yaml:"rotate_every"`    // 0: never by age
+	Code        string   `yaml:"code,omitempty"`  // full | truncated:N | hash_only
+	Syslog      bool     `yaml:"syslog"`          // also send records to syslog
+}
+
+// AdminConfig configures the /metrics and /healthz endpoint.
+type AdminConfig struct {
+	Address string `yaml:"address"` // host:port; empty: off
+	// AllowRemote permits a non-loopback admin address. The endpoint has no
+	// authentication, so this is an explicit decision.
+	AllowRemote bool `yaml:"allow_remote"`
+}
+
+// LimitSet is a partial set of limits as written in the configuration; nil
+// fields are not set at that level.
+type LimitSet struct {
+	Wall        *Duration `yaml:"wall,omitempty"`
+	CPU         *Duration `yaml:"cpu,omitempty"`
+	Memory      *Size     `yaml:"memory,omitempty"`
+	Output      *Size     `yaml:"output,omitempty"`
+	Sessions    *int      `yaml:"sessions,omitempty"`
+	SessionWall *Duration `yaml:"session_wall,omitempty"`
+	SessionCPU  *Duration `yaml:"session_cpu,omitempty"`
+}
+
+// LimitsConfig holds the limits at each level.
+type LimitsConfig struct {
+	Default LimitSet            `yaml:"default"`
+	Roles   map[string]LimitSet `yaml:"roles,omitempty"`
+	Users   map[string]LimitSet `yaml:"users,omitempty"`
+}
+
+// PoolConfig configures the worker pool.
+type PoolConfig struct {
+	Warm           int      `yaml:"warm"`            // workers kept started ahead of demand
+	Max            int      `yaml:"max"`             // workers alive at most
+	AcquireTimeout Duration `yaml:"acquire_timeout"` // wait for a free worker at most this long
+	ScratchBytes   Size     `yaml:"scratch_bytes"`   // per-session scratch directory quota
+	UIDRange       UIDRange `yaml:"uid_range"`       // uids the workers run as (when root)
+	User           string   `yaml:"user"`            // run workers as this system user instead
+	RHome          string   `yaml:"r_home"`          // R installation (R_HOME)
+	// BusyPoll is how long the worker of a session sending requests back to
+	// back polls for the next one, and rwarden for its answers, instead of
+	// sleeping (0: never; unset: the sandbox's default).
+	BusyPoll *Duration `yaml:"busy_poll,omitempty"`
+	// InsecureNoSandbox runs workers without Landlock/seccomp when the kernel
+	// lacks them. Never for production; loudly logged.
+	InsecureNoSandbox bool `yaml:"insecure_no_sandbox"`
+}
+
+// AuthConfig configures password checking.
+type AuthConfig struct {
+	Argon2 Argon2Config `yaml:"argon2"`
+	// MaxConcurrentHashes bounds simultaneous argon2 computations, so that a
+	// flood of login attempts cannot exhaust memory.
+	MaxConcurrentHashes int `yaml:"max_concurrent_hashes"`
+}
+
+// Argon2Config are the argon2id parameters for new password hashes.
+type Argon2Config struct {
+	Memory  Size   `yaml:"memory,omitempty"`
+	Time    uint32 `yaml:"time"`
+	Threads uint8  `yaml:"threads"`
+}
+
+// MemoryKiB is Memory in the unit golang.org/x/crypto/argon2 takes.
+func (a Argon2Config) MemoryKiB() uint32 { return uint32(a.Memory / 1024) }
+
+// Defaults.
+const (
+	DefaultStateDir      = "/var/lib/rwarden"
+	DefaultMaxCodeBytes  = 1 << 20
+	DefaultReadTimeout   = 10 * time.Second
+	DefaultUnixMode      = 0o660
+	DefaultShutdownGrace = 30 * time.Second
+	maxConfigBytes       = 1 << 20
+)
+
+func (l *ListenerConfig) setDefaults() {
+	l.Protocol = ProtocolFramed
+	l.UnixMode = DefaultUnixMode
+	l.MaxCodeBytes = DefaultMaxCodeBytes
+	l.ReadTimeout = Duration(DefaultReadTimeout)
+}
+
+func (t *ListenerTLS) fillDefaults() {
+	if t.ClientAuth == "" {
+		t.ClientAuth = ClientAuthNone
+	}
+	if t.CertUser == "" {
+		t.CertUser = CertUserCN
+	}
+}
+
+// Base holds every default that does not depend on the state directory or
+// the listeners.
+func Base() *Config {
+	return &Config{
+		Pool: PoolConfig{
+			Warm:           2,
+			Max:            16,
+			AcquireTimeout: Duration(10 * time.Second),
+			ScratchBytes:   64 << 20,
+			UIDRange:       UIDRange{First: 61000, Last: 61999},
+			RHome:          "/usr/lib/R",
+		},
+		Auth: AuthConfig{
+			// OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
+			Argon2:              Argon2Config{Memory: 19 << 20, Time: 2, Threads: 1},
+			MaxConcurrentHashes: 4,
+		},
+		ShutdownGrace: Duration(DefaultShutdownGrace),
+	}
+}
+
+// NewListener returns a listener on address with every default set.
+func NewListener(address string) ListenerConfig {
+	var l ListenerConfig
+	l.setDefaults()
+	l.Address = address
+	return l
+}
+
+// Check is a validation that needs more than the configuration itself
+// (the session core checks audit and sandbox settings with it). It reports
+// every problem to p.
+type Check func(c *Config, p *Problems)
+
+// Load reads, strictly decodes and validates a configuration file, then runs
+// checks. Every problem is reported, each with the file, line and key path,
+// in a *Error: unknown keys, wrong types, bad values and unsafe settings
+// (such as a plaintext listener on a non-loopback address).
+func Load(path string, checks ...Check) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration %s: %w", path, err)
+	}
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("reading configuration %s: larger than %d bytes", path, maxConfigBytes)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration %s: %w", path, err)
+	}
+	return Parse(data, path, filepath.Dir(abs), checks...)
+}
+
+var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// Parse decodes data like Load; name is used in messages and baseDir
+// resolves relative paths.
+func Parse(data []byte, name, baseDir string, checks ...Check) (*Config, error) {
+	d := &strictDecoder{file: name, lines: map[string]int{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg := err.Error()
+		if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			d.addf(line, "", "YAML syntax: %s", m[2])
+		} else {
+			d.addf(0, "", "YAML syntax: %s", msg)
+		}
+		return nil, d.err()
+	}
+	cfg := Base()
+	if len(doc.Content) == 0 {
+		d.addf(0, "", "the file is empty; at least one listener is required")
+		return nil, d.err()
+	}
+	d.decode(doc.Content[0], reflect.ValueOf(cfg).Elem(), "")
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	cfg.File = name
+	cfg.lines = d.lines
+	cfg.FillPaths(baseDir)
+	cfg.validate(d)
+	for _, check := range checks {
+		check(cfg, &Problems{d: d})
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// FillPaths resolves relative paths against baseDir and derives unset ones
+// from the state directory.
+func (c *Config) FillPaths(baseDir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) || baseDir == "" {
+			return p
+		}
+		return filepath.Join(baseDir, p)
+	}
+	if c.StateDir == "" {
+		c.StateDir = DefaultStateDir
+	}
+	c.StateDir = abs(c.StateDir)
+	orState := func(p, name string) string {
+		if p == "" {
+			return filepath.Join(c.StateDir, name)
+		}
+		return abs(p)
+	}
+	c.UsersFile = orState(c.UsersFile, "users.txt")
+	c.PoliciesDir = orState(c.PoliciesDir, "policies")
+	c.Audit.File = orState(c.Audit.File, "audit.jsonl")
+	for i := range c.Listeners {
+		l := &c.Listeners[i]
+		if IsUnixAddress(l.Address) {
+			l.Address = unixPrefix + abs(UnixPath(l.Address))
+		}
+		l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA = abs(l.TLS.Cert), abs(l.TLS.Key), abs(l.TLS.ClientCA)
+		l.TLS.fillDefaults()
+	}
+}

@@ -1,0 +1,38 @@
+package core
+
+import (
+	"github.com/rwarden/rwarden/policy"
+	"github.com/rwarden/rwarden/sandbox"
+)
+
+// SandboxAllowlist turns a user's resolved policy allowlist into the
+// worker's: the one place the two are joined (rwarden sandbox run uses it
+// too).
+func SandboxAllowlist(a *policy.Allowlist) *sandbox.Allowlist {
+	return &sandbox.Allowlist{Functions: a.Functions, Packages: a.Packages, Internal: a.Internal}
+}
+
+// runtimeAllowlist resolves the user's policy into the worker's allowlist.
+func (c *Core) runtimeAllowlist(user string) (*sandbox.Allowlist, error) {
+	a, err := c.policy.Allowlist(user)
+	if err != nil {
+		return nil, err
+	}
+	// The policy keeps one allowlist per user and policy load; keeping one
+	// sandbox form per policy allowlist lets the sandbox encode and hash it
+	// once, not for every session. Reloads drop the old forms.
+	if sa, ok := c.allowlists.Load(a); ok {
+		return sa.(*sandbox.Allowlist), nil
+	}
+	sa, _ := c.allowlists.LoadOrStore(a, SandboxAllowlist(a))
+	return sa.(*sandbox.Allowlist), nil
+}
+
+// binding is what a user's worker is bound to.
+func (c *Core) binding(user string, l Limits) (sandbox.Binding, error) {
+	allow, err := c.runtimeAllowlist(user)
+	if err != nil {
+		return sandbox.Binding{}, err
+	}
+	return sandbox.Binding{User: user, Limits: l.Limits, Allowlist: allow}, nil
+}

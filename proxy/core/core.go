@@ -1,0 +1,248 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/policy"
+	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/sandbox"
+)
+
+// Options tune a Core beyond its configuration.
+type Options struct {
+	Logger *slog.Logger
+	// WorkerExecutable is the binary re-executed as the worker init
+	// (default: this executable). Tests set it.
+	WorkerExecutable string
+	// PolicyCacheDir keeps the R exports index (default: state_dir/cache).
+	// Tests share one across servers.
+	PolicyCacheDir string
+}
+
+// Core holds the inner layers a server joins.
+type Core struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	users   *auth.Store
+	limiter *auth.Limiter
+	policy  *policy.Engine
+	pool    *sandbox.Pool
+	audit   *audit.Log
+	metrics *metrics
+
+	sessions sessionCounter
+	// allowlists maps *policy.Allowlist to its *sandbox.Allowlist.
+	allowlists sync.Map
+}
+
+// Open opens every layer of cfg, in an order that fails closed: the audit
+// trail first (nothing runs unrecorded), then users, policy (whose role and
+// user names the limits must match), and the worker pool (which refuses to
+// start without Landlock and seccomp unless explicitly insecure).
+func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &Core{cfg: cfg, log: log}
+	var closers []func()
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				closers[i]()
+			}
+		}
+	}()
+	if p := config.NewProblems(cfg); checkAuditAndPool(cfg, p) != nil {
+		return nil, p.Err()
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	if os.Geteuid() == 0 && !cfg.Pool.InsecureNoSandbox {
+		// Workers run under their own uids and must traverse the state
+		// directory to reach their scratch directory under it: searchable,
+		// not listable. Everything secret inside is 0600 or in 0700 dirs.
+		if err := os.Chmod(cfg.StateDir, 0o711); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+	}
+
+	c.audit, err = audit.Open(audit.Config{
+		File: cfg.Audit.File, Fsync: cfg.Audit.Fsync, RotateBytes: int64(cfg.Audit.RotateBytes),
+		RotateEvery: cfg.Audit.RotateEvery.Std(), CodeMode: cfg.Audit.Code, Syslog: cfg.Audit.Syslog,
+		Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening the audit trail: %w", err)
+	}
+	closers = append(closers, func() { _ = c.audit.Close() })
+
+	// A missing users file is an error: creating it here would hide a
+	// wrong path. The embedded defaults create theirs (proxy/setup).
+	c.users, err = auth.OpenStoreWithOptions(cfg.UsersFile, auth.StoreOptions{MaxConcurrent: cfg.Auth.MaxConcurrentHashes, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("users file: %w", err)
+	}
+	c.limiter = auth.NewLimiter(auth.DefaultLimiterConfig())
+
+	cacheDir := opts.PolicyCacheDir
+	if cacheDir == "" {
+		cacheDir = filepath.Join(cfg.StateDir, "cache")
+	}
+	c.policy, err = policy.Open(ctx, policy.Config{Dir: cfg.PoliciesDir, CacheDir: cacheDir,
+		RHome: cfg.Pool.RHome, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("loading policies: %w", err)
+	}
+	p := config.NewProblems(cfg)
+	checkLimitNames(cfg, c.policy, p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+
+	c.pool, err = sandbox.NewPool(sandbox.Config{
+		RHome:        cfg.Pool.RHome,
+		Executable:   opts.WorkerExecutable,
+		ScratchRoot:  filepath.Join(cfg.StateDir, "scratch"),
+		ScratchBytes: int64(cfg.Pool.ScratchBytes),
+		UIDFirst:     int(cfg.Pool.UIDRange.First),
+		UIDLast:      int(cfg.Pool.UIDRange.Last),
+		User:         cfg.Pool.User,
+		MaxLimits:    ceilingLimits(cfg).Limits,
+		Warm:         cfg.Pool.Warm,
+		Max:          cfg.Pool.Max,
+		BusyPoll:     sandboxBusyPoll(cfg.Pool.BusyPoll),
+		Insecure:     cfg.Pool.InsecureNoSandbox,
+		Logger:       log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the worker pool: %w", err)
+	}
+	closers = append(closers, c.pool.Close)
+	c.metrics = newMetrics(c.pool.Stats)
+	c.prewarm()
+	return c, nil
+}
+
+// Logger is the core's logger, for front ends.
+func (c *Core) Logger() *slog.Logger { return c.log }
+
+// Start records the server start and watches the policy directory until
+// ctx ends.
+func (c *Core) Start(ctx context.Context) error {
+	start := &audit.Record{Event: audit.EventServerStart, Detail: map[string]string{"pid": fmt.Sprint(os.Getpid())}}
+	if err := c.audit.Write(ctx, start); err != nil {
+		return fmt.Errorf("recording server start: %w", err)
+	}
+	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
+		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
+	}
+	return nil
+}
+
+// Stop kills the workers, records the server stop and closes the trail.
+func (c *Core) Stop() error {
+	c.pool.Close()
+	stop := &audit.Record{Event: audit.EventServerStop}
+	if err := c.audit.Write(context.Background(), stop); err != nil {
+		c.log.Error("recording server stop failed", "err", err)
+	}
+	seq, head := c.audit.Head()
+	c.log.Info("audit trail head at shutdown (keep it to detect a cut tail)", "seq", seq, "hash", head)
+	return c.audit.Close()
+}
+
+// Close releases the layers of a core that never started (Open's caller
+// failed before Start).
+func (c *Core) Close() {
+	c.pool.Close()
+	_ = c.audit.Close()
+}
+
+// prewarm announces the bindings of the listeners' anonymous users, the
+// sessions most likely to come, so that workers bound to them are warm
+// before the first client. Other users' workers are warmed from their first
+// session on.
+func (c *Core) prewarm() {
+	seen := map[string]bool{}
+	for _, l := range c.cfg.Listeners {
+		u := l.AnonymousUser
+		if u == "" || seen[u] || !c.policy.HasUser(u) {
+			continue
+		}
+		seen[u] = true
+		b, err := c.binding(u, c.LimitsFor(u))
+		if err == nil {
+			err = c.pool.Prewarm(b)
+		}
+		if err != nil {
+			c.log.Warn("cannot prewarm workers for the anonymous user", "user", u, "err", err)
+		}
+	}
+}
+
+// onPolicyReload records every policy reload, accepted or rejected.
+func (c *Core) onPolicyReload(ev policy.ReloadEvent) {
+	rec := &audit.Record{Event: audit.EventPolicyReload, Detail: map[string]string{"file": ev.File}}
+	if ev.OK {
+		rec.Status = audit.StatusOK
+		c.metrics.reloads.WithLabelValues("ok").Inc()
+		c.log.Info("policies reloaded", "file", ev.File)
+		c.allowlists.Clear() // the old policy's allowlists
+		c.prewarm()          // allowlists may have changed
+	} else {
+		rec.Status = audit.StatusRejected
+		rec.Error = fmt.Sprint(ev.Err)
+		if ev.Line > 0 {
+			rec.Detail["line"] = fmt.Sprint(ev.Line)
+		}
+		c.metrics.reloads.WithLabelValues("rejected").Inc()
+		c.log.Error("policy change rejected; the previous policy stays in force", "file", ev.File, "line", ev.Line, "err", ev.Err)
+	}
+	if err := c.audit.Write(context.Background(), rec); err != nil {
+		c.log.Error("AUDIT WRITE FAILED: policy reload not recorded", "err", err)
+	}
+}
+
+// Reload re-reads users and policies (SIGHUP). A broken file keeps what was
+// in force; every problem is returned.
+func (c *Core) Reload() error {
+	var errs []error
+	if err := c.users.Reload(); err != nil {
+		errs = append(errs, err)
+	}
+	err := c.policy.Reload()
+	ev := policy.ReloadEvent{Time: time.Now(), OK: err == nil, File: c.cfg.PoliciesDir, Err: err}
+	var le interface{ LineNumber() int }
+	if errors.As(err, &le) {
+		ev.Line = le.LineNumber()
+	}
+	c.onPolicyReload(ev)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// AdminHandler serves /metrics and /healthz. /healthz fails (503) when
+// workers cannot be started or the audit trail cannot be written.
+func (c *Core) AdminHandler() http.Handler { return c.adminHandler() }
+
+// PoolStats are the worker pool's counters (tests and benchmarks watch
+// them).
+func (c *Core) PoolStats() sandbox.PoolStats { return c.pool.Stats() }
+
+// AuditWriteSeconds is the total time spent writing evaluation records so
+// far (benchmarks relate it to latency).
+func (c *Core) AuditWriteSeconds() float64 { return histogramSum(c.metrics.auditLatency) }

@@ -1,0 +1,341 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/sandbox"
+)
+
+// Session is one authenticated user's session: it holds at most one
+// sandboxed worker, acquired at the first evaluation that passes policy,
+// and keeps its R state across evaluations until Close.
+type Session struct {
+	c       *Core
+	id      Identity
+	peer    Peer
+	sid     string
+	limits  Limits
+	started time.Time
+	release func()
+
+	mu         sync.Mutex
+	worker     *sandbox.Session
+	lastWorker string // id of the last worker, for records after it died
+	evals      int
+	closed     bool
+}
+
+// ID is the session id used in audit records.
+func (s *Session) ID() string { return s.sid }
+
+// Identity is who the session belongs to.
+func (s *Session) Identity() Identity { return s.id }
+
+// Limits are the session's resolved limits.
+func (s *Session) Limits() Limits { return s.limits }
+
+// Expires is when the session's wall-clock lifetime ends.
+func (s *Session) Expires() time.Time { return s.started.Add(s.limits.SessionWall) }
+
+func newSessionID() string {
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	return "s-" + hex.EncodeToString(b)
+}
+
+// ErrTooManySessions is answered when a user is at their session limit.
+var ErrTooManySessions = errors.New("too many concurrent sessions")
+
+// OpenSession starts a session for an authenticated identity. It enforces
+// the per-user session limit and records the session start.
+func (c *Core) OpenSession(ctx context.Context, id Identity, peer Peer) (*Session, error) {
+	limits := c.LimitsFor(id.User)
+	release, ok := c.sessions.acquire(id.User, limits.Sessions)
+	if !ok {
+		return nil, fmt.Errorf("%w for %s (limit %d)", ErrTooManySessions, id.User, limits.Sessions)
+	}
+	s := &Session{c: c, id: id, peer: peer, sid: newSessionID(), limits: limits, started: time.Now(), release: release}
+	rec := s.record(audit.EventSessionStart)
+	rec.Limits = auditLimits(limits)
+	if err := c.audit.Append(ctx, rec); err != nil {
+		release()
+		return nil, fmt.Errorf("%w: %v", ErrAuditUnavailable, err)
+	}
+	c.metrics.sessionsOpen.Inc()
+	return s, nil
+}
+
+// ErrAuditUnavailable: fail closed when the trail cannot be written.
+var ErrAuditUnavailable = errors.New("the audit log cannot be written")
+
+// record starts an audit record carrying the session's identity.
+func (s *Session) record(event string) *audit.Record {
+	return newRecord(event, s.peer, &s.id, s.sid)
+}
+
+// EvalOptions are per-request options of Evaluate.
+type EvalOptions struct {
+	// WantValue asks the worker for the serialized last value.
+	WantValue bool
+	// Quiet: visible values are not printed (Rserve's eval), where R's
+	// console prints them.
+	Quiet bool
+	// Stream receives output events while the code runs, in order, before
+	// Evaluate returns (may be nil). The outcome's Result.Output still holds
+	// everything kept.
+	Stream func(Event)
+}
+
+// Evaluate checks code against the user's policy and, if allowed, runs it in
+// the session's worker. Every outcome, denied ones above all, is recorded in
+// the audit trail before Evaluate returns; if that record cannot be written
+// the outcome is withheld and replaced by a refusal (fail closed).
+func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *Outcome {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t0 := time.Now()
+	out := s.evaluate(ctx, code, opts)
+	out.Elapsed = time.Since(t0)
+
+	rec := s.record(audit.EventEval)
+	rec.SetCode(code, s.c.cfg.Audit.Code)
+	rec.Decision = out.Decision
+	rec.Duration = out.Elapsed
+	rec.Limits = auditLimits(s.limits)
+	for _, v := range out.Violations {
+		rec.Violations = append(rec.Violations, audit.Violation{Object: v.Object, Act: v.Act, Line: v.Line, Col: v.Col, Rule: v.Reason})
+	}
+	switch {
+	case out.Result != nil:
+		rec.Status = out.Result.Status.String()
+		rec.OutputBytes = out.Result.OutputBytes
+		rec.Error = clip(out.Result.Error, 4096)
+		if s.worker != nil {
+			rec.Worker = s.worker.WorkerID()
+		} else if out.Result.Status.WorkerGone() {
+			rec.Worker = s.lastWorker
+		}
+		if out.Result.Truncated {
+			rec.Detail = map[string]string{"output_truncated": "true"}
+		}
+	case out.Syntax != nil:
+		rec.Status = "syntax_error"
+		rec.Error = out.Syntax.Error()
+	case out.Refusal != "":
+		rec.Status = "refused"
+		rec.Error = clip(out.Refusal, 4096)
+	case out.Decision == DecisionDenied:
+		rec.Status = "denied"
+	}
+	at := time.Now()
+	err := s.c.audit.Write(ctx, rec)
+	s.c.metrics.auditLatency.Observe(time.Since(at).Seconds())
+	if err != nil {
+		s.c.log.Error("AUDIT WRITE FAILED: withholding the evaluation's answer", "session", s.sid, "user", s.id.User, "err", err)
+		s.c.metrics.auditFailures.Inc()
+		return &Outcome{Decision: DecisionError, Elapsed: out.Elapsed,
+			Refusal: "evaluation refused: the audit log cannot be written; rwarden refuses to run or answer code it cannot record. Try again later."}
+	}
+	s.c.metrics.observeEval(out)
+	return out
+}
+
+func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *Outcome {
+	if s.closed {
+		return &Outcome{Decision: DecisionError, Refusal: "session closed"}
+	}
+	s.evals++
+	// Layer 3: the static policy. Denied code never reaches a worker.
+	pt := time.Now()
+	dec, err := s.c.policy.Check(s.id.User, code)
+	s.c.metrics.policyLatency.Observe(time.Since(pt).Seconds())
+	var syn *SyntaxError
+	switch {
+	case errors.As(err, &syn):
+		return &Outcome{Decision: DecisionError, Syntax: syn}
+	case err != nil:
+		s.c.log.Error("policy check failed", "session", s.sid, "user", s.id.User, "err", err)
+		return &Outcome{Decision: DecisionError, Refusal: "the policy check failed; the code was not run"}
+	case !dec.Allowed:
+		return &Outcome{Decision: DecisionDenied, Violations: dec.Violations}
+	}
+	// Fail closed before running anything: the outcome must be recordable.
+	if err := s.c.audit.Healthy(); err != nil {
+		return &Outcome{Decision: DecisionError, Refusal: "evaluation refused: the audit log cannot be written; rwarden refuses to run code it cannot record. Try again later."}
+	}
+	if err := s.ensureWorker(ctx); err != nil {
+		return &Outcome{Decision: DecisionError, Refusal: err.Error()}
+	}
+	var stream func([]byte)
+	if opts.Stream != nil {
+		stream = func(b []byte) { opts.Stream(Event{Kind: EventConsole, Data: b}) }
+	}
+	res, err := s.worker.Eval(ctx, string(code), sandbox.EvalOptions{WantValue: opts.WantValue, Quiet: opts.Quiet}, stream)
+	if err != nil {
+		s.dropWorker()
+		if ctx.Err() != nil {
+			return &Outcome{Decision: DecisionError, Refusal: "evaluation canceled (" + ctx.Err().Error() + ")"}
+		}
+		return &Outcome{Decision: DecisionCrashed, Refusal: "the R worker is gone: " + err.Error()}
+	}
+	if res.Status.WorkerGone() {
+		s.dropWorker()
+	}
+	return &Outcome{Decision: decisionOf(res.Status), Result: res}
+}
+
+// acquire takes a worker bound to the user's runtime allowlist and limits.
+func (s *Session) acquire(ctx context.Context) (*sandbox.Session, error) {
+	b, err := s.c.binding(s.id.User, s.limits)
+	if err != nil {
+		return nil, fmt.Errorf("resolving the runtime allowlist: %w", err)
+	}
+	actx, cancel := context.WithTimeout(ctx, s.c.cfg.Pool.AcquireTimeout.Std())
+	defer cancel()
+	t0 := time.Now()
+	w, err := s.c.pool.Acquire(actx, b)
+	s.c.metrics.poolWait.Observe(time.Since(t0).Seconds())
+	if err != nil {
+		s.c.log.Warn("no R worker for session", "session", s.sid, "user", s.id.User, "err", err)
+		return nil, fmt.Errorf("no R worker available: %w", err)
+	}
+	s.lastWorker = w.WorkerID()
+	return w, nil
+}
+
+func (s *Session) dropWorker() {
+	if s.worker != nil {
+		s.worker.Close()
+		s.worker = nil
+	}
+}
+
+// Close ends the session: the worker is destroyed (never reused) and the
+// session end is recorded.
+func (s *Session) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.dropWorker()
+	s.release()
+	rec := s.record(audit.EventSessionEnd)
+	rec.Duration = time.Since(s.started)
+	rec.Detail = map[string]string{"evaluations": fmt.Sprint(s.evals)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.c.audit.Append(ctx, rec); err != nil {
+		s.c.log.Error("AUDIT WRITE FAILED: session end not recorded", "session", s.sid, "err", err)
+	}
+	s.c.metrics.sessionsOpen.Dec()
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// sessionCounter enforces the per-user limit of concurrent sessions.
+type sessionCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *sessionCounter) acquire(user string, limit int) (release func(), ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	if limit > 0 && c.n[user] >= limit {
+		return nil, false
+	}
+	c.n[user]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			c.n[user]--
+			if c.n[user] <= 0 {
+				delete(c.n, user)
+			}
+			c.mu.Unlock()
+		})
+	}, true
+}
+
+// ensureWorker acquires the session's worker if it has none.
+func (s *Session) ensureWorker(ctx context.Context) error {
+	if s.closed {
+		return errors.New("session closed")
+	}
+	if s.worker == nil {
+		w, err := s.acquire(ctx)
+		if err != nil {
+			return err
+		}
+		s.worker = w
+	}
+	return nil
+}
+
+// Assign binds name to a data value in the session's R environment. The
+// caller decoded the client's value, checked that it is plain data (vectors,
+// lists, attributes, NULL) and serialized it itself: serialized is never the
+// client's raw bytes. The assignment is audited like an evaluation
+// (detail op=assign), and refused if that record cannot be written.
+func (s *Session) Assign(ctx context.Context, name string, serialized []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t0 := time.Now()
+	rec := s.record(audit.EventEval)
+	rec.SetCode(serialized, audit.CodeHashOnly)
+	rec.Detail = map[string]string{"op": "assign", "name": clip(name, 256)}
+	rec.Limits = auditLimits(s.limits)
+	if err := s.c.audit.Healthy(); err != nil {
+		return fmt.Errorf("%w: %v", ErrAuditUnavailable, err)
+	}
+	err := s.ensureWorker(ctx)
+	if err == nil {
+		err = s.worker.Assign(ctx, name, serialized)
+		if err != nil && errors.Is(err, sandbox.ErrSessionClosed) {
+			s.dropWorker()
+		}
+	}
+	rec.Duration = time.Since(t0)
+	rec.Decision, rec.Status = DecisionAllowed, "ok"
+	if err != nil {
+		rec.Decision, rec.Status, rec.Error = DecisionError, "error", clip(err.Error(), 4096)
+	}
+	if s.worker != nil {
+		rec.Worker = s.worker.WorkerID()
+	}
+	if aerr := s.c.audit.Write(ctx, rec); aerr != nil {
+		s.c.metrics.auditFailures.Inc()
+		return fmt.Errorf("%w: %v", ErrAuditUnavailable, aerr)
+	}
+	return err
+}
+
+// SetErrorMessage makes geterrmessage() in the session return msg (Rserve
+// clients read it after an error, including a policy denial that never
+// reached R). It acquires the session's worker if needed.
+func (s *Session) SetErrorMessage(ctx context.Context, msg string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureWorker(ctx); err != nil {
+		return err
+	}
+	return s.worker.SetErrorMessage(ctx, msg)
+}

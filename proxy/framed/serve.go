@@ -1,0 +1,119 @@
+package framed
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/rwarden/rwarden/proxy/core"
+	"github.com/rwarden/rwarden/proxy/transport"
+)
+
+// The framed front end: a thin adapter of the session core. It reads one
+// request, authenticates the peer, opens a session, evaluates and renders
+// the outcome as the framed answer.
+
+// Protocol is the front end's name in listeners and audit records.
+const Protocol = "framed"
+
+// answerTimeout bounds writing an answer: a client that stops reading
+// cannot hold a connection (and its goroutine) forever.
+const answerTimeout = 30 * time.Second
+
+// Serve serves one connection of the framed protocol: one request, one
+// answer, close. Everything the client sends must arrive within the
+// listener's read_timeout (the TLS handshake included).
+func Serve(ctx context.Context, c *core.Core, tc *transport.Conn) {
+	l := tc.Listener()
+	log := c.Logger()
+	deadline := time.Now().Add(l.Config.ReadTimeout.Std())
+	if err := tc.SetDeadline(deadline); err != nil {
+		return
+	}
+	var conn net.Conn = tc
+	if l.TLS != nil {
+		t := tls.Server(tc, l.TLS)
+		hctx, cancel := context.WithDeadline(ctx, deadline)
+		err := t.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			log.Debug("TLS handshake failed", "remote", tc.RemoteAddr().String(), "err", err)
+			return
+		}
+		conn = t
+	}
+	peer := transport.PeerOf(conn, l, Protocol)
+
+	req, err := ReadRequest(conn, Limits{MaxCodeBytes: int64(l.Config.MaxCodeBytes)})
+	if err != nil {
+		refuseRequest(log, conn, peer, err, l.Config.ReadTimeout.Std())
+		return
+	}
+	var creds *core.Credentials
+	if req.Auth != nil {
+		creds = &core.Credentials{User: req.Auth.User, Password: req.Auth.Password}
+	}
+	id, err := c.Authenticate(ctx, peer, creds)
+	if creds != nil {
+		clear(creds.Password)
+		clear(req.Auth.Password)
+	}
+	if err != nil {
+		var af *core.AuthError
+		if errors.As(err, &af) {
+			answer(log, conn, req.Encoding, "Error: "+af.Message+"\n")
+		}
+		return
+	}
+	sess, err := c.OpenSession(ctx, id, peer)
+	if err != nil {
+		answer(log, conn, req.Encoding, "Error: "+err.Error()+"\n")
+		return
+	}
+	defer sess.Close()
+
+	// The evaluation has its own limits; the connection's read deadline no
+	// longer applies, and shutdown lets a busy connection finish.
+	tc.SetBusy(true)
+	_ = conn.SetDeadline(time.Time{})
+	out := sess.Evaluate(ctx, req.Code, core.EvalOptions{})
+	answer(log, conn, req.Encoding, Render(out))
+}
+
+// refuseRequest answers a request that could not be read: a protocol error
+// gets its error text; a client that sent nothing, or stalled past the read
+// deadline, gets its connection closed (with a short answer when possible).
+func refuseRequest(log *slog.Logger, conn net.Conn, peer core.Peer, err error, timeout time.Duration) {
+	var pe *ProtocolError
+	switch {
+	case errors.As(err, &pe):
+		if errors.Is(err, io.EOF) {
+			return // connected and sent nothing
+		}
+		log.Info("malformed request", "remote", peer.Remote, "err", pe.Msg)
+		answer(log, conn, UTF8, pe.Answer())
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		log.Info("request not received in time", "remote", peer.Remote, "timeout", timeout)
+		answer(log, conn, UTF8, fmt.Sprintf("Error: the request did not arrive within %s\n", timeout))
+	default:
+		log.Debug("reading request failed", "remote", peer.Remote, "err", err)
+	}
+}
+
+// answer writes one answer and ends the connection.
+func answer(log *slog.Logger, conn net.Conn, enc Encoding, text string) {
+	_ = conn.SetWriteDeadline(time.Now().Add(answerTimeout))
+	if err := WriteResponse(conn, enc, text); err != nil {
+		log.Debug("writing answer failed", "remote", conn.RemoteAddr().String(), "err", err)
+		return
+	}
+	if t, ok := conn.(*tls.Conn); ok {
+		_ = t.CloseWrite()
+	}
+}
