@@ -67,11 +67,16 @@ users_file: %s
 	assert.Equal(t, 0, code, errs)
 	assert.Equal(t, "configuration OK: "+good+"\n", out)
 
-	bad := write("bad.yaml", "audit: {code: everything}\nlistener: []\n")
+	typo := write("typo.yaml", "listener: []\n")
+	_, errs, code = runConfig(t, "check", "--config", typo, "--cache-dir", cache)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, typo+":6: listener: unknown key")
+
+	bad := write("bad.yaml", "audit: {code: everything}\npool: {max: 0}\n")
 	_, errs, code = runConfig(t, "check", "--config", bad, "--cache-dir", cache)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, bad+":6: audit.code: must be full, truncated:N or hash_only")
-	assert.Contains(t, errs, bad+":7: listener: unknown key")
+	assert.Contains(t, errs, bad+":7: pool.max: must be between 1 and 10000")
 
 	require.NoError(t, os.Rename(st.Config.UsersFile, st.Config.UsersFile+".away"))
 	worse := write("worse.yaml", "limits:\n  roles: {ghost: {wall: 5s}}\n  users: {nobody: {wall: 5s}}\n")

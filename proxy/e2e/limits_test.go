@@ -30,11 +30,12 @@ limits:
 	assert.Equal(t, "Error: evaluation exceeded the wall-clock limit of 3s and was stopped\n", ans)
 	assert.Less(t, time.Since(t0), 20*time.Second, "the role's wall limit stopped it")
 
+	// The session of that evaluation ends after its answer.
+	require.Eventually(t, func() bool { return openSessions(t, state, "guest") == 0 }, time.Minute, 20*time.Millisecond)
 	// One guest session is running (its start is in the audit trail)...
 	first := make(chan string, 1)
 	go func() {
-		c := s
-		first <- c.evalNoFail(`Sys.sleep(20)`)
+		first <- s.evalNoFail(`Sys.sleep(20)`)
 	}()
 	require.Eventually(t, func() bool { return openSessions(t, state, "guest") == 1 }, time.Minute, 20*time.Millisecond)
 	// ... so a second one is refused.
