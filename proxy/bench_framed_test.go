@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/rwarden/rwarden/proxy/qap1"
