@@ -4,8 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/rwarden/rwarden/proxy/config"
-	"github.com/rwarden/rwarden/proxy/setup"
 	"io"
 	"net"
 	"os"
@@ -17,8 +15,10 @@ import (
 	"time"
 
 	"github.com/rwarden/rwarden/policies"
+	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/rwarden/rwarden/proxy/qap1"
+	"github.com/rwarden/rwarden/proxy/setup"
 )
 
 // BenchmarkFramedVsRserve (make bench): rwarden's framed protocol over

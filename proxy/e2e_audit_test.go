@@ -2,8 +2,6 @@ package proxy
 
 import (
 	"fmt"
-	"github.com/rwarden/rwarden/internal/testutil"
-	"github.com/rwarden/rwarden/proxy/config"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rwarden/rwarden/internal/testutil"
+	"github.com/rwarden/rwarden/proxy/config"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"

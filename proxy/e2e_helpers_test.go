@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"github.com/rwarden/rwarden/proxy/config"
-	"github.com/rwarden/rwarden/proxy/setup"
 	"io"
 	"log/slog"
 	"net"
@@ -18,7 +16,9 @@ import (
 
 	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/policies"
+	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/framed"
+	"github.com/rwarden/rwarden/proxy/setup"
 	"github.com/rwarden/rwarden/sandbox"
 	"github.com/stretchr/testify/require"
 )

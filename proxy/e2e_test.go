@@ -4,9 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"github.com/rwarden/rwarden/proxy/config"
-	"github.com/rwarden/rwarden/proxy/setup"
-	"github.com/rwarden/rwarden/proxy/transport"
 	"net"
 	"os"
 	"os/exec"
@@ -20,6 +17,9 @@ import (
 	"time"
 
 	"github.com/rwarden/rwarden/internal/testutil"
+	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/proxy/setup"
+	"github.com/rwarden/rwarden/proxy/transport"
 
 	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/proxy/framed"

@@ -7,10 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"github.com/rwarden/rwarden/audit"
-	"github.com/rwarden/rwarden/proxy/config"
-	"github.com/rwarden/rwarden/proxy/core"
-	"github.com/rwarden/rwarden/proxy/setup"
 	"io"
 	"net"
 	"os"
@@ -24,6 +20,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/proxy/core"
+	"github.com/rwarden/rwarden/proxy/setup"
 
 	"golang.org/x/sys/unix"
 

@@ -2,13 +2,13 @@ package proxy
 
 import (
 	"crypto/tls"
-	"github.com/rwarden/rwarden/proxy/config"
 	"io"
 	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/qap1"
 	"github.com/rwarden/rwarden/proxy/rdata"
 	"github.com/stretchr/testify/require"

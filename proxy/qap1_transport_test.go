@@ -2,13 +2,13 @@ package proxy
 
 import (
 	"crypto/tls"
-	"github.com/rwarden/rwarden/proxy/config"
 	"io"
 	"net"
 	"os/user"
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/qap1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

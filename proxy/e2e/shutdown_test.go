@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/tls"
 	"fmt"
-	"github.com/rwarden/rwarden/proxy/setup"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/framed"
+	"github.com/rwarden/rwarden/proxy/setup"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

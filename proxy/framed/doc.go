@@ -1,5 +1,7 @@
-// Package framed is the wire codec of rwarden's framed protocol, the protocol
-// of the original rpy2 evaluation server, kept byte-compatible with it.
+// Package framed is rwarden's framed front end (Serve and Render: a thin
+// adapter of the session core, proxy/core) and the wire codec of the framed
+// protocol, the protocol of the original rpy2 evaluation server, kept
+// byte-compatible with it.
 //
 // Threat-model layer 1 (transport). Everything this package reads comes from
 // an unauthenticated peer ("attacker B" in DESIGN.md): every line is read with

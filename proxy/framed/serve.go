@@ -22,10 +22,6 @@ import (
 // Protocol is the front end's name in listeners and audit records.
 const Protocol = "framed"
 
-// answerTimeout bounds writing an answer: a client that stops reading
-// cannot hold a connection (and its goroutine) forever.
-const answerTimeout = 30 * time.Second
-
 // Serve serves one connection of the framed protocol: one request, one
 // answer, close. Everything the client sends must arrive within the
 // listener's read_timeout (the TLS handshake included).
@@ -108,7 +104,7 @@ func refuseRequest(log *slog.Logger, conn net.Conn, peer core.Peer, err error, t
 
 // answer writes one answer and ends the connection.
 func answer(log *slog.Logger, conn net.Conn, enc Encoding, text string) {
-	_ = conn.SetWriteDeadline(time.Now().Add(answerTimeout))
+	_ = conn.SetWriteDeadline(time.Now().Add(transport.AnswerTimeout))
 	if err := WriteResponse(conn, enc, text); err != nil {
 		log.Debug("writing answer failed", "remote", conn.RemoteAddr().String(), "err", err)
 		return

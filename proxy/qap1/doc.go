@@ -1,5 +1,7 @@
-// Package qap1 is the wire codec of Rserve's QAP1 protocol ("quad
-// attribute packets"), as Rserve 1.8 and its clients (RSclient, pyRserve,
+// Package qap1 is rwarden's Rserve front end (Server, in the serve_*.go
+// files: a thin adapter of the session core, proxy/core, that keeps its
+// own RSA key for RSclient's secure login) and the wire codec of Rserve's
+// QAP1 protocol ("quad attribute packets"), as Rserve 1.8 and its clients (RSclient, pyRserve,
 // roger, the Java client) speak it: the 32-byte identification string,
 // the 16-byte message header with its 64-bit length, the parameter list
 // (DT_INT, DT_STRING, DT_BYTESTREAM, DT_SEXP, with the DT_LARGE form), and

@@ -22,10 +22,6 @@ import (
 // Protocol is the front end's name in listeners and audit records.
 const Protocol = "qap1"
 
-// answerTimeout bounds writing an answer of up to 1 MiB (see
-// answerTimeoutFor).
-const answerTimeout = 30 * time.Second
-
 // Server is the QAP1 front end of one rwarden server: the session core and
 // the front end's own state (the RSA key of RSclient's secure login).
 type Server struct {
@@ -227,7 +223,7 @@ func (c *qapConn) auditDenied(ctx context.Context, what, reason string) {
 // stops reading cannot hold the connection forever, a large result on a
 // slow link still gets through.
 func answerTimeoutFor(n int) time.Duration {
-	return answerTimeout + time.Duration(n>>20)*time.Second
+	return transport.AnswerTimeout + time.Duration(n>>20)*time.Second
 }
 
 // answer writes one response: header and payload, in one write.

@@ -5,9 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/rwarden/rwarden/auth"
-	"github.com/rwarden/rwarden/proxy/config"
-	"github.com/rwarden/rwarden/proxy/transport"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/proxy/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 

@@ -3,6 +3,7 @@ package transport
 import (
 	"net"
 	"sync"
+	"time"
 )
 
 // Conn is an accepted client connection. Its front end marks it busy while
@@ -84,3 +85,8 @@ func (t *Tracker) Done() <-chan struct{} {
 	go func() { t.wg.Wait(); close(done) }()
 	return done
 }
+
+// AnswerTimeout bounds writing an answer (of up to 1 MiB; front ends add
+// time for larger ones): a client that stops reading cannot hold a
+// connection, and its goroutine, forever.
+const AnswerTimeout = 30 * time.Second

@@ -3,8 +3,6 @@ package transport_test
 import (
 	"bytes"
 	"errors"
-	"github.com/rwarden/rwarden/proxy/config"
-	"github.com/rwarden/rwarden/proxy/transport"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/proxy/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 

@@ -3,7 +3,6 @@ package transport_test
 import (
 	"context"
 	"crypto/tls"
-	"github.com/rwarden/rwarden/proxy/transport"
 	"net"
 	"os"
 	"os/exec"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/proxy/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/rwarden/rwarden/proxy/transport"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/proxy/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
