@@ -15,6 +15,9 @@ import (
 // state, peer credentials, listener): see transport.Peer.
 type Peer = transport.Peer
 
+// PeerCred are a unix-socket peer's credentials (Peer.Cred).
+type PeerCred = transport.PeerCred
+
 // Identity is who an authenticated client is.
 type Identity = auth.Identity
 
