@@ -201,6 +201,13 @@ func (c *Core) onPolicyReload(ev policy.ReloadEvent) {
 		c.log.Info("policies reloaded", "file", ev.File)
 		c.allowlists.Clear() // the old policy's allowlists
 		c.prewarm()          // allowlists may have changed
+		// A role or user the limits name may be gone: its limits no longer
+		// apply to anyone. Said loudly; the policy stays (it is valid).
+		p := config.NewProblems(c.cfg)
+		checkLimitNames(c.cfg, c.policy, p)
+		if err := p.Err(); err != nil {
+			c.log.Warn("the reloaded policy lacks roles or users named under limits; their limits apply to no one", "problems", err.Error())
+		}
 	} else {
 		rec.Status = audit.StatusRejected
 		rec.Error = fmt.Sprint(ev.Err)
