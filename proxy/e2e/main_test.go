@@ -86,7 +86,10 @@ type server struct {
 // serve writes a configuration with a plaintext loopback listener for the
 // anonymous user guest plus extra YAML, starts rwarden on it and waits
 // until it listens. It is stopped (SIGTERM) when the test ends.
-func serve(t *testing.T, state, extra string) *server {
+func serve(t *testing.T, state, extra string) *server { return serveWith(t, state, "", extra) }
+
+// serveWith is serve with more listeners (YAML list items).
+func serveWith(t *testing.T, state, listeners, extra string) *server {
 	t.Helper()
 	port := freePort(t)
 	cfgFile := filepath.Join(state, "rwarden.yaml")
@@ -95,7 +98,7 @@ listeners:
   - address: "127.0.0.1:%d"
     plaintext: true
     anonymous_user: guest
-%s`, state, port, extra)), 0o600))
+%s%s`, state, port, listeners, extra)), 0o600))
 	s := &server{cmd: exec.Command(bin, "serve", "--config", cfgFile), state: state,
 		addr: fmt.Sprintf("127.0.0.1:%d", port), log: &strings.Builder{}}
 	stderr, err := s.cmd.StderrPipe()
