@@ -1,8 +1,7 @@
-package proxy
+package e2e
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/internal/testutil"
 )
 
@@ -75,12 +75,20 @@ var rsclientAssign = []string{
 // RS.eval.qap (including a value over 16 MiB), RS.assign and RS.close; a
 // denied call fails in the client and geterrmessage() names the function.
 func TestQAP1RSclient(t *testing.T) {
-	e := startQAP(t, nil)
+	needR(t)
 	testutil.NeedRPackage(t, "RSclient")
-	_, tlsPort, err := net.SplitHostPort(e.tls)
-	require.NoError(t, err)
-	_, plainPort, err := net.SplitHostPort(e.login)
-	require.NoError(t, err)
+	state, st := prepareState(t)
+	const alicePassword = "wonderland-42"
+	require.NoError(t, auth.AddUser(st.Config.UsersFile, "alice", []byte(alicePassword), cheapArgon))
+	tlsPort, plainPort := freePort(t), freePort(t)
+	l := st.Config.Listeners[0]
+	serveWith(t, state, fmt.Sprintf(`  - address: "127.0.0.1:%d"
+    protocol: qap1
+    tls: {cert: %s, key: %s}
+  - address: "127.0.0.1:%d"
+    protocol: qap1
+    plaintext: true
+`, tlsPort, l.TLS.Cert, l.TLS.Key, plainPort), "pool: {warm: 1, max: 4}\n")
 
 	quote := func(list []string) string {
 		q := make([]string, len(list))
@@ -118,21 +126,21 @@ check_session <- function(c) {
   refused <- tryCatch({ RS.assign(c, "f", function() 1); "no error" }, error = function(err) conditionMessage(err))
   report(!identical(refused, "no error"), "closure assignment refused")
 }
-c <- RS.connect("127.0.0.1", %s, tls = TRUE, ca = %q)
+c <- RS.connect("127.0.0.1", %d, tls = TRUE, ca = %q)
 RS.login(c, "alice", %q, authkey = RS.authkey(c))
 check_session(c)
 RS.close(c)
 # RSclient's finalizer of a closed TLS connection shuts TLS down on the
 # descriptor number it had; run it before that number is reused.
 rm(c); invisible(gc())
-p <- RS.connect("127.0.0.1", %s)
+p <- RS.connect("127.0.0.1", %d)
 RS.login(p, "alice", %q, authkey = RS.authkey(p))
 report(identical(RS.eval(p, 6 * 7), 42), "plaintext loopback RSA login")
-bad <- RS.connect("127.0.0.1", %s)
+bad <- RS.connect("127.0.0.1", %d)
 r <- tryCatch({ RS.login(bad, "alice", "wrong", authkey = RS.authkey(bad)); RS.eval(bad, 1) }, error = function(err) "refused")
 report(identical(r, "refused"), "wrong password refused")
 RS.close(p)
-`, quote(rsclientValues), quote(rsclientAssign), tlsPort, e.pki.CACertPath, alicePassword,
+`, quote(rsclientValues), quote(rsclientAssign), tlsPort, st.PKI.CACertPath, alicePassword,
 		plainPort, alicePassword, plainPort)
 	out := testutil.RunRWithin(t, t.TempDir(), script, 4*time.Minute)
 	var ok, fail int
