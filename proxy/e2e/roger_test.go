@@ -1,25 +1,28 @@
-package proxy
+package e2e
 
 import (
-	"crypto/tls"
-	"net"
-	"strconv"
+	"fmt"
 	"testing"
-	"time"
 
 	"github.com/senseyeio/roger"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/auth"
 )
 
 // Acceptance 2: roger (a Go Rserve client) over plaintext loopback with
 // CMD_login; results convert to the right Go values.
 func TestQAP1Roger(t *testing.T) {
-	e := startQAP(t, nil)
-	host, portS, err := net.SplitHostPort(e.login)
-	require.NoError(t, err)
-	port, err := strconv.ParseInt(portS, 10, 64)
-	require.NoError(t, err)
+	needR(t)
+	state, st := prepareState(t)
+	const alicePassword = "wonderland-42"
+	require.NoError(t, auth.AddUser(st.Config.UsersFile, "alice", []byte(alicePassword), cheapArgon))
+	host, port := "127.0.0.1", int64(freePort(t))
+	serveWith(t, state, fmt.Sprintf(`  - address: "127.0.0.1:%d"
+    protocol: qap1
+    plaintext: true
+`, port), "pool: {warm: 1, max: 4}\n")
 
 	rc, err := roger.NewRClientWithAuth(host, port, "alice", alicePassword)
 	require.NoError(t, err)
@@ -69,36 +72,4 @@ func TestQAP1Roger(t *testing.T) {
 
 	_, err = roger.NewRClientWithAuth(host, port, "alice", "not her password")
 	require.Error(t, err, "a wrong password must not connect")
-}
-
-// The Java client reads the identification string with one read: it must
-// arrive in one write, on every kind of listener.
-func TestQAP1IdentificationInOneRead(t *testing.T) {
-	e := startQAP(t, nil)
-	read := func(c net.Conn) (int, string) {
-		defer c.Close()
-		require.NoError(t, c.SetDeadline(time.Now().Add(30*time.Second)))
-		buf := make([]byte, 64)
-		n, err := c.Read(buf)
-		require.NoError(t, err)
-		return n, string(buf[:n])
-	}
-	for name, addr := range map[string]string{"login": e.login, "anonymous": e.anon} {
-		c, err := net.Dial("tcp", addr)
-		require.NoError(t, err)
-		n, id := read(c)
-		assert.Equal(t, 32, n, name)
-		assert.Regexp(t, `^Rsrv0103QAP1\r\n\r\n`, id, name)
-	}
-	c, err := net.Dial("unix", e.unix)
-	require.NoError(t, err)
-	n, id := read(c)
-	assert.Equal(t, 32, n)
-	assert.Equal(t, "Rsrv0103QAP1\r\n\r\n--------------\r\n", id, "peer credentials need no login")
-
-	tc, err := tls.Dial("tcp", e.tls, e.tlsConfig(t, "", ""))
-	require.NoError(t, err)
-	n, id = read(tc)
-	assert.Equal(t, 32, n)
-	assert.Equal(t, "Rsrv0103QAP1\r\n\r\nARpt----------\r\n", id, "TLS without a client certificate: login required")
 }
