@@ -1,10 +1,11 @@
-package proxy
+package e2e
 
 import (
 	"context"
 	"encoding/json"
-	"net"
+	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,12 +21,17 @@ func TestQAP1PyRserveStyle(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed")
 	}
-	e := startQAP(t, nil)
-	host, port, err := net.SplitHostPort(e.anon)
-	require.NoError(t, err)
+	needR(t)
+	state, _ := prepareState(t)
+	host, port := "127.0.0.1", fmt.Sprint(freePort(t))
+	serveWith(t, state, `  - address: "127.0.0.1:`+port+`"
+    protocol: qap1
+    plaintext: true
+    anonymous_user: guest
+`, "pool: {warm: 1, max: 4}\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "python3", "testdata/qap1/pyrserve_like.py", host, port,
+	out, err := exec.CommandContext(ctx, "python3", filepath.Join("..", "testdata", "qap1", "pyrserve_like.py"), host, port,
 		"1 + 1", `c("a", NA, "\u00e9")`, `stop("boom")`, `system("id")`, "1 +", "x <- 21L; x * 2L").Output()
 	require.NoError(t, err, "%s", out)
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
