@@ -1,4 +1,4 @@
-package proxy
+package e2e
 
 import (
 	"bytes"
@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,11 +43,17 @@ type hostileResult struct {
 // being served.
 func TestE2EHostileInputs(t *testing.T) {
 	const readTimeout = 2 * time.Second
-	e := startE2E(t, func(c *config.Config) {
-		for i := range c.Listeners {
-			c.Listeners[i].ReadTimeout = config.Duration(readTimeout)
-		}
-	})
+	needR(t)
+	state, st := prepareState(t)
+	tlsPort := freePort(t)
+	l := st.Config.Listeners[0]
+	srv := serveWith(t, state, fmt.Sprintf(`    read_timeout: %s
+  - address: "127.0.0.1:%d"
+    tls: {cert: %s, key: %s}
+    read_timeout: %s
+`, readTimeout, tlsPort, l.TLS.Cert, l.TLS.Key, readTimeout), "pool: {warm: 2, max: 8}\n")
+	e := struct{ plain, tlsAddr string }{srv.addr, fmt.Sprintf("127.0.0.1:%d", tlsPort)}
+	clientTLS := tlsClientConfig(t, st.PKI.CACertPath)
 
 	// A well-behaved client keeps asking while the hostile ones run.
 	stop := make(chan struct{})
@@ -86,7 +91,7 @@ func TestE2EHostileInputs(t *testing.T) {
 		var c net.Conn
 		var err error
 		if useTLS {
-			c, err = tls.Dial("tcp", addr, e.tlsConfig(t, "", ""))
+			c, err = tls.Dial("tcp", addr, clientTLS)
 		} else {
 			c, err = net.Dial("tcp", addr)
 		}
