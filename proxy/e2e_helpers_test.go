@@ -208,3 +208,7 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+func repoFile(parts ...string) string {
+	return filepath.Join(append([]string{".."}, parts...)...)
+}

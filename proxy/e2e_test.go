@@ -25,7 +25,6 @@ import (
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/text/encoding/charmap"
 )
 
 // lastEval returns the newest eval record of the server's audit trail.
@@ -39,113 +38,6 @@ func (e *e2e) lastEval(t *testing.T) *audit.Record {
 	require.NoError(t, err)
 	require.NotNil(t, last, "no eval record")
 	return last
-}
-
-func repoFile(parts ...string) string {
-	return filepath.Join(append([]string{".."}, parts...)...)
-}
-
-// Acceptance 1: the Python client (CLI and imported), the R client and
-// `rwarden eval` get the right answers.
-func TestE2EClients(t *testing.T) {
-	e := startE2E(t, nil)
-	host, port, err := net.SplitHostPort(e.plain)
-	require.NoError(t, err)
-	bin := testutil.BuildRwarden(t)
-
-	hundredK := `cat(1:100000, sep = "\n")` // about 590 KB: under the 1 MiB output limit
-	cases := []struct {
-		name, code string
-		check      func(t *testing.T, ans string)
-	}{
-		{"version", `R.version$language`, func(t *testing.T, a string) { assert.Equal(t, "[1] \"R\"\n", a) }},
-		{"regression", `summary(lm(dist ~ speed, cars))`, func(t *testing.T, a string) {
-			assert.Contains(t, a, "Residual standard error: 15.38 on 48 degrees of freedom")
-		}},
-		{"100k lines", hundredK, func(t *testing.T, a string) {
-			lines := strings.Split(strings.TrimSuffix(a, "\n"), "\n")
-			require.Equal(t, 100000, len(lines), "answer starts %q", clip(a, 200))
-			assert.Equal(t, "1", lines[0])
-			assert.Equal(t, "100000", lines[99999])
-		}},
-		{"utf-8", `x <- "Grüße, naïve café ∑"; cat(x, "\n"); nchar(x)`, func(t *testing.T, a string) {
-			assert.Equal(t, "Grüße, naïve café ∑ \n[1] 19\n", a)
-		}},
-	}
-	py := func(t *testing.T, code string, args ...string) string {
-		cmd := exec.Command("python3", append([]string{repoFile("clients", "python", "rwarden_client.py")}, args...)...)
-		cmd.Stdin = strings.NewReader(code)
-		out, err := cmd.Output()
-		require.NoError(t, err)
-		return string(out)
-	}
-	clients := map[string]func(t *testing.T, code string) string{
-		"go framed": func(t *testing.T, code string) string { return e.evalPlain(t, code) },
-		"python cli": func(t *testing.T, code string) string {
-			return py(t, code, "--hostname", host, "--port", port)
-		},
-		"python import": func(t *testing.T, code string) string {
-			script := fmt.Sprintf("import sys; sys.path.insert(0, %q); from rwarden_client import evaluate; sys.stdout.write(evaluate(sys.stdin.read(), hostname=%q, port=%s))",
-				repoFile("clients", "python"), host, port)
-			cmd := exec.Command("python3", "-c", script)
-			cmd.Stdin = strings.NewReader(code)
-			out, err := cmd.Output()
-			require.NoError(t, err)
-			return string(out)
-		},
-		"R client": func(t *testing.T, code string) string {
-			f := filepath.Join(t.TempDir(), "code.R")
-			require.NoError(t, os.WriteFile(f, []byte(code), 0o644))
-			script := fmt.Sprintf(`source(%q); code <- paste(readLines(%q, encoding = "UTF-8"), collapse = "\n"); cat(rwarden_eval(code, host = %q, port = %s))`,
-				repoFile("clients", "R", "rwarden.R"), f, host, port)
-			out, err := exec.Command("Rscript", "--vanilla", "-e", script).Output()
-			require.NoError(t, err)
-			return string(out)
-		},
-		"rwarden eval over TLS with a password": func(t *testing.T, code string) string {
-			cmd := exec.Command(bin, "eval", "--addr", e.tlsAddr, "--tls-ca", e.pki.CACertPath, "--user", "alice", "-")
-			cmd.Stdin = strings.NewReader(code)
-			cmd.Env = append(os.Environ(), "RWARDEN_PASSWORD="+alicePassword)
-			out, err := cmd.Output()
-			require.NoError(t, err)
-			return string(out)
-		},
-		"python over TLS with a password": func(t *testing.T, code string) string {
-			_, tport, _ := net.SplitHostPort(e.tlsAddr)
-			cmd := exec.Command("python3", repoFile("clients", "python", "rwarden_client.py"), "--hostname", "localhost",
-				"--port", tport, "--tls", "--ca", e.pki.CACertPath, "--user", "alice")
-			cmd.Stdin = strings.NewReader(code)
-			cmd.Env = append(os.Environ(), "RWARDEN_PASSWORD="+alicePassword)
-			out, err := cmd.Output()
-			require.NoError(t, err)
-			return string(out)
-		},
-	}
-	for cname, client := range clients {
-		for _, tc := range cases {
-			t.Run(cname+"/"+tc.name, func(t *testing.T) { tc.check(t, client(t, tc.code)) })
-		}
-	}
-
-	t.Run("latin1", func(t *testing.T) {
-		enc := charmap.ISO8859_1.NewEncoder()
-		code, err := enc.Bytes([]byte(`cat("Grüße\n"); toupper("façade")`))
-		require.NoError(t, err)
-		for _, name := range []string{"latin1", "ISO-8859-1"} {
-			c, err := net.Dial("tcp", e.plain)
-			require.NoError(t, err)
-			ans := ask(t, c, nil, name, code)
-			dec, err := charmap.ISO8859_1.NewDecoder().String(ans)
-			require.NoError(t, err)
-			assert.Equal(t, "Grüße\n[1] \"FAÇADE\"\n", dec, name)
-		}
-		// Characters latin1 cannot hold come back as R writes them in a
-		// latin1 locale.
-		c, err := net.Dial("tcp", e.plain)
-		require.NoError(t, err)
-		ans := ask(t, c, nil, "latin1", []byte(`cat(intToUtf8(8721), "\n")`))
-		assert.Equal(t, "<U+2211> \n", ans)
-	})
 }
 
 // Acceptance 2: identities over TLS (password, certificate) and a unix

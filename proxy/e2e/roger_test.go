@@ -16,7 +16,6 @@ import (
 func TestQAP1Roger(t *testing.T) {
 	needR(t)
 	state, st := prepareState(t)
-	const alicePassword = "wonderland-42"
 	require.NoError(t, auth.AddUser(st.Config.UsersFile, "alice", []byte(alicePassword), cheapArgon))
 	host, port := "127.0.0.1", int64(freePort(t))
 	serveWith(t, state, fmt.Sprintf(`  - address: "127.0.0.1:%d"

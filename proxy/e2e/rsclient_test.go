@@ -78,7 +78,6 @@ func TestQAP1RSclient(t *testing.T) {
 	needR(t)
 	testutil.NeedRPackage(t, "RSclient")
 	state, st := prepareState(t)
-	const alicePassword = "wonderland-42"
 	require.NoError(t, auth.AddUser(st.Config.UsersFile, "alice", []byte(alicePassword), cheapArgon))
 	tlsPort, plainPort := freePort(t), freePort(t)
 	l := st.Config.Listeners[0]
