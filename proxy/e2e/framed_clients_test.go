@@ -32,10 +32,16 @@ func clip(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// ask sends one framed request in encoding over a new connection to addr.
+// ask sends one framed request in encoding over a new TCP connection.
 func ask(t *testing.T, addr, encoding string, code []byte) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	return askOn(t, "tcp", addr, encoding, code)
+}
+
+// askOn sends one framed request over a new connection.
+func askOn(t *testing.T, network, addr, encoding string, code []byte) string {
+	t.Helper()
+	c, err := net.Dial(network, addr)
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, framed.WriteRequest(c, nil, encoding, code))
