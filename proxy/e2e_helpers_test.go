@@ -200,15 +200,3 @@ func (e *e2e) evalTLS(t *testing.T, cfg *tls.Config, creds *framed.Credentials, 
 	require.NoError(t, err)
 	return ask(t, c, creds, "UTF-8", []byte(code))
 }
-
-// clip shortens s for a failure message.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
-func repoFile(parts ...string) string {
-	return filepath.Join(append([]string{".."}, parts...)...)
-}

@@ -1,4 +1,4 @@
-package proxy
+package core
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func TestRuntimeAllowlistCorpora(t *testing.T) {
 		a, err := eng.Allowlist(user)
 		require.NoError(t, err)
 		s, err := pool.Acquire(ctx, sandbox.Binding{User: user, Limits: lim,
-			Allowlist: &sandbox.Allowlist{Functions: a.Functions, Packages: a.Packages, Internal: a.Internal}})
+			Allowlist: SandboxAllowlist(a)})
 		require.NoError(t, err)
 		defer s.Close()
 		res, err := s.Eval(ctx, code, sandbox.EvalOptions{}, nil)
@@ -81,4 +81,8 @@ func TestRuntimeAllowlistCorpora(t *testing.T) {
 			assert.Equal(t, sandbox.StatusOK, res.Status, "error: %s", strings.TrimSpace(res.Error))
 		})
 	}
+}
+
+func repoFile(parts ...string) string {
+	return filepath.Join(append([]string{"..", ".."}, parts...)...)
 }
