@@ -456,3 +456,9 @@ func BenchmarkQAP1Concurrent(b *testing.B) {
 		}
 	}
 }
+
+func qapListener(addr string) config.ListenerConfig {
+	l := config.NewListener(addr)
+	l.Protocol, l.Plaintext = qap1.Protocol, true
+	return l
+}

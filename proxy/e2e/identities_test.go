@@ -21,9 +21,8 @@ import (
 	"github.com/rwarden/rwarden/proxy/setup"
 )
 
-// identities is a server with a TLS and a unix-socket listener besides the
-// anonymous one.
-type identities struct {
+// fixture is a running server and what tests read about it.
+type fixture struct {
 	srv      *server
 	tlsAddr  string
 	unixPath string
@@ -32,7 +31,7 @@ type identities struct {
 }
 
 // lastEval returns the newest eval record of the server's audit trail.
-func (e *identities) lastEval(t *testing.T) *audit.Record {
+func (e *fixture) lastEval(t *testing.T) *audit.Record {
 	t.Helper()
 	var last *audit.Record
 	_, err := audit.Query([]string{e.audit}, audit.Filter{Event: audit.EventEval}, func(r *audit.Record) error {
@@ -44,7 +43,7 @@ func (e *identities) lastEval(t *testing.T) *audit.Record {
 	return last
 }
 
-func (e *identities) tlsConfig(t *testing.T, certFile, keyFile string) *tls.Config {
+func (e *fixture) tlsConfig(t *testing.T, certFile, keyFile string) *tls.Config {
 	t.Helper()
 	c := tlsClientConfig(t, e.pki.CACertPath)
 	if certFile != "" {
@@ -55,7 +54,7 @@ func (e *identities) tlsConfig(t *testing.T, certFile, keyFile string) *tls.Conf
 	return c
 }
 
-func (e *identities) evalTLS(t *testing.T, cfg *tls.Config, creds *framed.Credentials, code string) string {
+func (e *fixture) evalTLS(t *testing.T, cfg *tls.Config, creds *framed.Credentials, code string) string {
 	t.Helper()
 	c, err := tls.Dial("tcp", e.tlsAddr, cfg)
 	require.NoError(t, err)
@@ -88,7 +87,7 @@ func TestE2EIdentities(t *testing.T) {
     plaintext: true
     unix_mode: "0666"
 `, tlsPort, l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA, sock), "pool: {warm: 2, max: 8}\n")
-	e := &identities{srv: srv, tlsAddr: fmt.Sprintf("127.0.0.1:%d", tlsPort), unixPath: sock, pki: st.PKI, audit: filepath.Join(state, "audit.jsonl")}
+	e := &fixture{srv: srv, tlsAddr: fmt.Sprintf("127.0.0.1:%d", tlsPort), unixPath: sock, pki: st.PKI, audit: filepath.Join(state, "audit.jsonl")}
 	fileCode := `writeLines("x", "f.txt"); readLines("f.txt")` // allowed for analysts, denied for guest
 
 	t.Run("password", func(t *testing.T) {

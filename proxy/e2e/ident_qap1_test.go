@@ -1,4 +1,4 @@
-package proxy
+package e2e
 
 import (
 	"crypto/tls"
@@ -13,7 +13,7 @@ import (
 // The Java client reads the identification string with one read: it must
 // arrive in one write, on every kind of listener.
 func TestQAP1IdentificationInOneRead(t *testing.T) {
-	e := startQAP(t, nil)
+	e := startQAP(t, qapOptions{})
 	read := func(c net.Conn) (int, string) {
 		defer c.Close()
 		require.NoError(t, c.SetDeadline(time.Now().Add(30*time.Second)))

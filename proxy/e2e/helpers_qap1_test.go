@@ -1,52 +1,89 @@
-package proxy
+package e2e
 
 import (
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/user"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/proxy/qap1"
 	"github.com/rwarden/rwarden/proxy/rdata"
 	"github.com/stretchr/testify/require"
 )
 
-// qapE2E is a running rwarden with, besides startE2E's listeners, four
-// QAP1 listeners: plaintext loopback requiring a login, plaintext loopback
-// with the anonymous user guest, TLS, and a unix socket.
+// qapE2E is a running rwarden with, besides the anonymous framed listener,
+// four QAP1 listeners: plaintext loopback requiring a login, plaintext
+// loopback with the anonymous user guest, TLS (with client certificates
+// requested), and a unix socket. alice has a password; the local user
+// running the tests has a policy (for peer credentials).
 type qapE2E struct {
-	*e2e
+	*fixture
 	login, anon, tls, unix string
 }
 
-func qapListener(addr string) config.ListenerConfig {
-	l := config.NewListener(addr)
-	l.Protocol, l.Plaintext = qap1.Protocol, true
-	return l
+// qapOptions change startQAP's server.
+type qapOptions struct {
+	readTimeout      string // of every QAP1 listener ("" for the default)
+	loginReadTimeout string // of the login listener
+	guestSessions    int    // limits.users.guest.sessions (0: default)
+	poolMax          int    // pool.max (0: 8)
 }
 
-func startQAP(t *testing.T, mod func(*config.Config)) *qapE2E {
+func startQAP(t *testing.T, o qapOptions) *qapE2E {
 	t.Helper()
-	var unixPath string
-	e := startE2E(t, func(cfg *config.Config) {
-		login := qapListener("127.0.0.1:0")
-		anon := qapListener("127.0.0.1:0")
-		anon.AnonymousUser = "guest"
-		tlsL := cfg.Listeners[0]
-		tlsL.Address, tlsL.Protocol = "127.0.0.1:0", qap1.Protocol
-		unixPath = filepath.Join(cfg.StateDir, "qap1.sock")
-		unixL := qapListener("unix:" + unixPath)
-		unixL.UnixMode = 0o666
-		cfg.Listeners = append(cfg.Listeners, login, anon, tlsL, unixL)
-		if mod != nil {
-			mod(cfg)
+	needR(t)
+	state, st := prepareState(t)
+	require.NoError(t, auth.AddUser(st.Config.UsersFile, "alice", []byte(alicePassword), cheapArgon))
+	me, err := user.Current()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(st.Config.PoliciesDir, "users", me.Username+".csv"),
+		[]byte("g, "+me.Username+", role:analyst\n"), 0o644))
+	rt := func(v string) string {
+		if v == "" {
+			return ""
 		}
-	})
-	return &qapE2E{e2e: e, login: e.srv.Addr(3).String(), anon: e.srv.Addr(4).String(),
-		tls: e.srv.Addr(5).String(), unix: unixPath}
+		return "    read_timeout: " + v + "\n"
+	}
+	login, anon, tlsPort := freePort(t), freePort(t), freePort(t)
+	sock := filepath.Join(state, "qap1.sock")
+	l := st.Config.Listeners[0]
+	loginRT := o.loginReadTimeout
+	if loginRT == "" {
+		loginRT = o.readTimeout
+	}
+	listeners := fmt.Sprintf(`  - address: "127.0.0.1:%d"
+    protocol: qap1
+    plaintext: true
+%s  - address: "127.0.0.1:%d"
+    protocol: qap1
+    plaintext: true
+    anonymous_user: guest
+%s  - address: "127.0.0.1:%d"
+    protocol: qap1
+    tls: {cert: %s, key: %s, client_ca: %s, client_auth: request}
+%s  - address: "unix:%s"
+    protocol: qap1
+    plaintext: true
+    unix_mode: "0666"
+%s`, login, rt(loginRT), anon, rt(o.readTimeout), tlsPort, l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA, rt(o.readTimeout), sock, rt(o.readTimeout))
+	max := o.poolMax
+	if max == 0 {
+		max = 8
+	}
+	extra := fmt.Sprintf("pool: {warm: 2, max: %d}\n", max)
+	if o.guestSessions > 0 {
+		extra += fmt.Sprintf("limits: {users: {guest: {sessions: %d}}}\n", o.guestSessions)
+	}
+	srv := serveWith(t, state, listeners, extra)
+	f := &fixture{srv: srv, pki: st.PKI, audit: filepath.Join(state, "audit.jsonl")}
+	return &qapE2E{fixture: f, login: fmt.Sprintf("127.0.0.1:%d", login), anon: fmt.Sprintf("127.0.0.1:%d", anon),
+		tls: fmt.Sprintf("127.0.0.1:%d", tlsPort), unix: sock}
 }
 
 // qapClient is a minimal QAP1 client for tests, written against the

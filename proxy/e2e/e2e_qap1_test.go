@@ -1,4 +1,4 @@
-package proxy
+package e2e
 
 import (
 	"testing"
@@ -14,7 +14,7 @@ import (
 // evaluation with state kept, R errors, policy denials, parse errors,
 // assignment of data (and refusal of code), refused and unknown commands.
 func TestQAP1Session(t *testing.T) {
-	e := startQAP(t, nil)
+	e := startQAP(t, qapOptions{})
 	q := dialQAP(t, "tcp", e.login, nil)
 	assert.Equal(t, "Rsrv0103QAP1\r\n\r\nARpt----------\r\n", string(q.id[:]), "login listener advertises ARpt")
 	require.Equal(t, int32(qap1.RespOK), q.login("alice", alicePassword))
@@ -93,7 +93,7 @@ func TestQAP1Session(t *testing.T) {
 	assert.Equal(t, []int32{5}, v.Ints)
 
 	var denied []string
-	_, err = audit.Query([]string{e.cfg.Audit.File}, audit.Filter{Event: audit.EventAccessDenied}, func(r *audit.Record) error {
+	_, err = audit.Query([]string{e.audit}, audit.Filter{Event: audit.EventAccessDenied}, func(r *audit.Record) error {
 		denied = append(denied, r.Detail["command"])
 		return nil
 	})

@@ -1,4 +1,4 @@
-package proxy
+package e2e
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/qap1"
 	"github.com/rwarden/rwarden/proxy/rdata"
 	"github.com/stretchr/testify/assert"
@@ -131,21 +130,9 @@ func le32be(words ...uint32) []byte {
 // Acceptance 4: hostile QAP inputs each get an error answer or a closed
 // connection, never a crash; a good client is served throughout.
 func TestQAP1Hostile(t *testing.T) {
-	e := startQAP(t, func(cfg *config.Config) {
-		// Every hostile connection that gets as far as a session holds
-		// one of guest's sessions; allow them all at once.
-		n := 64
-		if cfg.Limits.Users == nil {
-			cfg.Limits.Users = map[string]config.LimitSet{}
-		}
-		cfg.Limits.Users["guest"] = config.LimitSet{Sessions: &n}
-		cfg.Pool.Max = 48
-		for i := range cfg.Listeners {
-			if cfg.Listeners[i].Protocol == qap1.Protocol {
-				cfg.Listeners[i].ReadTimeout = config.Duration(2 * time.Second)
-			}
-		}
-	})
+	// Every hostile connection that gets as far as a session holds one of
+	// guest's sessions; allow them all at once.
+	e := startQAP(t, qapOptions{guestSessions: 64, poolMax: 48, readTimeout: "2s"})
 	cases := hostileCases(t)
 	require.GreaterOrEqual(t, len(cases), 25)
 

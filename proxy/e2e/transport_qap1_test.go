@@ -1,4 +1,4 @@
-package proxy
+package e2e
 
 import (
 	"crypto/tls"
@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/qap1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,7 +15,7 @@ import (
 
 // Identities from the transport, and TLS by CMD_switch.
 func TestQAP1Transports(t *testing.T) {
-	e := startQAP(t, nil)
+	e := startQAP(t, qapOptions{})
 
 	t.Run("unix socket peer credentials", func(t *testing.T) {
 		q := dialQAP(t, "unix", e.unix, nil)
@@ -77,9 +76,7 @@ func TestQAP1Transports(t *testing.T) {
 // read_timeout bounds a client before it authenticates; after a login an
 // interactive client may pause longer between commands.
 func TestQAP1IdleAfterLogin(t *testing.T) {
-	e := startQAP(t, func(cfg *config.Config) {
-		cfg.Listeners[3].ReadTimeout = config.Duration(time.Second) // the login listener
-	})
+	e := startQAP(t, qapOptions{loginReadTimeout: "1s"})
 	silent := dialQAP(t, "tcp", e.login, nil)
 	q := dialQAP(t, "tcp", e.login, nil)
 	require.Equal(t, int32(qap1.RespOK), q.login("alice", alicePassword))
