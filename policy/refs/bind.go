@@ -117,6 +117,14 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 		return 1 + a.bindings(n.Cond) + a.bindings(n.Body)
 	case *rsyntax.Repeat:
 		return 1 + a.bindings(n.Body)
+	case *rsyntax.Symbol:
+		if isRemover(n.Name) {
+			a.unscoped = true
+		}
+	case *rsyntax.String:
+		if isRemover(n.Value) {
+			a.unscoped = true
+		}
 	case *rsyntax.Function:
 		k := 1
 		for _, p := range n.Params {

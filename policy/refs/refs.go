@@ -64,10 +64,14 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	} else {
 		clear(a.bound)
 	}
+	a.unscoped = false
 	nodes := 0
 	for _, e := range f.Exprs {
 		nodes += a.bindings(e)
 	}
+	a.top.reset()
+	a.top.off = a.unscoped
+	a.sc, a.depth = &a.top, 0
 	// Fewer than one node in two gives a reference.
 	if n := nodes/2 + 16; cap(a.refs) < n {
 		a.refs = make([]Ref, 0, n)
@@ -91,6 +95,12 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	}
 	if cap(a.flags) > maxKeptRefs {
 		a.flags = nil
+	}
+	if len(a.top.count) > maxKeptBound || cap(a.top.log) > maxKeptRefs {
+		a.top = scope{}
+	}
+	if len(a.inner.count) > maxKeptBound || cap(a.inner.log) > maxKeptRefs {
+		a.inner = scope{}
 	}
 	return out
 }
@@ -170,6 +180,13 @@ func compareRefPtrs(x, y *Ref) int {
 // analysis accumulates the references of one file.
 type analysis struct {
 	bound map[string]binding
+	// sc is the scope of the visit's current point: top at the top
+	// level, inner inside function literals (see scope).
+	sc         *scope
+	top, inner scope
+	depth      int
+	// unscoped is set when the script names rm or remove.
+	unscoped bool
 	refs  []Ref
 	flags []bool // see call
 }
