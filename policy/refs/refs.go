@@ -187,8 +187,8 @@ type analysis struct {
 	depth      int
 	// unscoped is set when the script names rm or remove.
 	unscoped bool
-	refs  []Ref
-	flags []bool // see call
+	refs     []Ref
+	flags    []bool // see call
 }
 
 func (a *analysis) add(kind Kind, name, pkg string, pos rsyntax.Pos, detail string) {
