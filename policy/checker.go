@@ -230,14 +230,16 @@ func (c *checker) decision(s *snapshot, user, obj, act string) (int32, error) {
 
 // deny records a denied request, once per request and position.
 func (c *checker) deny(req request, dec *decision) {
-	if c.seen[req] {
+	key := req
+	key.detail = "" // one violation per object and position
+	if c.seen[key] {
 		return
 	}
-	c.seen[req] = true
+	c.seen[key] = true
 	c.d.Allowed = false
 	c.d.Violations = append(c.d.Violations, Violation{
 		Object: req.obj, Act: req.act, Line: req.line, Col: req.col,
-		Reason: dec.reason, Source: dec.src,
+		Reason: dec.reason, Source: dec.src, Detail: req.detail,
 	})
 }
 

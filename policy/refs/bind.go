@@ -7,6 +7,9 @@ type binding struct {
 	// other is set when some binding is not a function literal (a value,
 	// a formal argument, a for variable): the name may hold a string.
 	other bool
+	// notFormula and notEnv are set when some binding is not a literal
+	// formula, or not a call of new.env().
+	notFormula, notEnv bool
 }
 
 // assignOps are the operators R performs (complex) assignment with.
@@ -60,17 +63,17 @@ func targetName(t rsyntax.Node) (string, bool) {
 	}
 }
 
-// bind records a binding of name; fn tells whether the value is a
-// function literal.
-func (a *analysis) bind(name string, fn bool) {
-	b := a.bound[name]
-	if !fn && !b.other {
-		b.other = true
-		a.bound[name] = b
-		return
-	}
-	if _, ok := a.bound[name]; !ok {
-		a.bound[name] = b
+// bind records a binding of name to v (nil for a formal, a for variable
+// or a complex assignment); fn tells whether the value is a function
+// literal.
+func (a *analysis) bind(name string, fn bool, v rsyntax.Node) {
+	b, ok := a.bound[name]
+	nb := b
+	nb.other = b.other || !fn
+	nb.notFormula = b.notFormula || !isFormulaLiteral(v)
+	nb.notEnv = b.notEnv || !isNewEnv(v)
+	if !ok || nb != b {
+		a.bound[name] = nb
 	}
 }
 
@@ -89,7 +92,11 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 			if name, ok := targetName(n.X); ok {
 				_, simple := n.X.(*rsyntax.Symbol)
 				_, str := n.X.(*rsyntax.String)
-				a.bind(name, (simple || str) && isFunctionLiteral(n.Y))
+				var v rsyntax.Node
+				if simple || str {
+					v = n.Y
+				}
+				a.bind(name, (simple || str) && isFunctionLiteral(n.Y), v)
 			}
 		}
 		return 1 + a.bindings(n.X) + a.bindings(n.Y)
@@ -111,7 +118,7 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 	case *rsyntax.If:
 		return 1 + a.bindings(n.Cond) + a.bindings(n.Then) + a.bindings(n.Else)
 	case *rsyntax.For:
-		a.bind(n.Var.Name, false)
+		a.bind(n.Var.Name, false, nil)
 		return 2 + a.bindings(n.Seq) + a.bindings(n.Body)
 	case *rsyntax.While:
 		return 1 + a.bindings(n.Cond) + a.bindings(n.Body)
@@ -128,7 +135,7 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 	case *rsyntax.Function:
 		k := 1
 		for _, p := range n.Params {
-			a.bind(p.Name.Name, false)
+			a.bind(p.Name.Name, false, nil)
 			k += 1 + a.bindings(p.Default)
 		}
 		return k + a.bindings(n.Body)
@@ -173,7 +180,7 @@ func (a *analysis) callBindings(n *rsyntax.Call) {
 			if j, ok := m.lookup(valueArg); ok && name != "makeActiveBinding" {
 				fn = isFunctionLiteral(n.Args[j].Value)
 			}
-			a.bind(s.Value, fn)
+			a.bind(s.Value, fn, nil)
 		}
 	}
 }

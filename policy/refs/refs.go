@@ -72,6 +72,7 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	a.top.reset()
 	a.top.off = a.unscoped
 	a.sc, a.depth = &a.top, 0
+	clear(a.saved)
 	// Fewer than one node in two gives a reference.
 	if n := nodes/2 + 16; cap(a.refs) < n {
 		a.refs = make([]Ref, 0, n)
@@ -79,6 +80,7 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	a.refs = a.refs[:0]
 	for _, e := range f.Exprs {
 		a.visit(e)
+		a.saveTargets(e)
 	}
 	out := a.refs
 	sortRefs(out)
@@ -187,8 +189,13 @@ type analysis struct {
 	depth      int
 	// unscoped is set when the script names rm or remove.
 	unscoped bool
-	refs     []Ref
-	flags    []bool // see call
+	// saved are the literal files top-level saveRDS() and save()
+	// statements have written so far.
+	saved map[string]bool
+	// nesting counts strings parsed as code within strings.
+	nesting int
+	refs    []Ref
+	flags   []bool // see call
 }
 
 func (a *analysis) add(kind Kind, name, pkg string, pos rsyntax.Pos, detail string) {

@@ -102,9 +102,9 @@ func TestFind(t *testing.T) {
 		{"paren call", "(g)(1)", []string{"1:1 dynamic ", "1:1 operator (", "1:2 symbol g"}},
 		{"function literal call", "(function(x) x)(1)", []string{"1:1 operator (", "1:2 operator function"}},
 		{"namespace call of a known function", `base::lapply(x, "system")`, []string{"1:1 load base@base", "1:5 operator ::", "1:7 namespace lapply@base", "1:14 symbol x", "1:17 string system"}},
-		{"library passed as a function", `do.call("library", list(p))`, []string{"1:1 call do.call", "1:9 dynamic ", "1:9 string library", "1:20 call list", "1:25 symbol p"}},
+		{"library passed as a function", `do.call("library", list(p))`, []string{"1:1 call do.call", "1:9 dynamic ", "1:9 string library", "1:20 call list", "1:25 load p@p", "1:25 symbol p"}},
 		{"require applied to names", "lapply(pkgs, require)", []string{"1:1 call lapply", "1:8 symbol pkgs", "1:14 dynamic ", "1:14 symbol require"}},
-		{"eval is a plain call", `eval(parse(text = "1"))`, []string{"1:1 call eval", "1:6 call parse"}},
+		{"eval of computed code", `eval(parse(text = "1"))`, []string{"1:1 call eval", "1:6 call parse", "1:6 dynamic "}},
 		{"multi-line positions", "x <- 1\n\tf(x)", []string{"1:3 operator <-", "2:9 call f"}},
 	}
 	for _, tt := range tests {

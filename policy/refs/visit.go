@@ -208,21 +208,31 @@ func (a *analysis) namespace(b *rsyntax.Binary, suffix string) {
 // arguments of the functions in specs.
 func (a *analysis) call(c *rsyntax.Call) {
 	a.function(c.Fn)
-	name, _ := callee(c)
+	name, pkg := callee(c)
+	var sp *spec
 	if maybeSpec(name) {
-		if sp, ok := specs[name]; ok {
-			// The arguments special accounts for are flagged on a stack
-			// shared by nested calls.
-			base := len(a.flags)
-			a.flags = append(a.flags, make([]bool, len(c.Args))...)
-			handled := a.flags[base:]
-			a.special(c, name, sp, handled)
-			a.visitArgs(c.Args, handled)
-			a.flags = a.flags[:base]
-			return
+		if s, ok := specs[name]; ok {
+			sp = &s
 		}
 	}
-	a.visitArgs(c.Args, nil)
+	fns := modelFuncs(name, pkg)
+	if sp == nil && len(fns) == 0 {
+		a.visitArgs(c.Args, nil)
+		return
+	}
+	// The arguments special and modelCall account for are flagged on a
+	// stack shared by nested calls.
+	base := len(a.flags)
+	a.flags = append(a.flags, make([]bool, len(c.Args))...)
+	handled := a.flags[base:]
+	if sp != nil {
+		a.special(c, name, *sp, handled)
+	}
+	if len(fns) > 0 {
+		a.modelCall(c, name, fns, sp, handled)
+	}
+	a.visitArgs(c.Args, a.flags[base:base+len(c.Args)])
+	a.flags = a.flags[:base]
 }
 
 // function reports the expression in function position of a call.
