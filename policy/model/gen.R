@@ -29,7 +29,10 @@ suppressPackageStartupMessages({
 pkgs <- sort(c("base", "stats", "utils", "methods", "graphics", "grDevices",
                "datasets", "grid", "splines", "stats4", "tools", "parallel",
                "compiler", "jsonlite", "data.table"))
-kindOrder <- c("fun", "code", "formula", "env", "unserialize")
+# When walks give a formal several kinds, the first of these wins (the
+# strictest for the static check); a kind from hand.tsv is never replaced.
+kindOrder <- c("fun", "formula", "code", "env", "unserialize")
+fixed <- new.env(hash = TRUE)
 
 hand <- utils::read.delim("hand.tsv", comment.char = "#", header = FALSE,
                           col.names = c("what", "param", "kind", "note"),
@@ -73,6 +76,7 @@ internal <- list()
 setKind <- function(k, param, kind, why, carries = "", written = FALSE) {
   m <- model[[k]]
   if (is.null(m) || !(param %in% m$formals)) return(FALSE)
+  if (!is.null(fixed[[paste(k, param)]])) return(FALSE)
   if (kind == "code") {
     ow <- unname(m$written[param])
     nw <- if (is.na(ow)) written else (ow && written)
@@ -103,9 +107,11 @@ for (i in seq_len(nrow(hand))) {
   if (startsWith(h$what, "internal:")) {
     nm <- sub("^internal:", "", h$what)
     internal[[nm]] <- rbind(internal[[nm]], data.frame(pos = as.integer(h$param), kind = h$kind))
-  } else if (!setKind(h$what, h$param, h$kind, paste0("hand: ", h$note), written = grepl("as written", h$note))) {
+  } else {
     if (is.null(model[[h$what]]) || !(h$param %in% model[[h$what]]$formals))
       stop("hand.tsv names no formal: ", h$what, " ", h$param)
+    setKind(h$what, h$param, h$kind, paste0("hand: ", h$note), written = grepl("as written", h$note))
+    fixed[[paste(h$what, h$param)]] <- TRUE
   }
 }
 

@@ -48,7 +48,7 @@ var shippedModel = func() *model.Model {
 var strictEnvFormals = map[string]bool{
 	"envir": true, "env": true, "rho": true, "where": true, "parent": true, "local": true,
 	"enclos": true, "pos": true, "toplevel.env": true, "assign.env": true, "eval.env": true,
-	"frame": true, "value": true, "x": false,
+	"frame": true, "value": true, "name": true,
 }
 
 // languageClasses are the classes of S3 methods whose dispatch argument
@@ -187,6 +187,11 @@ func (a *analysis) modelArg(c *rsyntax.Call, fn *model.Function, p *model.Param,
 		if p.Written {
 			return
 		}
+		if fn.Name == "update" && a.isFit(v) {
+			// update(fit): the call stored in a model this script fitted
+			// with a literal call it walked.
+			return
+		}
 		a.codeArg(v, where, p.Parsed)
 	case model.Formula:
 		a.formulaArg(v, where)
@@ -245,6 +250,9 @@ func (a *analysis) formulaArg(v rsyntax.Node, where string) {
 		if b, ok := a.bound[x.Name]; ok && !b.notFormula && a.sc.isBound(x.Name) {
 			return
 		}
+		if a.isFit(x) {
+			return // a fitted model, not a formula: no formula method is reached
+		}
 	}
 	a.addHint(v.Pos(), "computed formula for "+where, "write the formula itself, e.g. lm(y ~ x, data = d)")
 }
@@ -284,10 +292,10 @@ func (a *analysis) unserializeArg(c *rsyntax.Call, fn *model.Function, v rsyntax
 		a.addHint(v.Pos(), "data() without a literal package also sources R files from the working directory", `name the data set and its package, e.g. data(iris, package = "datasets"), or use datasets::iris`)
 		return
 	}
-	if s, ok := v.(*rsyntax.String); ok && a.saved[s.Value] {
+	if s, ok := v.(*rsyntax.String); ok && a.readable[s.Value] {
 		return
 	}
-	a.addHint(v.Pos(), "argument "+where+" unserializes data that may carry code", `read back only what this script saved, with a literal path: saveRDS(x, "f.rds"); readRDS("f.rds")`)
+	a.addHint(v.Pos(), "argument "+where+" unserializes data that may carry code", `read back only what the statement just before saved, with a literal path: saveRDS(x, "f.rds"); y <- readRDS("f.rds")`)
 }
 
 // parsedString parses the text of s as R and reports its references at
@@ -451,6 +459,33 @@ func isNewEnv(v rsyntax.Node) bool {
 	return n == "new.env" && (pkg == "" || pkg == "base")
 }
 
+// isPlainRead reports whether a top-level statement is readRDS("f"),
+// load("f") or x <- one of them, with literal arguments only: nothing
+// else in it can write the file first.
+func isPlainRead(e rsyntax.Node) bool {
+	if b, ok := e.(*rsyntax.Binary); ok && (b.Op == "<-" || b.Op == "=") {
+		if _, ok := b.X.(*rsyntax.Symbol); !ok {
+			return false
+		}
+		e = b.Y
+	}
+	c, ok := e.(*rsyntax.Call)
+	if !ok {
+		return false
+	}
+	if n, pkg := callee(c); (n != "readRDS" && n != "load") || (pkg != "" && pkg != "base") {
+		return false
+	}
+	for _, arg := range c.Args {
+		switch arg.Value.(type) {
+		case *rsyntax.String, *rsyntax.Const, *rsyntax.Num:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // saveTargets records the literal file a top-level saveRDS() or save()
 // statement writes.
 func (a *analysis) saveTargets(e rsyntax.Node) {
@@ -478,11 +513,19 @@ func (a *analysis) saveTargets(e rsyntax.Node) {
 	for k, f := range formals {
 		if f == "file" && bound[k] >= 0 {
 			if s, ok := c.Args[bound[k]].Value.(*rsyntax.String); ok {
-				if a.saved == nil {
-					a.saved = map[string]bool{}
-				}
-				a.saved[s.Value] = true
+				a.saved = map[string]bool{s.Value: true}
 			}
 		}
 	}
+}
+
+// isFit reports whether v is a name bound here, and only ever, to a
+// literal call of a model fitting function.
+func (a *analysis) isFit(v rsyntax.Node) bool {
+	x, ok := v.(*rsyntax.Symbol)
+	if !ok {
+		return false
+	}
+	b, ok := a.bound[x.Name]
+	return ok && !b.notFit && a.sc.isBound(x.Name)
 }

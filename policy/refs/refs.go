@@ -72,16 +72,21 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	a.top.reset()
 	a.top.off = a.unscoped
 	a.sc, a.depth = &a.top, 0
-	clear(a.saved)
 	// Fewer than one node in two gives a reference.
 	if n := nodes/2 + 16; cap(a.refs) < n {
 		a.refs = make([]Ref, 0, n)
 	}
 	a.refs = a.refs[:0]
 	for _, e := range f.Exprs {
+		a.readable = nil
+		if isPlainRead(e) {
+			a.readable = a.saved
+		}
 		a.visit(e)
+		a.saved = nil
 		a.saveTargets(e)
 	}
+	a.readable, a.saved = nil, nil
 	out := a.refs
 	sortRefs(out)
 	out = compactRefs(out)
@@ -189,9 +194,10 @@ type analysis struct {
 	depth      int
 	// unscoped is set when the script names rm or remove.
 	unscoped bool
-	// saved are the literal files top-level saveRDS() and save()
-	// statements have written so far.
-	saved map[string]bool
+	// saved are the literal files the previous top-level statement wrote
+	// with saveRDS() or save(); readable is saved while the visit is in
+	// a statement that only reads one back (see unserializeArg).
+	saved, readable map[string]bool
 	// nesting counts strings parsed as code within strings.
 	nesting int
 	refs    []Ref

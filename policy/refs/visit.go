@@ -3,6 +3,7 @@ package refs
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/rwarden/rwarden/policy/rsyntax"
 )
@@ -31,6 +32,10 @@ func (a *analysis) visit(n rsyntax.Node) {
 	switch n := n.(type) {
 	case *rsyntax.Symbol:
 		a.symbol(n)
+	case *rsyntax.String:
+		if reservedName(n.Value) {
+			a.add(KindDynamic, "", "", n.P, reservedDetail(n.Value))
+		}
 	case *rsyntax.Call:
 		a.call(n)
 	case *rsyntax.Index:
@@ -51,6 +56,9 @@ func (a *analysis) visit(n rsyntax.Node) {
 		case n.Op == "$" || n.Op == "@":
 			a.visit(n.X) // the member is a name, not a variable
 			a.op(n.Op, n.OpPos)
+			if m, ok := nameOf(n.Y); ok && reservedName(m) {
+				a.add(KindDynamic, "", "", n.Y.Pos(), reservedDetail(m))
+			}
 		case isAssign(n):
 			// R evaluates the value first, then (for a complex
 			// assignment) the variable, then binds it.
@@ -179,6 +187,9 @@ func (a *analysis) symbol(s *rsyntax.Symbol) {
 	if isDotsName(s.Name) {
 		return
 	}
+	if reservedName(s.Name) {
+		a.add(KindDynamic, "", "", s.P, reservedDetail(s.Name))
+	}
 	if a.sc.isBound(s.Name) {
 		return
 	}
@@ -239,6 +250,9 @@ func (a *analysis) call(c *rsyntax.Call) {
 func (a *analysis) function(fn rsyntax.Node) {
 	switch f := fn.(type) {
 	case *rsyntax.Symbol:
+		if b, ok := a.bound[f.Name]; ok && b.leaky {
+			a.add(KindDynamic, "", "", f.P, fmt.Sprintf("call of %s, which holds a value from an option, slot, attribute, restart or file: it may be any function; call the function by its name", f.Name))
+		}
 		if f.FromString {
 			a.add(KindString, f.Name, "", f.P, fmt.Sprintf("string %q called as a function", f.Name))
 		} else {
@@ -342,4 +356,18 @@ func (a *analysis) target(t rsyntax.Node, outer bool) {
 	default:
 		a.visit(t)
 	}
+}
+
+// reservedName reports names that lead to environments or state the
+// user must not reach: the environment attribute of formulas and terms
+// (.Environment), and the worker harness's own state (.rwarden...).
+func reservedName(name string) bool {
+	return name == ".Environment" || strings.HasPrefix(name, ".rwarden")
+}
+
+func reservedDetail(name string) string {
+	if name == ".Environment" {
+		return "the .Environment attribute of a formula or terms object leads to an environment outside the script's; use the formula itself"
+	}
+	return "the worker harness's state (" + name + ") is not the script's to read or change"
 }
