@@ -137,10 +137,25 @@ func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function
 					}
 					continue
 				}
+				if p.Kind == model.Formula && p.Name == "data" && formalBound(sig.Formals, bound, "formula") {
+					// model.frame(formula, data): data is made a
+					// formula only when formula is missing.
+					continue
+				}
 				a.modelArg(c, fn, p, where, i, handled)
 			}
 		}
 	}
+}
+
+// formalBound reports whether formal name has an argument.
+func formalBound(formals []string, bound []int, name string) bool {
+	for k, f := range formals {
+		if f == name {
+			return bound[k] >= 0
+		}
+	}
+	return false
 }
 
 // risky reports whether a formal's argument is checked (see modelArg).
