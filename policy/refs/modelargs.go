@@ -2,6 +2,7 @@ package refs
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rwarden/rwarden/policy/model"
@@ -42,6 +43,26 @@ var shippedModel = func() *model.Model {
 		panic("refs: " + err.Error())
 	}
 	return m
+}()
+
+// paramTexts holds the details of each modelled parameter, built once so
+// that checking a call allocates no text unless something is reported.
+var paramTexts = func() map[*model.Param]*argTexts {
+	out := map[*model.Param]*argTexts{}
+	for _, fn := range shippedModel.Functions() {
+		for si := range fn.Sigs {
+			sig := &fn.Sigs[si]
+			for pi := range sig.Params {
+				p := &sig.Params[pi]
+				where := p.Name + " of " + fn.Pkg + "::" + fn.Name
+				if sig.Method != "" {
+					where += " (method " + sig.Method + ")"
+				}
+				out[p] = &argTexts{where: where, str: "string argument " + where, fun: "function argument " + where}
+			}
+		}
+	}
+	return out
 }()
 
 // strictEnvFormals are formals whose value is an environment first.
@@ -97,7 +118,7 @@ func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function
 	for _, fn := range fns {
 		for si := range fn.Sigs {
 			sig := &fn.Sigs[si]
-			bound, dotArgs, fromDots := matchModel(sig.Formals, c.Args)
+			bound, dotArgs, fromDots := a.matchModel(sig.Formals, c.Args)
 			for pi := range sig.Params {
 				p := &sig.Params[pi]
 				if sp != nil && sp.roles[p.Name] != 0 {
@@ -112,16 +133,13 @@ func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function
 					// neither text nor language.
 					continue
 				}
-				where := p.Name + " of " + fn.Pkg + "::" + fn.Name
-				if sig.Method != "" {
-					where += " (method " + sig.Method + ")"
-				}
+				tx := paramTexts[p]
 				if p.Name == "..." {
 					for _, i := range dotArgs {
 						if len(p.Carries) > 0 && !carried(p.Carries, &c.Args[i]) {
 							continue
 						}
-						a.modelArg(c, fn, p, where, i, handled)
+						a.modelArg(c, fn, p, tx, i, handled)
 					}
 					continue
 				}
@@ -133,7 +151,7 @@ func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function
 				}
 				if i < 0 {
 					if fromDots && risky(p) {
-						a.add(KindDynamic, "", "", c.P, fmt.Sprintf("argument %s may come from ...", where))
+						a.add(KindDynamic, "", "", c.P, fmt.Sprintf("argument %s may come from ...", tx.where))
 					}
 					continue
 				}
@@ -142,7 +160,7 @@ func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function
 					// formula only when formula is missing.
 					continue
 				}
-				a.modelArg(c, fn, p, where, i, handled)
+				a.modelArg(c, fn, p, tx, i, handled)
 			}
 		}
 	}
@@ -184,7 +202,8 @@ func carried(carries []string, arg *rsyntax.Arg) bool {
 }
 
 // modelArg checks argument i of call c for formal p.
-func (a *analysis) modelArg(c *rsyntax.Call, fn *model.Function, p *model.Param, where string, i int, handled []bool) {
+func (a *analysis) modelArg(c *rsyntax.Call, fn *model.Function, p *model.Param, tx *argTexts, i int, handled []bool) {
+	where := tx.where
 	v := c.Args[i].Value
 	if v == nil {
 		return
@@ -196,7 +215,6 @@ func (a *analysis) modelArg(c *rsyntax.Call, fn *model.Function, p *model.Param,
 				return
 			}
 		}
-		tx := &argTexts{where: where, str: "string argument " + where, fun: "function argument " + where}
 		a.funArg(v, i, tx, handled)
 	case model.Code:
 		if p.Written {
@@ -292,7 +310,7 @@ func (a *analysis) envArg(v rsyntax.Node, where string) {
 
 func (a *analysis) unserializeArg(c *rsyntax.Call, fn *model.Function, v rsyntax.Node, where string) {
 	if fn.Name == "data" && fn.Pkg == "utils" {
-		m, _, _ := matchModel(fn.Sigs[0].Formals, c.Args)
+		m, _, _ := matchModelInto(nil, nil, fn.Sigs[0].Formals, c.Args)
 		pkgLiteral := false
 		for k, f := range fn.Sigs[0].Formals {
 			if f == "package" && m[k] >= 0 {
@@ -377,12 +395,30 @@ func (a *analysis) doCallArgs(c *rsyntax.Call) {
 // each formal (-1 for none), the arguments that fall into ..., and
 // whether an argument is ... itself (any formal not named exactly may
 // come from it).
-func matchModel(formals []string, args []rsyntax.Arg) (bound []int, dotArgs []int, fromDots bool) {
-	bound = make([]int, len(formals))
+func (a *analysis) matchModel(formals []string, args []rsyntax.Arg) (bound []int, dotArgs []int, fromDots bool) {
+	a.mused = slices.Grow(a.mused[:0], len(args))[:len(args)]
+	bound, dotArgs, fromDots = matchModelIntoDots(a.mbound[:0], a.mused, a.mdots[:0], formals, args)
+	a.mbound = bound
+	if dotArgs != nil {
+		a.mdots = dotArgs
+	}
+	return bound, dotArgs, fromDots
+}
+
+// matchModelInto is matchModel with the memory given (nil to allocate):
+// the results are valid until the memory is reused.
+func matchModelInto(boundBuf []int, usedBuf []bool, formals []string, args []rsyntax.Arg) (bound []int, dotArgs []int, fromDots bool) {
+	return matchModelIntoDots(boundBuf, usedBuf, nil, formals, args)
+}
+
+func matchModelIntoDots(boundBuf []int, usedBuf []bool, dotsBuf []int, formals []string, args []rsyntax.Arg) (bound []int, dotArgs []int, fromDots bool) {
+	dotArgs = dotsBuf
+	bound = slices.Grow(boundBuf[:0], len(formals))[:len(formals)]
 	for k := range bound {
 		bound[k] = -1
 	}
-	used := make([]bool, len(args))
+	used := slices.Grow(usedBuf[:0], len(args))[:len(args)]
+	clear(used)
 	dotsAt := len(formals)
 	for k, f := range formals {
 		if f == "..." {
@@ -438,7 +474,9 @@ func matchModel(formals []string, args []rsyntax.Arg) (bound []int, dotArgs []in
 		bound[k], used[next] = next, true
 		next++
 	}
-	if dotsAt < len(formals) {
+	if dotsAt == len(formals) {
+		dotArgs = nil
+	} else {
 		for i := range args {
 			if !used[i] {
 				dotArgs = append(dotArgs, i)
@@ -521,7 +559,7 @@ func (a *analysis) saveTargets(e rsyntax.Node) {
 	default:
 		return
 	}
-	bound, _, fromDots := matchModel(formals, c.Args)
+	bound, _, fromDots := matchModelInto(nil, nil, formals, c.Args)
 	if fromDots {
 		return
 	}

@@ -200,8 +200,12 @@ type analysis struct {
 	saved, readable map[string]bool
 	// nesting counts strings parsed as code within strings.
 	nesting int
-	refs    []Ref
-	flags   []bool // see call
+	// mbound, mused and mdots are matchModel's memory.
+	mbound []int
+	mused  []bool
+	mdots  []int
+	refs   []Ref
+	flags  []bool // see call
 }
 
 func (a *analysis) add(kind Kind, name, pkg string, pos rsyntax.Pos, detail string) {
