@@ -1,6 +1,12 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rwarden/rwarden/policy/model"
+)
 
 // Allowlist is a user's policy resolved against the installed R: what the
 // worker harness (runtime restriction, layer 4) copies into the user's
@@ -23,6 +29,51 @@ type Allowlist struct {
 	// Dynamic reports whether computed function references (dynamic:call)
 	// are allowed.
 	Dynamic bool
+	// Guards lists the parameters of allowed functions that take a
+	// function, code, a formula, an environment or serialized data, from
+	// the generated parameter model (policy/model), sorted by function,
+	// parameter and kind.
+	Guards []Guard
+}
+
+// Guard is one parameter of an allowed function that the runtime harness
+// wraps (see /work/notes/guards.md for the shared interface).
+type Guard struct {
+	Function string // "pkg::name", as in Functions
+	Param    string // the formal's name, e.g. "FUN", "handler", "..." (for dots)
+	Kind     string // one of "fun", "code", "formula", "env", "unserialize"
+}
+
+// guardsFor returns the guards of the function pkg::name: its own
+// parameters of a kind other than value, and those of the S3 methods a
+// call of it reaches (by the generic's formal of the same name, else
+// through ...).
+func guardsFor(m *model.Model, pkg, name string) []Guard {
+	fn := m.Lookup(pkg, name)
+	if fn == nil {
+		return nil
+	}
+	obj := FunctionObject(pkg, name)
+	var own []string
+	for _, sig := range fn.Sigs {
+		if sig.Method == "" {
+			own = sig.Formals
+		}
+	}
+	var out []Guard
+	for _, sig := range fn.Sigs {
+		for _, p := range sig.Params {
+			param := p.Name
+			if sig.Method != "" && !slices.Contains(own, param) {
+				param = "..."
+			}
+			g := Guard{Function: obj, Param: param, Kind: string(p.Kind)}
+			if !slices.Contains(out, g) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
 }
 
 // Allowlist resolves the user's runtime allowlist. It is computed once per
@@ -44,12 +95,15 @@ func (e *Engine) Allowlist(user string) (*Allowlist, error) {
 }
 
 func (e *Engine) buildAllowlist(s *snapshot, user string) (*Allowlist, error) {
-	a := &Allowlist{Functions: []string{}, Packages: []string{}, Internal: []string{}}
+	a := &Allowlist{Functions: []string{}, Packages: []string{}, Internal: []string{}, Guards: []Guard{}}
+	pm, err := model.Shipped()
+	if err != nil {
+		return nil, fmt.Errorf("loading the parameter model: %w", err)
+	}
 	allowed := func(obj, act string) (bool, error) {
 		d, err := s.decide(user, obj, act)
 		return d.allowed, err
 	}
-	var err error
 	if a.Dynamic, err = allowed(DynamicCall, ActCall); err != nil {
 		return nil, err
 	}
@@ -82,9 +136,20 @@ func (e *Engine) buildAllowlist(s *snapshot, user string) (*Allowlist, error) {
 				}
 				if ok {
 					a.Functions = append(a.Functions, obj)
+					a.Guards = append(a.Guards, guardsFor(pm, pkg, name)...)
 				}
 			}
 		}
 	}
+	slices.SortFunc(a.Guards, func(x, y Guard) int {
+		if x.Function != y.Function {
+			return strings.Compare(x.Function, y.Function)
+		}
+		if x.Param != y.Param {
+			return strings.Compare(x.Param, y.Param)
+		}
+		return strings.Compare(x.Kind, y.Kind)
+	})
+	a.Guards = slices.Compact(a.Guards)
 	return a, nil
 }

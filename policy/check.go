@@ -20,10 +20,16 @@ type Violation struct {
 	// Source is where the deciding rule is written (empty for the default
 	// deny).
 	Source Source
+	// Detail says, for dynamic:call, what the analysis could not see
+	// through and how to write the code instead.
+	Detail string
 }
 
 // String renders a violation the way `rwarden policy check` prints it.
 func (v Violation) String() string {
+	if v.Detail != "" {
+		return fmt.Sprintf("%d:%d %s (%s): %s (%s)", v.Line, v.Col, v.Object, v.Act, v.Reason, v.Detail)
+	}
 	return fmt.Sprintf("%d:%d %s (%s): %s", v.Line, v.Col, v.Object, v.Act, v.Reason)
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/rwarden/rwarden/policy/refs"
@@ -128,6 +129,14 @@ func (c *checker) decide(ix *Index, s *snapshot, user string, found []refs.Ref) 
 	rv := resolver{ix: ix}
 	for i := range found {
 		f := &found[i]
+		if f.Kind == refs.KindString && isGenericDetail(f.Detail) {
+			// UseMethod("G") dispatches to G.CLASS for a class the
+			// object chooses: every installed function named G.* must
+			// be allowed.
+			if err := c.decideMethods(s, user, ix, f); err != nil {
+				return nil, err
+			}
+		}
 		if f.Pkg == "" && plainKind(f.Kind) {
 			if f.Name == "" {
 				continue
@@ -230,14 +239,16 @@ func (c *checker) decision(s *snapshot, user, obj, act string) (int32, error) {
 
 // deny records a denied request, once per request and position.
 func (c *checker) deny(req request, dec *decision) {
-	if c.seen[req] {
+	key := req
+	key.detail = "" // one violation per object and position
+	if c.seen[key] {
 		return
 	}
-	c.seen[req] = true
+	c.seen[key] = true
 	c.d.Allowed = false
 	c.d.Violations = append(c.d.Violations, Violation{
 		Object: req.obj, Act: req.act, Line: req.line, Col: req.col,
-		Reason: dec.reason, Source: dec.src,
+		Reason: dec.reason, Source: dec.src, Detail: req.detail,
 	})
 }
 
@@ -249,4 +260,28 @@ func (c *checker) finish() *Decision {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.Object, b.Object), cmp.Compare(a.Act, b.Act))
 	})
 	return d
+}
+
+// isGenericDetail reports whether a string reference is the generic of
+// UseMethod or NextMethod.
+func isGenericDetail(d string) bool {
+	return strings.HasSuffix(d, "generic of base::UseMethod") || strings.HasSuffix(d, "generic of base::NextMethod")
+}
+
+// decideMethods decides every installed function a dispatch on the
+// generic f.Name may reach.
+func (c *checker) decideMethods(s *snapshot, user string, ix *Index, f *refs.Ref) error {
+	prefix := f.Name + "."
+	for _, pkg := range ix.orderedPackages() {
+		for _, name := range ix.Packages[pkg].Functions {
+			if strings.HasPrefix(name, prefix) {
+				req := request{obj: FunctionObject(pkg, name), act: ActCall, line: f.Pos.Line, col: f.Pos.Col,
+					detail: "UseMethod(\"" + f.Name + "\") may dispatch to " + pkg + "::" + name}
+				if err := c.decideRequest(s, user, req); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -37,6 +37,7 @@ type snapshot struct {
 	set      *policySet
 	patterns map[string]*pattern // p rule object -> compiled
 	bySource map[string]Source   // rule text -> where it was written (first occurrence)
+	warnings []LoadWarning       // see Engine.Warnings
 
 	mu  sync.Mutex // Casbin's Enforcer is not documented as safe for concurrent use
 	enf *casbin.Enforcer
@@ -82,6 +83,9 @@ func newSnapshot(ps *policySet, modelPath string) (*snapshot, error) {
 		if _, ok := s.bySource[r.String()]; !ok {
 			s.bySource[r.String()] = r.src
 		}
+	}
+	if err := checkModelText(modelPath, ps.model); err != nil {
+		return nil, err
 	}
 	m, err := model.NewModelFromString(ps.model)
 	if err != nil {

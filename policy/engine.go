@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -97,12 +98,97 @@ func (e *Engine) Reload() error {
 	if err != nil {
 		return err
 	}
+	s.warnings = e.loadWarnings(ps)
 	e.cur.Store(s)
-	for _, u := range e.unknownObjects(ps) {
-		e.log.Warn("policy rule names nothing in the installed R (a typo, or a pattern missing glob:?)",
-			"file", u.src.File, "line", u.src.Line, "rule", u.String())
+	for _, w := range s.warnings {
+		e.log.Warn("policy warning", "file", w.File, "line", w.Line, "warning", w.Msg)
 	}
 	return nil
+}
+
+// LoadWarning is something in a loaded policy that is allowed but most
+// likely a mistake: a rule that names nothing installed, a user file that
+// grants nothing. The policy is in force; the proxy audits these.
+type LoadWarning struct {
+	File string
+	Line int // 0 for the whole file
+	Msg  string
+}
+
+func (w LoadWarning) String() string {
+	if w.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Msg)
+	}
+	return fmt.Sprintf("%s: %s", w.File, w.Msg)
+}
+
+// Warnings returns the warnings of the policy in force (from the last
+// successful Open or Reload), in file order.
+func (e *Engine) Warnings() []LoadWarning {
+	return slices.Clone(e.snap().warnings)
+}
+
+// loadWarnings lists the warnings of a loaded policy set.
+func (e *Engine) loadWarnings(ps *policySet) []LoadWarning {
+	var out []LoadWarning
+	for _, u := range e.unknownObjects(ps) {
+		out = append(out, LoadWarning{File: u.src.File, Line: u.src.Line,
+			Msg: fmt.Sprintf("rule %q names nothing in the installed R (a typo, or a pattern missing glob:?)", u.String())})
+	}
+	for _, r := range ps.rules {
+		if r.ptype != "p" || r.fields[3] != "allow" {
+			continue
+		}
+		if pkg := rulePackage(r.fields[1]); pkg != "" && !e.index.HasPackage(pkg) {
+			out = append(out, LoadWarning{File: r.src.File, Line: r.src.Line,
+				Msg: fmt.Sprintf("rule %q grants package %s, which is not installed", r.String(), pkg)})
+		}
+	}
+	users := make([]string, 0, len(ps.users))
+	for u := range ps.users {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	for _, u := range users {
+		n := 0
+		for _, r := range ps.rules {
+			if r.src.File == ps.users[u] {
+				n++
+			}
+		}
+		if n == 0 {
+			out = append(out, LoadWarning{File: ps.users[u], Msg: fmt.Sprintf("user file of %s has no rules: %s is denied everything", u, u)})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b LoadWarning) int {
+		if a.File != b.File {
+			return strings.Compare(a.File, b.File)
+		}
+		return a.Line - b.Line
+	})
+	return out
+}
+
+// rulePackage is the package a rule's object names: pkg:PKG, PKG::NAME,
+// internal:PKG, or a glob: whose package part has no wildcard; "" for
+// anything else.
+func rulePackage(obj string) string {
+	switch {
+	case strings.HasPrefix(obj, pkgPrefix):
+		return obj[len(pkgPrefix):]
+	case strings.HasPrefix(obj, internalPrefix):
+		return obj[len(internalPrefix):]
+	case isGlob(obj):
+		p, _, ok := strings.Cut(obj[len(globPrefix):], "::")
+		if ok && validPackageName(p) {
+			return p
+		}
+		return ""
+	}
+	if pkg, _, ok := splitFunction(obj); ok {
+		return pkg
+	}
+	return ""
 }
 
 // unknownObjects lists the exact function rules whose package is installed

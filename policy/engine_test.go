@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,10 +111,10 @@ func TestBucketsAgreeWithFullEnforcer(t *testing.T) {
 	}
 }
 
-func TestMatcherShapeDisablesBuckets(t *testing.T) {
-	dir := policyDir(t, semanticsPolicy)
-	writeFiles(t, dir, map[string]string{modelFile: `
-[request_definition]
+// TestModifiedModelRefused: a model.conf whose matcher or effect differs
+// from the shipped one is refused with the file and line.
+func TestModifiedModelRefused(t *testing.T) {
+	base := `[request_definition]
 r = sub, obj, act
 [policy_definition]
 p = sub, obj, act, eft
@@ -122,13 +123,34 @@ g = _, _
 [policy_effect]
 e = some(where (p.eft == allow)) && !some(where (p.eft == deny))
 [matchers]
-m = g(r.sub, p.sub) && (objMatch(r.obj, p.obj) || p.obj == "any") && r.act == p.act
-`})
-	e := newTestEngine(t, dir, testIndex(t))
-	assert.Nil(t, e.snap().buckets)
-	d, err := e.snap().decide("alice", "stats::lm", ActCall)
+m = r.act == p.act && g(r.sub, p.sub) && objMatch(r.obj, p.obj)
+`
+	tests := []struct {
+		name, old, new string
+		line           int
+	}{
+		{"extra matcher term", "objMatch(r.obj, p.obj)", `objMatch(r.obj, p.obj) || p.obj == "any"`, 10},
+		{"matcher always true", "m = r.act == p.act && g(r.sub, p.sub) && objMatch(r.obj, p.obj)", "m = true", 10},
+		{"allow wins", "e = some(where (p.eft == allow)) && !some(where (p.eft == deny))", "e = some(where (p.eft == allow))", 8},
+		{"second matcher", "[matchers]\n", "[matchers]\nm2 = true\n", 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := policyDir(t, semanticsPolicy)
+			writeFiles(t, dir, map[string]string{modelFile: strings.Replace(base, tt.old, tt.new, 1)})
+			_, err := newEngine(dir, testIndex(t), quietLogger())
+			var le *LoadError
+			require.ErrorAs(t, err, &le)
+			assert.Equal(t, tt.line, le.Line)
+			assert.True(t, strings.HasSuffix(le.File, modelFile))
+			assert.Contains(t, le.Error(), "hint")
+		})
+	}
+	// Spacing is not a difference.
+	dir := policyDir(t, semanticsPolicy)
+	writeFiles(t, dir, map[string]string{modelFile: strings.Replace(base, "r.act == p.act", "r.act==p.act", 1)})
+	_, err := newEngine(dir, testIndex(t), quietLogger())
 	require.NoError(t, err)
-	assert.True(t, d.allowed)
 }
 
 func TestUsersRolesHasUser(t *testing.T) {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -131,4 +132,44 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLoadWarnings: grants of packages that are not installed and user
+// files without rules load, with warnings the proxy can audit.
+func TestLoadWarnings(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range semanticsPolicy {
+		files[k] = v
+	}
+	files["roles/extra.csv"] = "p, role:extra, pkg:notinstalled, load, allow\np, role:extra, glob:notinstalled::*, call, allow\np, role:extra, pkg:jsonlite, load, allow\n"
+	files["users/empty.csv"] = "# nothing here\n"
+	e := newTestEngine(t, policyDir(t, files), testIndex(t))
+	var got []string
+	for _, w := range e.Warnings() {
+		got = append(got, fmt.Sprintf("%s:%d %s", filepath.Base(w.File), w.Line, w.Msg))
+	}
+	assert.Contains(t, got, `extra.csv:1 rule "p, role:extra, pkg:notinstalled, load, allow" grants package notinstalled, which is not installed`)
+	assert.Contains(t, got, `extra.csv:2 rule "p, role:extra, glob:notinstalled::*, call, allow" grants package notinstalled, which is not installed`)
+	assert.Contains(t, got, `empty.csv:0 user file of empty has no rules: empty is denied everything`)
+	for _, g := range got {
+		assert.NotContains(t, g, "jsonlite", "jsonlite is installed")
+	}
+	// The shipped policy loads without warnings.
+	assert.Empty(t, shippedEngine(t).Warnings())
+}
+
+// TestStarWithoutGlobRefused: pkg::* is not a wildcard; it is refused
+// with a hint, except base's multiplication operators.
+func TestStarWithoutGlobRefused(t *testing.T) {
+	for _, obj := range []string{"stats::*", "utils::*", "base::sys*", "data.table::*"} {
+		_, err := parsePolicy("roles/x.csv", "", "p, role:x, "+obj+", call, allow\n")
+		var le *LoadError
+		require.ErrorAs(t, err, &le, obj)
+		assert.Equal(t, 1, le.Line)
+		assert.Contains(t, le.Error(), "write glob:"+obj)
+	}
+	for _, obj := range []string{"base::*", "base::%*%"} {
+		_, err := parsePolicy("roles/x.csv", "", "p, role:x, "+obj+", call, allow\n")
+		assert.NoError(t, err, obj)
+	}
 }

@@ -197,5 +197,8 @@ func compilePattern(obj, act string) (*pattern, error) {
 	case act == ActCall && kind == kindPackage:
 		return nil, fmt.Errorf("%w: %q: a package object needs act load", errPattern, obj)
 	}
+	if pkg, name, ok := splitFunction(obj); ok && strings.Contains(name, "*") && !(pkg == "base" && (name == "*" || name == "%*%")) {
+		return nil, fmt.Errorf("%w: %q: '*' is a wildcard only in glob: patterns; write glob:%s to match every object of %s, or name one object", errPattern, obj, obj, pkg)
+	}
 	return &pattern{exact: obj}, nil
 }

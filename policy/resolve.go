@@ -29,6 +29,9 @@ type reference struct {
 type request struct {
 	obj, act  string
 	line, col int
+	// detail says, for dynamic:call, what the analysis could not see
+	// through and how to write it instead.
+	detail string
 }
 
 // attaches reports whether a load reference attaches the package to the
@@ -84,7 +87,7 @@ func (rv *resolver) add(out []request, r *reference) []request {
 	}
 	switch r.Kind {
 	case refDynamic:
-		add(DynamicCall, ActCall)
+		out = append(out, request{obj: DynamicCall, act: ActCall, line: r.Line, col: r.Col, detail: r.Detail})
 	case refLoad:
 		pkg := r.Pkg
 		if pkg == "" {

@@ -10,6 +10,7 @@ PKGS=(
   r-cran-jsonlite    # used by tests that compare values with R
   r-cran-rserve      # Rserve 1.8: the benchmark and compatibility baseline
   r-cran-rsclient    # RSclient: a real Rserve client for QAP1 tests
+  r-cran-data.table  # data.table: granted to role:analyst, used by the benign corpus and the parameter model
   libseccomp-dev     # seccomp filter for workers (cgo, libseccomp-golang)
   pkg-config         # lets cgo find libseccomp
   gcc libc6-dev      # cgo

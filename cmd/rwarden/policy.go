@@ -114,6 +114,8 @@ type policyViolationJSON struct {
 	Reason   string `json:"reason"`
 	RuleFile string `json:"rule_file,omitempty"`
 	RuleLine int    `json:"rule_line,omitempty"`
+	// Detail says, for dynamic:call, why and how to write it instead.
+	Detail string `json:"detail,omitempty"`
 }
 
 type policySyntaxJSON struct {
@@ -176,7 +178,7 @@ func runPolicyCheck(cmd *cobra.Command, f *policyFlags, args []string) error {
 	for _, v := range d.Violations {
 		res.Violations = append(res.Violations, policyViolationJSON{
 			Line: v.Line, Col: v.Col, Object: v.Object, Act: v.Act, Reason: v.Reason,
-			RuleFile: v.Source.File, RuleLine: v.Source.Line,
+			RuleFile: v.Source.File, RuleLine: v.Source.Line, Detail: v.Detail,
 		})
 	}
 	status := policyExitAllowed

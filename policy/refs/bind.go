@@ -7,6 +7,54 @@ type binding struct {
 	// other is set when some binding is not a function literal (a value,
 	// a formal argument, a for variable): the name may hold a string.
 	other bool
+	// notFormula and notEnv are set when some binding is not a literal
+	// formula, or not a call of new.env().
+	notFormula, notEnv bool
+	// notFit is set when some binding is not a literal call of a model
+	// fitting function (see fitters).
+	notFit bool
+	// leaky is set when some binding's value comes from a source that
+	// may hand back a function the script never named (see leakySources).
+	leaky bool
+}
+
+// leakySources return values that may be functions or environments the
+// script never named: option values, slots, attributes, restarts,
+// unserialized data. A name bound to one is not called without
+// dynamic:call.
+var leakySources = map[string]bool{
+	"getOption": true, "slot": true, "attr": true, "attributes": true, "computeRestarts": true,
+	"findRestart": true, "readRDS": true, "unserialize": true, "load": true, "get": true, "get0": true,
+	"mget": true, "environment": true, "conditionCall": true, "body": true, "formals": true,
+}
+
+// isLeaky reports whether v is a call of a leaky source, or a member,
+// slot or element of one, or of a name bound to one.
+func (a *analysis) isLeaky(v rsyntax.Node) bool {
+	for {
+		switch x := v.(type) {
+		case *rsyntax.Paren:
+			v = x.X
+		case *rsyntax.Index:
+			v = x.X
+		case *rsyntax.Binary:
+			if x.Op != "$" && x.Op != "@" {
+				return false
+			}
+			if x.Op == "@" {
+				return true
+			}
+			v = x.X
+		case *rsyntax.Symbol:
+			b, ok := a.bound[x.Name]
+			return ok && b.leaky
+		case *rsyntax.Call:
+			n, _ := callee(x)
+			return leakySources[n]
+		default:
+			return false
+		}
+	}
 }
 
 // assignOps are the operators R performs (complex) assignment with.
@@ -60,17 +108,25 @@ func targetName(t rsyntax.Node) (string, bool) {
 	}
 }
 
-// bind records a binding of name; fn tells whether the value is a
-// function literal.
-func (a *analysis) bind(name string, fn bool) {
-	b := a.bound[name]
-	if !fn && !b.other {
-		b.other = true
-		a.bound[name] = b
-		return
-	}
-	if _, ok := a.bound[name]; !ok {
-		a.bound[name] = b
+// bind records a binding of name to v (nil for a formal, a for variable
+// or a complex assignment); fn tells whether the value is a function
+// literal.
+func (a *analysis) bind(name string, fn bool, v rsyntax.Node) {
+	a.bindAs(name, fn, v, false)
+}
+
+// bindAs is bind; complex is set for a complex assignment (x[[k]] <- v),
+// which changes the content of x but not whether it is an environment.
+func (a *analysis) bindAs(name string, fn bool, v rsyntax.Node, complex bool) {
+	b, ok := a.bound[name]
+	nb := b
+	nb.other = b.other || !fn
+	nb.notFormula = b.notFormula || !isFormulaLiteral(v)
+	nb.notEnv = b.notEnv || (!complex && !isNewEnv(v))
+	nb.leaky = b.leaky || (v != nil && a.isLeaky(v))
+	nb.notFit = b.notFit || !isFitCall(v)
+	if !ok || nb != b {
+		a.bound[name] = nb
 	}
 }
 
@@ -89,7 +145,11 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 			if name, ok := targetName(n.X); ok {
 				_, simple := n.X.(*rsyntax.Symbol)
 				_, str := n.X.(*rsyntax.String)
-				a.bind(name, (simple || str) && isFunctionLiteral(n.Y))
+				var v rsyntax.Node
+				if simple || str {
+					v = n.Y
+				}
+				a.bindAs(name, (simple || str) && isFunctionLiteral(n.Y), v, !simple && !str)
 			}
 		}
 		return 1 + a.bindings(n.X) + a.bindings(n.Y)
@@ -111,16 +171,24 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 	case *rsyntax.If:
 		return 1 + a.bindings(n.Cond) + a.bindings(n.Then) + a.bindings(n.Else)
 	case *rsyntax.For:
-		a.bind(n.Var.Name, false)
+		a.bind(n.Var.Name, false, nil)
 		return 2 + a.bindings(n.Seq) + a.bindings(n.Body)
 	case *rsyntax.While:
 		return 1 + a.bindings(n.Cond) + a.bindings(n.Body)
 	case *rsyntax.Repeat:
 		return 1 + a.bindings(n.Body)
+	case *rsyntax.Symbol:
+		if isRemover(n.Name) {
+			a.unscoped = true
+		}
+	case *rsyntax.String:
+		if isRemover(n.Value) {
+			a.unscoped = true
+		}
 	case *rsyntax.Function:
 		k := 1
 		for _, p := range n.Params {
-			a.bind(p.Name.Name, false)
+			a.bind(p.Name.Name, false, nil)
 			k += 1 + a.bindings(p.Default)
 		}
 		return k + a.bindings(n.Body)
@@ -165,7 +233,21 @@ func (a *analysis) callBindings(n *rsyntax.Call) {
 			if j, ok := m.lookup(valueArg); ok && name != "makeActiveBinding" {
 				fn = isFunctionLiteral(n.Args[j].Value)
 			}
-			a.bind(s.Value, fn)
+			a.bind(s.Value, fn, nil)
 		}
 	}
+}
+
+// fitters fit models and store the call they were made by, which
+// update() evaluates again.
+var fitters = map[string]bool{"lm": true, "glm": true, "nls": true, "aov": true, "loess": true, "update": true}
+
+// isFitCall reports whether v is a call of a fitter by name.
+func isFitCall(v rsyntax.Node) bool {
+	c, ok := v.(*rsyntax.Call)
+	if !ok {
+		return false
+	}
+	n, pkg := callee(c)
+	return fitters[n] && (pkg == "" || pkg == "stats")
 }

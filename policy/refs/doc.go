@@ -13,13 +13,17 @@
 //     names, and a name the script defines never makes a package function
 //     of the same name allowed.
 //   - symbol: a bare name used as a value (f <- system, lapply(x, system),
-//     y ~ x). Names the script binds anywhere are user variables and are
-//     not reported: assignment targets (<-, =, <<-, ->, ->>, including the
-//     variable of a complex assignment such as names(x) <- v), assign(),
-//     delayedAssign() and makeActiveBinding() with a literal name, formal
-//     arguments and for variables. `...` and ..1 are never reported.
-//     Exception: a name passed where R takes a function (see "string")
-//     is always reported, because match.fun() skips bindings that are not
+//     y ~ x), unless the name is provably bound at that point, resolved
+//     as R's lexical scoping would (see scope.go): a formal of an
+//     enclosing function, or an earlier <- or = on the straight-line path
+//     of the same function or of the top level. A name bound only in one
+//     branch, in a loop body, in a call argument (a promise), with <<-,
+//     assign() or delayedAssign(), or after the use, is reported; so is
+//     the variable a complex assignment reads (names(x) <- v reads x);
+//     function bodies do not see the top level's bindings; a script that
+//     names rm or remove proves no binding. `...` and ..1 are never
+//     reported. A name passed where R takes a function (see "string") is
+//     always reported, because match.fun() skips bindings that are not
 //     functions and finds the package function of that name.
 //   - operator: operators and language constructs, which R calls as
 //     functions of base: + - * / ^ %% %/% %in% and user %op%, comparisons,
@@ -69,6 +73,15 @@
 //     loading function is itself passed as a function (do.call("library",
 //     l), lapply(pkgs, require)); a complex assignment through a computed
 //     function (x$f(y) <- v).
+//
+// Arguments of the parameters the generated parameter model
+// (policy/model) classifies as taking a function, code, a formula, an
+// environment or serialized data must be literals the analysis sees
+// through, or a dynamic reference is reported with a hint (see
+// modelargs.go); a formula or code string is parsed and its references
+// are reported at the string. Also dynamic: a call of a name bound to a
+// value from an option, slot, attribute, restart or file (see
+// leakySources), and the names .Environment and .rwarden*.
 //
 // eval, evalq, parse, str2lang and str2expression are reported as plain
 // calls, for the policy to deny. Find is deterministic: references are

@@ -64,18 +64,29 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	} else {
 		clear(a.bound)
 	}
+	a.unscoped = false
 	nodes := 0
 	for _, e := range f.Exprs {
 		nodes += a.bindings(e)
 	}
+	a.top.reset()
+	a.top.off = a.unscoped
+	a.sc, a.depth = &a.top, 0
 	// Fewer than one node in two gives a reference.
 	if n := nodes/2 + 16; cap(a.refs) < n {
 		a.refs = make([]Ref, 0, n)
 	}
 	a.refs = a.refs[:0]
 	for _, e := range f.Exprs {
+		a.readable = nil
+		if isPlainRead(e) {
+			a.readable = a.saved
+		}
 		a.visit(e)
+		a.saved = nil
+		a.saveTargets(e)
 	}
+	a.readable, a.saved = nil, nil
 	out := a.refs
 	sortRefs(out)
 	out = compactRefs(out)
@@ -91,6 +102,12 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	}
 	if cap(a.flags) > maxKeptRefs {
 		a.flags = nil
+	}
+	if len(a.top.count) > maxKeptBound || cap(a.top.log) > maxKeptRefs {
+		a.top = scope{}
+	}
+	if len(a.inner.count) > maxKeptBound || cap(a.inner.log) > maxKeptRefs {
+		a.inner = scope{}
 	}
 	return out
 }
@@ -170,8 +187,25 @@ func compareRefPtrs(x, y *Ref) int {
 // analysis accumulates the references of one file.
 type analysis struct {
 	bound map[string]binding
-	refs  []Ref
-	flags []bool // see call
+	// sc is the scope of the visit's current point: top at the top
+	// level, inner inside function literals (see scope).
+	sc         *scope
+	top, inner scope
+	depth      int
+	// unscoped is set when the script names rm or remove.
+	unscoped bool
+	// saved are the literal files the previous top-level statement wrote
+	// with saveRDS() or save(); readable is saved while the visit is in
+	// a statement that only reads one back (see unserializeArg).
+	saved, readable map[string]bool
+	// nesting counts strings parsed as code within strings.
+	nesting int
+	// mbound, mused and mdots are matchModel's memory.
+	mbound []int
+	mused  []bool
+	mdots  []int
+	refs   []Ref
+	flags  []bool // see call
 }
 
 func (a *analysis) add(kind Kind, name, pkg string, pos rsyntax.Pos, detail string) {

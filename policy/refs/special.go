@@ -65,6 +65,9 @@ var loaders = map[string]bool{
 	"attachNamespace": true, "asNamespace": true, "getNamespace": true,
 }
 
+// funHint says how to write a function argument the analysis can check.
+const funHint = "; pass the function itself, e.g. lapply(x, mean), or a function(v) ... literal"
+
 // funArg handles an argument R passes to match.fun (or treats alike).
 // tx are the argument's details.
 func (a *analysis) funArg(v rsyntax.Node, i int, tx *argTexts, handled []bool) {
@@ -86,18 +89,18 @@ func (a *analysis) funArg(v rsyntax.Node, i int, tx *argTexts, handled []bool) {
 		// function and finds the package function of the same name.
 		a.add(KindSymbol, x.Name, "", x.P, tx.fun)
 		if b, ok := a.bound[x.Name]; ok && b.other {
-			a.add(KindDynamic, "", "", x.P, fmt.Sprintf("function argument %s is the variable %s, which may name any function", where, x.Name))
+			a.add(KindDynamic, "", "", x.P, fmt.Sprintf("function argument %s is the variable %s, which may name any function%s", where, x.Name, funHint))
 		}
-	case *rsyntax.Const:
-		// NULL or NA: no function.
+	case *rsyntax.Const, *rsyntax.Num:
+		// NULL, NA or a number: no function.
 	case *rsyntax.Binary:
 		if x.Op == "::" || x.Op == ":::" {
 			return // pkg::f, reported as such by the visit
 		}
-		a.add(KindDynamic, "", "", x.Pos(), "computed function argument "+where)
+		a.add(KindDynamic, "", "", x.Pos(), "computed function argument "+where+funHint)
 	default:
 		if !isFunctionLiteral(v) {
-			a.add(KindDynamic, "", "", v.Pos(), "computed function argument "+where)
+			a.add(KindDynamic, "", "", v.Pos(), "computed function argument "+where+funHint)
 		}
 	}
 }

@@ -2,6 +2,8 @@ package refs
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/rwarden/rwarden/policy/rsyntax"
 )
@@ -30,6 +32,10 @@ func (a *analysis) visit(n rsyntax.Node) {
 	switch n := n.(type) {
 	case *rsyntax.Symbol:
 		a.symbol(n)
+	case *rsyntax.String:
+		if reservedName(n.Value) {
+			a.add(KindDynamic, "", "", n.P, reservedDetail(n.Value))
+		}
 	case *rsyntax.Call:
 		a.call(n)
 	case *rsyntax.Index:
@@ -50,14 +56,27 @@ func (a *analysis) visit(n rsyntax.Node) {
 		case n.Op == "$" || n.Op == "@":
 			a.visit(n.X) // the member is a name, not a variable
 			a.op(n.Op, n.OpPos)
-		case isAssign(n) && n.Rightward:
-			a.visit(n.Y)
-			a.op(n.Op, n.OpPos)
-			a.target(n.X, true)
+			if m, ok := nameOf(n.Y); ok && reservedName(m) {
+				a.add(KindDynamic, "", "", n.Y.Pos(), reservedDetail(m))
+			}
 		case isAssign(n):
-			a.target(n.X, true)
-			a.op(n.Op, n.OpPos)
+			// R evaluates the value first, then (for a complex
+			// assignment) the variable, then binds it.
 			a.visit(n.Y)
+			a.op(n.Op, n.OpPos)
+			a.target(n.X, true)
+			if n.Op != "<<-" {
+				if name, ok := targetName(n.X); ok {
+					a.sc.bind(name)
+				}
+			}
+		case n.Op == "&&" || n.Op == "||":
+			// The right operand may not be evaluated.
+			a.visit(n.X)
+			a.op(n.Op, n.OpPos)
+			m := a.sc.mark()
+			a.visit(n.Y)
+			a.sc.restore(m)
 		default:
 			// In source order, so that the result is nearly sorted.
 			a.visit(n.X)
@@ -75,50 +94,103 @@ func (a *analysis) visit(n rsyntax.Node) {
 	case *rsyntax.If:
 		a.op("if", n.P)
 		a.visit(n.Cond)
+		m := a.sc.mark()
 		a.visit(n.Then)
-		if n.Else != nil {
-			a.visit(n.Else)
+		if n.Else == nil {
+			a.sc.restore(m)
+			break
+		}
+		then := a.sc.since(m)
+		a.sc.restore(m)
+		a.visit(n.Else)
+		els := a.sc.since(m)
+		a.sc.restore(m)
+		// Bound after the if: what both branches bind.
+		for _, name := range then {
+			if slices.Contains(els, name) {
+				a.sc.bind(name)
+			}
 		}
 	case *rsyntax.For:
 		a.op("for", n.P)
 		a.visit(n.Seq)
+		m := a.sc.mark()
+		a.sc.bind(n.Var.Name)
 		a.visit(n.Body)
+		a.sc.restore(m)
 	case *rsyntax.While:
 		a.op("while", n.P)
 		a.visit(n.Cond)
+		m := a.sc.mark()
 		a.visit(n.Body)
+		a.sc.restore(m)
 	case *rsyntax.Repeat:
 		a.op("repeat", n.P)
+		m := a.sc.mark()
 		a.visit(n.Body)
+		a.sc.restore(m)
 	case *rsyntax.Break:
 		a.op("break", n.P)
 	case *rsyntax.Next:
 		a.op("next", n.P)
 	case *rsyntax.Function:
 		a.op("function", n.P)
-		for _, p := range n.Params {
-			if p.Default != nil {
-				a.visit(p.Default)
-			}
-		}
-		a.visit(n.Body)
+		a.function_(n)
 	}
+}
+
+// function_ visits a function literal's defaults and body in a scope of
+// its own: its formals are bound there; an enclosing function's bindings
+// are seen, the top level's are not (see scope).
+func (a *analysis) function_(n *rsyntax.Function) {
+	outer := a.sc
+	if a.depth == 0 {
+		a.inner.reset()
+		a.inner.off = outer.off
+		a.sc = &a.inner
+	}
+	a.depth++
+	m := a.sc.mark()
+	for _, p := range n.Params {
+		a.sc.bind(p.Name.Name)
+	}
+	for _, p := range n.Params {
+		if p.Default != nil {
+			a.visitArg(p.Default)
+		}
+	}
+	a.visit(n.Body)
+	a.sc.restore(m)
+	a.depth--
+	a.sc = outer
+}
+
+// visitArg visits an argument of a call: a promise the callee may never
+// force, so what it binds is not bound after it.
+func (a *analysis) visitArg(v rsyntax.Node) {
+	m := a.sc.mark()
+	a.visit(v)
+	a.sc.restore(m)
 }
 
 func (a *analysis) visitArgs(args []rsyntax.Arg, handled []bool) {
 	for i := range args {
 		if v := args[i].Value; v != nil && (handled == nil || !handled[i]) {
-			a.visit(v)
+			a.visitArg(v)
 		}
 	}
 }
 
-// symbol reports a name used as a value, unless the script binds it.
+// symbol reports a name used as a value, unless it is provably bound
+// at this point (see scope).
 func (a *analysis) symbol(s *rsyntax.Symbol) {
 	if isDotsName(s.Name) {
 		return
 	}
-	if _, ok := a.bound[s.Name]; ok {
+	if reservedName(s.Name) {
+		a.add(KindDynamic, "", "", s.P, reservedDetail(s.Name))
+	}
+	if a.sc.isBound(s.Name) {
 		return
 	}
 	a.add(KindSymbol, s.Name, "", s.P, "")
@@ -147,27 +219,40 @@ func (a *analysis) namespace(b *rsyntax.Binary, suffix string) {
 // arguments of the functions in specs.
 func (a *analysis) call(c *rsyntax.Call) {
 	a.function(c.Fn)
-	name, _ := callee(c)
+	name, pkg := callee(c)
+	var sp *spec
 	if maybeSpec(name) {
-		if sp, ok := specs[name]; ok {
-			// The arguments special accounts for are flagged on a stack
-			// shared by nested calls.
-			base := len(a.flags)
-			a.flags = append(a.flags, make([]bool, len(c.Args))...)
-			handled := a.flags[base:]
-			a.special(c, name, sp, handled)
-			a.visitArgs(c.Args, handled)
-			a.flags = a.flags[:base]
-			return
+		if s, ok := specs[name]; ok {
+			sp = &s
 		}
 	}
-	a.visitArgs(c.Args, nil)
+	fns := modelFuncs(name, pkg)
+	if sp == nil && len(fns) == 0 {
+		a.visitArgs(c.Args, nil)
+		return
+	}
+	// The arguments special and modelCall account for are flagged on a
+	// stack shared by nested calls.
+	base := len(a.flags)
+	a.flags = append(a.flags, make([]bool, len(c.Args))...)
+	handled := a.flags[base:]
+	if sp != nil {
+		a.special(c, name, *sp, handled)
+	}
+	if len(fns) > 0 {
+		a.modelCall(c, name, fns, sp, handled)
+	}
+	a.visitArgs(c.Args, a.flags[base:base+len(c.Args)])
+	a.flags = a.flags[:base]
 }
 
 // function reports the expression in function position of a call.
 func (a *analysis) function(fn rsyntax.Node) {
 	switch f := fn.(type) {
 	case *rsyntax.Symbol:
+		if b, ok := a.bound[f.Name]; ok && b.leaky {
+			a.add(KindDynamic, "", "", f.P, fmt.Sprintf("call of %s, which holds a value from an option, slot, attribute, restart or file: it may be any function; call the function by its name", f.Name))
+		}
 		if f.FromString {
 			a.add(KindString, f.Name, "", f.P, fmt.Sprintf("string %q called as a function", f.Name))
 		} else {
@@ -191,7 +276,14 @@ func (a *analysis) function(fn rsyntax.Node) {
 // for the inner levels. The assigned variable itself is not a reference.
 func (a *analysis) target(t rsyntax.Node, outer bool) {
 	switch n := t.(type) {
-	case *rsyntax.Symbol, *rsyntax.String:
+	case *rsyntax.Symbol:
+		// names(x) <- v reads x first (from an enclosing environment
+		// when it is not bound here).
+		if !outer {
+			a.symbol(n)
+		}
+		return
+	case *rsyntax.String:
 		return
 	case *rsyntax.Call:
 		switch fn := n.Fn.(type) {
@@ -264,4 +356,18 @@ func (a *analysis) target(t rsyntax.Node, outer bool) {
 	default:
 		a.visit(t)
 	}
+}
+
+// reservedName reports names that lead to environments or state the
+// user must not reach: the environment attribute of formulas and terms
+// (.Environment), and the worker harness's own state (.rwarden...).
+func reservedName(name string) bool {
+	return name == ".Environment" || strings.HasPrefix(name, ".rwarden")
+}
+
+func reservedDetail(name string) string {
+	if name == ".Environment" {
+		return "the .Environment attribute of a formula or terms object leads to an environment outside the script's; use the formula itself"
+	}
+	return "the worker harness's state (" + name + ") is not the script's to read or change"
 }

@@ -1,4 +1,5 @@
 # escape: local() in the base environment
-# expect: 4:7 base::system
-# expect: 4:29 base::baseenv
+# expect: 5:29 base::baseenv
+# expect: 5:29 dynamic:call
+# expect: 5:7 base::system
 local(system("id"), envir = baseenv())

@@ -1,0 +1,4 @@
+# escape: a function from getOption is called
+# expect: 4:1 dynamic:call
+d <- getOption("device")
+d()

@@ -1,0 +1,3 @@
+# escape: the harness's environment by name
+# expect: 3:6 dynamic:call
+x <- .rwarden
