@@ -181,6 +181,16 @@ local(envir = guard, {
         v
     }
 
+    # newname: the name of a function to create or to make generic (S4). An
+    # existing function that the user cannot reach must not be found by
+    # that name (setGeneric() would make it the default method).
+    check_newname <- function(v, caller, what) {
+        if (!is.character(v) || length(v) != 1L || is.na(v)) return(invisible(NULL))
+        if (exists(v, envir = home(caller))) return(invisible(NULL))
+        if (known(v)) deny(sprintf("%s: %s", what, v))
+        invisible(NULL)
+    }
+
     # Is `nm` the name of something R has (in base or a loaded namespace)?
     known <- function(nm) {
         if (exists(nm, envir = .BaseNamespaceEnv, inherits = FALSE)) return(TRUE)
@@ -325,6 +335,10 @@ local(envir = guard, {
             is_missing <- eval(call("missing", as.name(p)), frame)
             for (k in kinds) {
                 if (k == "unserialize") next
+                if (k == "newname") {
+                    if (!is_missing) check_newname(get(p, envir = frame), caller, what)
+                    next
+                }
                 if (k == "code") {
                     if (!is_missing) check_code(eval(call("substitute", as.name(p)), frame), caller, what)
                     next
@@ -384,6 +398,9 @@ local(envir = guard, {
     private_env <- function(key, orig) {
         e <- new.env(parent = guard)
         e$ORIG <- orig
+        # The original is also bound under its own name, which is how the
+        # call to it reads in error messages.
+        assign(sub("^.*::", "", key), orig, envir = e)
         e$KEY <- key
         lockEnvironment(e, bindings = TRUE)
         e
@@ -421,17 +438,18 @@ local(envir = guard, {
         w <- function() NULL
         formals(w) <- formals(f)
         pe <- private_env(key, f)
+        ORIG <- as.name(sub("^.*::", "", key))
         if ("unserialize" %in% kinds && "envir" %in% fmls) {
             # load() and data() assign what they read into `envir`: they
             # read into a staging environment, checked, then copied.
-            inner <- as.call(c(list(quote(ORIG)), forward_args(fmls, list(envir = quote(.rw_stage)))))
+            inner <- as.call(c(list(ORIG), forward_args(fmls, list(envir = quote(.rw_stage)))))
             body(w) <- call("{", quote(if (check_frame(environment(), KEY)) return(eval(take(), parent.frame()))),
                             quote(.rw_stage <- new.env(parent = check_env(envir, KEY))),
                             call("<-", quote(.rw_value), inner),
                             quote(move_staged(.rw_stage, envir, KEY)),
                             quote(.rw_value))
         } else {
-            inner <- as.call(c(list(quote(ORIG)), forward_args(fmls)))
+            inner <- as.call(c(list(ORIG), forward_args(fmls)))
             body(w) <- call("{", quote(if (check_frame(environment(), KEY)) return(eval(take(), parent.frame()))),
                             as.call(list(quote(post), inner, quote(KEY), quote(environment()))))
         }
@@ -490,7 +508,7 @@ local(envir = guard, {
             if (is.symbol(nm)) nm <- as.character(nm)
             v <- if (is.list(x) && !is.object(x)) .subset2(x, nm, exact = FALSE)
                  else if (is.environment(x) && !is.object(x)) .subset2(x, nm)
-                 else eval(as.call(list(ORIG, x, nm)))
+                 else eval(call("$", quote(x), nm))
             if (is.function(v) || is.environment(v)) check_out(v, "`$`") else v
         }
         environment(w) <- private_env("base::$", f)
@@ -509,7 +527,7 @@ local(envir = guard, {
         w <- function(object, name) {
             nm <- substitute(name)
             if (is.symbol(nm)) nm <- as.character(nm)
-            check_out(eval(as.call(list(ORIG, object, as.name(nm)))), "`@`")
+            check_out(eval(call("@", quote(object), as.name(nm))), "`@`")
         }
         environment(w) <- private_env("base::@", f)
         w
@@ -842,6 +860,9 @@ local(envir = .rwarden, {
         }
         for (x in g) if (length(x) == 3L) add_spec(x[[1L]], x[[2L]], x[[3L]])
         for (key in c(guard$OUT_KEYS, "base::$", "base::[[", "base::@")) add_spec(key, ".out", "out")
+        # S4 definitions by the name of an existing function.
+        add_spec("methods::setGeneric", "name", "newname")
+        add_spec("methods::setMethod", "f", "newname")
         st$specs <- specs
         sep <- regexpr("::", fns, fixed = TRUE)
         pkg <- substr(fns, 1L, sep - 1L)
