@@ -343,15 +343,17 @@ local(envir = guard, {
                     if (!is_missing) check_code(eval(call("substitute", as.name(p)), frame), caller, what)
                     next
                 }
-                if (is_missing && k != "env") next
-                # A missing environment argument is checked too: its default
-                # may be outside the user's own (data(envir = .GlobalEnv)).
-                v <- if (is_missing) tryCatch(get(p, envir = frame), error = function(e) NULL)
-                     else get(p, envir = frame)
-                if (k == "env" && is_missing) {
-                    if (is.environment(v) && !owned(v)) changed[[p]] <- home(caller)
+                if (is_missing) {
+                    # A missing environment argument whose default names
+                    # the global or base environment (data(envir =
+                    # .GlobalEnv)) is given the caller's instead. Other
+                    # defaults (parent.frame(), as.environment(pos)) are
+                    # the caller's already; they are not evaluated here,
+                    # where frame-relative defaults would mean another frame.
+                    if (k == "env" && foreign_default(formals(fn)[[p]])) changed[[p]] <- home(caller)
                     next
                 }
+                v <- get(p, envir = frame)
                 nv <- switch(k, fun = check_fun(v, caller, what),
                              formula = check_formula(v, caller, what),
                              env = check_env(v, what), v)
@@ -372,6 +374,11 @@ local(envir = guard, {
         if (!same) mc[[1L]] <- fn
         assign("call", mc, envir = pending)
         TRUE
+    }
+    foreign_default <- function(d) {
+        if (is.symbol(d)) return(as.character(d) %in% c(".GlobalEnv", ".BaseNamespaceEnv"))
+        is.call(d) && length(d) == 1L && is.symbol(d[[1L]]) &&
+            as.character(d[[1L]]) %in% c("globalenv", "baseenv", "emptyenv")
     }
     take <- function() {
         mc <- get("call", envir = pending)
