@@ -452,13 +452,15 @@ local(envir = guard, {
             inner <- as.call(c(list(ORIG), forward_args(fmls, list(envir = quote(.rw_stage)))))
             body(w) <- call("{", quote(if (check_frame(environment(), KEY)) return(eval(take(), parent.frame()))),
                             quote(.rw_stage <- new.env(parent = check_env(envir, KEY))),
-                            call("<-", quote(.rw_value), inner),
+                            call("<-", quote(.rw_value), call("withVisible", inner)),
                             quote(move_staged(.rw_stage, envir, KEY)),
-                            quote(.rw_value))
+                            quote(if (.rw_value$visible) .rw_value$value else invisible(.rw_value$value)))
         } else {
             inner <- as.call(c(list(ORIG), forward_args(fmls)))
             body(w) <- call("{", quote(if (check_frame(environment(), KEY)) return(eval(take(), parent.frame()))),
-                            as.call(list(quote(post), inner, quote(KEY), quote(environment()))))
+                            call("<-", quote(.rw_value), call("withVisible", inner)),
+                            quote(.rw_value$value <- post(.rw_value$value, KEY, environment())),
+                            quote(if (.rw_value$visible) .rw_value$value else invisible(.rw_value$value)))
         }
         environment(w) <- pe
         w
@@ -500,6 +502,21 @@ local(envir = guard, {
             eval(as.call(list(ORIG, substitute(expr), env)), parent.frame())
         }
         environment(w) <- private_env("base::substitute", f)
+        w
+    }
+
+    # local(): base's builds the call eval(quote(expr), envir) and
+    # evaluates it in the caller, where `eval` is not reachable in an
+    # allowlisted session (nor should it be). The same evaluation, done here:
+    # in the given environment (the user's own) or a new one enclosed by
+    # the caller.
+    SPECIAL[["base::local"]] <- function(f) {
+        w <- function(expr, envir = new.env(parent = parent.frame())) {
+            caller <- parent.frame()
+            check_code(substitute(expr), caller, "base::local(expr)")
+            eval(substitute(expr), check_env(envir, "base::local(envir)"), caller)
+        }
+        environment(w) <- private_env("base::local", f)
         w
     }
 
@@ -691,14 +708,20 @@ local(envir = .rwarden, {
     }
 
     autoprint <- function(value) {
-        if (isS4(value)) show(value)
-        else if (!is.object(value)) print.default(value)
+        if (!is.object(value)) print.default(value)
         else {
             # Call print from the user's environment so that S3 methods the user
             # defined are found, as at R's console.
             pe <- new.env(parent = user_env)
             assign("x", value, envir = pe)
-            eval(as.call(list(base::print, quote(x))), pe)
+            # show() for S4 objects: the user's own show generic (its
+            # methods table holds the methods the user set).
+            pf <- base::print
+            if (isS4(value)) {
+                pf <- get0("show", envir = user_env, mode = "function")
+                if (is.null(pf)) pf <- show
+            }
+            eval(as.call(list(pf, quote(x))), pe)
         }
         invisible(NULL)
     }
@@ -867,6 +890,9 @@ local(envir = .rwarden, {
         }
         for (x in g) if (length(x) == 3L) add_spec(x[[1L]], x[[2L]], x[[3L]])
         for (key in c(guard$OUT_KEYS, "base::$", "base::[[", "base::@")) add_spec(key, ".out", "out")
+        # local() evaluates through the harness's own code (see guard).
+        add_spec("base::local", "expr", "code")
+        add_spec("base::local", "envir", "env")
         # S4 definitions by the name of an existing function.
         add_spec("methods::setGeneric", "name", "newname")
         add_spec("methods::setMethod", "f", "newname")
