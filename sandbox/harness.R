@@ -102,12 +102,15 @@ local(envir = guard, {
     # An environment is the user's own when its chain of enclosures reaches
     # the user's environment: the user's environment itself, frames of user
     # closures, environments user code made (new.env() in user code).
+    # (identical() through .Internal: this is on the path of `$` and `[[`
+    # on environments.)
     owned <- function(e) {
         u <- st$user
         if (is.null(u)) return(TRUE)
+        empty <- emptyenv()
         repeat {
-            if (identical(e, u)) return(TRUE)
-            if (identical(e, emptyenv())) return(FALSE)
+            if (.Internal(identical(e, u, TRUE, TRUE, TRUE, TRUE, FALSE, TRUE, FALSE))) return(TRUE)
+            if (.Internal(identical(e, empty, TRUE, TRUE, TRUE, TRUE, FALSE, TRUE, FALSE))) return(FALSE)
             e <- .Internal(parent.env(e))
         }
     }
@@ -530,14 +533,29 @@ local(envir = guard, {
             if (is.environment(x) && !owned(x)) deny("`$` on an environment outside the user's own")
             nm <- substitute(name)
             if (is.symbol(nm)) nm <- as.character(nm)
-            v <- if (is.list(x) && !is.object(x)) .subset2(x, nm, exact = FALSE)
-                 else if (is.environment(x) && !is.object(x)) .subset2(x, nm)
-                 else eval(call("$", quote(x), nm))
+            cl <- oldClass(x)
+            v <- if (is.null(cl)) {
+                if (is.list(x)) .subset2(x, nm, exact = FALSE)
+                else if (is.environment(x)) .subset2(x, nm)
+                else eval(call("$", quote(x), nm))
+            } else if (length(cl) == 1L && cl == "data.frame" && !has_user_dollar()) {
+                # $.data.frame, without the closure call: exact, then
+                # partial (warning as R does when asked to).
+                a <- .subset2(x, nm)
+                if (is.null(a)) {
+                    a <- .subset2(x, nm, exact = FALSE)
+                    if (!is.null(a) && isTRUE(getOption("warnPartialMatchDollar")))
+                        warning(gettextf("Partial match of '%s' to '%s' in data frame", nm,
+                                         names(x)[pmatch(nm, names(x))]), call. = FALSE)
+                }
+                a
+            } else eval(call("$", quote(x), nm))
             if (is.function(v) || is.environment(v)) check_out(v, "`$`") else v
         }
         environment(w) <- private_env("base::$", f)
         w
     }
+    has_user_dollar <- function() !is.null(st$user) && exists("$.data.frame", envir = st$user, inherits = FALSE)
     SPECIAL[["base::[["]] <- function(f) {
         w <- function(x, ...) {
             if (is.environment(x) && !owned(x)) deny("`[[` on an environment outside the user's own")
