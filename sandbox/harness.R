@@ -133,7 +133,7 @@ local(envir = guard, {
             return(is_allowed(key) && !is_guarded(key))
         }
         e <- environment(f)
-        if (is.null(e) || owned(e)) return(TRUE)
+        if (is.null(e) || identical(e, emptyenv()) || owned(e)) return(TRUE)
         if (identical(.Internal(parent.env(e)), guard) || identical(e, guard)) return(TRUE) # made here
         pkg <- environmentName(e)
         if (!nzchar(pkg)) return(TRUE) # a local closure of allowed code
