@@ -437,7 +437,7 @@ local(envir = guard, {
             environment(w) <- private_env(key, f)
             return(w)
         }
-        post_needed <- isS4(f) || "unserialize" %in% kinds || "out" %in% kinds || key %in% POST_KEYS
+        post_needed <- isS4(f) || any(c("unserialize", "out", "rehome") %in% kinds) || key %in% POST_KEYS
         if (!post_needed) {
             w <- f
             b <- body(f)
@@ -473,6 +473,12 @@ local(envir = guard, {
         env <- home(parent.frame(2L))
         if ("unserialize" %in% kinds) value <- scrub(value, env, key)
         if ("out" %in% kinds) value <- check_out(value, key)
+        if (inherits(value, "formula")) {
+            # asOneSidedFormula() makes formulas of the global environment:
+            # a formula handed to user code is evaluated in the user's.
+            e <- attr(value, ".Environment")
+            if (is.environment(e) && !owned(e)) attr(value, ".Environment") <- env
+        }
         if (is.function(value) && !is.primitive(value)) {
             # args() and deriv() make closures enclosed by the global
             # environment: re-homed to the user's.
@@ -908,6 +914,8 @@ local(envir = .rwarden, {
         }
         for (x in g) if (length(x) == 3L) add_spec(x[[1L]], x[[2L]], x[[3L]])
         for (key in c(guard$OUT_KEYS, "base::$", "base::[[", "base::@")) add_spec(key, ".out", "out")
+        # Functions that hand back formulas of the global environment.
+        add_spec("stats::asOneSidedFormula", ".out", "rehome")
         # local() evaluates through the harness's own code (see guard).
         add_spec("base::local", "expr", "code")
         add_spec("base::local", "envir", "env")
