@@ -914,6 +914,17 @@ local(envir = .rwarden, {
         }
         for (x in g) if (length(x) == 3L) add_spec(x[[1L]], x[[2L]], x[[3L]])
         for (key in c(guard$OUT_KEYS, "base::$", "base::[[", "base::@")) add_spec(key, ".out", "out")
+        # A baseline that holds whatever the model says (and before the
+        # proxy hands the model's guards over): functions that resolve a
+        # function's name in frames of their own.
+        for (x in strsplit(c("base::lapply FUN", "base::sapply FUN", "base::vapply FUN",
+                "base::mapply FUN", "base::Map f", "base::Filter f", "base::Reduce f",
+                "base::Position f", "base::Find f", "base::Negate f", "base::outer FUN",
+                "base::Vectorize FUN", "base::apply FUN", "base::tapply FUN", "base::sweep FUN",
+                "stats::aggregate FUN", "base::by FUN", "stats::ave FUN", "base::do.call what",
+                "base::match.fun FUN", "base::rapply f", "base::eapply FUN", "base::kronecker FUN",
+                "methods::kronecker FUN", "base::withRestarts ..."), " ", fixed = TRUE))
+            add_spec(x[[1L]], x[[2L]], "fun")
         # Functions that hand back formulas of the global environment.
         add_spec("stats::asOneSidedFormula", ".out", "rehome")
         # local() evaluates through the harness's own code (see guard).
