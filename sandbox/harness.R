@@ -77,7 +77,572 @@ local({
 # function call: R's JIT would byte-compile a function around all of this
 # (a tenth of a second at every worker start) to run it once.
 local({
+# ---- The runtime guards (layer 4) ----
+# Everything user-visible that the harness makes (wrappers of allowed
+# functions, the checked `::`, library(), accessors) is enclosed by this
+# environment or a child of it, never by the harness environment: the
+# harness's channels and nonce are reachable from no value user code can
+# hold. Its state (`st`) is locked once the session is bound.
+guard <- new.env(parent = .BaseNamespaceEnv)
+local(envir = guard, {
+    guard <- environment()
+    st <- new.env(parent = emptyenv())
+    st$user <- NULL      # the user's environment (NULL: unrestricted session)
+    st$allowed <- NULL   # hashed env of allowed "pkg::name"
+    st$specs <- NULL     # "pkg::name" -> list(param = kinds)
+    st$loadable <- character(0)
+    st$internal <- character(0)
+    cache <- new.env(hash = TRUE, parent = emptyenv())   # "pkg::name" -> wrapper
+    pending <- new.env(parent = emptyenv())              # a call being re-invoked
+
+    deny <- function(what) stop(sprintf("not allowed: %s", what), call. = FALSE)
+    is_allowed <- function(key) !is.null(st$allowed) && exists(key, envir = st$allowed, inherits = FALSE)
+    is_guarded <- function(key) !is.null(st$specs) && exists(key, envir = st$specs, inherits = FALSE)
+
+    # An environment is the user's own when its chain of enclosures reaches
+    # the user's environment: the user's environment itself, frames of user
+    # closures, environments user code made (new.env() in user code).
+    # (identical() through .Internal: this is on the path of `$` and `[[`
+    # on environments.)
+    owned <- function(e) {
+        u <- st$user
+        if (is.null(u)) return(TRUE)
+        empty <- emptyenv()
+        repeat {
+            if (.Internal(identical(e, u, TRUE, TRUE, TRUE, TRUE, FALSE, TRUE, FALSE))) return(TRUE)
+            if (.Internal(identical(e, empty, TRUE, TRUE, TRUE, TRUE, FALSE, TRUE, FALSE))) return(FALSE)
+            e <- .Internal(parent.env(e))
+        }
+    }
+    # Where names given as strings are resolved: the caller when it is the
+    # user's own (a local function of a user closure), else the user's
+    # environment (an allowed function calling a wrapper it was handed).
+    home <- function(caller) if (is.environment(caller) && owned(caller)) caller else st$user
+
+    # A function value may be handed to user code or passed on as a
+    # function when it is the user's own, a wrapper made here, an allowed
+    # function that has no guards, or a local closure of allowed code
+    # (calling that is no different from calling the code that made it). A
+    # package's own function (enclosed by a namespace, a package or the
+    # global environment) that is not allowed, or an unwrapped allowed
+    # function that has guards, is refused.
+    fun_ok <- function(f) {
+        if (is.primitive(f)) {
+            nm <- sub("^\\.Primitive\\(\"(.*)\"\\)$", "\\1", deparse(f)[[1L]])
+            key <- paste0("base::", nm)
+            return(is_allowed(key) && !is_guarded(key))
+        }
+        e <- environment(f)
+        if (is.null(e) || identical(e, emptyenv()) || owned(e)) return(TRUE)
+        if (identical(.Internal(parent.env(e)), guard) || identical(e, guard)) return(TRUE) # made here
+        pkg <- environmentName(e)
+        if (!nzchar(pkg)) return(TRUE) # a local closure of allowed code
+        if (pkg == "R_GlobalEnv") return(FALSE)
+        if (startsWith(pkg, "package:")) pkg <- substring(pkg, 9L)
+        if (!isNamespaceLoaded(pkg)) return(FALSE)
+        ns <- asNamespace(pkg)
+        prefix <- paste0(pkg, "::")
+        for (key in ls(st$allowed, all.names = TRUE)) {
+            if (!startsWith(key, prefix)) next
+            nm <- substring(key, nchar(prefix) + 1L)
+            if (identical(get0(nm, envir = ns, inherits = FALSE), f)) return(!is_guarded(key))
+        }
+        FALSE
+    }
+    # Values that allowed accessors (attr, attributes, slot, `@`,
+    # getOption, `$`) hand back: no function or environment that leads
+    # outside the user's own.
+    check_out <- function(v, what) {
+        if (is.function(v)) {
+            if (!fun_ok(v)) deny(sprintf("%s: a function the user may not call", what))
+        } else if (is.environment(v)) {
+            if (!owned(v)) deny(sprintf("%s: an environment outside the user's own", what))
+        } else if (is.list(v) && !is.object(v)) {
+            for (i in seq_along(v)) check_out(.subset2(v, i), what)
+        }
+        v
+    }
+
+    # fun: a function, or its name as a string or symbol, resolved only
+    # where the user's own code would resolve it.
+    check_fun <- function(v, caller, what) {
+        if ((is.character(v) && length(v) == 1L && !is.na(v)) || is.symbol(v)) {
+            nm <- as.character(v)
+            f <- get0(nm, envir = home(caller), mode = "function")
+            if (is.null(f)) deny(sprintf("%s: no function \"%s\" for this user", what, nm))
+            return(f)
+        }
+        if (is.function(v)) {
+            if (!fun_ok(v)) deny(sprintf("%s: a function the user may not call", what))
+            return(v)
+        }
+        if (is.list(v) && !is.object(v) && !is.null(v$handler)) { # a restart specification
+            v$handler <- check_fun(v$handler, caller, what)
+            return(v)
+        }
+        if (is.character(v)) deny(sprintf("%s: function names must be one string", what))
+        v
+    }
+
+    # newname: the name of a function to create or to make generic (S4). An
+    # existing function that the user cannot reach must not be found by
+    # that name (setGeneric() would make it the default method).
+    check_newname <- function(v, caller, what) {
+        if (!is.character(v) || length(v) != 1L || is.na(v)) return(invisible(NULL))
+        if (exists(v, envir = home(caller))) return(invisible(NULL))
+        if (known(v)) deny(sprintf("%s: %s", what, v))
+        invisible(NULL)
+    }
+
+    # Is `nm` the name of something R has (in base or a loaded namespace)?
+    known <- function(nm) {
+        if (exists(nm, envir = .BaseNamespaceEnv, inherits = FALSE)) return(TRUE)
+        for (p in loadedNamespaces())
+            if (exists(nm, envir = asNamespace(p), inherits = FALSE)) return(TRUE)
+        FALSE
+    }
+    # code: every name in the code must be one the user can reach, or a name
+    # R does not have at all (a data column, a local variable).
+    check_names <- function(x, env, what, heads_only = FALSE) {
+        if (is.character(x)) {
+            x <- tryCatch(parse(text = x, keep.source = FALSE), error = function(e) NULL)
+            if (is.null(x)) return(invisible(NULL))
+        }
+        if (!(is.language(x) || is.expression(x) || is.list(x) || is.pairlist(x))) return(invisible(NULL))
+        nms <- if (is.list(x) || is.pairlist(x)) unique(unlist(lapply(x, function(el)
+                   if (is.language(el) || is.expression(el)) all.names(el) else character(0))))
+               else all.names(x)
+        if (heads_only) nms <- setdiff(nms, all.names(x, functions = FALSE))
+        for (nm in unique(nms)) {
+            if (!nzchar(nm) || exists(nm, envir = env)) next
+            if (known(nm)) deny(sprintf("%s: %s", what, nm))
+        }
+        invisible(NULL)
+    }
+    check_code <- function(expr, caller, what) {
+        env <- home(caller)
+        check_names(expr, env, what)
+        # A symbol may name code held in a variable (e <- quote(...)).
+        if (is.symbol(expr) && nzchar(as.character(expr))) {
+            v <- tryCatch(get0(as.character(expr), envir = env), error = function(e) NULL)
+            if (is.language(v) || is.expression(v) || is.character(v)) check_names(v, env, what)
+        }
+        invisible(NULL)
+    }
+
+    # formula: a string becomes a formula of the user's environment; a
+    # formula whose environment is not the user's own is re-homed there.
+    # Names called in it must be reachable by the user.
+    check_formula <- function(v, caller, what) {
+        env <- home(caller)
+        if (is.character(v) && length(v) == 1L && !is.na(v)) {
+            ex <- tryCatch(str2lang(v), error = function(e) NULL)
+            if (is.null(ex)) return(v)
+            # Strings that are not formulas are data to this argument (the
+            # x of aggregate() or t.test()); R turns only `~` calls into
+            # formulas.
+            if (!(is.call(ex) && identical(ex[[1L]], as.name("~")))) return(v)
+            check_names(ex, env, what, heads_only = TRUE)
+            return(structure(ex, class = "formula", .Environment = env))
+        }
+        if (inherits(v, "formula") || (is.call(v) && identical(v[[1L]], as.name("~")))) {
+            check_names(v, env, what, heads_only = TRUE)
+            e <- attr(v, ".Environment")
+            if (!is.environment(e) || !owned(e)) attr(v, ".Environment") <- env
+        }
+        v
+    }
+
+    # env: only the user's own environments, or data (a list or data frame,
+    # which R turns into an environment enclosed by the caller). Numbers
+    # (frames) and names (the search path) are refused.
+    check_env <- function(v, what) {
+        if (is.null(v) || (is.list(v) && !is.environment(v)) || is.pairlist(v) || isTRUE(v)) return(v)
+        if (is.environment(v)) {
+            if (owned(v)) return(v)
+            deny(sprintf("%s: an environment outside the user's own", what))
+        }
+        deny(sprintf("%s: an environment given by number or name", what))
+    }
+
+    # unserialize: values read from bytes carry no function, environment or
+    # pointer (a crafted stream can hold closures enclosed by base, or
+    # calls with a primitive inlined). A formula's environment is re-homed.
+    scrub <- function(x, env, what) {
+        if (is.function(x) || typeof(x) %in% c("externalptr", "weakref", "bytecode", "promise", "...", "char"))
+            deny(sprintf("%s: data holding functions or pointers", what))
+        if (is.environment(x)) deny(sprintf("%s: data holding environments", what))
+        a <- attributes(x)
+        if (!is.null(a)) {
+            for (n in names(a)) {
+                if (n == ".Environment" && is.environment(a[[n]])) attr(x, n) <- env
+                else attr(x, n) <- scrub(a[[n]], env, what)
+            }
+        }
+        if (is.list(x) || is.expression(x)) {
+            for (i in seq_along(x)) { el <- scrub(.subset2(x, i), env, what); if (!is.null(el)) x[[i]] <- el }
+        } else if (is.call(x) || is.pairlist(x)) {
+            for (el in as.list(x)) if (!missing(el)) scrub(el, env, what)
+        }
+        x
+    }
+
+    # The prologue of a wrapped closure: check the guarded arguments in its
+    # frame; when a value must change (a name resolved to a function, a
+    # string turned into a formula, an environment re-homed), the call is
+    # rebuilt with the checked values and re-invoked from the caller, so
+    # that the function (and anything it re-evaluates from match.call())
+    # sees only checked values. TRUE means: evaluate take() instead.
+    check_frame <- function(frame, key) {
+        spec <- st$specs[[key]]
+        if (is.null(spec) || is.null(st$user)) return(FALSE)
+        caller <- parent.frame(2L)
+        fn <- sys.function(-1L)
+        fmls <- names(formals(fn))
+        changed <- list()
+        dots_changed <- list()
+        for (p in names(spec)) {
+            what <- paste0(key, "(", p, ")")
+            kinds <- spec[[p]]
+            if (p == "...") {
+                if (!("..." %in% fmls)) next
+                exprs <- eval(quote(as.list(substitute(list(...)))[-1L]), frame)
+                for (i in seq_along(exprs)) {
+                    for (k in kinds) {
+                        if (k == "code") { check_code(exprs[[i]], caller, what); next }
+                        v <- eval(as.name(sprintf("..%d", i)), frame)
+                        nv <- switch(k, fun = check_fun(v, caller, what),
+                                     formula = check_formula(v, caller, what),
+                                     env = check_env(v, what), v)
+                        if (!identical(nv, v)) dots_changed[[as.character(i)]] <- nv
+                    }
+                }
+                next
+            }
+            if (!(p %in% fmls)) {
+                # A named argument that lands in `...` (a generic's FUN).
+                if (!("..." %in% fmls)) next
+                exprs <- eval(quote(as.list(substitute(list(...)))[-1L]), frame)
+                i <- match(p, names(exprs))
+                if (is.na(i)) next
+                for (k in kinds) {
+                    if (k == "code") { check_code(exprs[[i]], caller, what); next }
+                    v <- eval(as.name(sprintf("..%d", i)), frame)
+                    nv <- switch(k, fun = check_fun(v, caller, what),
+                                 formula = check_formula(v, caller, what),
+                                 env = check_env(v, what), v)
+                    if (!identical(nv, v)) dots_changed[[as.character(i)]] <- nv
+                }
+                next
+            }
+            is_missing <- eval(call("missing", as.name(p)), frame)
+            for (k in kinds) {
+                if (k == "unserialize") next
+                if (k == "newname") {
+                    if (!is_missing) check_newname(get(p, envir = frame), caller, what)
+                    next
+                }
+                if (k == "code") {
+                    if (!is_missing) check_code(eval(call("substitute", as.name(p)), frame), caller, what)
+                    next
+                }
+                if (is_missing) {
+                    # A missing environment argument whose default names
+                    # the global or base environment (data(envir =
+                    # .GlobalEnv)) is given the caller's instead. Other
+                    # defaults (parent.frame(), as.environment(pos)) are
+                    # the caller's already; they are not evaluated here,
+                    # where frame-relative defaults would mean another frame.
+                    if (k == "env" && foreign_default(formals(fn)[[p]])) changed[[p]] <- home(caller)
+                    next
+                }
+                v <- get(p, envir = frame)
+                nv <- switch(k, fun = check_fun(v, caller, what),
+                             formula = check_formula(v, caller, what),
+                             env = check_env(v, what), v)
+                if (!identical(nv, v)) changed[[p]] <- nv
+            }
+        }
+        if (!length(changed) && !length(dots_changed)) return(FALSE)
+        cl <- sys.call(-1L)
+        mc <- match.call(fn, cl, expand.dots = TRUE, envir = caller)
+        for (p in names(changed)) mc[p] <- list(changed[[p]])
+        if (length(dots_changed)) {
+            pos <- which(!(names(mc)[-1L] %in% setdiff(fmls, "...")) | names(mc)[-1L] == "") + 1L
+            for (i in names(dots_changed)) mc[pos[[as.integer(i)]]] <- list(dots_changed[[i]])
+        }
+        head <- cl[[1L]]
+        same <- (is.symbol(head) || (is.call(head) && as.character(head[[1L]]) %in% c("::", ":::"))) &&
+            identical(tryCatch(eval(head, caller), error = function(e) NULL), fn)
+        if (!same) mc[[1L]] <- fn
+        assign("call", mc, envir = pending)
+        TRUE
+    }
+    foreign_default <- function(d) {
+        if (is.symbol(d)) return(as.character(d) %in% c(".GlobalEnv", ".BaseNamespaceEnv"))
+        is.call(d) && length(d) == 1L && is.symbol(d[[1L]]) &&
+            as.character(d[[1L]]) %in% c("globalenv", "baseenv", "emptyenv")
+    }
+    take <- function() {
+        mc <- get("call", envir = pending)
+        rm("call", envir = pending)
+        mc
+    }
+
+    # ---- Wrappers ----
+    # Closures are wrapped by a copy with a prologue (check_frame): same
+    # formals, same enclosure, same frame, so sys.call(), match.call(),
+    # parent.frame() and lazy arguments behave as in the original. S4
+    # generics, functions whose result must be checked (unserialize, or a
+    # closure R encloses by the global environment) and primitives get a
+    # closure that calls the original through a symbol of its own private
+    # environment (never inlined: body() must not hand the original out).
+    POST_KEYS <- c("base::args", "stats::deriv", "stats::deriv3", "stats::deriv.default",
+                   "stats::deriv.formula", "stats::deriv3.default", "stats::deriv3.formula")
+    OUT_KEYS <- c("base::attr", "base::attributes", "methods::slot", "base::getOption")
+
+    prologue <- function(key) {
+        call("if", as.call(list(check_frame, quote(environment()), key)),
+             call("return", as.call(list(quote(eval), as.call(list(take)), quote(parent.frame())))))
+    }
+    private_env <- function(key, orig) {
+        e <- new.env(parent = guard)
+        e$ORIG <- orig
+        # The original is also bound under its own name, which is how the
+        # call to it reads in error messages.
+        assign(sub("^.*::", "", key), orig, envir = e)
+        e$KEY <- key
+        lockEnvironment(e, bindings = TRUE)
+        e
+    }
+    forward_args <- function(fmls, replace = list()) {
+        args <- lapply(fmls, function(n) if (!is.null(replace[[n]])) replace[[n]] else as.name(n))
+        names(args) <- ifelse(fmls == "...", "", fmls)
+        args
+    }
+    make_wrapper <- function(key, f) {
+        spec <- st$specs[[key]]
+        kinds <- unlist(spec, use.names = FALSE)
+        if (key %in% names(SPECIAL)) return(SPECIAL[[key]](f))
+        if (is.primitive(f)) {
+            if (typeof(f) != "builtin") return(f) # a special primitive we have no wrapper for
+            fm <- formals(args(f))
+            if (is.null(fm)) return(f)
+            w <- function() NULL
+            formals(w) <- fm
+            fmls <- names(fm)
+            args <- lapply(fmls, as.name) # builtins match by position
+            body(w) <- call("{", quote(if (check_frame(environment(), KEY)) return(eval(take(), parent.frame()))),
+                            as.call(list(quote(post), as.call(c(list(quote(ORIG)), args)), quote(KEY), quote(environment()))))
+            environment(w) <- private_env(key, f)
+            return(w)
+        }
+        post_needed <- isS4(f) || any(c("unserialize", "out", "rehome") %in% kinds) || key %in% POST_KEYS
+        if (!post_needed) {
+            w <- f
+            b <- body(f)
+            body(w) <- as.call(list(as.name("{"), prologue(key), b))
+            return(w)
+        }
+        fmls <- names(formals(f))
+        w <- function() NULL
+        formals(w) <- formals(f)
+        pe <- private_env(key, f)
+        ORIG <- as.name(sub("^.*::", "", key))
+        if ("unserialize" %in% kinds && "envir" %in% fmls) {
+            # load() and data() assign what they read into `envir`: they
+            # read into a staging environment, checked, then copied.
+            inner <- as.call(c(list(ORIG), forward_args(fmls, list(envir = quote(.rw_stage)))))
+            body(w) <- call("{", quote(if (check_frame(environment(), KEY)) return(eval(take(), parent.frame()))),
+                            quote(.rw_stage <- new.env(parent = check_env(envir, KEY))),
+                            call("<-", quote(.rw_value), call("withVisible", inner)),
+                            quote(move_staged(.rw_stage, envir, KEY)),
+                            quote(if (.rw_value$visible) .rw_value$value else invisible(.rw_value$value)))
+        } else {
+            inner <- as.call(c(list(ORIG), forward_args(fmls)))
+            body(w) <- call("{", quote(if (check_frame(environment(), KEY)) return(eval(take(), parent.frame()))),
+                            call("<-", quote(.rw_value), call("withVisible", inner)),
+                            quote(.rw_value$value <- post(.rw_value$value, KEY, environment())),
+                            quote(if (.rw_value$visible) .rw_value$value else invisible(.rw_value$value)))
+        }
+        environment(w) <- pe
+        w
+    }
+    post <- function(value, key, frame) {
+        kinds <- unlist(st$specs[[key]], use.names = FALSE)
+        env <- home(parent.frame(2L))
+        if ("unserialize" %in% kinds) value <- scrub(value, env, key)
+        if ("out" %in% kinds) value <- check_out(value, key)
+        if (inherits(value, "formula")) {
+            # asOneSidedFormula() makes formulas of the global environment:
+            # a formula handed to user code is evaluated in the user's.
+            e <- attr(value, ".Environment")
+            if (is.environment(e) && !owned(e)) attr(value, ".Environment") <- env
+        }
+        if (is.function(value) && !is.primitive(value)) {
+            # args() and deriv() make closures enclosed by the global
+            # environment: re-homed to the user's.
+            e <- environment(value)
+            if (!is.null(e) && !owned(e) && nzchar(environmentName(e)) &&
+                !identical(.Internal(parent.env(e)), guard))
+                environment(value) <- env
+        }
+        value
+    }
+    compiled <- function(f) typeof(.Internal(bodyCode(f))) == "bytecode"
+    move_staged <- function(stage, target, key) {
+        for (nm in ls(stage, all.names = TRUE)) {
+            v <- get(nm, envir = stage, inherits = FALSE)
+            if (is.function(v) && !is.primitive(v) && owned(environment(v)) && !compiled(v)) {
+                assign(nm, v, envir = target) # a function the data's R code defined
+                next
+            }
+            assign(nm, scrub(v, target, key), envir = target)
+        }
+    }
+
+    # Wrappers of special primitives and of the accessors whose results are
+    # checked, written by hand.
+    SPECIAL <- list()
+    SPECIAL[["base::substitute"]] <- function(f) {
+        w <- function(expr, env) {
+            if (missing(env)) return(eval(as.call(list(ORIG, substitute(expr))), parent.frame()))
+            env <- check_env(env, "substitute(env)")
+            eval(as.call(list(ORIG, substitute(expr), env)), parent.frame())
+        }
+        environment(w) <- private_env("base::substitute", f)
+        w
+    }
+
+    # local(): base's builds the call eval(quote(expr), envir) and
+    # evaluates it in the caller, where `eval` is not reachable in an
+    # allowlisted session (nor should it be). The same evaluation, done here:
+    # in the given environment (the user's own) or a new one enclosed by
+    # the caller.
+    SPECIAL[["base::local"]] <- function(f) {
+        w <- function(expr, envir = new.env(parent = parent.frame())) {
+            caller <- parent.frame()
+            check_code(substitute(expr), caller, "base::local(expr)")
+            eval(substitute(expr), check_env(envir, "base::local(envir)"), caller)
+        }
+        environment(w) <- private_env("base::local", f)
+        w
+    }
+
+    # `$` and `[[` on an environment outside the user's own fail; what they
+    # return is checked like the other accessors (no environment outside
+    # the user's own, no function the user may not call). Lists and plain
+    # environments take a fast path; objects dispatch through the
+    # primitive, as at R's console.
+    SPECIAL[["base::$"]] <- function(f) {
+        w <- function(x, name) {
+            if (is.environment(x) && !owned(x)) deny("`$` on an environment outside the user's own")
+            nm <- substitute(name)
+            if (is.symbol(nm)) nm <- as.character(nm)
+            cl <- oldClass(x)
+            v <- if (is.null(cl)) {
+                if (is.list(x)) .subset2(x, nm, exact = FALSE)
+                else if (is.environment(x)) .subset2(x, nm)
+                else eval(call("$", quote(x), nm))
+            } else if (length(cl) == 1L && cl == "data.frame" && !has_user_dollar()) {
+                # $.data.frame, without the closure call: exact, then
+                # partial (warning as R does when asked to).
+                a <- .subset2(x, nm)
+                if (is.null(a)) {
+                    a <- .subset2(x, nm, exact = FALSE)
+                    if (!is.null(a) && isTRUE(getOption("warnPartialMatchDollar")))
+                        warning(gettextf("Partial match of '%s' to '%s' in data frame", nm,
+                                         names(x)[pmatch(nm, names(x))]), call. = FALSE)
+                }
+                a
+            } else eval(call("$", quote(x), nm))
+            if (is.function(v) || is.environment(v)) check_out(v, "`$`") else v
+        }
+        environment(w) <- private_env("base::$", f)
+        w
+    }
+    has_user_dollar <- function() !is.null(st$user) && exists("$.data.frame", envir = st$user, inherits = FALSE)
+    SPECIAL[["base::[["]] <- function(f) {
+        w <- function(x, ...) {
+            if (is.environment(x) && !owned(x)) deny("`[[` on an environment outside the user's own")
+            v <- ORIG(x, ...)
+            if (is.function(v) || is.environment(v)) check_out(v, "`[[`") else v
+        }
+        environment(w) <- private_env("base::[[", f)
+        w
+    }
+    SPECIAL[["base::@"]] <- function(f) {
+        w <- function(object, name) {
+            nm <- substitute(name)
+            if (is.symbol(nm)) nm <- as.character(nm)
+            check_out(eval(call("@", quote(object), as.name(nm))), "`@`")
+        }
+        environment(w) <- private_env("base::@", f)
+        w
+    }
+
+    # The wrapper of pkg::name (created once, so that every path hands out
+    # the same function), or the object itself when it has no guards.
+    wrap <- function(key, obj) {
+        if (!is.function(obj) || !is_guarded(key)) return(obj)
+        w <- cache[[key]]
+        if (is.null(w)) {
+            w <- make_wrapper(key, obj)
+            assign(key, w, envir = cache)
+        }
+        w
+    }
+    # The object pkg::name as the user may see it.
+    lookup <- function(pkg, name) {
+        obj <- if (pkg == "base") get(name, envir = .BaseNamespaceEnv, inherits = FALSE)
+               else getExportedValue(pkg, name)
+        wrap(paste0(pkg, "::", name), obj)
+    }
+
+    # `::` and `:::` of an allowlisted session.
+    namespace_lookup <- function(pkg, name, op) {
+        key <- paste0(pkg, op, name)
+        if (!is_allowed(paste0(pkg, "::", name)) || (op == ":::" && !(pkg %in% st$internal)))
+            deny(key)
+        if (!(pkg %in% st$loadable) && !isNamespaceLoaded(pkg)) deny(paste0("loading package ", pkg))
+        ns <- loadNamespace(pkg)
+        if (op == ":::") wrap(paste0(pkg, "::", name), get(name, envir = ns, inherits = FALSE))
+        else lookup(pkg, name)
+    }
+    dcolon <- function(pkg, name) namespace_lookup(as.character(substitute(pkg)), as.character(substitute(name)), "::")
+    tcolon <- function(pkg, name) namespace_lookup(as.character(substitute(pkg)), as.character(substitute(name)), ":::")
+
+    # library(pkg) in an allowlisted session: load the namespace and add the
+    # package's allowed functions (wrapped where they have guards) in a new
+    # environment layer above the user's environment's current parent.
+    load_package <- function(pkg, fail) {
+        if (length(pkg) != 1L || is.na(pkg) || !(pkg %in% st$loadable)) {
+            if (fail) deny(paste0("loading package ", pkg))
+            return(invisible(FALSE))
+        }
+        ns <- loadNamespace(pkg)
+        user <- st$user
+        layer <- new.env(hash = TRUE, parent = .Internal(parent.env(user)))
+        prefix <- paste0(pkg, "::")
+        for (key in ls(st$allowed, all.names = TRUE)) {
+            if (startsWith(key, prefix)) {
+                nm <- substring(key, nchar(prefix) + 1L)
+                obj <- get0(nm, envir = ns, inherits = FALSE)
+                if (!is.null(obj)) assign(nm, wrap(key, obj), envir = layer)
+            }
+        }
+        lockEnvironment(layer, bindings = TRUE)
+        .Internal(`parent.env<-`(user, layer))
+        invisible(TRUE)
+    }
+    library_checked <- function(package, ...) {
+        pkg <- if (is.character(substitute(package))) package else as.character(substitute(package))
+        load_package(pkg, TRUE)
+    }
+})
+
 .rwarden <- new.env(parent = .BaseNamespaceEnv)
+.rwarden$guard <- guard # the harness sees the guards; nothing there leads back
 local(envir = .rwarden, {
     self <- environment() # this harness environment
     T_EVAL <- 1L; T_BIND <- 2L; T_ASSIGN <- 3L; T_SETERR <- 4L
@@ -99,9 +664,6 @@ local(envir = .rwarden, {
     runner <- NULL     # set by set_user_env()
     in_flight <- new.env(parent = emptyenv()) # is an evaluation running (for abort)?
     in_flight$active <- FALSE
-    allowed <- NULL    # NULL = unrestricted; else a hashed env of allowed "pkg::name"
-    loadable <- NULL   # packages the user may load (restricted sessions)
-    internal <- NULL   # packages whose internals ::: may reach
 
     # Little-endian int32s, through the internal writeBin: the closure's
     # argument checks cost a fifth of a small evaluation's bookkeeping.
@@ -129,7 +691,7 @@ local(envir = .rwarden, {
     # In an allowlisted session, a name that exists in R but is not in the
     # user's allowlist is reported as such, not only as "not found".
     explain_missing <- function(msg) {
-        if (is.null(allowed)) return(msg)
+        if (is.null(guard$st$allowed)) return(msg)
         m <- regmatches(msg, regexec("^(could not find function \"|object ')(.+)(\"|' not found|' of mode 'function' was not found)$", msg))[[1L]]
         if (length(m) != 4L) return(msg)
         nm <- m[[3L]]
@@ -170,14 +732,20 @@ local(envir = .rwarden, {
     }
 
     autoprint <- function(value) {
-        if (isS4(value)) show(value)
-        else if (!is.object(value)) print.default(value)
+        if (!is.object(value)) print.default(value)
         else {
             # Call print from the user's environment so that S3 methods the user
             # defined are found, as at R's console.
             pe <- new.env(parent = user_env)
             assign("x", value, envir = pe)
-            eval(as.call(list(base::print, quote(x))), pe)
+            # show() for S4 objects: the user's own show generic (its
+            # methods table holds the methods the user set).
+            pf <- base::print
+            if (isS4(value)) {
+                pf <- get0("show", envir = user_env, mode = "function")
+                if (is.null(pf)) pf <- show
+            }
+            eval(as.call(list(pf, quote(x))), pe)
         }
         invisible(NULL)
     }
@@ -308,28 +876,64 @@ local(envir = .rwarden, {
     # Request text: lines "mode\tallowlist|unrestricted", "F\tpkg::name"
     # (allowed objects, in search order: the first entry for a name wins),
     # "P\tpkg" (loadable packages), "I\tpkg" (packages whose internals
-    # `:::` may reach). An allowlisted session evaluates in an environment
+    # `:::` may reach), "G\tpkg::name\tparam\tkind" (guarded parameters,
+    # see guard). An allowlisted session evaluates in an environment
     # whose only ancestors hold the allowed objects (taken from their
-    # namespaces) and the checked `::`, `:::`, library() and require(); its
-    # last ancestor is the empty environment, so nothing else is reachable
-    # by name. Vectorised: a restricted user's list has thousands of entries
-    # and binding is on the session start path.
+    # namespaces, wrapped where they have guards) and the checked `::`,
+    # `:::`, library() and require(); its last ancestor is the empty
+    # environment, so nothing else is reachable by name. Vectorised: a
+    # restricted user's list has thousands of entries and binding is on the
+    # session start path.
     bind <- function(text) {
         lines <- strsplit(text, "\n", fixed = TRUE)[[1L]]
         tab <- regexpr("\t", lines, fixed = TRUE)
         kind <- substr(lines, 1L, tab - 1L)
         val <- substring(lines, tab + 1L)
         mode <- val[kind == "mode"]
+        st <- guard$st
         if (!length(mode) || mode[[1L]] == "unrestricted") {
             set_user_env(globalenv())
-            allowed <<- NULL
+            lockEnvironment(st, bindings = TRUE)
             return("")
         }
         fns <- val[kind == "F"]
-        loadable <<- val[kind == "P"]
-        internal <<- val[kind == "I"]
-        allowed <<- list2env(structure(as.list(rep_len(TRUE, length(fns))), names = fns),
-                             envir = new.env(hash = TRUE, parent = emptyenv(), size = length(fns) + 29L))
+        st$loadable <- val[kind == "P"]
+        st$internal <- val[kind == "I"]
+        st$allowed <- list2env(structure(as.list(rep_len(TRUE, length(fns))), names = fns),
+                               envir = new.env(hash = TRUE, parent = emptyenv(), size = length(fns) + 29L))
+        allowed <- st$allowed
+        # Guards: key -> list(param = kinds). The accessors whose results
+        # are checked are added here, whatever the model says.
+        g <- strsplit(val[kind == "G"], "\t", fixed = TRUE)
+        specs <- new.env(hash = TRUE, parent = emptyenv())
+        add_spec <- function(key, param, k) {
+            s <- specs[[key]]
+            if (is.null(s)) s <- list()
+            s[[param]] <- unique(c(s[[param]], k))
+            assign(key, s, envir = specs)
+        }
+        for (x in g) if (length(x) == 3L) add_spec(x[[1L]], x[[2L]], x[[3L]])
+        for (key in c(guard$OUT_KEYS, "base::$", "base::[[", "base::@")) add_spec(key, ".out", "out")
+        # A baseline that holds whatever the model says (and before the
+        # proxy hands the model's guards over): functions that resolve a
+        # function's name in frames of their own.
+        for (x in strsplit(c("base::lapply FUN", "base::sapply FUN", "base::vapply FUN",
+                "base::mapply FUN", "base::Map f", "base::Filter f", "base::Reduce f",
+                "base::Position f", "base::Find f", "base::Negate f", "base::outer FUN",
+                "base::Vectorize FUN", "base::apply FUN", "base::tapply FUN", "base::sweep FUN",
+                "stats::aggregate FUN", "base::by FUN", "stats::ave FUN", "base::do.call what",
+                "base::match.fun FUN", "base::rapply f", "base::eapply FUN", "base::kronecker FUN",
+                "methods::kronecker FUN", "base::withRestarts ..."), " ", fixed = TRUE))
+            add_spec(x[[1L]], x[[2L]], "fun")
+        # Functions that hand back formulas of the global environment.
+        add_spec("stats::asOneSidedFormula", ".out", "rehome")
+        # local() evaluates through the harness's own code (see guard).
+        add_spec("base::local", "expr", "code")
+        add_spec("base::local", "envir", "env")
+        # S4 definitions by the name of an existing function.
+        add_spec("methods::setGeneric", "name", "newname")
+        add_spec("methods::setMethod", "f", "newname")
+        st$specs <- specs
         sep <- regexpr("::", fns, fixed = TRUE)
         pkg <- substr(fns, 1L, sep - 1L)
         nm <- substring(fns, sep + 2L)
@@ -361,11 +965,19 @@ local(envir = .rwarden, {
             }
             list2env(objs[!vapply(objs, is.null, NA)], envir = allow_env)
         }
-        wrap_function_args(allow_env)
+        # Guarded functions: their bindings become promises of their
+        # wrappers (made at first use, like the lazy-loaded originals).
+        keys <- paste0(pkg, "::", nm)
+        for (i in which(keys %in% names(specs))) {
+            if (!exists(nm[[i]], envir = allow_env, inherits = FALSE)) next
+            pe <- new.env(parent = guard)
+            pe$p <- pkg[[i]]; pe$n <- nm[[i]]
+            rm(list = nm[[i]], envir = allow_env)
+            delayedAssign(nm[[i]], lookup(p, n), eval.env = pe, assign.env = allow_env)
+        }
         if (is.function(get0("ls", envir = allow_env, inherits = FALSE))) {
             # ls(name) turns a failed `name` into a search-list name ("no item
             # called ..."), hiding why it failed; report the real error.
-            base_ls <- get("ls", envir = allow_env)
             ls_checked <- function(name, pos = -1L, envir = as.environment(pos), all.names = FALSE,
                                    pattern, sorted = TRUE) {
                 if (!missing(name)) {
@@ -377,16 +989,18 @@ local(envir = .rwarden, {
                 if (!missing(name)) call$name <- value
                 eval(call, parent.frame())
             }
-            environment(ls_checked) <- list2env(list(base_ls = base_ls), parent = self)
+            pe <- new.env(parent = guard)
+            delayedAssign("base_ls", lookup("base", "ls"), eval.env = guard, assign.env = pe)
+            environment(ls_checked) <- pe
             assign("ls", ls_checked, envir = allow_env)
         }
-        assign("::", checked_get(FALSE), envir = allow_env)
-        assign(":::", checked_get(TRUE), envir = allow_env)
-        assign("library", checked_library(TRUE), envir = allow_env)
+        assign("::", guard$dcolon, envir = allow_env)
+        assign(":::", guard$tcolon, envir = allow_env)
+        assign("library", guard$library_checked, envir = allow_env)
         # require() of a package the user may not load fails loudly, like
         # library(), instead of quietly returning FALSE.
-        assign("require", checked_library(TRUE), envir = allow_env)
-        assign("requireNamespace", checked_library(TRUE), envir = allow_env)
+        assign("require", guard$library_checked, envir = allow_env)
+        assign("requireNamespace", guard$library_checked, envir = allow_env)
         lockEnvironment(allow_env, bindings = TRUE)
         env <- new.env(parent = allow_env)
         # A top-level environment of its own (topenv() stops at an
@@ -395,6 +1009,8 @@ local(envir = .rwarden, {
         # at R's console, not in the real global environment out of reach.
         assign(".packageName", ".GlobalEnv", envir = env)
         set_user_env(env)
+        st$user <- env
+        lockEnvironment(st, bindings = TRUE)
         ""
     }
 
@@ -402,103 +1018,6 @@ local(envir = .rwarden, {
         user_env <<- env
         runner <<- make_runner(env)
     }
-
-    # Functions that take a function and accept its *name* instead. Base R
-    # resolves such a name from frames of its own (closures it defines,
-    # enclosed by the base namespace), where every base function is
-    # reachable: Vectorize("system") would find system. In an allowlisted
-    # session these are wrapped so that a name is resolved in the caller's
-    # environment, where only allowed functions exist, before base sees it.
-    FUNCTION_ARGS <- c(lapply = "FUN", sapply = "FUN", vapply = "FUN", mapply = "FUN",
-        Map = "f", Filter = "f", Reduce = "f", Position = "f", Find = "f", Negate = "f",
-        outer = "FUN", Vectorize = "FUN", apply = "FUN", tapply = "FUN", sweep = "FUN",
-        aggregate = "FUN", by = "FUN", ave = "FUN", do.call = "what", match.fun = "FUN",
-        rapply = "f", eapply = "FUN", kronecker = "FUN", outer = "FUN")
-    resolve_function_name <- function(name, env) {
-        f <- get0(name, envir = env, mode = "function")
-        if (is.null(f)) stop(sprintf("could not find function \"%s\" (not allowed for this user)", name), call. = FALSE)
-        f
-    }
-    wrap_function_args <- function(allow_env) {
-        for (nm in names(FUNCTION_ARGS)) {
-            orig <- get0(nm, envir = allow_env, inherits = FALSE)
-            if (!is.function(orig) || is.primitive(orig)) next
-            w <- function(...) NULL
-            formals(w) <- formals(orig)
-            body(w) <- substitute({
-                call <- match.call(ORIG, sys.call(), expand.dots = TRUE)
-                caller <- parent.frame()
-                if (!is.null(call[[ARG]])) {
-                    value <- eval(call[[ARG]], caller)
-                    if (is.character(value) && length(value) == 1L)
-                        value <- RESOLVE(value, caller)
-                    call[[ARG]] <- value
-                }
-                e <- new.env(parent = caller)
-                assign(NAME, ORIG, envir = e)
-                call[[1L]] <- as.name(NAME)
-                eval(call, e)
-            }, list(ORIG = orig, ARG = FUNCTION_ARGS[[nm]], NAME = nm, RESOLVE = resolve_function_name))
-            environment(w) <- self
-            assign(nm, w, envir = allow_env)
-        }
-    }
-
-    deny <- function(what) stop(sprintf("not allowed: %s", what), call. = FALSE)
-    is_allowed <- function(key) !is.null(allowed) && exists(key, envir = allowed, inherits = FALSE)
-
-    checked_get <- function(internal) {
-        op <- if (internal) ":::" else "::"
-        f <- function(pkg, name) NULL
-        body(f) <- substitute({
-            pkg <- as.character(substitute(pkg))
-            name <- as.character(substitute(name))
-            CHECK(pkg, name, OP)
-        }, list(CHECK = namespace_lookup, OP = op))
-        environment(f) <- self
-        f
-    }
-    namespace_lookup <- function(pkg, name, op) {
-        key <- paste0(pkg, op, name)
-        if (!is_allowed(paste0(pkg, "::", name)) || (op == ":::" && !(pkg %in% internal)))
-            deny(key)
-        if (!(pkg %in% loadable) && !isNamespaceLoaded(pkg)) deny(paste0("loading package ", pkg))
-        ns <- loadNamespace(pkg)
-        if (op == "::") getExportedValue(pkg, name) else get(name, envir = ns, inherits = FALSE)
-    }
-
-    checked_library <- function(attach_err) {
-        f <- function(package, ...) NULL
-        body(f) <- substitute({
-            pkg <- if (is.character(substitute(package))) package else as.character(substitute(package))
-            LOAD(pkg, ATTACH)
-        }, list(LOAD = load_package, ATTACH = attach_err))
-        environment(f) <- self
-        f
-    }
-    # library(pkg) in an allowlisted session: load the namespace and add the
-    # package's allowed functions in a new environment layer above the user's
-    # environment's current parent.
-    load_package <- function(pkg, fail) {
-        if (length(pkg) != 1L || is.na(pkg) || !(pkg %in% loadable)) {
-            if (fail) deny(paste0("loading package ", pkg))
-            return(invisible(FALSE))
-        }
-        ns <- loadNamespace(pkg)
-        layer <- new.env(hash = TRUE, parent = parent.env(user_env))
-        prefix <- paste0(pkg, "::")
-        for (key in ls(allowed, all.names = TRUE)) {
-            if (startsWith(key, prefix)) {
-                nm <- substring(key, nchar(prefix) + 1L)
-                obj <- get0(nm, envir = ns, inherits = FALSE)
-                if (!is.null(obj)) assign(nm, obj, envir = layer)
-            }
-        }
-        lockEnvironment(layer, bindings = TRUE)
-        parent.env(user_env) <- layer
-        invisible(TRUE)
-    }
-
     serve_loop <- function() {
         repeat {
             req <- next_request()
@@ -618,6 +1137,12 @@ local(envir = .rwarden, {
     # User code that jumps to the top level (invokeRestart("abort")) lands in
     # this restart, never in R's REPL: the evaluation is answered as aborted
     # and the loop goes on.
+    # The handler of the harness's abort restart is visible to user code
+    # (computeRestarts()): it is enclosed by the empty environment, so it
+    # leads nowhere.
+    abort_handler <- function() TRUE
+    environment(abort_handler) <- emptyenv()
+
     serve <- function() {
         set_user_env(globalenv())
         # Byte-compile the request path now: R's JIT would compile it at its
@@ -631,7 +1156,7 @@ local(envir = .rwarden, {
         reset_console()
         send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
         repeat {
-            done <- withRestarts(serve_loop(), abort = function() TRUE)
+            done <- withRestarts(serve_loop(), abort = abort_handler)
             if (!isTRUE(done)) break
             # Code that closed every connection (closeAllConnections())
             # closed the harness's views of fds 3 and 4 too, and the failed

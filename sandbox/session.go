@@ -26,6 +26,11 @@ type Allowlist struct {
 	Packages []string
 	// Internal lists the packages whose unexported objects `:::` may reach.
 	Internal []string
+	// Guards lists the parameters of allowed functions that take a function,
+	// code, a formula, an environment or serialized data, from the generated
+	// parameter model. The harness wraps every listed function, whatever path
+	// reaches it, and checks those arguments at run time.
+	Guards []Guard
 
 	// The bind request and its hash are made once, at the allowlist's first
 	// use: an allowlist must not change after it has been used in a Binding.
@@ -35,6 +40,32 @@ type Allowlist struct {
 	body       []byte
 	hash       string
 	encodeErr  error
+}
+
+// Guard kinds (see Guard.Kind).
+const (
+	GuardFun         = "fun"
+	GuardCode        = "code"
+	GuardFormula     = "formula"
+	GuardEnv         = "env"
+	GuardUnserialize = "unserialize"
+)
+
+// Guard is one parameter of an allowed function that the harness checks at
+// run time (the same struct as policy.Guard; the proxy copies one into the
+// other).
+type Guard struct {
+	Function string // "pkg::name", as in Functions
+	Param    string // the formal's name, e.g. "FUN", "handler", "..." (for dots)
+	Kind     string // one of "fun", "code", "formula", "env", "unserialize"
+}
+
+func validGuardKind(k string) bool {
+	switch k {
+	case GuardFun, GuardCode, GuardFormula, GuardEnv, GuardUnserialize:
+		return true
+	}
+	return false
 }
 
 // encoded returns the allowlist's bind request and its SHA-256 in hex.
@@ -84,6 +115,14 @@ func (a *Allowlist) encode() ([]byte, error) {
 			}
 			buf.WriteString(list.tag + "\t" + p + "\n")
 		}
+	}
+	for _, g := range a.Guards {
+		pkg, name, ok := strings.Cut(g.Function, "::")
+		if !ok || pkg == "" || name == "" || g.Param == "" || !validGuardKind(g.Kind) ||
+			strings.ContainsAny(g.Function+g.Param, "\n\t\x00") {
+			return nil, fmt.Errorf("bad guard %+v", g)
+		}
+		buf.WriteString("G\t" + g.Function + "\t" + g.Param + "\t" + g.Kind + "\n")
 	}
 	return buf.Bytes(), nil
 }
