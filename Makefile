@@ -8,7 +8,7 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 # Integration tests start real R workers; keep the whole run well under CI's budget.
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build deps run test test-short bench lint fmt fuzz clean
+.PHONY: all build deps run test test-short bench lint fmt fuzz clean model
 
 all: build
 
@@ -43,6 +43,12 @@ lint:
 	@test -x $(GOBIN)/staticcheck && $(GOBIN)/staticcheck -version | grep -q "($(patsubst v%,%,$(STATICCHECK_VERSION)))" || \
 	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GOBIN)/staticcheck ./...
+
+# make model: regenerate the static policy's parameter model
+# (policy/model/params.tsv) from the installed R after an R or package
+# upgrade; review its diff like code.
+model: deps
+	$(GO) generate ./policy/model
 
 fmt:
 	gofmt -w $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')

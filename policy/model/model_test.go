@@ -57,6 +57,6 @@ func TestHandTableNamesKinds(t *testing.T) {
 		}
 		f := strings.Split(line, "\t")
 		require.Len(t, f, 4, "hand.tsv:%d", i+1)
-		assert.Contains(t, []string{"fun", "code", "formula", "env", "unserialize"}, f[2], "hand.tsv:%d", i+1)
+		assert.Contains(t, []string{"fun", "code", "formula", "env", "unserialize", "value"}, f[2], "hand.tsv:%d", i+1)
 	}
 }

@@ -73,9 +73,11 @@ var strictEnvFormals = map[string]bool{
 }
 
 // languageClasses are the classes of S3 methods whose dispatch argument
-// may be text, language or anything (default).
+// may be text, language or anything (default). A formula method is not
+// among them: it is reached only with a formula object, whose content is
+// code the analysis has walked (a string dispatches elsewhere).
 var languageClasses = map[string]bool{
-	"default": true, "character": true, "formula": true, "call": true, "name": true,
+	"default": true, "character": true, "call": true, "name": true,
 	"expression": true, "language": true, "list": true, "environment": true, "{": true, "(": true,
 }
 
@@ -210,6 +212,15 @@ func (a *analysis) modelArg(c *rsyntax.Call, fn *model.Function, p *model.Param,
 	}
 	switch p.Kind {
 	case model.Fun:
+		if p.Why == "called" {
+			// R calls the argument when it is a function and never looks
+			// a name or string up: only a function from a leaky source
+			// is unknown.
+			if a.isLeaky(v) {
+				a.addHint(v.Pos(), "function argument "+where+" may be a function from an option, slot, attribute or file", "pass the function itself")
+			}
+			return
+		}
 		if x, ok := v.(*rsyntax.Call); ok {
 			if n, _ := callee(x); familyCtors[n] && strings.HasPrefix(p.Name, "family") {
 				return
