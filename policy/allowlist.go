@@ -45,9 +45,14 @@ type Guard struct {
 }
 
 // guardsFor returns the guards of the function pkg::name: its own
-// parameters of a kind other than value, and those of the S3 methods a
-// call of it reaches (by the generic's formal of the same name, else
-// through ...).
+// parameters of a kind other than value, and the parameters of the S3
+// methods a call of it reaches, except a method's dispatch argument (its
+// first formal) and formals the generic has itself: a guard at the
+// generic applies to every call whatever the dispatch, and what one method
+// does with its x (split.data.frame evaluates in it, formula.default
+// evaluates it) says nothing of the others. The harness checks a method's
+// other formals among the generic's ... by name; the static check covers
+// the rest.
 func guardsFor(m *model.Model, pkg, name string) []Guard {
 	fn := m.Lookup(pkg, name)
 	if fn == nil {
@@ -63,11 +68,10 @@ func guardsFor(m *model.Model, pkg, name string) []Guard {
 	var out []Guard
 	for _, sig := range fn.Sigs {
 		for _, p := range sig.Params {
-			param := p.Name
-			if sig.Method != "" && !slices.Contains(own, param) {
-				param = "..."
+			if sig.Method != "" && (slices.Contains(own, p.Name) || (len(sig.Formals) > 0 && sig.Formals[0] == p.Name)) {
+				continue
 			}
-			g := Guard{Function: obj, Param: param, Kind: string(p.Kind)}
+			g := Guard{Function: obj, Param: p.Name, Kind: string(p.Kind)}
 			if !slices.Contains(out, g) {
 				out = append(out, g)
 			}

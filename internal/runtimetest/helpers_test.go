@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rwarden/rwarden/policy"
+	"github.com/rwarden/rwarden/proxy/core"
 	"github.com/rwarden/rwarden/sandbox"
 	"github.com/stretchr/testify/require"
 )
@@ -98,7 +99,7 @@ func (f *fixture) runtimeAllowlist(t *testing.T, user string) *sandbox.Allowlist
 	t.Helper()
 	a, err := f.eng.Allowlist(user)
 	require.NoError(t, err)
-	return &sandbox.Allowlist{Functions: a.Functions, Packages: a.Packages, Internal: a.Internal, Guards: f.guards}
+	return core.SandboxAllowlist(a)
 }
 
 // run evaluates code in a fresh session bound to al (nil: unrestricted).

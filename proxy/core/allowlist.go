@@ -9,7 +9,11 @@ import (
 // worker's: the one place the two are joined (rwarden sandbox run uses it
 // too).
 func SandboxAllowlist(a *policy.Allowlist) *sandbox.Allowlist {
-	return &sandbox.Allowlist{Functions: a.Functions, Packages: a.Packages, Internal: a.Internal}
+	guards := make([]sandbox.Guard, len(a.Guards))
+	for i, g := range a.Guards {
+		guards[i] = sandbox.Guard{Function: g.Function, Param: g.Param, Kind: g.Kind}
+	}
+	return &sandbox.Allowlist{Functions: a.Functions, Packages: a.Packages, Internal: a.Internal, Guards: guards}
 }
 
 // runtimeAllowlist resolves the user's policy into the worker's allowlist.
