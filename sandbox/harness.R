@@ -618,7 +618,10 @@ local(envir = .rwarden, {
     # User code that jumps to the top level (invokeRestart("abort")) lands in
     # this restart, never in R's REPL: the evaluation is answered as aborted
     # and the loop goes on.
-    serve <- function() {
+    # prepare() is the start-up work before the first request; a fork
+    # template (template.R) does it once for all the sessions it forks.
+    prepared <- FALSE
+    prepare <- function() {
         set_user_env(globalenv())
         # Byte-compile the request path now: R's JIT would compile it at its
         # second call, i.e. during a session's first request (some 40 ms on
@@ -629,6 +632,10 @@ local(envir = .rwarden, {
             assign(nm, compiler::cmpfun(get(nm, envir = self)), envir = self)
         invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE)))
         reset_console()
+        prepared <<- TRUE
+    }
+    serve <- function() {
+        if (!prepared) prepare()
         send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
         repeat {
             done <- withRestarts(serve_loop(), abort = function() TRUE)

@@ -49,6 +49,8 @@ type initSpec struct {
 	Rlimits  []rlimitSpec `json:"rlimits"`
 	Landlock landlockSpec `json:"landlock"`
 	Insecure bool         `json:"insecure"`
+	// Template: start a fork template instead of a worker (initTemplate).
+	Template bool `json:"template,omitempty"`
 }
 
 type rlimitSpec struct {
@@ -77,6 +79,9 @@ func initWorker(args []string) error {
 	var spec initSpec
 	if err := json.Unmarshal([]byte(args[0]), &spec); err != nil {
 		return fmt.Errorf("decoding spec: %w", err)
+	}
+	if spec.Template && !spec.Insecure {
+		return initTemplate(spec)
 	}
 	// 1. Every inherited descriptor but the protocol pipes is closed at the
 	// exec of R, so nothing of rwarden (listeners, the audit file, client

@@ -499,5 +499,8 @@ func (p *Pool) Close() {
 	for _, w := range idle {
 		w.destroy("pool closed")
 	}
+	if p.l.fork != nil {
+		p.l.fork.close()
+	}
 	p.l.lock.Close()
 }

@@ -1,0 +1,33 @@
+    # ---- Fork template (sandbox/template.go; replaces the harness's last
+    # call, `.rwarden$serve()`, inside the harness's outer local()) ----
+    # The template loads and prepares everything a session needs, says it
+    # is ready, then hands control to the fork library, which serves fork
+    # requests from rwarden on fd 5 and returns only in a forked session
+    # process (role 1), already confined, or when rwarden closes the channel.
+    # No user code ever runs in the template, and it holds no secret: a
+    # session's memory is a copy of it.
+    rwarden_fork <- dyn.load("@FORKLIB@", local = TRUE, now = TRUE)
+    invisible(getNativeSymbolInfo("rwarden_fork_abi_1", rwarden_fork)) # the protocol this rwarden speaks
+    rwarden_serve_sym <- getNativeSymbolInfo("rwarden_template_serve", rwarden_fork)
+    .rwarden$prepare()
+    if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+        rm(".Random.seed", envir = globalenv())
+    local(envir = .rwarden, {
+        send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
+        # The template's request and result channels are not a session's.
+        close(inp); close(inp_poll); close(out)
+    })
+    invisible(gc(full = TRUE)) # garbage collected once here, not in every session
+    rwarden_role <- .C(rwarden_serve_sym, 5L, 0L)[[2L]]
+    if (!identical(rwarden_role, 1L)) quit(save = "no", status = 0L, runLast = FALSE)
+    rm(rwarden_fork, rwarden_serve_sym, rwarden_role)
+    # A session process: its own channels are on fds 3 and 4 now.
+    local(envir = .rwarden, {
+        inp <- fifo("/dev/fd/3", open = "rb", blocking = TRUE)
+        inp_poll <- fifo("/dev/fd/3", open = "rb", blocking = FALSE)
+        out <- fifo("/dev/fd/4", open = "wb", blocking = TRUE)
+    })
+    # Its own random number state, from the kernel: no two sessions share
+    # one (Mersenne-Twister, Inversion, Rejection: R's default kinds).
+    assign(".Random.seed", c(10403L, 624L, readBin("/dev/urandom", "integer", 624L)), envir = globalenv())
+    .rwarden$serve()

@@ -1,0 +1,280 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"unsafe"
+
+	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	seccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// The confinement of a fork template and what rwarden prepares for the
+// session processes it forks (see docs/sandbox.md, "Forked sessions").
+
+// templateAllowed are the entries of deniedSyscalls a template needs, and
+// why. Everything else the worker filter denies, the template's filter
+// denies too; the session process adds the worker filter itself.
+var templateAllowed = map[string]bool{
+	// unshare: a root session process enters its own mount and IPC
+	// namespaces; mount: it mounts its scratch tmpfs there.
+	"unshare": true,
+	"mount":   true,
+}
+
+// buildTemplateSeccompFilter is the worker filter without the rules that
+// stop process creation (clone without CLONE_THREAD: fork) and, as root,
+// without the denial of unshare and mount that the session process needs
+// before it loads the worker filter.
+func buildTemplateSeccompFilter(privileged bool) (*seccomp.ScmpFilter, error) {
+	f, err := seccomp.NewFilter(seccomp.ActAllow)
+	if err != nil {
+		return nil, fmt.Errorf("creating template seccomp filter: %w", err)
+	}
+	fail := func(err error) (*seccomp.ScmpFilter, error) {
+		f.Release()
+		return nil, err
+	}
+	if err := f.SetBadArchAction(seccomp.ActKillProcess); err != nil {
+		return fail(fmt.Errorf("seccomp bad-arch action: %w", err))
+	}
+	if err := f.SetNoNewPrivsBit(true); err != nil {
+		return fail(fmt.Errorf("seccomp no_new_privs: %w", err))
+	}
+	eperm := seccomp.ActErrno.SetReturnCode(int16(unix.EPERM))
+	for _, d := range deniedSyscalls {
+		if privileged && templateAllowed[d.name] {
+			continue
+		}
+		sc, err := seccomp.GetSyscallFromName(d.name)
+		if err != nil {
+			return fail(fmt.Errorf("seccomp: syscall %s (%s) unknown to libseccomp: %w", d.name, d.why, err))
+		}
+		if err := f.AddRule(sc, eperm); err != nil {
+			return fail(fmt.Errorf("seccomp rule for %s: %w", d.name, err))
+		}
+	}
+	// clone3 passes its flags in memory: ENOSYS makes libc use clone.
+	clone3, err := seccomp.GetSyscallFromName("clone3")
+	if err != nil {
+		return fail(err)
+	}
+	if err := f.AddRule(clone3, seccomp.ActErrno.SetReturnCode(int16(unix.ENOSYS))); err != nil {
+		return fail(fmt.Errorf("seccomp rule for clone3: %w", err))
+	}
+	return f, nil
+}
+
+// sessionSeccompBPF is the cold worker's filter (buildSeccompFilter),
+// compiled to BPF by libseccomp for a session process to load itself.
+func sessionSeccompBPF() ([]byte, error) {
+	f, err := buildSeccompFilter()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Release()
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	type result struct {
+		b   []byte
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(io.LimitReader(r, 1<<20))
+		got <- result{b, err}
+	}()
+	err = f.ExportBPF(w)
+	w.Close()
+	res := <-got
+	if err != nil {
+		return nil, fmt.Errorf("exporting seccomp BPF: %w", err)
+	}
+	if res.err != nil {
+		return nil, fmt.Errorf("reading seccomp BPF: %w", res.err)
+	}
+	if len(res.b) == 0 || len(res.b)%8 != 0 {
+		return nil, fmt.Errorf("seccomp BPF of %d bytes is not a program", len(res.b))
+	}
+	return res.b, nil
+}
+
+// applyTemplateLandlock gives the template a Landlock domain that denies
+// TCP and confines signals and abstract unix sockets to its own domain (the
+// session processes are nested in it). It handles no filesystem right on
+// purpose: a process in a domain with filesystem rules can never mount, and
+// a root session process mounts its scratch tmpfs. Each session process
+// adds the full worker layer (filesystem included) itself.
+func applyTemplateLandlock() error {
+	abi := landlockABI()
+	if abi < minLandlockABI {
+		return errors.New("this kernel has no Landlock (need ABI >= 1); refusing to start a template")
+	}
+	var attr ll.RulesetAttr
+	if abi >= 4 {
+		attr.HandledAccessNet = ll.AccessNetBindTCP | ll.AccessNetConnectTCP
+	}
+	if abi >= 6 {
+		attr.Scoped = ll.ScopeAbstractUnixSocket | ll.ScopeSignal
+	}
+	if attr.HandledAccessNet == 0 && attr.Scoped == 0 {
+		return nil // nothing to handle on this kernel; seccomp denies sockets
+	}
+	fd, err := ll.LandlockCreateRuleset(&attr, 0)
+	if err != nil {
+		return fmt.Errorf("creating the template's Landlock ruleset: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := ll.LandlockRestrictSelf(fd, 0); err != nil {
+		return fmt.Errorf("applying the template's Landlock ruleset: %w", err)
+	}
+	return nil
+}
+
+// landlockFSRights are the filesystem rights Landlock ABI abi knows, up to
+// what the cold workers' target (V7) handles.
+func landlockFSRights(abi int) uint64 {
+	r := uint64(ll.AccessFSExecute | ll.AccessFSWriteFile | ll.AccessFSReadFile | ll.AccessFSReadDir |
+		ll.AccessFSRemoveDir | ll.AccessFSRemoveFile | ll.AccessFSMakeChar | ll.AccessFSMakeDir |
+		ll.AccessFSMakeReg | ll.AccessFSMakeSock | ll.AccessFSMakeFifo | ll.AccessFSMakeBlock | ll.AccessFSMakeSym)
+	if abi >= 2 {
+		r |= ll.AccessFSRefer
+	}
+	if abi >= 3 {
+		r |= ll.AccessFSTruncate
+	}
+	if abi >= 5 {
+		r |= ll.AccessFSIoctlDev
+	}
+	return r
+}
+
+// sessionLandlockRuleset builds, in rwarden, the Landlock ruleset of one
+// session process from the same landlockSpec a cold worker applies (its own
+// scratch directory read-write, R and system trees read-only, R and its
+// loader executable), and returns its descriptor for the session process to
+// enforce on itself, with the filesystem rights it handles.
+func sessionLandlockRuleset(s landlockSpec) (int, uint64, error) {
+	abi := landlockABI()
+	if abi < minLandlockABI {
+		return -1, 0, errors.New("this kernel has no Landlock (need ABI >= 1)")
+	}
+	handled := landlockFSRights(abi)
+	attr := ll.RulesetAttr{HandledAccessFS: handled}
+	if abi >= 4 {
+		attr.HandledAccessNet = ll.AccessNetBindTCP | ll.AccessNetConnectTCP
+	}
+	if abi >= 6 {
+		attr.Scoped = ll.ScopeAbstractUnixSocket | ll.ScopeSignal
+	}
+	fd, err := ll.LandlockCreateRuleset(&attr, 0)
+	if err != nil {
+		return -1, 0, fmt.Errorf("creating a session's Landlock ruleset: %w", err)
+	}
+	add := func(access uint64, mustExist bool, paths ...string) error {
+		for _, p := range paths {
+			pfd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+			if err != nil {
+				if !mustExist && errors.Is(err, unix.ENOENT) {
+					continue
+				}
+				return fmt.Errorf("opening %s for a Landlock rule: %w", p, err)
+			}
+			err = ll.LandlockAddPathBeneathRule(fd, &ll.PathBeneathAttr{AllowedAccess: access & handled, ParentFd: pfd}, 0)
+			unix.Close(pfd)
+			if err != nil {
+				return fmt.Errorf("adding a Landlock rule for %s: %w", p, err)
+			}
+		}
+		return nil
+	}
+	for _, r := range []struct {
+		access    uint64
+		mustExist bool
+		paths     []string
+	}{
+		{fsRead, false, s.ReadDirs},
+		{fsFile, false, s.ReadFiles},
+		{fsExec, true, s.ExecFiles},
+		{fsRWDir, true, s.WriteDirs},
+		{fsRWFile, false, s.WriteFiles},
+	} {
+		if err := add(r.access, r.mustExist, r.paths...); err != nil {
+			unix.Close(fd)
+			return -1, 0, err
+		}
+	}
+	return fd, handled, nil
+}
+
+// initTemplate is initWorker for a fork template: the same steps, except
+// that it keeps fd 5 (the control socket), stays root when rwarden is
+// root (its session processes change to their own uids), takes the
+// template's Landlock domain and seccomp filter (fork allowed), and runs
+// the template harness.
+func initTemplate(spec initSpec) error {
+	if err := unix.CloseRange(templateKeepFDs, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("closing inherited descriptors: %w", err)
+	}
+	early, addressSpace := splitRlimits(spec.Rlimits)
+	if err := applyRlimits(early); err != nil {
+		return err
+	}
+	signalIgnore(syscall.SIGXFSZ)
+	if spec.Privileged {
+		if err := mountScratch(spec); err != nil {
+			return err
+		}
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("entering a new network namespace: %w", err)
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("setting the parent-death signal: %w", err)
+	}
+	if os.Getppid() != spec.Parent {
+		return errors.New("rwarden exited while the template was starting")
+	}
+	if err := applyTemplateLandlock(); err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("setting no_new_privs: %w", err)
+	}
+	if err := seccompAvailable(); err != nil {
+		return fmt.Errorf("refusing to start an unconfined template: %w", err)
+	}
+	f, err := buildTemplateSeccompFilter(spec.Privileged)
+	if err != nil {
+		return err
+	}
+	err = f.Load()
+	f.Release()
+	if err != nil {
+		return fmt.Errorf("loading the template's seccomp filter: %w", err)
+	}
+	if err := os.Chdir(spec.Scratch); err != nil {
+		return fmt.Errorf("entering scratch directory: %w", err)
+	}
+	argv0, argv, envv, err := execArgs(spec.RBinary, spec.Args, spec.Env)
+	if err != nil {
+		return err
+	}
+	if err := applyRlimits(addressSpace); err != nil {
+		return err
+	}
+	_, _, errno := syscall.RawSyscall(syscall.SYS_EXECVE,
+		uintptr(unsafe.Pointer(argv0)), uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+	return fmt.Errorf("exec %s: %w", spec.RBinary, errno)
+}
+
+// templateKeepFDs: a template keeps a worker's five descriptors and, as fd
+// 5, its control socket to rwarden.
+const templateKeepFDs = keepFDs + 1
