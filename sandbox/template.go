@@ -343,8 +343,10 @@ func (fs *forkServer) start(ctx context.Context, prof profile) (w *worker, err e
 		return w, err
 	}
 	defer unix.Close(ruleset)
-	mountOpts := "size=" + strconv.FormatInt(l.cfg.ScratchBytes, 10) +
-		",mode=0700,uid=" + strconv.Itoa(uid) + ",gid=" + strconv.Itoa(gid)
+	// As root the session mounts this tmpfs over the scratch root in its
+	// own mount namespace; only root owns it, the session can only pass
+	// through (0711) to its own directory.
+	mountOpts := "size=" + strconv.FormatInt(l.cfg.ScratchBytes, 10) + ",mode=0711,uid=0,gid=0"
 	req, err := encodeForkRequest(l.privileged, uid, gid, initialRlimits(l.cfg, prof), w.scratch, mountOpts, fsRWDir&handled)
 	if err != nil {
 		return w, err

@@ -242,11 +242,13 @@ func initTemplate(spec initSpec) error {
 	if os.Getppid() != spec.Parent {
 		return errors.New("rwarden exited while the template was starting")
 	}
-	if err := applyTemplateLandlock(); err != nil {
-		return err
-	}
+	// no_new_privs first: without it an unprivileged process may not
+	// enter a Landlock domain.
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("setting no_new_privs: %w", err)
+	}
+	if err := applyTemplateLandlock(); err != nil {
+		return err
 	}
 	if err := seccompAvailable(); err != nil {
 		return fmt.Errorf("refusing to start an unconfined template: %w", err)

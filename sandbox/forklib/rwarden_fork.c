@@ -248,14 +248,25 @@ static void confine(const struct rw_req *r, const int *fds)
 			die("descriptor layout", EBADF);
 	if (dup2(fds[2], 1) < 0 || dup2(fds[2], 2) < 0 || dup2(fds[0], 3) < 0 || dup2(fds[1], 4) < 0)
 		die("dup2", errno);
-	/* 4. As root: a mount namespace of its own with a private tmpfs on its
-	 * scratch directory (the quota; it vanishes with the process), and an
-	 * IPC namespace of its own (no System V IPC shared with anyone). */
+	/* 4. As root: a mount namespace of its own with a private tmpfs over
+	 * the whole scratch root, so that the other sessions' and the
+	 * template's scratch directories do not exist in its view (not even
+	 * for stat), holding only its own scratch directory (the tmpfs size is
+	 * its quota; it all vanishes with the process); and an IPC namespace
+	 * of its own (no System V IPC shared with anyone). */
 	if (r->flags & RW_FLAG_PRIVILEGED) {
 		if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0)
 			die("unshare", errno);
-		if (mount("rwarden-scratch", r->scratch, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, r->mount_opts) < 0)
+		char root[sizeof r->scratch];
+		memcpy(root, r->scratch, sizeof root);
+		char *slash = strrchr(root, '/');
+		if (!slash || slash == root)
+			die("scratch directory has no parent", EINVAL);
+		*slash = 0;
+		if (mount("rwarden-scratch", root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, r->mount_opts) < 0)
 			die("mounting scratch tmpfs", errno);
+		if (mkdir(r->scratch, 0700) < 0 || chown(r->scratch, r->uid, r->gid) < 0)
+			die("creating scratch directory", errno);
 	}
 	/* 5. The session's resource limits. */
 	for (uint32_t i = 0; i < r->nrlimits; i++) {
