@@ -12,22 +12,15 @@
     .rwarden$prepare()
     if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
         rm(".Random.seed", envir = globalenv())
-    local(envir = .rwarden, {
-        send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
-        # The template's request and result channels are not a session's.
-        close(inp); close(inp_poll); close(out)
-    })
+    local(envir = .rwarden, send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n"))))
     invisible(gc(full = TRUE)) # garbage collected once here, not in every session
-    rwarden_role <- .C(rwarden_serve_sym, 5L, 0L)[[2L]]
-    if (!identical(rwarden_role, 1L)) quit(save = "no", status = 0L, runLast = FALSE)
-    rm(rwarden_fork, rwarden_serve_sym, rwarden_role)
-    # A session process: its own channels are on fds 3 and 4 now.
-    local(envir = .rwarden, {
-        inp <- fifo("/dev/fd/3", open = "rb", blocking = TRUE)
-        inp_poll <- fifo("/dev/fd/3", open = "rb", blocking = FALSE)
-        out <- fifo("/dev/fd/4", open = "wb", blocking = TRUE)
-    })
-    # Its own random number state, from the kernel: no two sessions share
-    # one (Mersenne-Twister, Inversion, Rejection: R's default kinds).
-    assign(".Random.seed", c(10403L, 624L, readBin("/dev/urandom", "integer", 624L)), envir = globalenv())
+    # The harness's connections to fds 3 and 4 stay open: in a session
+    # process the library has re-pointed them at the session's own pipes.
+    rwarden_out <- .C(rwarden_serve_sym, 5L, 0L, integer(624L), 624L)
+    if (!identical(rwarden_out[[2L]], 1L)) quit(save = "no", status = 0L, runLast = FALSE)
+    # A session process. Its own random number state, from the kernel: no
+    # two sessions share one (Mersenne-Twister, Inversion, Rejection: R's
+    # default kinds).
+    assign(".Random.seed", c(10403L, 624L, rwarden_out[[3L]]), envir = globalenv())
+    rm(rwarden_fork, rwarden_serve_sym, rwarden_out)
     .rwarden$serve()

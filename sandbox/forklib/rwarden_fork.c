@@ -13,8 +13,8 @@
  *     with a private tmpfs on its scratch directory, its session's
  *     rlimits, as root its own uid/gid, the parent-death signal, its
  *     scratch directory as working and temporary directory, rwarden's
- *     Landlock ruleset, rwarden's seccomp filter, and every other
- *     descriptor closed.
+ *     Landlock ruleset, rwarden's seccomp filter, every other descriptor
+ *     closed, and a random seed of its own in the third argument.
  * Any failure in a session process before it is confined ends it with
  * status 125 and a line on its console; it never returns to R.
  *
@@ -51,6 +51,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -99,7 +100,45 @@ struct rw_answer {
 	int32_t pid; /* > 0: the session process; else -errno */
 };
 
+/* RW_MAX_FD bounds the descriptors a template may hold (its RLIMIT_NOFILE
+ * is 256). */
+#define RW_MAX_FD 256
+#define RW_MAX_VIEWS 8
+
 static struct sock_filter *bpf;
+static int *seed;        /* where .C wants the session's random seed */
+static size_t seed_len;  /* in bytes */
+
+/* The harness's R connections on the template's fds 3 and 4. */
+static struct view {
+	int fd, target, flags;
+} views[RW_MAX_VIEWS];
+static int nviews;
+
+static void die(const char *what, int err);
+
+static void add_view(int fd, int target, int flags)
+{
+	if (nviews == RW_MAX_VIEWS)
+		die("too many views of the harness's channels", EMFILE);
+	views[nviews++] = (struct view){fd, target, flags};
+}
+
+static int is_view(int fd)
+{
+	for (int i = 0; i < nviews; i++)
+		if (views[i].fd == fd)
+			return 1;
+	return 0;
+}
+
+static int is_received(int fd, const int *fds)
+{
+	for (int i = 0; i < RW_NFDS; i++)
+		if (fds[i] == fd)
+			return 1;
+	return 0;
+}
 static unsigned short bpf_insns;
 static pid_t rwarden_pid;
 
@@ -241,13 +280,38 @@ static void confine(const struct rw_req *r, const int *fds)
 	/* 2. Its parent is rwarden (CLONE_PARENT). */
 	if (getppid() != rwarden_pid)
 		die("parent is not rwarden", ESRCH);
-	/* 3. Its own pipes on the worker's descriptor numbers. The received
-	 * descriptors are above 4 (the template holds 0-5). */
+	/* 3. Its own pipes on the worker's descriptor numbers, and the
+	 * harness's views of the template's fds 3 and 4 (R connections opened
+	 * on /dev/fd/3 and /dev/fd/4, on descriptors above 5) re-pointed at
+	 * the same numbers of its own pipes, with their own open flags: R's
+	 * connection objects stay valid, and reopening them in R would cost
+	 * more than the rest of the fork. */
 	for (int i = 0; i < RW_NFDS; i++)
-		if (fds[i] <= 4)
+		if (fds[i] <= 5)
 			die("descriptor layout", EBADF);
+	struct stat st3, st4;
+	if (fstat(3, &st3) < 0 || fstat(4, &st4) < 0)
+		die("template descriptors", errno);
+	for (int fd = 6; fd < RW_MAX_FD; fd++) {
+		struct stat st;
+		int flags = fcntl(fd, F_GETFL);
+		if (flags < 0 || is_received(fd, fds) || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+			continue;
+		if (st.st_dev == st3.st_dev && st.st_ino == st3.st_ino)
+			add_view(fd, 3, flags);
+		else if (st.st_dev == st4.st_dev && st.st_ino == st4.st_ino)
+			add_view(fd, 4, flags);
+	}
 	if (dup2(fds[2], 1) < 0 || dup2(fds[2], 2) < 0 || dup2(fds[0], 3) < 0 || dup2(fds[1], 4) < 0)
 		die("dup2", errno);
+	for (int i = 0; i < nviews; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", views[i].target);
+		int nf = open(path, (views[i].flags & (O_ACCMODE | O_NONBLOCK)) | O_CLOEXEC);
+		if (nf < 0 || dup2(nf, views[i].fd) < 0)
+			die("re-pointing the harness's channels", errno);
+		close(nf);
+	}
 	/* 4. As root: a mount namespace of its own with a private tmpfs over
 	 * the whole scratch root, so that the other sessions' and the
 	 * template's scratch directories do not exist in its view (not even
@@ -326,20 +390,45 @@ static void confine(const struct rw_req *r, const int *fds)
 	struct sock_fprog prog = {bpf_insns, bpf};
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		die("seccomp", errno);
-	/* 11. Every descriptor but 0-4: the control socket, the template's
-	 * pipes, the received originals. */
-	if (syscall(SYS_close_range, 5u, ~0u, 0u) < 0)
+	/* 11. Every descriptor but 0-4 and the harness's views of 3 and 4:
+	 * the control socket, the received originals, anything else the
+	 * template had open. */
+	int from = 5;
+	for (int fd = 5; fd < RW_MAX_FD + 1; fd++) {
+		if (fd < RW_MAX_FD && !is_view(fd))
+			continue;
+		if (fd > from && syscall(SYS_close_range, (unsigned)from, (unsigned)(fd - 1), 0u) < 0)
+			die("closing descriptors", errno);
+		from = fd + 1;
+	}
+	if (syscall(SYS_close_range, (unsigned)RW_MAX_FD, ~0u, 0u) < 0)
 		die("closing descriptors", errno);
+	/* 12. A random number state of its own from the kernel (R's
+	 * .Random.seed is set from it by template.R). */
+	for (size_t got = 0; got < seed_len;) {
+		ssize_t n = getrandom((char *)seed + got, seed_len - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("getrandom", errno);
+		got += (size_t)n;
+	}
 }
 
 /* rwarden_fork_abi_1 marks the protocol version above: template.R refuses a
  * library without it (a stale prebuilt one). */
 void rwarden_fork_abi_1(void) {}
 
-void rwarden_template_serve(int *ctl, int *role)
+void rwarden_template_serve(int *ctl, int *role, int *seed_out, int *seed_n)
 {
 	int sock = *ctl;
 	*role = 0;
+	if (*seed_n <= 0 || *seed_n > 1024) {
+		fprintf(stderr, "rwarden template: bad seed length\n");
+		return;
+	}
+	seed = seed_out;
+	seed_len = (size_t)*seed_n * sizeof(int);
 	if (read_config(sock) < 0) {
 		fprintf(stderr, "rwarden template: bad configuration message\n");
 		return;
