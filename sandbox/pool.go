@@ -71,6 +71,9 @@ type PoolStats struct {
 	// template and forks that failed after the template answered;
 	// TemplateStarts counts template (re)starts. All zero with forks off.
 	Forks, ForkFailures, TemplateStarts uint64
+	// Templates is the number of running fork templates (0 or 1): R
+	// processes of the pool besides its workers.
+	Templates int
 }
 
 // ErrPoolClosed is returned by Acquire after Close.
@@ -521,6 +524,7 @@ func (p *Pool) Stats() PoolStats {
 		Started: p.started, Failed: p.failed, LastStartError: p.lastErr, Abandoned: p.abandoned}
 	if fs := p.l.fork; fs != nil {
 		st.Forks, st.ForkFailures, st.TemplateStarts = fs.forks.Load(), fs.forkFailures.Load(), fs.templateStarts.Load()
+		st.Templates = fs.running()
 	}
 	return st
 }

@@ -219,6 +219,16 @@ func (fs *forkServer) dropLocked(reason string) {
 	fs.t = nil
 }
 
+// running returns 1 while a template process runs, else 0.
+func (fs *forkServer) running() int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.t != nil && fs.t.w.alive() {
+		return 1
+	}
+	return 0
+}
+
 func (fs *forkServer) close() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()

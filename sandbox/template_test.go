@@ -254,6 +254,19 @@ func TestTemplateRestarts(t *testing.T) {
 	assert.Equal(t, "[1] 2\n", string(eval(t, s2, "1+1").Output))
 	assert.NotEqual(t, old.w.pid, templateOf(t, p).w.pid)
 	assert.Equal(t, uint64(2), p.l.fork.templateStarts.Load())
+	assert.Equal(t, 1, p.Stats().Templates)
+
+	// What the template was built from changed (as when R or a package is
+	// upgraded): the next fork replaces it.
+	second := templateOf(t, p)
+	p.l.fork.mu.Lock()
+	second.stamp, second.checked = "R before the upgrade", time.Time{}
+	p.l.fork.mu.Unlock()
+	s3 := forkedSession(t, p, testLimits())
+	assert.Equal(t, "[1] 2\n", string(eval(t, s3, "1+1").Output))
+	assert.NotEqual(t, second.w.pid, templateOf(t, p).w.pid)
+	assert.Equal(t, uint64(3), p.l.fork.templateStarts.Load())
+	assert.False(t, second.w.alive(), "the outdated template was stopped")
 }
 
 func TestForkRequestLayout(t *testing.T) {
