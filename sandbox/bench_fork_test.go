@@ -2,7 +2,11 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,7 +30,7 @@ func BenchmarkForkStart(b *testing.B) {
 		w.destroy("benchmark")
 	}
 	var d []time.Duration
-	var rss []float64
+	var rss, uss []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
@@ -39,15 +43,44 @@ func BenchmarkForkStart(b *testing.B) {
 		if kb, err := residentKB(w.pid); err == nil {
 			rss = append(rss, float64(kb)/1024)
 		}
+		if kb, err := uniqueKB(w.pid); err == nil {
+			uss = append(uss, float64(kb)/1024)
+		}
 		w.destroy("benchmark")
 		b.StartTimer()
 	}
 	b.StopTimer()
 	reportPercentiles(b, d)
-	if len(rss) > 0 {
-		sort.Float64s(rss)
-		b.ReportMetric(rss[len(rss)/2], "rss-MB")
+	for _, m := range []struct {
+		v    []float64
+		unit string
+	}{{rss, "rss-MB"}, {uss, "uss-MB"}} {
+		if len(m.v) > 0 {
+			sort.Float64s(m.v)
+			b.ReportMetric(m.v[len(m.v)/2], m.unit)
+		}
 	}
+}
+
+// uniqueKB is a process's unique set size: its private pages, clean and
+// dirty (smaps_rollup), what its exit would free.
+func uniqueKB(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "Private_Clean:") || strings.HasPrefix(line, "Private_Dirty:") {
+			f := strings.Fields(line)
+			n, err := strconv.Atoi(f[1])
+			if err != nil {
+				return 0, err
+			}
+			total += n
+		}
+	}
+	return total, nil
 }
 
 // BenchmarkOneShotForked: 8 clients each doing new session, `1+1`, close,

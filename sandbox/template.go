@@ -309,6 +309,13 @@ func (fs *forkServer) fork(ctx context.Context, req []byte, fds []int) (int, err
 		return broken(fmt.Errorf("reading a fork answer: %w", err))
 	}
 	pid := int(int32(binary.LittleEndian.Uint32(ans[4:])))
+	if pid == -int(unix.EDEADLK) {
+		// The template has more than one thread and refuses to fork (see
+		// rwarden_fork.c); that will not change: replace it.
+		fs.l.cfg.Logger.Error("the R fork template is no longer single-threaded; restarting it")
+		fs.dropLocked("not single-threaded")
+		return 0, fmt.Errorf("%w: template not single-threaded", errTemplateUnavailable)
+	}
 	if pid <= 0 {
 		return 0, fmt.Errorf("the template could not fork: %w", unix.Errno(-pid))
 	}
