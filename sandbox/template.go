@@ -109,6 +109,9 @@ func encodeForkRequest(privileged bool, uid, gid int, rl []rlimitSpec, scratch, 
 	return b, nil
 }
 
+// forkAnswerTimeout bounds the template's answer to a fork request.
+const forkAnswerTimeout = 5 * time.Second
+
 // templateCheckInterval is how often the template's inputs (R binary, its
 // libraries, the fork library) are checked for changes.
 const templateCheckInterval = 2 * time.Second
@@ -290,7 +293,10 @@ func (fs *forkServer) fork(ctx context.Context, req []byte, fds []int) (int, err
 	if fs.t != t {
 		return 0, fmt.Errorf("%w: template replaced", errTemplateUnavailable)
 	}
-	deadline := time.Now().Add(fs.l.cfg.StartTimeout)
+	// The template answers in a millisecond; one that does not within
+	// forkAnswerTimeout is broken and replaced, rather than holding every
+	// start behind it for a whole start timeout.
+	deadline := time.Now().Add(min(fs.l.cfg.StartTimeout, forkAnswerTimeout))
 	_ = t.ctl.SetDeadline(deadline)
 	broken := func(err error) (int, error) {
 		fs.l.cfg.Logger.Error("the R fork template stopped answering; restarting it", "err", err)

@@ -200,6 +200,9 @@ func (l *launcher) start(ctx context.Context, prof profile) (*worker, error) {
 		if !errors.Is(err, errTemplateUnavailable) {
 			return w, err
 		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 	}
 	return l.startCold(ctx, prof, nil)
 }
