@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
 	"syscall"
 	"unsafe"
 
@@ -101,15 +100,18 @@ func initWorker(args []string) error {
 	}
 	signalIgnore(syscall.SIGXFSZ)
 
-	// 4. As root: private scratch tmpfs in our own mount namespace, a new
-	// network namespace with no interfaces but a down loopback, and a drop to
-	// the worker's own uid/gid with no supplementary groups.
+	// 4. As root: in our own mount namespace, a minimal filesystem view
+	// (read-only R trees and system files, the private scratch tmpfs,
+	// our own /proc; the host's root detached); new network and IPC
+	// namespaces (no interfaces but a down loopback; no System V or POSIX
+	// IPC object shared with anyone); and a drop to the worker's own
+	// uid/gid with no supplementary groups.
 	if spec.Privileged && !spec.Insecure {
-		if err := mountScratch(spec); err != nil {
+		if err := enterView(spec); err != nil {
 			return err
 		}
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			return fmt.Errorf("entering a new network namespace: %w", err)
+		if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWIPC); err != nil {
+			return fmt.Errorf("entering new network and IPC namespaces: %w", err)
 		}
 		if err := dropPrivileges(spec.UID, spec.GID); err != nil {
 			return err
@@ -196,22 +198,6 @@ func applyRlimits(limits []rlimitSpec) error {
 		if err := unix.Setrlimit(l.Resource, &rl); err != nil {
 			return fmt.Errorf("setting %s to %d/%d: %w", l.Name, l.Cur, l.Max, err)
 		}
-	}
-	return nil
-}
-
-// mountScratch makes the mount namespace private (nothing propagates back to
-// the host) and mounts a size-limited tmpfs owned by the worker on its
-// scratch directory. The tmpfs vanishes with the namespace when R exits.
-func mountScratch(spec initSpec) error {
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("making mounts private: %w", err)
-	}
-	opts := "size=" + strconv.FormatInt(spec.ScratchBytes, 10) +
-		",mode=0700,uid=" + strconv.Itoa(spec.UID) + ",gid=" + strconv.Itoa(spec.GID)
-	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
-	if err := unix.Mount("rwarden-scratch", spec.Scratch, "tmpfs", flags, opts); err != nil {
-		return fmt.Errorf("mounting scratch tmpfs on %s: %w", spec.Scratch, err)
 	}
 	return nil
 }
