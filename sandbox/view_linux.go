@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,61 +44,17 @@ type viewPlan struct {
 // is already resolved) and the symlinks on the way to the paths R is
 // started with.
 func planView(spec initSpec) (viewPlan, error) {
-	p := viewPlan{links: map[string]string{}}
 	ls := spec.Landlock
-	for _, d := range ls.ReadDirs {
-		p.binds = append(p.binds, viewBind{path: d, dir: true})
-	}
-	for _, f := range append(append([]string{}, ls.ReadFiles...), ls.ExecFiles...) {
-		p.binds = append(p.binds, viewBind{path: f})
-	}
-	for _, f := range ls.WriteFiles {
-		p.binds = append(p.binds, viewBind{path: f, write: true})
-	}
-	p.binds = dedupBinds(p.binds)
+	p := viewPlan{binds: viewBinds(ls)}
 
-	// Symlinks: the unresolved forms of everything R is pointed at.
-	unresolved := []string{spec.RBinary, "/etc/localtime", "/dev/fd", "/lib", "/lib64"}
-	if interp, err := literalInterpreter(spec.RBinary); err == nil {
-		unresolved = append(unresolved, interp)
-	}
-	for _, kv := range spec.Env {
-		name, val, _ := strings.Cut(kv, "=")
-		switch name {
-		case "R_HOME", "R_SHARE_DIR", "R_INCLUDE_DIR", "R_DOC_DIR", "LD_LIBRARY_PATH":
-			unresolved = append(unresolved, strings.Split(val, ":")...)
-		}
-	}
-	// Symlinks inside the bound trees that point out of them (Debian's
-	// alternatives: libblas.so.3 -> /etc/alternatives/... -> back into
-	// /usr/lib): the links on the way must exist in the view too.
-	for _, b := range p.binds {
-		if !b.dir {
-			continue
-		}
-		err := filepath.WalkDir(b.path, func(path string, d os.DirEntry, err error) error {
-			if err != nil || d.Type()&os.ModeSymlink == 0 {
-				return nil // unreadable parts are unreadable in the view too
-			}
-			target, err := os.Readlink(path)
-			if err != nil || (!filepath.IsAbs(target) && !strings.Contains(target, "..")) {
-				return nil
-			}
-			if !filepath.IsAbs(target) {
-				target = filepath.Join(filepath.Dir(path), target)
-			}
-			unresolved = append(unresolved, target)
-			return nil
-		})
+	if ls.ViewLinks != nil {
+		p.links = ls.ViewLinks
+	} else {
+		links, err := viewLinks(p.binds, spec.RBinary, spec.Env)
 		if err != nil {
-			return p, fmt.Errorf("view: walking %s: %w", b.path, err)
-		}
-	}
-	covered := func(path string) bool { return coveredBy(p.binds, path) }
-	for _, u := range unresolved {
-		if err := collectLinks(u, p.links, covered); err != nil {
 			return p, err
 		}
+		p.links = links
 	}
 	// The skeleton is created before the pivot, on the host's paths: no
 	// entry may lie beneath a recreated symlink, or creating it would
@@ -112,6 +70,96 @@ func planView(spec initSpec) (viewPlan, error) {
 		}
 	}
 	return p, nil
+}
+
+// viewLinks finds the host symlinks the view must recreate: those on the
+// way to the paths R is started with (the unresolved forms of the R binary,
+// its loader, R's directories, /lib and /lib64 on merged-/usr systems,
+// /etc/localtime, /dev/fd), and those on the way out of the bound trees
+// (Debian's alternatives: libblas.so.3 -> /etc/alternatives/... -> back into
+// /usr/lib). Links inside the bound trees come with their binds.
+func viewLinks(binds []viewBind, rBinary string, env []string) (map[string]string, error) {
+	unresolved := []string{rBinary, "/etc/localtime", "/dev/fd", "/lib", "/lib64"}
+	if interp, err := literalInterpreter(rBinary); err == nil {
+		unresolved = append(unresolved, interp)
+	}
+	for _, kv := range env {
+		name, val, _ := strings.Cut(kv, "=")
+		switch name {
+		case "R_HOME", "R_SHARE_DIR", "R_INCLUDE_DIR", "R_DOC_DIR", "LD_LIBRARY_PATH":
+			unresolved = append(unresolved, strings.Split(val, ":")...)
+		}
+	}
+	for _, b := range binds {
+		if !b.dir {
+			continue
+		}
+		err := filepath.WalkDir(b.path, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.Type()&os.ModeSymlink == 0 {
+				return nil // unreadable parts are unreadable in the view too
+			}
+			target, err := os.Readlink(path)
+			if err != nil || (!filepath.IsAbs(target) && !strings.Contains(target, "..")) {
+				return nil // relative and downward: stays inside the bound tree
+			}
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(filepath.Dir(path), target)
+			}
+			unresolved = append(unresolved, target)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("view: walking %s: %w", b.path, err)
+		}
+	}
+	links := map[string]string{}
+	covered := func(path string) bool { return coveredBy(binds, path) }
+	for _, u := range unresolved {
+		if err := collectLinks(u, links, covered); err != nil {
+			return nil, err
+		}
+	}
+	return links, nil
+}
+
+// The walk of the bound trees takes tens of milliseconds; rwarden does it
+// in the parent, at most once a minute for the same trees, and passes the
+// result to each worker's init in its Landlock spec (ViewLinks).
+var viewLinkCache struct {
+	sync.Mutex
+	key   string
+	links map[string]string
+	at    time.Time
+}
+
+const viewLinkCacheTTL = time.Minute
+
+// cachedViewLinks returns viewLinks for a worker's Landlock spec, or nil
+// (the init then computes them itself) when it cannot.
+func cachedViewLinks(ls landlockSpec, rBinary string, env []string) map[string]string {
+	binds := viewBinds(ls)
+	var key strings.Builder
+	for _, b := range binds {
+		key.WriteString(b.path + "\x00")
+	}
+	key.WriteString(rBinary + "\x00")
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "TMPDIR=") {
+			key.WriteString(kv + "\x00")
+		}
+	}
+	c := &viewLinkCache
+	c.Lock()
+	defer c.Unlock()
+	if c.links != nil && c.key == key.String() && time.Since(c.at) < viewLinkCacheTTL {
+		return c.links
+	}
+	links, err := viewLinks(binds, rBinary, env)
+	if err != nil {
+		return nil
+	}
+	c.key, c.links, c.at = key.String(), links, time.Now()
+	return links
 }
 
 // coveredBy reports whether path is at or beneath a directory bind.
@@ -132,6 +180,22 @@ func beneathLink(links map[string]string, path string) bool {
 		}
 	}
 	return false
+}
+
+// viewBinds lists the view's bind mounts: every path of the Landlock spec
+// (already resolved), the writable files writable, parents first.
+func viewBinds(ls landlockSpec) []viewBind {
+	var binds []viewBind
+	for _, d := range ls.ReadDirs {
+		binds = append(binds, viewBind{path: d, dir: true})
+	}
+	for _, f := range append(append([]string{}, ls.ReadFiles...), ls.ExecFiles...) {
+		binds = append(binds, viewBind{path: f})
+	}
+	for _, f := range ls.WriteFiles {
+		binds = append(binds, viewBind{path: f, write: true})
+	}
+	return dedupBinds(binds)
 }
 
 // dedupBinds drops binds already covered by a read-only directory bind
