@@ -79,6 +79,13 @@ var nativeProbes = []nativeProbe{
 		if (m == MAP_FAILED) return 1000 + errno;
 		long r = syscall(SYS_remap_file_pages, m, 4096, 0, 1, 0); int e = errno; munmap(m, 8192); return r < 0 ? e : 0;`,
 		root: syscall.EPERM, unpriv: syscall.EPERM},
+	{name: "process_vm_writev to itself", body: `char src[8] = "patched", dst[8] = {0};
+		struct iovec l = {src, sizeof src}, r = {dst, sizeof dst};
+		long n = syscall(SYS_process_vm_writev, getpid(), &l, 1, &r, 1, 0); return n < 0 ? errno : 0;`,
+		root: syscall.EPERM, unpriv: syscall.EPERM},
+	{name: "ptrace PEEKDATA of its parent", body: `long r = syscall(SYS_ptrace, PTRACE_PEEKDATA, getppid(), 0, 0);
+		return r < 0 ? errno : 0;`,
+		root: syscall.EPERM, unpriv: syscall.EPERM},
 	{name: "open /proc/self/mem for writing", body: `int fd = open("/proc/self/mem", O_RDWR); if (fd < 0) return errno; close(fd); return 0;`,
 		root: syscall.EACCES, unpriv: syscall.EACCES},
 	// A file the worker wrote itself, mapped as code: the scratch directory
@@ -120,10 +127,12 @@ func probeSource() string {
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/personality.h>
+#include <sys/ptrace.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 `)
 	for i, p := range nativeProbes {
