@@ -139,9 +139,17 @@ func initWorker(args []string) error {
 			return fmt.Errorf("setting no_new_privs: %w", err)
 		}
 		// 7. seccomp, last: from here on no process creation, sockets or
-		// kernel attack surface; execve stays allowed for the step below.
+		// kernel attack surface, no new executable memory (W^X); execve
+		// stays allowed for the step below.
 		if err := loadSeccomp(); err != nil {
 			return err
+		}
+		// 7b. The kernel's own W^X where it has one (Linux 6.3+): no mapping
+		// can become writable and executable, or executable after the
+		// fact, whatever syscall asks. It survives execve and fork. A second
+		// layer under the seccomp rules: older kernels (EINVAL) go without.
+		if err := setMDWE(); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("setting memory-deny-write-execute: %w", err)
 		}
 	}
 	if err := os.Chdir(spec.Scratch); err != nil {
@@ -226,3 +234,16 @@ func dropPrivileges(uid, gid int) error {
 // signalIgnore sets a signal's disposition to SIG_IGN; ignored dispositions
 // survive execve, so R inherits it.
 func signalIgnore(sig syscall.Signal) { signal.Ignore(sig) }
+
+// setMDWE turns on the kernel's memory-deny-write-execute for this process
+// and what it becomes (PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN). It fails
+// with EINVAL on kernels before 6.3.
+func setMDWE() error {
+	return unix.Prctl(unix.PR_SET_MDWE, unix.PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0)
+}
+
+// mdweSupported reports whether the kernel has PR_SET_MDWE (Linux 6.3+).
+func mdweSupported() bool {
+	_, err := unix.PrctlRetInt(unix.PR_GET_MDWE, 0, 0, 0, 0)
+	return err == nil
+}

@@ -138,6 +138,8 @@ func probeSource() string {
 	for i, p := range nativeProbes {
 		fmt.Fprintf(&b, "static int probe%d(const char *secret, const char *self, const char *watch) {\n\t(void)secret; (void)self; (void)watch;\n\t%s\n}\n", i, p.body)
 	}
+	// rw_mdwe reports the worker's memory-deny-write-execute flags.
+	b.WriteString("#include <sys/prctl.h>\nvoid rw_mdwe(int *flags) { *flags = prctl(0x42 /* PR_GET_MDWE */, 0, 0, 0, 0); }\n")
 	b.WriteString("void rw_probe(int *which, int *result, char **secret, char **self, char **watch) {\n\tswitch (*which) {\n")
 	for i := range nativeProbes {
 		fmt.Fprintf(&b, "\tcase %d: *result = probe%d(*secret, *self, *watch); break;\n", i, i)
@@ -237,6 +239,15 @@ func TestNativeProbe(t *testing.T) {
 		}
 		t.Logf("%-32s errno %d (%v)", pr.name, got, syscall.Errno(got))
 		assert.Equal(t, want.Error(), syscall.Errno(got).Error(), "%s (errno %d, want %d) %s", pr.name, got, int(want), why)
+	}
+
+	// The kernel's own W^X is on where the kernel has it.
+	res = eval(t, s, `cat(.C("rw_mdwe", flags = integer(1))$flags)`)
+	require.Equal(t, StatusOK, res.Status, res.Error)
+	if mdweSupported() {
+		assert.Equal(t, "1", string(res.Output), "PR_MDWE_REFUSE_EXEC_GAIN is set in the worker")
+	} else {
+		t.Log("this kernel has no PR_SET_MDWE")
 	}
 
 	// A shared object that needs an executable stack cannot be loaded:

@@ -48,6 +48,11 @@ func Probe(rHome string) ProbeReport {
 	seccompOK := seccompAvailable() == nil
 	add(Protection{Name: "W^X: no new executable memory (seccomp)", Active: seccompOK,
 		Detail: "mprotect/pkey_mprotect to PROT_EXEC, anonymous executable and writable+executable mmap, memfd_create, personality, remap_file_pages denied; shared objects still load from their files"})
+	mdwe := "kernel has no PR_SET_MDWE (Linux 6.3+); the seccomp rules above hold alone"
+	if mdweSupported() {
+		mdwe = "PR_MDWE_REFUSE_EXEC_GAIN: a second layer under the seccomp rules"
+	}
+	add(Protection{Name: "kernel W^X (memory-deny-write-execute)", Active: mdweSupported(), Detail: mdwe})
 	add(Protection{Name: "no System V or POSIX IPC (seccomp)", Active: seccompOK,
 		Detail: "shm*, sem*, msg*, mq_* denied: nothing outlives a session or is shared between workers"})
 	add(Protection{Name: "no inotify/fanotify watches (seccomp)", Active: seccompOK})
