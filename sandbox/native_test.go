@@ -86,6 +86,10 @@ var nativeProbes = []nativeProbe{
 	{name: "ptrace PEEKDATA of its parent", body: `long r = syscall(SYS_ptrace, PTRACE_PEEKDATA, getppid(), 0, 0);
 		return r < 0 ? errno : 0;`,
 		root: syscall.EPERM, unpriv: syscall.EPERM},
+	{name: "unshare a user namespace", body: `return syscall(SYS_unshare, 0x10000000 /* CLONE_NEWUSER */) < 0 ? errno : 0;`,
+		root: syscall.EPERM, unpriv: syscall.EPERM},
+	{name: "modify_ldt (read)", body: `char buf[16]; return syscall(SYS_modify_ldt, 0, buf, sizeof buf) < 0 ? errno : 0;`,
+		root: syscall.EPERM, unpriv: syscall.EPERM},
 	{name: "open /proc/self/mem for writing", body: `int fd = open("/proc/self/mem", O_RDWR); if (fd < 0) return errno; close(fd); return 0;`,
 		root: syscall.EACCES, unpriv: syscall.EACCES},
 	// A file the worker wrote itself, mapped as code: the scratch directory
