@@ -38,6 +38,10 @@ local({
             lockBinding(nm, env)
         }
     }
+    # PCRE2's JIT needs memory that is writable and executable, which the
+    # seccomp filter denies (W^X): without this every perl = TRUE regex
+    # would warn before falling back to PCRE's interpreter.
+    options(PCRE_use_JIT = FALSE)
     # ---- 2. Load the default packages, in R's usual search order ----
     for (p in c("methods", "datasets", "utils", "grDevices", "graphics", "stats"))
         suppressWarnings(suppressPackageStartupMessages(library(p, character.only = TRUE)))
