@@ -196,10 +196,39 @@ func probeLibDir(t *testing.T) string {
 	return dir
 }
 
-// Acceptance 2 (native code): what native code loaded into a worker tries
-// is refused, as root and (via TestNativeProbeUnprivileged) as nobody.
+// startModes are the two ways a session's R starts: forked from the
+// template (the default) and cold (Config.DisableFork, and the fallback
+// while no template can start). The native-code and view tests run
+// against both.
+var startModes = []struct {
+	name string
+	cold bool
+}{{"forked", false}, {"cold", true}}
+
+// modeSession acquires a session from a pool of the given start mode and
+// checks it was started that way.
+func modeSession(t *testing.T, p *Pool, cold bool) *Session {
+	t.Helper()
+	s := acquire(t, p, testLimits())
+	require.Equal(t, !cold, s.w.forked, "forked session expected: %v", !cold)
+	return s
+}
+
+func modePool(t *testing.T, cold bool) *Pool {
+	return newTestPool(t, func(c *Config) { c.DisableFork = cold })
+}
+
+// Acceptance 2 (native code): what native code loaded into a session
+// tries is refused, forked or cold, as root and (via
+// TestNativeProbeUnprivileged) as nobody.
 func TestNativeProbe(t *testing.T) {
-	p := newTestPool(t, nil)
+	for _, m := range startModes {
+		t.Run(m.name, func(t *testing.T) { nativeProbeIn(t, m.cold) })
+	}
+}
+
+func nativeProbeIn(t *testing.T, cold bool) {
+	p := modePool(t, cold)
 	libDir := probeLibDir(t)
 
 	// A secret outside the worker's world, readable by everyone by file
@@ -211,7 +240,7 @@ func TestNativeProbe(t *testing.T) {
 	secret := filepath.Join(secretDir, "state.key")
 	require.NoError(t, os.WriteFile(secret, []byte("SECRET-b71c\n"), 0o644))
 
-	s := acquire(t, p, testLimits())
+	s := modeSession(t, p, cold)
 	if libDir == "" {
 		// Unprivileged, same uid as the worker: place the libraries in its
 		// scratch directory.
@@ -344,9 +373,15 @@ func TestMinimalView(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the minimal view needs root; without root only Landlock's read denial holds (see docs/sandbox.md)")
 	}
-	p := newTestPool(t, nil)
-	a := acquire(t, p, testLimits())
-	b := acquire(t, p, testLimits())
+	for _, m := range startModes {
+		t.Run(m.name, func(t *testing.T) { minimalViewIn(t, m.cold) })
+	}
+}
+
+func minimalViewIn(t *testing.T, cold bool) {
+	p := modePool(t, cold)
+	a := modeSession(t, p, cold)
+	b := modeSession(t, p, cold)
 	res := eval(t, a, `writeLines("A", "a.txt"); cat(getwd(), Sys.getpid(), sep = "\n")`)
 	require.Equal(t, StatusOK, res.Status, res.Error)
 	f := strings.Fields(string(res.Output))

@@ -175,77 +175,114 @@ func addArgRule(f *seccomp.ScmpFilter, r argRule, act seccomp.ScmpAction) error 
 // one definition of what a worker may not do: every process that runs user
 // code must be under exactly this filter.
 func buildSeccompFilter() (*seccomp.ScmpFilter, error) {
+	return buildFilter(filterExceptions{})
+}
+
+// filterExceptions are the only ways a filter may differ from the worker
+// filter: a fork template's (buildTemplateSeccompFilter) needs to fork and,
+// as root, to give its children their own mount and IPC namespaces.
+type filterExceptions struct {
+	// fork allows clone without CLONE_THREAD (a new process); clone with a
+	// namespace flag stays denied.
+	fork bool
+	// skip are entries of deniedSyscalls left out of the filter; extra
+	// are conditional rules added instead (narrowing what skip allows).
+	skip  map[string]bool
+	extra []argRule
+	// denyUnlessEqual: rules denying a syscall when an argument is NOT
+	// equal to a value (mount only with exactly given flags).
+	denyUnlessEqual []argRule
+}
+
+// buildFilter is the worker filter with the exceptions ex.
+func buildFilter(ex filterExceptions) (*seccomp.ScmpFilter, error) {
 	f, err := seccomp.NewFilter(seccomp.ActAllow)
 	if err != nil {
 		return nil, fmt.Errorf("creating seccomp filter: %w", err)
+	}
+	fail := func(err error) (*seccomp.ScmpFilter, error) {
+		f.Release()
+		return nil, err
 	}
 	// Only the native architecture: a syscall made through another ABI
 	// (i386 int 0x80, x32) kills the process instead of slipping past rules
 	// written for native numbers. libseccomp's native x86_64 filter also
 	// treats x32 numbers as a foreign architecture.
 	if err := f.SetBadArchAction(seccomp.ActKillProcess); err != nil {
-		f.Release()
-		return nil, fmt.Errorf("seccomp bad-arch action: %w", err)
+		return fail(fmt.Errorf("seccomp bad-arch action: %w", err))
 	}
 	if err := f.SetNoNewPrivsBit(true); err != nil {
-		f.Release()
-		return nil, fmt.Errorf("seccomp no_new_privs: %w", err)
+		return fail(fmt.Errorf("seccomp no_new_privs: %w", err))
 	}
 	eperm := seccomp.ActErrno.SetReturnCode(int16(unix.EPERM))
 	for _, d := range deniedSyscalls {
+		if ex.skip[d.name] {
+			continue
+		}
 		sc, err := seccomp.GetSyscallFromName(d.name)
 		if err != nil {
 			// Unknown to this libseccomp: the kernel headers it was built
 			// with predate the syscall. Fail closed rather than guess.
-			f.Release()
-			return nil, fmt.Errorf("seccomp: syscall %s (%s) unknown to libseccomp: %w", d.name, d.why, err)
+			return fail(fmt.Errorf("seccomp: syscall %s (%s) unknown to libseccomp: %w", d.name, d.why, err))
 		}
 		if err := f.AddRule(sc, eperm); err != nil {
-			f.Release()
-			return nil, fmt.Errorf("seccomp rule for %s: %w", d.name, err)
+			return fail(fmt.Errorf("seccomp rule for %s: %w", d.name, err))
 		}
 	}
 	// clone is how threads are made too: allow it only with CLONE_THREAD
 	// (a thread of this process), deny it otherwise (a new process).
-	clone, err := seccomp.GetSyscallFromName("clone")
-	if err != nil {
-		f.Release()
-		return nil, err
-	}
-	noThread, err := seccomp.MakeCondition(0, seccomp.CompareMaskedEqual, unix.CLONE_THREAD, 0)
-	if err != nil {
-		f.Release()
-		return nil, err
-	}
-	if err := f.AddRuleConditional(clone, eperm, []seccomp.ScmpCondition{noThread}); err != nil {
-		f.Release()
-		return nil, fmt.Errorf("seccomp rule for clone: %w", err)
+	if !ex.fork {
+		r := argRule{"clone", "no new processes", []argCond{{0, unix.CLONE_THREAD, 0}}}
+		if err := addArgRule(f, r, eperm); err != nil {
+			return fail(err)
+		}
 	}
 	for _, flag := range namespaceCloneFlags {
 		r := argRule{"clone", "no new namespaces", []argCond{{0, flag, flag}}}
 		if err := addArgRule(f, r, eperm); err != nil {
-			f.Release()
-			return nil, err
+			return fail(err)
 		}
 	}
-	for _, r := range wxRules {
+	for _, r := range append(append([]argRule{}, wxRules...), ex.extra...) {
 		if err := addArgRule(f, r, eperm); err != nil {
-			f.Release()
-			return nil, err
+			return fail(err)
+		}
+	}
+	for _, r := range ex.denyUnlessEqual {
+		if err := addNotEqualRule(f, r, eperm); err != nil {
+			return fail(err)
 		}
 	}
 	// clone3 passes its flags in memory, where a filter cannot look. Answer
-	// ENOSYS so that libc falls back to clone, which the rule above checks.
+	// ENOSYS so that libc falls back to clone, which the rules above check.
 	clone3, err := seccomp.GetSyscallFromName("clone3")
 	if err != nil {
-		f.Release()
-		return nil, err
+		return fail(err)
 	}
 	if err := f.AddRule(clone3, seccomp.ActErrno.SetReturnCode(int16(unix.ENOSYS))); err != nil {
-		f.Release()
-		return nil, fmt.Errorf("seccomp rule for clone3: %w", err)
+		return fail(fmt.Errorf("seccomp rule for clone3: %w", err))
 	}
 	return f, nil
+}
+
+// addNotEqualRule denies a syscall when its argument differs from the
+// value (one condition, Mask unused).
+func addNotEqualRule(f *seccomp.ScmpFilter, r argRule, act seccomp.ScmpAction) error {
+	sc, err := seccomp.GetSyscallFromName(r.name)
+	if err != nil {
+		return fmt.Errorf("seccomp: syscall %s (%s) unknown to libseccomp: %w", r.name, r.why, err)
+	}
+	if len(r.conds) != 1 {
+		return fmt.Errorf("seccomp rule for %s: one condition expected", r.name)
+	}
+	cond, err := seccomp.MakeCondition(r.conds[0].Arg, seccomp.CompareNotEqual, r.conds[0].Value)
+	if err != nil {
+		return fmt.Errorf("seccomp condition for %s: %w", r.name, err)
+	}
+	if err := f.AddRuleConditional(sc, act, []seccomp.ScmpCondition{cond}); err != nil {
+		return fmt.Errorf("seccomp rule for %s (%s): %w", r.name, r.why, err)
+	}
+	return nil
 }
 
 // seccompAvailable reports whether the kernel supports seccomp filters.

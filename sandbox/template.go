@@ -34,14 +34,13 @@ var templateR []byte
 // its place (inside the harness's outer local(), where .rwarden is bound).
 const harnessServeLine = ".rwarden$serve()\n"
 
-// templateHarness is the harness text of a template.
-func templateHarness(harness []byte, lib string) ([]byte, error) {
+// templateHarness is the harness text of a template. The template loads
+// the fork library from its descriptor (templateLibFD).
+func templateHarness(harness []byte) ([]byte, error) {
 	if bytes.Count(harness, []byte(harnessServeLine)) != 1 {
 		return nil, errors.New("sandbox: the harness does not end its set-up with exactly one .rwarden$serve()")
 	}
-	if bytes.ContainsAny([]byte(lib), "\"\\\n") {
-		return nil, fmt.Errorf("sandbox: fork library path %q cannot be quoted for R", lib)
-	}
+	lib := "/proc/self/fd/" + strconv.Itoa(templateLibFD)
 	code := bytes.Replace(templateR, []byte("@FORKLIB@"), []byte(lib), 1)
 	return bytes.Replace(harness, []byte(harnessServeLine), code, 1), nil
 }
@@ -242,10 +241,15 @@ func (fs *forkServer) close() {
 // startTemplate starts a template process and sends it its configuration.
 func (fs *forkServer) startTemplate(ctx context.Context) (*template, error) {
 	stamp := fs.inputsStamp()
-	harness, err := templateHarness(fs.l.harness, fs.lib)
+	harness, err := templateHarness(fs.l.harness)
 	if err != nil {
 		return nil, err
 	}
+	lib, err := os.Open(fs.lib)
+	if err != nil {
+		return nil, fmt.Errorf("opening the fork library: %w", err)
+	}
+	defer lib.Close()
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
@@ -261,7 +265,7 @@ func (fs *forkServer) startTemplate(ctx context.Context) (*template, error) {
 	ctl := conn.(*net.UnixConn)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fs.l.cfg.StartTimeout)
 	defer cancel()
-	w, err := fs.l.startCold(sctx, profileOf(fs.l.cfg.MaxLimits), &templateStart{harness: harness, ctl: theirs})
+	w, err := fs.l.startCold(sctx, profileOf(fs.l.cfg.MaxLimits), &templateStart{harness: harness, ctl: theirs, lib: lib})
 	theirs.Close()
 	if err != nil {
 		ctl.Close()

@@ -16,57 +16,30 @@ import (
 // The confinement of a fork template and what rwarden prepares for the
 // session processes it forks (see docs/sandbox.md, "Forked sessions").
 
-// templateAllowed are the entries of deniedSyscalls a template needs, and
-// why. Everything else the worker filter denies, the template's filter
-// denies too; the session process adds the worker filter itself.
-var templateAllowed = map[string]bool{
-	// unshare: a root session process enters its own mount and IPC
-	// namespaces; mount: it mounts its scratch tmpfs there.
-	"unshare": true,
-	"mount":   true,
-}
+// sessionMountFlags are the flags of the one mount a root session process
+// makes (its scratch tmpfs, rwarden_fork.c); the template's filter denies
+// every other mount (no bind, remount, move or propagation change).
+const sessionMountFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 
-// buildTemplateSeccompFilter is the worker filter without the rules that
-// stop process creation (clone without CLONE_THREAD: fork) and, as root,
-// without the denial of unshare and mount that the session process needs
-// before it loads the worker filter.
+// buildTemplateSeccompFilter is the worker filter (buildFilter: the same
+// denied syscalls, W^X, IPC and watch denial, no namespaces by clone) with
+// only what forking confined children needs: clone of a new process and,
+// as root, unshare of a mount and an IPC namespace (any other namespace
+// flag denied) and mount with exactly the session tmpfs's flags, which
+// the session process uses before it loads the worker filter itself.
 func buildTemplateSeccompFilter(privileged bool) (*seccomp.ScmpFilter, error) {
-	f, err := seccomp.NewFilter(seccomp.ActAllow)
-	if err != nil {
-		return nil, fmt.Errorf("creating template seccomp filter: %w", err)
-	}
-	fail := func(err error) (*seccomp.ScmpFilter, error) {
-		f.Release()
-		return nil, err
-	}
-	if err := f.SetBadArchAction(seccomp.ActKillProcess); err != nil {
-		return fail(fmt.Errorf("seccomp bad-arch action: %w", err))
-	}
-	if err := f.SetNoNewPrivsBit(true); err != nil {
-		return fail(fmt.Errorf("seccomp no_new_privs: %w", err))
-	}
-	eperm := seccomp.ActErrno.SetReturnCode(int16(unix.EPERM))
-	for _, d := range deniedSyscalls {
-		if privileged && templateAllowed[d.name] {
-			continue
+	ex := filterExceptions{fork: true}
+	if privileged {
+		ex.skip = map[string]bool{"unshare": true, "mount": true}
+		for _, flag := range []uint64{unix.CLONE_NEWUSER, unix.CLONE_NEWPID, unix.CLONE_NEWNET,
+			unix.CLONE_NEWUTS, unix.CLONE_NEWCGROUP, unix.CLONE_NEWTIME} {
+			ex.extra = append(ex.extra, argRule{"unshare", "only mount and IPC namespaces for session processes",
+				[]argCond{{0, flag, flag}}})
 		}
-		sc, err := seccomp.GetSyscallFromName(d.name)
-		if err != nil {
-			return fail(fmt.Errorf("seccomp: syscall %s (%s) unknown to libseccomp: %w", d.name, d.why, err))
-		}
-		if err := f.AddRule(sc, eperm); err != nil {
-			return fail(fmt.Errorf("seccomp rule for %s: %w", d.name, err))
-		}
+		ex.denyUnlessEqual = []argRule{{"mount", "only a session's scratch tmpfs",
+			[]argCond{{Arg: 3, Value: sessionMountFlags}}}}
 	}
-	// clone3 passes its flags in memory: ENOSYS makes libc use clone.
-	clone3, err := seccomp.GetSyscallFromName("clone3")
-	if err != nil {
-		return fail(err)
-	}
-	if err := f.AddRule(clone3, seccomp.ActErrno.SetReturnCode(int16(unix.ENOSYS))); err != nil {
-		return fail(fmt.Errorf("seccomp rule for clone3: %w", err))
-	}
-	return f, nil
+	return buildFilter(ex)
 }
 
 // sessionSeccompBPF is the cold worker's filter (buildSeccompFilter),
@@ -228,12 +201,15 @@ func initTemplate(spec initSpec) error {
 		return err
 	}
 	signalIgnore(syscall.SIGXFSZ)
+	// As root: the same minimal filesystem view as a cold worker (its
+	// session processes inherit it and mount their own scratch tmpfs over
+	// the scratch root in it), and its own network and IPC namespaces.
 	if spec.Privileged {
-		if err := mountScratch(spec); err != nil {
+		if err := enterView(spec); err != nil {
 			return err
 		}
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			return fmt.Errorf("entering a new network namespace: %w", err)
+		if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWIPC); err != nil {
+			return fmt.Errorf("entering new network and IPC namespaces: %w", err)
 		}
 	}
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
@@ -262,6 +238,12 @@ func initTemplate(spec initSpec) error {
 	if err != nil {
 		return fmt.Errorf("loading the template's seccomp filter: %w", err)
 	}
+	// The kernel's W^X, as in a cold worker; fork passes it on to every
+	// session process, which cannot turn it off. The fork library is
+	// mapped from its file by the loader, which it allows.
+	if err := setMDWE(); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("setting memory-deny-write-execute: %w", err)
+	}
 	if err := os.Chdir(spec.Scratch); err != nil {
 		return fmt.Errorf("entering scratch directory: %w", err)
 	}
@@ -277,6 +259,12 @@ func initTemplate(spec initSpec) error {
 	return fmt.Errorf("exec %s: %w", spec.RBinary, errno)
 }
 
-// templateKeepFDs: a template keeps a worker's five descriptors and, as fd
-// 5, its control socket to rwarden.
-const templateKeepFDs = keepFDs + 1
+// A template keeps a worker's five descriptors, as fd 5 its control
+// socket to rwarden and as fd 6 the fork library, opened by rwarden: R
+// loads it through /proc/self/fd/6, so the library's path need not exist
+// in the template's minimal view (nor, then, in its sessions').
+const (
+	templateCtlFD   = keepFDs
+	templateLibFD   = keepFDs + 1
+	templateKeepFDs = keepFDs + 2
+)

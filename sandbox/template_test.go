@@ -125,6 +125,22 @@ func TestForkedSessionConfinement(t *testing.T) {
 			assert.NotEqual(t, theirs, mine, "%s namespace of its own", ns)
 			assert.NotEqual(t, host, mine)
 		}
+		// The template itself: its own network and IPC namespaces, and the
+		// minimal view (rwarden's binary and the host's files are not in
+		// its world, so not in its sessions').
+		for _, ns := range []string{"net", "ipc", "mnt"} {
+			theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", tmpl.w.pid, ns))
+			require.NoError(t, err)
+			host, err := os.Readlink("/proc/self/ns/" + ns)
+			require.NoError(t, err)
+			assert.NotEqual(t, host, theirs, "the template's own %s namespace", ns)
+		}
+		exe, err := os.Executable()
+		require.NoError(t, err)
+		for _, path := range []string{exe, "/etc/passwd", "/root"} {
+			_, err = os.Lstat(fmt.Sprintf("/proc/%d/root%s", tmpl.w.pid, path))
+			assert.True(t, os.IsNotExist(err), "%s is in the template's view", path)
+		}
 		mounts, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
 		require.NoError(t, err)
 		assert.Regexp(t, " "+regexp.QuoteMeta(p.cfg.ScratchRoot)+" .* tmpfs rwarden-scratch .*mode=711", string(mounts),

@@ -233,6 +233,7 @@ func (l *launcher) credentials(w *worker) (uid, gid int, err error) {
 type templateStart struct {
 	harness []byte   // the harness with the template code (template.R)
 	ctl     *os.File // the template's end of the control socket (its fd 5)
+	lib     *os.File // the fork library, opened read-only (its fd 6)
 }
 
 // startCold re-executes rwarden as the init of a new R process: a worker,
@@ -330,7 +331,7 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 	cmd.Stderr = conW
 	cmd.ExtraFiles = []*os.File{reqR, resW}
 	if tmpl != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, tmpl.ctl)
+		cmd.ExtraFiles = append(cmd.ExtraFiles, tmpl.ctl, tmpl.lib)
 	}
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{
