@@ -390,13 +390,18 @@ func minimalViewIn(t *testing.T, cold bool) {
 	exe, err := os.Executable()
 	require.NoError(t, err)
 
-	for _, path := range []string{
+	hidden := []string{
 		exe,                                // rwarden's own binary
 		dirA, filepath.Join(dirA, "a.txt"), // another live worker's scratch
 		"/proc/" + pidA, "/proc/" + strconv.Itoa(os.Getpid()), // other processes
 		"/root", "/home", "/etc/passwd", "/etc/shadow", "/var/log", "/run", "/work",
 		"/usr/bin/sh", "/bin/sh", "/dev/shm", "/dev/mem", "/sys/kernel", "/proc/sys", "/proc/kallsyms",
-	} {
+	}
+	if !cold {
+		tmpl := templateOf(t, p)
+		hidden = append(hidden, "/proc/"+strconv.Itoa(tmpl.w.pid), tmpl.w.scratch, p.l.fork.lib)
+	}
+	for _, path := range hidden {
 		res := eval(t, b, fmt.Sprintf(`cat(file.exists(%q))`, path))
 		require.Equal(t, StatusOK, res.Status, res.Error)
 		assert.Equal(t, "FALSE", string(res.Output), "%s exists in another worker's view", path)
