@@ -2,7 +2,7 @@
     # call, `.rwarden$serve()`, inside the harness's outer local()) ----
     # The template loads and prepares everything a session needs, says it
     # is ready, then hands control to the fork library, which serves fork
-    # requests from rwarden on fd 5 and returns only in a forked session
+    # requests from rwarden on its control socket and returns only in a forked session
     # process (role 1), already confined, or when rwarden closes the channel.
     # No user code ever runs in the template, and it holds no secret: a
     # session's memory is a copy of it.
@@ -16,7 +16,7 @@
     invisible(gc(full = TRUE)) # garbage collected once here, not in every session
     # The harness's connections to fds 3 and 4 stay open: in a session
     # process the library has re-pointed them at the session's own pipes.
-    rwarden_out <- .C(rwarden_serve_sym, 5L, 0L, integer(624L), 624L)
+    rwarden_out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L)
     if (!identical(rwarden_out[[2L]], 1L)) quit(save = "no", status = 0L, runLast = FALSE)
     # A session process. Its own random number state, from the kernel: no
     # two sessions share one (Mersenne-Twister, Inversion, Rejection: R's

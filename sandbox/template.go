@@ -42,6 +42,7 @@ func templateHarness(harness []byte) ([]byte, error) {
 	}
 	lib := "/proc/self/fd/" + strconv.Itoa(templateLibFD)
 	code := bytes.Replace(templateR, []byte("@FORKLIB@"), []byte(lib), 1)
+	code = bytes.Replace(code, []byte("@CTLFD@"), []byte(strconv.Itoa(templateCtlFD)), 1)
 	return bytes.Replace(harness, []byte(harnessServeLine), code, 1), nil
 }
 

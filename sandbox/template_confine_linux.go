@@ -187,11 +187,12 @@ func sessionLandlockRuleset(s landlockSpec) (int, uint64, error) {
 	return fd, handled, nil
 }
 
-// initTemplate is initWorker for a fork template: the same steps, except
-// that it keeps fd 5 (the control socket), stays root when rwarden is
-// root (its session processes change to their own uids), takes the
-// template's Landlock domain and seccomp filter (fork allowed), and runs
-// the template harness.
+// initTemplate is initWorker for a fork template: the same steps (as root
+// the minimal view and own network and IPC namespaces; no_new_privs,
+// seccomp, memory-deny-write-execute), except that it keeps fds 5 and 6
+// (control socket, fork library), stays root when rwarden is root (its
+// session processes change to their own uids), and takes the template's
+// Landlock domain and seccomp filter (buildTemplateSeccompFilter).
 func initTemplate(spec initSpec) error {
 	if err := unix.CloseRange(templateKeepFDs, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("closing inherited descriptors: %w", err)
