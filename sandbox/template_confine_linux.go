@@ -212,6 +212,9 @@ func initTemplate(spec initSpec) error {
 		if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWIPC); err != nil {
 			return fmt.Errorf("entering new network and IPC namespaces: %w", err)
 		}
+		if err := limitTemplateCapabilities(); err != nil {
+			return err
+		}
 	}
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
 		return fmt.Errorf("setting the parent-death signal: %w", err)
@@ -269,3 +272,43 @@ const (
 	templateLibFD   = keepFDs + 1
 	templateKeepFDs = keepFDs + 2
 )
+
+// templateCapabilities are the capabilities a root template keeps, each
+// used by a session process before it drops to its own uid (and with it
+// every capability): its mount and IPC namespaces and its tmpfs
+// (CAP_SYS_ADMIN), handing its scratch directory to its uid (CAP_CHOWN),
+// its gid, groups and uid (CAP_SETGID, CAP_SETUID), and reopening its
+// pipes, which rwarden already gave to its uid, for the harness's
+// connections (CAP_DAC_OVERRIDE).
+var templateCapabilities = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_CHOWN, unix.CAP_SETGID, unix.CAP_SETUID, unix.CAP_DAC_OVERRIDE}
+
+// templateCapabilityMask is templateCapabilities as a bit mask.
+func templateCapabilityMask() uint64 {
+	var m uint64
+	for _, c := range templateCapabilities {
+		m |= 1 << c
+	}
+	return m
+}
+
+// limitTemplateCapabilities drops every other capability from the bounding
+// set (and clears the ambient set): at the exec of R, root's capabilities
+// become the bounding set, so the template runs with only these.
+func limitTemplateCapabilities() error {
+	keep := templateCapabilityMask()
+	for c := uintptr(0); c < 64; c++ {
+		if keep&(1<<c) != 0 {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0); err != nil {
+			if errors.Is(err, unix.EINVAL) {
+				break // past the kernel's last capability
+			}
+			return fmt.Errorf("dropping capability %d from the bounding set: %w", c, err)
+		}
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("clearing ambient capabilities: %w", err)
+	}
+	return nil
+}

@@ -115,6 +115,14 @@ func TestForkedSessionConfinement(t *testing.T) {
 		assert.Equal(t, "0000000000000000", status["CapEff"])
 		assert.Equal(t, "0000000000000000", status["CapPrm"])
 		assert.Equal(t, "0", strings.Fields(procStatus(t, tmpl.w.pid)["Uid"])[0], "the template stays root")
+		// ... with only the capabilities its session processes use before
+		// they drop to their uids.
+		caps := fmt.Sprintf("%016x", templateCapabilityMask())
+		for _, set := range []string{"CapEff", "CapPrm", "CapBnd"} {
+			assert.Equal(t, caps, tstatus[set], "the template's %s", set)
+		}
+		assert.Equal(t, "0000000000000000", tstatus["CapAmb"])
+		assert.Equal(t, caps, status["CapBnd"], "a session's bounding set is the template's")
 		for _, ns := range []string{"mnt", "ipc"} {
 			mine, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
 			require.NoError(t, err)
