@@ -97,6 +97,11 @@ var deniedSyscalls = []struct{ name, why string }{
 	{"finit_module", "host administration"},
 	{"delete_module", "host administration"},
 	{"reboot", "host administration"},
+	// A root fork template shares the host's UTS namespace and keeps
+	// CAP_SYS_ADMIN for its children's mounts: that would change the
+	// host's names.
+	{"sethostname", "host administration"},
+	{"setdomainname", "host administration"},
 	{"swapon", "host administration"},
 	{"swapoff", "host administration"},
 	{"syslog", "reading the kernel log"},

@@ -74,6 +74,15 @@ var filterOps = []struct {
 		return err
 	}},
 	{"ptrace", func(string) error { return unix.PtraceAttach(os.Getppid()) }},
+	// The host's own name, set to what it is: no change if a filter let it
+	// through as root.
+	{"sethostname", func(string) error {
+		var u unix.Utsname
+		if err := unix.Uname(&u); err != nil {
+			return fmt.Errorf("uname: %w", err)
+		}
+		return unix.Sethostname([]byte(unix.ByteSliceToString(u.Nodename[:])))
+	}},
 	{"clone with CLONE_NEWUSER", func(string) error {
 		pid, _, e := unix.RawSyscall6(unix.SYS_CLONE, uintptr(unix.CLONE_NEWUSER|unix.SIGCHLD), 0, 0, 0, 0, 0)
 		if e == 0 && pid == 0 {
@@ -151,6 +160,7 @@ func TestTemplateSeccompFilter(t *testing.T) {
 		"memfd_create":             {eperm, eperm, eperm},
 		"socket":                   {eperm, eperm, eperm},
 		"ptrace":                   {eperm, eperm, eperm},
+		"sethostname":              {eperm, eperm, eperm},
 		"clone with CLONE_NEWUSER": {eperm, eperm, eperm},
 	}
 	require.Len(t, want, len(filterOps))
