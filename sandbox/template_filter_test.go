@@ -174,6 +174,11 @@ func TestTemplateSeccompFilter(t *testing.T) {
 			mountDir := t.TempDir()
 			cmd := exec.Command(exe, "-test.run=^$")
 			cmd.Env = append(os.Environ(), filterEnv+"="+which, filterEnv+"_DIR="+mountDir)
+			if root {
+				// Its own (private) mount namespace from the start: a mount a
+				// filter wrongly let through never reaches the host's.
+				cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+			}
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)
 			lines := strings.Fields(string(out))
