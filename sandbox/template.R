@@ -2,8 +2,9 @@
     # call, `.rwarden$serve()`, inside the harness's outer local()) ----
     # The template loads and prepares everything a session needs, says it
     # is ready, then hands control to the fork library, which serves fork
-    # requests from rwarden on its control socket and returns only in a forked session
-    # process (role 1), already confined, or when rwarden closes the channel.
+    # requests from rwarden on its control socket and returns only in a
+    # forked session process (role 1), already confined, or when rwarden
+    # closes the channel.
     # No user code ever runs in the template, and it holds no secret: a
     # session's memory is a copy of it.
     rwarden_fork <- dyn.load("@FORKLIB@", local = TRUE, now = TRUE)
