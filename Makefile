@@ -15,8 +15,11 @@ all: build
 deps:
 	bash scripts/install-deps.sh
 
+# build also compiles the fork library that forked sessions load into their
+# R template (docs/sandbox.md, "Forked sessions"); rwarden finds it next to itself.
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/rwarden
+	gcc -O2 -Wall -fPIC -shared -o $(dir $(BIN))rwarden_fork.so sandbox/forklib/rwarden_fork.c
 
 # make run: installs what is missing, builds, and starts rwarden on its
 # embedded defaults (TLS on 127.0.0.1 with a dev certificate, a demo user).

@@ -126,7 +126,7 @@ func BenchmarkColdStart(b *testing.B) {
 	var rss []float64
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		w, err := p.l.start(context.Background(), profileOf(testLimits()))
+		w, err := p.l.startCold(context.Background(), profileOf(testLimits()), nil)
 		d = append(d, time.Since(t0))
 		if err != nil {
 			b.Fatal(err)

@@ -57,6 +57,16 @@ type Config struct {
 	// means DefaultBusyPoll; negative turns polling off. At most
 	// MaxBusyPoll.
 	BusyPoll time.Duration
+	// DisableFork starts every session's R cold (a re-exec of rwarden, about
+	// 150 ms of CPU) instead of forking it from a prepared template R (see
+	// docs/sandbox.md, "Forked sessions"). Forks need a Linux with Landlock
+	// and the fork library; when the template cannot start, the pool logs
+	// it loudly and starts workers cold.
+	DisableFork bool
+	// ForkLibrary is the compiled fork library (forklib/rwarden_fork.c).
+	// Default: ForkLibraryName next to the executable, else one compiled
+	// with gcc from the embedded source into a private cache directory.
+	ForkLibrary string
 	// Insecure runs workers WITHOUT Landlock, seccomp, namespaces or uid
 	// drop. Development only; logged loudly. Never the default.
 	Insecure bool

@@ -38,6 +38,10 @@ local({
             lockBinding(nm, env)
         }
     }
+    # PCRE2's JIT needs memory that is writable and executable, which the
+    # seccomp filter denies (W^X): without this every perl = TRUE regex
+    # would warn before falling back to PCRE's interpreter.
+    options(PCRE_use_JIT = FALSE)
     # ---- 2. Load the default packages, in R's usual search order ----
     for (p in c("methods", "datasets", "utils", "grDevices", "graphics", "stats"))
         suppressWarnings(suppressPackageStartupMessages(library(p, character.only = TRUE)))
@@ -1150,7 +1154,10 @@ local(envir = .rwarden, {
     abort_handler <- function() TRUE
     environment(abort_handler) <- emptyenv()
 
-    serve <- function() {
+    # prepare() is the start-up work before the first request; a fork
+    # template (template.R) does it once for all the sessions it forks.
+    prepared <- FALSE
+    prepare <- function() {
         set_user_env(globalenv())
         # Byte-compile the request path now: R's JIT would compile it at its
         # second call, i.e. during a session's first request (some 40 ms on
@@ -1161,6 +1168,10 @@ local(envir = .rwarden, {
             assign(nm, compiler::cmpfun(get(nm, envir = self)), envir = self)
         invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE)))
         reset_console()
+        prepared <<- TRUE
+    }
+    serve <- function() {
+        if (!prepared) prepare()
         send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
         repeat {
             done <- withRestarts(serve_loop(), abort = abort_handler)

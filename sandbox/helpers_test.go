@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 		InitMain(os.Args[2:])
 		os.Exit(InitFailedStatus)
 	}
+	if which := os.Getenv(filterEnv); which != "" {
+		filterChildMain(which, os.Getenv(filterEnv+"_DIR"))
+	}
 	os.Exit(m.Run())
 }
 

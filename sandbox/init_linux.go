@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
 	"syscall"
 	"unsafe"
 
@@ -49,6 +48,8 @@ type initSpec struct {
 	Rlimits  []rlimitSpec `json:"rlimits"`
 	Landlock landlockSpec `json:"landlock"`
 	Insecure bool         `json:"insecure"`
+	// Template: start a fork template instead of a worker (initTemplate).
+	Template bool `json:"template,omitempty"`
 }
 
 type rlimitSpec struct {
@@ -78,6 +79,9 @@ func initWorker(args []string) error {
 	if err := json.Unmarshal([]byte(args[0]), &spec); err != nil {
 		return fmt.Errorf("decoding spec: %w", err)
 	}
+	if spec.Template && !spec.Insecure {
+		return initTemplate(spec)
+	}
 	// 1. Every inherited descriptor but the protocol pipes is closed at the
 	// exec of R, so nothing of rwarden (listeners, the audit file, client
 	// connections) can reach R even if a descriptor lacked close-on-exec.
@@ -101,15 +105,18 @@ func initWorker(args []string) error {
 	}
 	signalIgnore(syscall.SIGXFSZ)
 
-	// 4. As root: private scratch tmpfs in our own mount namespace, a new
-	// network namespace with no interfaces but a down loopback, and a drop to
-	// the worker's own uid/gid with no supplementary groups.
+	// 4. As root: in our own mount namespace, a minimal filesystem view
+	// (read-only R trees and system files, the private scratch tmpfs,
+	// our own /proc; the host's root detached); new network and IPC
+	// namespaces (no interfaces but a down loopback; no System V or POSIX
+	// IPC object shared with anyone); and a drop to the worker's own
+	// uid/gid with no supplementary groups.
 	if spec.Privileged && !spec.Insecure {
-		if err := mountScratch(spec); err != nil {
+		if err := enterView(spec); err != nil {
 			return err
 		}
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			return fmt.Errorf("entering a new network namespace: %w", err)
+		if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWIPC); err != nil {
+			return fmt.Errorf("entering new network and IPC namespaces: %w", err)
 		}
 		if err := dropPrivileges(spec.UID, spec.GID); err != nil {
 			return err
@@ -137,9 +144,17 @@ func initWorker(args []string) error {
 			return fmt.Errorf("setting no_new_privs: %w", err)
 		}
 		// 7. seccomp, last: from here on no process creation, sockets or
-		// kernel attack surface; execve stays allowed for the step below.
+		// kernel attack surface, no new executable memory (W^X); execve
+		// stays allowed for the step below.
 		if err := loadSeccomp(); err != nil {
 			return err
+		}
+		// 7b. The kernel's own W^X where it has one (Linux 6.3+): no mapping
+		// can become writable and executable, or executable after the
+		// fact, whatever syscall asks. It survives execve and fork. A second
+		// layer under the seccomp rules: older kernels (EINVAL) go without.
+		if err := setMDWE(); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("setting memory-deny-write-execute: %w", err)
 		}
 	}
 	if err := os.Chdir(spec.Scratch); err != nil {
@@ -200,22 +215,6 @@ func applyRlimits(limits []rlimitSpec) error {
 	return nil
 }
 
-// mountScratch makes the mount namespace private (nothing propagates back to
-// the host) and mounts a size-limited tmpfs owned by the worker on its
-// scratch directory. The tmpfs vanishes with the namespace when R exits.
-func mountScratch(spec initSpec) error {
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("making mounts private: %w", err)
-	}
-	opts := "size=" + strconv.FormatInt(spec.ScratchBytes, 10) +
-		",mode=0700,uid=" + strconv.Itoa(spec.UID) + ",gid=" + strconv.Itoa(spec.GID)
-	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
-	if err := unix.Mount("rwarden-scratch", spec.Scratch, "tmpfs", flags, opts); err != nil {
-		return fmt.Errorf("mounting scratch tmpfs on %s: %w", spec.Scratch, err)
-	}
-	return nil
-}
-
 // dropPrivileges leaves root for good: no supplementary groups, then gid,
 // then uid (real, effective and saved).
 func dropPrivileges(uid, gid int) error {
@@ -240,3 +239,16 @@ func dropPrivileges(uid, gid int) error {
 // signalIgnore sets a signal's disposition to SIG_IGN; ignored dispositions
 // survive execve, so R inherits it.
 func signalIgnore(sig syscall.Signal) { signal.Ignore(sig) }
+
+// setMDWE turns on the kernel's memory-deny-write-execute for this process
+// and what it becomes (PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN). It fails
+// with EINVAL on kernels before 6.3.
+func setMDWE() error {
+	return unix.Prctl(unix.PR_SET_MDWE, unix.PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0)
+}
+
+// mdweSupported reports whether the kernel has PR_SET_MDWE (Linux 6.3+).
+func mdweSupported() bool {
+	_, err := unix.PrctlRetInt(unix.PR_GET_MDWE, 0, 0, 0, 0)
+	return err == nil
+}

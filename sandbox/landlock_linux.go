@@ -26,6 +26,11 @@ type landlockSpec struct {
 	WriteDirs []string `json:"write_dirs"`
 	// WriteFiles: read and write single files (/dev/null).
 	WriteFiles []string `json:"write_files"`
+	// ViewLinks are the host symlinks the minimal view (root only)
+	// recreates so that the paths above resolve in it as on the host;
+	// computed by the parent (cachedViewLinks), nil to let the init find
+	// them itself. Not a Landlock rule.
+	ViewLinks map[string]string `json:"view_links,omitempty"`
 }
 
 // minLandlockABI is the oldest Landlock rwarden accepts: filesystem

@@ -37,9 +37,13 @@ type Pool struct {
 	started  uint64
 	failed   uint64
 	refill   chan struct{}
-	base     *bindProfile // warm always (Config.WarmLimits, unrestricted); nil: none
+	base     *bindProfile    // warm always (Config.WarmLimits, unrestricted); nil: none
+	ctx      context.Context // ends when the pool closes
 	stopLoop context.CancelFunc
 	loopDone chan struct{}
+	// abandoned counts starts whose session gave up waiting; the worker
+	// went to the idle ones.
+	abandoned uint64
 
 	hot      *hotSessions  // which evaluations may busy-poll
 	sessions atomic.Uint64 // serial numbers of sessions
@@ -60,6 +64,16 @@ type PoolStats struct {
 	Idle, Busy, Starting int
 	Started, Failed      uint64
 	LastStartError       error
+	// Abandoned counts worker starts that the session waiting for them
+	// gave up on; each finished and joined the idle workers.
+	Abandoned uint64
+	// Forks and ForkFailures count session processes forked from the fork
+	// template and forks that failed after the template answered;
+	// TemplateStarts counts template (re)starts. All zero with forks off.
+	Forks, ForkFailures, TemplateStarts uint64
+	// Templates is the number of running fork templates (0 or 1): R
+	// processes of the pool besides its workers.
+	Templates int
 }
 
 // ErrPoolClosed is returned by Acquire after Close.
@@ -84,7 +98,7 @@ func NewPool(cfg Config) (*Pool, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{cfg: cfg, l: l, changed: make(chan struct{}), refill: make(chan struct{}, 1), turn: make(chan struct{}, 1),
 		starting: map[profile]int{}, demand: map[profile]*demandEntry{},
-		stopLoop: cancel, loopDone: make(chan struct{}), hot: newHotSessions(cfg.BusyPoll)}
+		ctx: ctx, stopLoop: cancel, loopDone: make(chan struct{}), hot: newHotSessions(cfg.BusyPoll)}
 	if cfg.WarmLimits != (Limits{}) {
 		bp, _ := Binding{Limits: cfg.WarmLimits}.prepare()
 		p.base = &bp
@@ -323,6 +337,47 @@ func (p *Pool) startOne(ctx context.Context, bp bindProfile, forSession bool) (*
 	return w, err
 }
 
+// startForSession starts a worker for a session that waits for it. The
+// start runs on even if the session gives up waiting (its client went
+// away, its deadline passed): the worker then joins the idle ones and
+// serves the next session of its profile, instead of the work being
+// thrown away when it was nearly done.
+func (p *Pool) startForSession(ctx context.Context, bp bindProfile) (*worker, error) {
+	type started struct {
+		w   *worker
+		err error
+	}
+	done := make(chan started, 1)
+	go func() {
+		w, err := p.startOne(p.ctx, bp, true)
+		done <- started{w, err}
+	}()
+	select {
+	case r := <-done:
+		return r.w, r.err
+	case <-ctx.Done():
+	}
+	go func() {
+		r := <-done
+		if r.err != nil {
+			return
+		}
+		p.mu.Lock()
+		p.busy--
+		if p.closed {
+			p.notifyLocked()
+			p.mu.Unlock()
+			r.w.destroy("pool closed")
+			return
+		}
+		p.idle = append(p.idle, r.w)
+		p.abandoned++
+		p.notifyLocked()
+		p.mu.Unlock()
+	}()
+	return nil, fmt.Errorf("waiting for an R worker to start: %w", ctx.Err())
+}
+
 // pruneDeadLocked drops idle workers whose process has exited.
 func (p *Pool) pruneDeadLocked() {
 	kept := p.idle[:0]
@@ -437,7 +492,7 @@ func (p *Pool) Acquire(ctx context.Context, b Binding) (*Session, error) {
 		p.kick() // replace what this session takes
 		if cold {
 			var err error
-			if w, err = p.startOne(ctx, bp, true); err != nil {
+			if w, err = p.startForSession(ctx, bp); err != nil {
 				return nil, err
 			}
 		}
@@ -465,8 +520,13 @@ func (p *Pool) retire(w *worker, reason string) {
 func (p *Pool) Stats() PoolStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PoolStats{Idle: len(p.idle), Busy: p.busy, Starting: p.startingLocked(),
-		Started: p.started, Failed: p.failed, LastStartError: p.lastErr}
+	st := PoolStats{Idle: len(p.idle), Busy: p.busy, Starting: p.startingLocked(),
+		Started: p.started, Failed: p.failed, LastStartError: p.lastErr, Abandoned: p.abandoned}
+	if fs := p.l.fork; fs != nil {
+		st.Forks, st.ForkFailures, st.TemplateStarts = fs.forks.Load(), fs.forkFailures.Load(), fs.templateStarts.Load()
+		st.Templates = fs.running()
+	}
+	return st
 }
 
 // Healthy reports whether workers can be started: nil unless the most
@@ -498,6 +558,9 @@ func (p *Pool) Close() {
 	<-p.loopDone
 	for _, w := range idle {
 		w.destroy("pool closed")
+	}
+	if p.l.fork != nil {
+		p.l.fork.close()
 	}
 	p.l.lock.Close()
 }

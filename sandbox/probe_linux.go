@@ -12,6 +12,10 @@ type Protection struct {
 	Name     string
 	Active   bool
 	Required bool
+	// RootOnly: the protection needs rwarden to run as root (namespaces,
+	// mounts, uid drop); without root it is inactive and Detail says what
+	// holds instead.
+	RootOnly bool
 	Detail   string
 }
 
@@ -39,17 +43,37 @@ func Probe(rHome string) ProbeReport {
 		add(Protection{Name: "seccomp filter", Required: true, Detail: err.Error()})
 	} else {
 		add(Protection{Name: "seccomp filter", Required: true, Active: true,
-			Detail: fmt.Sprintf("%d syscalls denied, clone without CLONE_THREAD denied, clone3 -> ENOSYS, foreign ABIs killed", len(deniedSyscalls))})
+			Detail: fmt.Sprintf("%d syscalls denied, clone without CLONE_THREAD or with namespace flags denied, clone3 -> ENOSYS, foreign ABIs killed", len(deniedSyscalls))})
 	}
+	seccompOK := seccompAvailable() == nil
+	add(Protection{Name: "W^X: no new executable memory (seccomp)", Active: seccompOK,
+		Detail: "mprotect/pkey_mprotect to PROT_EXEC, anonymous executable and writable+executable mmap, memfd_create, personality, remap_file_pages denied; shared objects still load from their files"})
+	mdwe := "kernel has no PR_SET_MDWE (Linux 6.3+); the seccomp rules above hold alone"
+	if mdweSupported() {
+		mdwe = "PR_MDWE_REFUSE_EXEC_GAIN: a second layer under the seccomp rules"
+	}
+	add(Protection{Name: "kernel W^X (memory-deny-write-execute)", Active: mdweSupported(), Detail: mdwe})
+	add(Protection{Name: "no System V or POSIX IPC (seccomp)", Active: seccompOK,
+		Detail: "shm*, sem*, msg*, mq_* denied: nothing outlives a session or is shared between workers"})
+	add(Protection{Name: "no inotify/fanotify watches (seccomp)", Active: seccompOK})
 
 	root := os.Geteuid() == 0
-	rootDetail := "rwarden runs as root"
-	if !root {
-		rootDetail = "rwarden is not root: workers share its uid; Landlock scoping and seccomp keep them apart"
+	rootOnly := func(name, unprivileged string) {
+		d := "rwarden runs as root"
+		if !root {
+			d = "rwarden is not root: " + unprivileged
+		}
+		add(Protection{Name: name, Active: root, RootOnly: true, Detail: d})
 	}
-	add(Protection{Name: "network namespace", Active: root, Detail: rootDetail})
-	add(Protection{Name: "uid drop (one uid per worker)", Active: root, Detail: rootDetail})
-	add(Protection{Name: "private scratch tmpfs (exact disk quota)", Active: root, Detail: rootDetail})
+	rootOnly("network namespace", "no own network stack; seccomp denies every socket and Landlock (ABI 4) TCP")
+	rootOnly("IPC namespace", "seccomp denies every System V and POSIX IPC call instead")
+	rootOnly("uid drop (one uid per worker)", "workers share its uid; Landlock scoping and seccomp keep them apart")
+	rootOnly("private scratch tmpfs (exact disk quota)", "RLIMIT_FSIZE and a usage check by rwarden bound the scratch directory")
+	rootOnly("minimal filesystem view (pivot_root: rwarden's files and other workers do not exist, not even for stat)",
+		"Landlock denies reading, listing and writing outside the worker's trees, but stat() of any existing path (rwarden's files, other workers' scratch and /proc entries) succeeds")
+	rootOnly("private /proc (other processes invisible)", "/proc/PID of rwarden and other workers exists for stat(); Landlock denies reading it")
+	rootOnly("noexec scratch (files a worker writes cannot be mapped as code)",
+		"NOT CLOSED: native code can write a file to its scratch directory and map it executable (seccomp cannot see a mapping's file; Landlock does not govern mmap); loading native code at all needs dyn.load, which policies deny")
 	add(Protection{Name: "rlimits (memory, CPU, file size, files, processes, core)", Active: true, Required: true})
 
 	if _, err := findRLayout(rHome); err != nil {

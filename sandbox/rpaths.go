@@ -72,9 +72,10 @@ func workerEnv(l rLayout, scratch string) []string {
 // standard input.
 var rArgs = []string{"R", "--vanilla", "--no-echo", "--no-readline"}
 
-// landlockFor lists what a worker may read, write and execute.
+// landlockFor lists what a worker may read, write and execute (and, for the
+// minimal view as root, the symlinks on the way to it).
 func landlockFor(l rLayout, rBinary, loader, scratch string) landlockSpec {
-	return landlockSpec{
+	s := landlockSpec{
 		ReadDirs: existing(
 			l.Home, l.ShareDir, l.IncludeDir, l.DocDir,
 			filepath.Join(l.Home, "etc"), "/etc/R", // Debian links R_HOME/etc/* into /etc/R
@@ -92,4 +93,8 @@ func landlockFor(l rLayout, rBinary, loader, scratch string) landlockSpec {
 		WriteDirs:  []string{scratch},
 		WriteFiles: existing("/dev/null"),
 	}
+	if os.Geteuid() == 0 {
+		s.ViewLinks = cachedViewLinks(s, rBinary, workerEnv(l, scratch))
+	}
+	return s
 }

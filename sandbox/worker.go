@@ -56,8 +56,9 @@ type launcher struct {
 	uids       *uidPool
 	fixedUID   int
 	fixedGID   int
-	lock       *os.File // held for the life of the pool: the scratch root is ours
-	harness    []byte   // the harness text, with this pool's settings
+	lock       *os.File    // held for the life of the pool: the scratch root is ours
+	harness    []byte      // the harness text, with this pool's settings
+	fork       *forkServer // nil: every worker starts cold
 }
 
 func newLauncher(cfg Config) (*launcher, error) {
@@ -85,6 +86,12 @@ func newLauncher(cfg Config) (*launcher, error) {
 	}
 	if l.lock, err = prepareScratchRoot(cfg.ScratchRoot, l.privileged); err != nil {
 		return nil, err
+	}
+	if !cfg.DisableFork && !cfg.Insecure {
+		if l.fork, err = newForkServer(l); err != nil {
+			cfg.Logger.Error("FORKED SESSIONS UNAVAILABLE: every session starts cold (slow)", "err", err)
+			l.fork = nil
+		}
 	}
 	return l, nil
 }
@@ -150,9 +157,11 @@ func prepareScratchRoot(root string, privileged bool) (*os.File, error) {
 type worker struct {
 	id      string
 	l       *launcher
-	cmd     *exec.Cmd
+	cmd     *exec.Cmd // a cold worker's init, nil for a forked one
 	pid     int
-	uid     int // -1 when no uid was allocated from the pool
+	hasProc bool // a process was started and is waited for (done)
+	forked  bool // forked from a template
+	uid     int  // -1 when no uid was allocated from the pool
 	scratch string
 
 	req   *os.File // rwarden -> R requests (R's fd 3)
@@ -182,24 +191,68 @@ func newWorkerID() string {
 	return "w-" + hex.EncodeToString(b)
 }
 
-// start launches a worker and waits until its harness is ready.
-func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err error) {
-	w = &worker{id: newWorkerID(), l: l, uid: -1, resFd: -1, conFd: -1, wake: -1, done: make(chan struct{}), profile: prof}
+// start launches a worker for a session and waits until its harness is
+// ready: forked from the template when forks are on and the template
+// runs, else started cold.
+func (l *launcher) start(ctx context.Context, prof profile) (*worker, error) {
+	if l.fork != nil {
+		w, err := l.fork.start(ctx, prof)
+		if !errors.Is(err, errTemplateUnavailable) {
+			return w, err
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	return l.startCold(ctx, prof, nil)
+}
+
+// newWorker is a worker record with nothing allocated yet.
+func (l *launcher) newWorker(id string, prof profile) *worker {
+	return &worker{id: id, l: l, uid: -1, resFd: -1, conFd: -1, wake: -1, done: make(chan struct{}), profile: prof}
+}
+
+// credentials allocates the uid and gid a worker runs as.
+func (l *launcher) credentials(w *worker) (uid, gid int, err error) {
+	uid, gid = os.Getuid(), os.Getgid()
+	if l.privileged {
+		if l.uids != nil {
+			if uid, err = l.uids.get(); err != nil {
+				return 0, 0, err
+			}
+			gid = uid
+			w.uid = uid
+		} else {
+			uid, gid = l.fixedUID, l.fixedGID
+		}
+	}
+	return uid, gid, nil
+}
+
+// templateStart is what differs when startCold starts a fork template.
+type templateStart struct {
+	harness []byte   // the harness with the template code (template.R)
+	ctl     *os.File // the template's end of the control socket (its fd 5)
+	lib     *os.File // the fork library, opened read-only (its fd 6)
+}
+
+// startCold re-executes rwarden as the init of a new R process: a worker,
+// or with tmpl a fork template.
+func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateStart) (w *worker, err error) {
+	id := newWorkerID()
+	if tmpl != nil {
+		id = "w-template-" + id[2:]
+	}
+	w = l.newWorker(id, prof)
 	defer func() {
 		if err != nil {
 			w.destroy("start failed")
 		}
 	}()
 	uid, gid := os.Getuid(), os.Getgid()
-	if l.privileged {
-		if l.uids != nil {
-			if uid, err = l.uids.get(); err != nil {
-				return w, err
-			}
-			gid = uid
-			w.uid = uid
-		} else {
-			uid, gid = l.fixedUID, l.fixedGID
+	if tmpl == nil {
+		if uid, gid, err = l.credentials(w); err != nil {
+			return w, err
 		}
 	}
 	w.scratch = filepath.Join(l.cfg.ScratchRoot, w.id)
@@ -219,6 +272,12 @@ func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err erro
 		Rlimits:      initialRlimits(l.cfg, prof),
 		Landlock:     landlockFor(l.layout, l.cfg.rBinary(), l.loader, w.scratch),
 		Insecure:     l.cfg.Insecure,
+	}
+	harness := l.harness
+	if tmpl != nil {
+		spec.Template = true
+		spec.Rlimits = templateRlimits(l.cfg)
+		harness = tmpl.harness
 	}
 	specJSON, err := json.Marshal(spec)
 	if err != nil {
@@ -271,6 +330,9 @@ func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err erro
 	cmd.Stdout = conW
 	cmd.Stderr = conW
 	cmd.ExtraFiles = []*os.File{reqR, resW}
+	if tmpl != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, tmpl.ctl, tmpl.lib)
+	}
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   true,            // the wall-clock kill takes the whole group
@@ -296,6 +358,7 @@ func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err erro
 	}
 	w.cmd = cmd
 	w.pid = cmd.Process.Pid
+	w.hasProc = true
 	go func() {
 		_ = cmd.Wait()
 		w.exitState = cmd.ProcessState
@@ -309,15 +372,20 @@ func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err erro
 		_, _ = stdinW.Write([]byte(harnessBootstrap))
 		stdinW.Close()
 	}()
-	hdr := make([]byte, 4, 4+len(l.harness))
-	binary.LittleEndian.PutUint32(hdr, uint32(len(l.harness)))
+	hdr := make([]byte, 4, 4+len(harness))
+	binary.LittleEndian.PutUint32(hdr, uint32(len(harness)))
 	if err := w.req.SetWriteDeadline(time.Now().Add(l.cfg.StartTimeout)); err != nil {
 		return w, err
 	}
-	if _, err := w.req.Write(append(hdr, l.harness...)); err != nil {
+	if _, err := w.req.Write(append(hdr, harness...)); err != nil {
 		return w, fmt.Errorf("sending the harness to the worker: %w", err)
 	}
+	return w, w.awaitReady(ctx)
+}
 
+// awaitReady waits for the harness's ready message.
+func (w *worker) awaitReady(ctx context.Context) error {
+	l := w.l
 	deadline := time.Now().Add(l.cfg.StartTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -327,21 +395,21 @@ func (l *launcher) start(ctx context.Context, prof profile) (w *worker, err erro
 	if err != nil {
 		msg := strings.TrimSpace(string(startLog.buf))
 		if msg != "" {
-			return w, fmt.Errorf("worker failed to start: %s", msg)
+			return fmt.Errorf("worker failed to start: %s", msg)
 		}
 		if errors.Is(err, errDeadline) {
-			return w, fmt.Errorf("worker did not become ready within %v (%s)", l.cfg.StartTimeout, processState(w.pid))
+			return fmt.Errorf("worker did not become ready within %v (%s)", l.cfg.StartTimeout, processState(w.pid))
 		}
-		return w, fmt.Errorf("worker failed to start: %w", err)
+		return fmt.Errorf("worker failed to start: %w", err)
 	}
 	if typ != respReady {
-		return w, fmt.Errorf("%w: expected ready, got type %d", errProtocol, typ)
+		return fmt.Errorf("%w: expected ready, got type %d", errProtocol, typ)
 	}
 	w.version = strings.SplitN(string(payload), "\n", 2)[0]
 	if w.cpu, err = openCPUReader(w.pid); err != nil {
-		return w, fmt.Errorf("watching worker CPU time: %w", err)
+		return fmt.Errorf("watching worker CPU time: %w", err)
 	}
-	return w, nil
+	return nil
 }
 
 func nonblockingPipe() (r int, w *os.File, err error) {
@@ -363,7 +431,7 @@ func (w *worker) alive() bool {
 	case <-w.done:
 		return false
 	default:
-		return w.cmd != nil
+		return w.hasProc
 	}
 }
 
@@ -398,7 +466,7 @@ func (w *worker) destroy(reason string) {
 	w.destroyed = true
 	w.mu.Unlock()
 	w.kill(reason)
-	if w.cmd != nil {
+	if w.hasProc {
 		<-w.done
 	}
 	if w.req != nil {

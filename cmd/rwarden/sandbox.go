@@ -205,10 +205,14 @@ func newSandboxCheckCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Report which sandbox protections are active on this host",
-		Long:  "Reports Landlock, seccomp, namespaces, uid drop and R; exits non-zero if a required protection is missing.",
-		Args:  cobra.NoArgs,
+		Long: `Reports Landlock, seccomp (W^X, IPC and watch denial), namespaces, the minimal filesystem
+view, uid drop, R, and whether R's shared objects load under W^X; exits non-zero if a required
+protection is missing. Protections marked [root] need rwarden to run as root; without root the
+line says what holds instead, and what does not.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rep := sandbox.Probe(rHome)
+			rep.Protections = append(rep.Protections, sandbox.ProbeSharedObjects(rHome))
 			w := cmd.OutOrStdout()
 			for _, p := range rep.Protections {
 				state := "active"
@@ -221,6 +225,9 @@ func newSandboxCheckCmd() *cobra.Command {
 				req := ""
 				if p.Required {
 					req = " (required)"
+				}
+				if p.RootOnly {
+					req += " [root]"
 				}
 				fmt.Fprintf(w, "%-9s %s%s", state, p.Name, req)
 				if p.Detail != "" {

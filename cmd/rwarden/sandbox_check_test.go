@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rwarden/rwarden/sandbox"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// `rwarden sandbox check` names each native-code measure, and says which
+// need root and what holds without it.
+func TestSandboxCheckReportsNativeMeasures(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(sandbox.DefaultRHome, "bin", "exec", "R")); err != nil {
+		t.Skip("R is not installed")
+	}
+	cmd := newSandboxCheckCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs([]string{})
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	require.NoError(t, cmd.Execute(), out.String())
+	// stateOf returns the state word of the line whose name starts with
+	// prefix ("" when no line does).
+	stateOf := func(prefix string) string {
+		for _, l := range strings.Split(out.String(), "\n") {
+			state, rest, _ := strings.Cut(l, " ")
+			if strings.HasPrefix(strings.TrimSpace(rest), prefix) {
+				return state
+			}
+		}
+		return ""
+	}
+	for _, name := range []string{
+		"W^X: no new executable memory (seccomp)",
+		"no System V or POSIX IPC (seccomp)",
+		"no inotify/fanotify watches (seccomp)",
+		"R's shared objects load under W^X (no executable stack, no text relocations)",
+	} {
+		assert.Equal(t, "active", stateOf(name), "%s\n%s", name, out.String())
+	}
+	rootState := "inactive"
+	if os.Geteuid() == 0 {
+		rootState = "active"
+	}
+	for _, name := range []string{
+		"IPC namespace [root]",
+		"minimal filesystem view (pivot_root",
+		"private /proc (other processes invisible) [root]",
+		"noexec scratch (files a worker writes cannot be mapped as code) [root]",
+	} {
+		assert.Equal(t, rootState, stateOf(name), "%s\n%s", name, out.String())
+	}
+	if os.Geteuid() != 0 {
+		assert.Contains(t, out.String(), "NOT CLOSED", "the unprivileged gap is stated")
+	}
+}

@@ -1,0 +1,470 @@
+/*
+ * rwarden fork library: loaded with dyn.load() into a template R process
+ * (see sandbox/template.R and docs/sandbox.md, "Forked sessions").
+ *
+ * The template calls rwarden_template_serve() once, through R's .C
+ * interface (plain C types, no R headers). The call serves fork requests
+ * from rwarden on the control socket (fd given as argument) and returns
+ *   - in the template, when rwarden closes the socket (the template then
+ *     quits), with *role = 0;
+ *   - in every forked session process, with *role = 1, after the process
+ *     took its own confinement (in this order): a new session and process
+ *     group, its pipes on fds 1-4, as root a new mount and IPC namespace
+ *     with a private tmpfs on its scratch directory, its session's
+ *     rlimits, as root its own uid/gid, the parent-death signal, its
+ *     scratch directory as working and temporary directory, rwarden's
+ *     Landlock ruleset, rwarden's seccomp filter, every other descriptor
+ *     closed, and a random seed of its own in the third argument.
+ * Any failure in a session process before it is confined ends it with
+ * status 125 and a line on its console; it never returns to R.
+ *
+ * The session process is created with clone(CLONE_PARENT): its parent is
+ * rwarden (the template's parent), which waits for it, learns its exit
+ * status and CPU time, and is the parent whose death kills it. A raw clone
+ * runs none of glibc's fork handlers; that is safe only in a process with
+ * one thread (no other thread can hold a lock the child would inherit
+ * locked), so the template checks it has exactly one before each fork.
+ *
+ * Messages on the control socket (SOCK_SEQPACKET, little-endian x86_64 in
+ * both processes, the layout of the structs below):
+ *   config  rwarden -> template, first: struct rw_config + BPF program
+ *   fork    rwarden -> template: struct rw_req + 4 descriptors (SCM_RIGHTS):
+ *           request pipe (read), result pipe (write), console (write),
+ *           Landlock ruleset
+ *   answer  template -> rwarden: struct rw_answer (pid or errno)
+ * Everything here is written by rwarden and read by the template; the
+ * template checks sizes anyway.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/landlock.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RW_CONFIG_MAGIC 0x43465752u /* "RWFC" */
+#define RW_REQ_MAGIC 0x31465752u    /* "RWF1" */
+#define RW_ANSWER_MAGIC 0x41465752u /* "RWFA" */
+#define RW_MAX_RLIMITS 16
+#define RW_MAX_BPF_INSNS 4096
+#define RW_FLAG_PRIVILEGED 1u
+#define RW_NFDS 4
+#define RW_FAILED 125
+
+struct rw_config {
+	uint32_t magic;
+	int32_t rwarden_pid; /* the session processes' parent after the double fork */
+	uint32_t bpf_len;    /* bytes of BPF that follow: struct sock_filter[] */
+	uint32_t pad;
+};
+
+struct rw_rlimit {
+	uint32_t resource;
+	uint32_t pad;
+	uint64_t cur, max;
+};
+
+struct rw_req {
+	uint32_t magic;
+	uint32_t flags;
+	uint32_t uid, gid;
+	uint32_t nrlimits;
+	uint32_t pad;
+	uint64_t scratch_access; /* Landlock rights on the scratch directory */
+	struct rw_rlimit rl[RW_MAX_RLIMITS];
+	char scratch[1024];   /* NUL-terminated absolute path */
+	char mount_opts[256]; /* tmpfs options, NUL-terminated (privileged) */
+};
+
+struct rw_answer {
+	uint32_t magic;
+	int32_t pid; /* > 0: the session process; else -errno */
+};
+
+/* RW_MAX_FD bounds the descriptors a template may hold (its RLIMIT_NOFILE
+ * is 256). */
+#define RW_MAX_FD 256
+#define RW_MAX_VIEWS 8
+
+static struct sock_filter *bpf;
+static int *seed;        /* where .C wants the session's random seed */
+static size_t seed_len;  /* in bytes */
+
+/* The harness's R connections on the template's fds 3 and 4. */
+static struct view {
+	int fd, target, flags;
+} views[RW_MAX_VIEWS];
+static int nviews;
+
+static void die(const char *what, int err);
+
+static void add_view(int fd, int target, int flags)
+{
+	if (nviews == RW_MAX_VIEWS)
+		die("too many views of the harness's channels", EMFILE);
+	views[nviews++] = (struct view){fd, target, flags};
+}
+
+static int is_view(int fd)
+{
+	for (int i = 0; i < nviews; i++)
+		if (views[i].fd == fd)
+			return 1;
+	return 0;
+}
+
+static int is_received(int fd, const int *fds)
+{
+	for (int i = 0; i < RW_NFDS; i++)
+		if (fds[i] == fd)
+			return 1;
+	return 0;
+}
+static unsigned short bpf_insns;
+static pid_t rwarden_pid;
+
+/* R_TempDir is libR's session temporary directory (tempdir()). */
+extern char *R_TempDir;
+
+static void die(const char *what, int err)
+{
+	char buf[256];
+	int n = snprintf(buf, sizeof buf, "rwarden forked session: %s: %s\n", what, strerror(err));
+	if (n > 0) {
+		ssize_t w = write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+		(void)w;
+	}
+	_exit(RW_FAILED);
+}
+
+/* recv_msg reads one message and up to RW_NFDS descriptors; it returns the
+ * message length, 0 at end of file, -1 on error. */
+static ssize_t recv_msg(int sock, void *buf, size_t len, int *fds, int *nfds)
+{
+	union {
+		char b[CMSG_SPACE(RW_NFDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {buf, len};
+	struct msghdr msg = {0};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.b;
+	msg.msg_controllen = sizeof ctl.b;
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	*nfds = 0;
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+			if (*nfds < RW_NFDS)
+				fds[(*nfds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return n;
+}
+
+static int send_answer(int sock, int32_t pid)
+{
+	struct rw_answer a = {RW_ANSWER_MAGIC, pid};
+	ssize_t n;
+	do
+		n = send(sock, &a, sizeof a, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof a ? 0 : -1;
+}
+
+static int read_config(int sock)
+{
+	size_t max = sizeof(struct rw_config) + RW_MAX_BPF_INSNS * sizeof(struct sock_filter);
+	unsigned char *buf = malloc(max);
+	int fds[RW_NFDS], nfds;
+	if (!buf)
+		return -1;
+	ssize_t n = recv_msg(sock, buf, max, fds, &nfds);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	struct rw_config c;
+	if (n < (ssize_t)sizeof c || nfds != 0) {
+		free(buf);
+		return -1;
+	}
+	memcpy(&c, buf, sizeof c);
+	if (c.magic != RW_CONFIG_MAGIC || c.rwarden_pid <= 1 || c.bpf_len == 0 ||
+	    c.bpf_len % sizeof(struct sock_filter) != 0 ||
+	    c.bpf_len > RW_MAX_BPF_INSNS * sizeof(struct sock_filter) ||
+	    (size_t)n != sizeof c + c.bpf_len) {
+		free(buf);
+		return -1;
+	}
+	bpf = malloc(c.bpf_len);
+	if (!bpf) {
+		free(buf);
+		return -1;
+	}
+	memcpy(bpf, buf + sizeof c, c.bpf_len);
+	bpf_insns = (unsigned short)(c.bpf_len / sizeof(struct sock_filter));
+	rwarden_pid = c.rwarden_pid;
+	free(buf);
+	return 0;
+}
+
+/* count_threads returns the number of threads of this process. */
+static int count_threads(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -1;
+	char line[256];
+	int n = -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+static int valid_req(const struct rw_req *r)
+{
+	if (r->magic != RW_REQ_MAGIC || r->nrlimits > RW_MAX_RLIMITS)
+		return 0;
+	if (memchr(r->scratch, 0, sizeof r->scratch) == NULL || r->scratch[0] != '/')
+		return 0;
+	if (memchr(r->mount_opts, 0, sizeof r->mount_opts) == NULL)
+		return 0;
+	if ((r->flags & RW_FLAG_PRIVILEGED) && (r->uid == 0 || r->gid == 0))
+		return 0;
+	return 1;
+}
+
+/* confine runs in the session process, before any user code. */
+static void confine(const struct rw_req *r, const int *fds)
+{
+	/* 1. Its own session and process group: rwarden's wall-clock kill of
+	 * the group reaches it and nothing else. */
+	if (setsid() < 0)
+		die("setsid", errno);
+	/* 2. Its parent is rwarden (CLONE_PARENT). */
+	if (getppid() != rwarden_pid)
+		die("parent is not rwarden", ESRCH);
+	/* 3. Its own pipes on the worker's descriptor numbers, and the
+	 * harness's views of the template's fds 3 and 4 (R connections opened
+	 * on /dev/fd/3 and /dev/fd/4, on descriptors above 5) re-pointed at
+	 * the same numbers of its own pipes, with their own open flags: R's
+	 * connection objects stay valid, and reopening them in R would cost
+	 * more than the rest of the fork. */
+	for (int i = 0; i < RW_NFDS; i++)
+		if (fds[i] <= 5)
+			die("descriptor layout", EBADF);
+	struct stat st3, st4;
+	if (fstat(3, &st3) < 0 || fstat(4, &st4) < 0)
+		die("template descriptors", errno);
+	for (int fd = 6; fd < RW_MAX_FD; fd++) {
+		struct stat st;
+		int flags = fcntl(fd, F_GETFL);
+		if (flags < 0 || is_received(fd, fds) || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+			continue;
+		if (st.st_dev == st3.st_dev && st.st_ino == st3.st_ino)
+			add_view(fd, 3, flags);
+		else if (st.st_dev == st4.st_dev && st.st_ino == st4.st_ino)
+			add_view(fd, 4, flags);
+	}
+	if (dup2(fds[2], 1) < 0 || dup2(fds[2], 2) < 0 || dup2(fds[0], 3) < 0 || dup2(fds[1], 4) < 0)
+		die("dup2", errno);
+	for (int i = 0; i < nviews; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", views[i].target);
+		int nf = open(path, (views[i].flags & (O_ACCMODE | O_NONBLOCK)) | O_CLOEXEC);
+		if (nf < 0 || dup2(nf, views[i].fd) < 0)
+			die("re-pointing the harness's channels", errno);
+		close(nf);
+	}
+	/* 4. As root: a mount namespace of its own with a private tmpfs over
+	 * the whole scratch root, so that the other sessions' and the
+	 * template's scratch directories do not exist in its view (not even
+	 * for stat), holding only its own scratch directory (the tmpfs size is
+	 * its quota; it all vanishes with the process); and an IPC namespace
+	 * of its own (no System V IPC shared with anyone). */
+	if (r->flags & RW_FLAG_PRIVILEGED) {
+		if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0)
+			die("unshare", errno);
+		char root[sizeof r->scratch];
+		memcpy(root, r->scratch, sizeof root);
+		char *slash = strrchr(root, '/');
+		if (!slash || slash == root)
+			die("scratch directory has no parent", EINVAL);
+		*slash = 0;
+		if (mount("rwarden-scratch", root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, r->mount_opts) < 0)
+			die("mounting scratch tmpfs", errno);
+		if (mkdir(r->scratch, 0700) < 0 || chown(r->scratch, r->uid, r->gid) < 0)
+			die("creating scratch directory", errno);
+	}
+	/* 5. The session's resource limits. */
+	for (uint32_t i = 0; i < r->nrlimits; i++) {
+		struct rlimit rl = {r->rl[i].cur, r->rl[i].max};
+		if (setrlimit((int)r->rl[i].resource, &rl) < 0)
+			die("setrlimit", errno);
+	}
+	/* 6. As root: the session's own uid and gid, no supplementary groups;
+	 * every capability goes with uid 0. */
+	if (r->flags & RW_FLAG_PRIVILEGED) {
+		if (setgroups(0, NULL) < 0)
+			die("setgroups", errno);
+		if (setresgid(r->gid, r->gid, r->gid) < 0)
+			die("setresgid", errno);
+		if (setresuid(r->uid, r->uid, r->uid) < 0)
+			die("setresuid", errno);
+		uid_t ru, eu, su;
+		if (getresuid(&ru, &eu, &su) < 0 || ru != r->uid || eu != r->uid || su != r->uid)
+			die("credentials did not change", EPERM);
+	}
+	/* 7. Die with rwarden (armed after the credential change, which clears
+	 * it), then make sure rwarden did not die in between. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die("parent-death signal", errno);
+	if (getppid() != rwarden_pid)
+		die("rwarden exited", ESRCH);
+	/* 8. Its scratch directory as working, home and temporary directory. */
+	if (chdir(r->scratch) < 0)
+		die("entering scratch directory", errno);
+	if (setenv("HOME", r->scratch, 1) < 0 || setenv("TMPDIR", r->scratch, 1) < 0)
+		die("setenv", errno);
+	char tmpl[1100];
+	snprintf(tmpl, sizeof tmpl, "%s/RtmpXXXXXX", r->scratch);
+	if (mkdtemp(tmpl) == NULL)
+		die("creating the R temporary directory", errno);
+	char *td = strdup(tmpl);
+	if (!td || setenv("R_SESSION_TMPDIR", td, 1) < 0)
+		die("setenv", ENOMEM);
+	R_TempDir = td; /* the template's one is not this session's */
+	/* 9. rwarden's Landlock ruleset: read-only R and system trees, its own
+	 * scratch directory read-write, nothing else. A new layer on top of
+	 * the template's. The scratch rule is added here, on the directory as
+	 * this process sees it (as root, its own tmpfs). */
+	struct landlock_path_beneath_attr pb = {.allowed_access = r->scratch_access};
+	pb.parent_fd = open(r->scratch, O_PATH | O_CLOEXEC | O_DIRECTORY);
+	if (pb.parent_fd < 0)
+		die("opening scratch directory", errno);
+	if (syscall(SYS_landlock_add_rule, fds[3], LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+		die("Landlock rule for the scratch directory", errno);
+	close(pb.parent_fd);
+	if (syscall(SYS_landlock_restrict_self, fds[3], 0) < 0)
+		die("Landlock", errno);
+	/* 10. rwarden's seccomp filter (built with libseccomp from the cold
+	 * worker's filter function): no process creation, sockets, exec by
+	 * descriptor, namespaces, mounts... no_new_privs was set by the
+	 * template's init and is inherited. */
+	struct sock_fprog prog = {bpf_insns, bpf};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		die("seccomp", errno);
+	/* 11. Every descriptor but 0-4 and the harness's views of 3 and 4:
+	 * the control socket, the received originals, anything else the
+	 * template had open. */
+	int from = 5;
+	for (int fd = 5; fd < RW_MAX_FD + 1; fd++) {
+		if (fd < RW_MAX_FD && !is_view(fd))
+			continue;
+		if (fd > from && syscall(SYS_close_range, (unsigned)from, (unsigned)(fd - 1), 0u) < 0)
+			die("closing descriptors", errno);
+		from = fd + 1;
+	}
+	if (syscall(SYS_close_range, (unsigned)RW_MAX_FD, ~0u, 0u) < 0)
+		die("closing descriptors", errno);
+	/* 12. A random number state of its own from the kernel (R's
+	 * .Random.seed is set from it by template.R). */
+	for (size_t got = 0; got < seed_len;) {
+		ssize_t n = getrandom((char *)seed + got, seed_len - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("getrandom", errno);
+		got += (size_t)n;
+	}
+}
+
+/* rwarden_fork_abi_1 marks the protocol version above: template.R refuses a
+ * library without it (a stale prebuilt one). */
+void rwarden_fork_abi_1(void) {}
+
+void rwarden_template_serve(int *ctl, int *role, int *seed_out, int *seed_n)
+{
+	int sock = *ctl;
+	*role = 0;
+	if (*seed_n <= 0 || *seed_n > 1024) {
+		fprintf(stderr, "rwarden template: bad seed length\n");
+		return;
+	}
+	seed = seed_out;
+	seed_len = (size_t)*seed_n * sizeof(int);
+	if (read_config(sock) < 0) {
+		fprintf(stderr, "rwarden template: bad configuration message\n");
+		return;
+	}
+	for (;;) {
+		struct rw_req req;
+		int fds[RW_NFDS], nfds;
+		ssize_t n = recv_msg(sock, &req, sizeof req, fds, &nfds);
+		if (n == 0)
+			return; /* rwarden closed the channel: the template ends */
+		if (n < 0 && errno != EMSGSIZE)
+			return;
+		if (n != (ssize_t)sizeof req || nfds != RW_NFDS || !valid_req(&req)) {
+			for (int i = 0; i < nfds; i++)
+				close(fds[i]);
+			if (send_answer(sock, -EINVAL) < 0)
+				return;
+			continue;
+		}
+		int32_t answer;
+		int threads = count_threads();
+		if (threads != 1) {
+			answer = threads < 0 ? -errno : -EDEADLK;
+		} else {
+			/* Like fork(), but the child's parent is rwarden. */
+			pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL, 0UL);
+			if (pid == 0) {
+				confine(&req, fds);
+				*role = 1;
+				return;
+			}
+			answer = pid > 0 ? pid : -errno;
+		}
+		for (int i = 0; i < RW_NFDS; i++)
+			close(fds[i]);
+		if (send_answer(sock, answer) < 0)
+			return;
+	}
+}

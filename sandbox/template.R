@@ -1,0 +1,27 @@
+    # ---- Fork template (sandbox/template.go; replaces the harness's last
+    # call, `.rwarden$serve()`, inside the harness's outer local()) ----
+    # The template loads and prepares everything a session needs, says it
+    # is ready, then hands control to the fork library, which serves fork
+    # requests from rwarden on its control socket and returns only in a
+    # forked session process (role 1), already confined, or when rwarden
+    # closes the channel.
+    # No user code ever runs in the template, and it holds no secret: a
+    # session's memory is a copy of it.
+    rwarden_fork <- dyn.load("@FORKLIB@", local = TRUE, now = TRUE)
+    invisible(getNativeSymbolInfo("rwarden_fork_abi_1", rwarden_fork)) # the protocol this rwarden speaks
+    rwarden_serve_sym <- getNativeSymbolInfo("rwarden_template_serve", rwarden_fork)
+    .rwarden$prepare()
+    if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+        rm(".Random.seed", envir = globalenv())
+    local(envir = .rwarden, send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n"))))
+    invisible(gc(full = TRUE)) # garbage collected once here, not in every session
+    # The harness's connections to fds 3 and 4 stay open: in a session
+    # process the library has re-pointed them at the session's own pipes.
+    rwarden_out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L)
+    if (!identical(rwarden_out[[2L]], 1L)) quit(save = "no", status = 0L, runLast = FALSE)
+    # A session process. Its own random number state, from the kernel: no
+    # two sessions share one (Mersenne-Twister, Inversion, Rejection: R's
+    # default kinds).
+    assign(".Random.seed", c(10403L, 624L, rwarden_out[[3L]]), envir = globalenv())
+    rm(rwarden_fork, rwarden_serve_sym, rwarden_out)
+    .rwarden$serve()
