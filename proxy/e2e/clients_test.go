@@ -21,7 +21,7 @@ func TestPythonClient(t *testing.T) {
 		t.Skip("python3 is not installed")
 	}
 	state, _ := prepareState(t)
-	s := serve(t, state, "pool: {warm: 1, max: 4}\n")
+	s := serve(t, state, "pool: {warm: 1, max: 4, acquire_timeout: 2m}\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	_, port, err := net.SplitHostPort(s.addr)

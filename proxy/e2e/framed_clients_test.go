@@ -60,7 +60,7 @@ func TestE2EClients(t *testing.T) {
 	l := st.Config.Listeners[0]
 	srv := serveWith(t, state, fmt.Sprintf(`  - address: "127.0.0.1:%d"
     tls: {cert: %s, key: %s, client_ca: %s, client_auth: request}
-`, tlsPort, l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA), "pool: {warm: 2, max: 8}\n")
+`, tlsPort, l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA), "pool: {warm: 2, max: 8, acquire_timeout: 2m}\n")
 	e := struct {
 		plain, tlsAddr string
 		pki            *setup.DevPKI

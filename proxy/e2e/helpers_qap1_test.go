@@ -76,7 +76,7 @@ func startQAP(t *testing.T, o qapOptions) *qapE2E {
 	if max == 0 {
 		max = 8
 	}
-	extra := fmt.Sprintf("pool: {warm: 2, max: %d}\n", max)
+	extra := fmt.Sprintf("pool: {warm: 2, max: %d, acquire_timeout: 2m}\n", max)
 	if o.guestSessions > 0 {
 		extra += fmt.Sprintf("limits: {users: {guest: {sessions: %d}}}\n", o.guestSessions)
 	}

@@ -51,7 +51,7 @@ func TestE2EHostileInputs(t *testing.T) {
   - address: "127.0.0.1:%d"
     tls: {cert: %s, key: %s}
     read_timeout: %s
-`, readTimeout, tlsPort, l.TLS.Cert, l.TLS.Key, readTimeout), "pool: {warm: 2, max: 8}\n")
+`, readTimeout, tlsPort, l.TLS.Cert, l.TLS.Key, readTimeout), "pool: {warm: 2, max: 8, acquire_timeout: 2m}\n")
 	e := struct{ plain, tlsAddr string }{srv.addr, fmt.Sprintf("127.0.0.1:%d", tlsPort)}
 	clientTLS := tlsClientConfig(t, st.PKI.CACertPath)
 

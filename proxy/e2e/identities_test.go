@@ -86,7 +86,7 @@ func TestE2EIdentities(t *testing.T) {
   - address: "unix:%s"
     plaintext: true
     unix_mode: "0666"
-`, tlsPort, l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA, sock), "pool: {warm: 2, max: 8}\n")
+`, tlsPort, l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA, sock), "pool: {warm: 2, max: 8, acquire_timeout: 2m}\n")
 	e := &fixture{srv: srv, tlsAddr: fmt.Sprintf("127.0.0.1:%d", tlsPort), unixPath: sock, pki: st.PKI, audit: filepath.Join(state, "audit.jsonl")}
 	fileCode := `writeLines("x", "f.txt"); readLines("f.txt")` // allowed for analysts, denied for guest
 

@@ -19,7 +19,7 @@ import (
 func TestDocumentedRoleLimits(t *testing.T) {
 	needR(t)
 	state, _ := prepareState(t)
-	s := serve(t, state, `pool: {warm: 1, max: 4}
+	s := serve(t, state, `pool: {warm: 1, max: 4, acquire_timeout: 2m}
 limits:
   default: {wall: 30s, sessions: 4}
   roles:

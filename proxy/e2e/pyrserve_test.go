@@ -28,7 +28,7 @@ func TestQAP1PyRserveStyle(t *testing.T) {
     protocol: qap1
     plaintext: true
     anonymous_user: guest
-`, "pool: {warm: 1, max: 4}\n")
+`, "pool: {warm: 1, max: 4, acquire_timeout: 2m}\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "python3", filepath.Join("..", "testdata", "qap1", "pyrserve_like.py"), host, port,

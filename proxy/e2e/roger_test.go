@@ -21,7 +21,7 @@ func TestQAP1Roger(t *testing.T) {
 	serveWith(t, state, fmt.Sprintf(`  - address: "127.0.0.1:%d"
     protocol: qap1
     plaintext: true
-`, port), "pool: {warm: 1, max: 4}\n")
+`, port), "pool: {warm: 1, max: 4, acquire_timeout: 2m}\n")
 
 	rc, err := roger.NewRClientWithAuth(host, port, "alice", alicePassword)
 	require.NoError(t, err)

@@ -87,7 +87,7 @@ func TestQAP1RSclient(t *testing.T) {
   - address: "127.0.0.1:%d"
     protocol: qap1
     plaintext: true
-`, tlsPort, l.TLS.Cert, l.TLS.Key, plainPort), "pool: {warm: 1, max: 4}\n")
+`, tlsPort, l.TLS.Cert, l.TLS.Key, plainPort), "pool: {warm: 1, max: 4, acquire_timeout: 2m}\n")
 
 	quote := func(list []string) string {
 		q := make([]string, len(list))

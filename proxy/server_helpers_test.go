@@ -2,8 +2,6 @@ package proxy
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"log/slog"
 	"net"
@@ -177,26 +175,4 @@ func (e *e2e) evalPlain(t *testing.T, code string) string {
 	c, err := net.Dial("tcp", e.plain)
 	require.NoError(t, err)
 	return ask(t, c, nil, "UTF-8", []byte(code))
-}
-
-func (e *e2e) tlsConfig(t *testing.T, certFile, keyFile string) *tls.Config {
-	t.Helper()
-	pem, err := os.ReadFile(e.pki.CACertPath)
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM(pem))
-	c := &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
-	if certFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		require.NoError(t, err)
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c
-}
-
-func (e *e2e) evalTLS(t *testing.T, cfg *tls.Config, creds *framed.Credentials, code string) string {
-	t.Helper()
-	c, err := tls.Dial("tcp", e.tlsAddr, cfg)
-	require.NoError(t, err)
-	return ask(t, c, creds, "UTF-8", []byte(code))
 }

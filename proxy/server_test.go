@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/internal/testutil"
 	"github.com/rwarden/rwarden/proxy/config"
-
-	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -1,4 +1,4 @@
-package proxy
+package e2e
 
 import (
 	"fmt"
@@ -10,22 +10,47 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/internal/testutil"
-	"github.com/rwarden/rwarden/proxy/config"
-
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
-func (e *e2e) records(t *testing.T) []*audit.Record {
+// auditServer is a server with a TLS listener (alice has a password) and
+// the admin endpoint; auditFile "" keeps the trail in the state directory.
+type auditServer struct {
+	*fixture
+	admin string
+}
+
+func startAudit(t *testing.T, auditFile, extra string) *auditServer {
+	t.Helper()
+	needR(t)
+	state, st := prepareState(t)
+	require.NoError(t, auth.AddUser(st.Config.UsersFile, "alice", []byte(alicePassword), cheapArgon))
+	if auditFile == "" {
+		auditFile = filepath.Join(state, "audit.jsonl")
+	}
+	tlsPort, adminPort := freePort(t), freePort(t)
+	l := st.Config.Listeners[0]
+	srv := serveWith(t, state, fmt.Sprintf(`  - address: "127.0.0.1:%d"
+    tls: {cert: %s, key: %s, client_ca: %s, client_auth: request}
+`, tlsPort, l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA), fmt.Sprintf(`pool: {warm: 2, max: 8, acquire_timeout: 2m}
+admin: {address: "127.0.0.1:%d"}
+audit: {file: %s}
+%s`, adminPort, auditFile, extra))
+	f := &fixture{srv: srv, tlsAddr: fmt.Sprintf("127.0.0.1:%d", tlsPort), pki: st.PKI, audit: auditFile}
+	return &auditServer{fixture: f, admin: fmt.Sprintf("127.0.0.1:%d", adminPort)}
+}
+
+func (e *auditServer) records(t *testing.T) []*audit.Record {
 	t.Helper()
 	var out []*audit.Record
-	_, err := audit.Query([]string{e.cfg.Audit.File}, audit.Filter{}, func(r *audit.Record) error {
+	_, err := audit.Query([]string{e.audit}, audit.Filter{}, func(r *audit.Record) error {
 		out = append(out, r)
 		return nil
 	})
@@ -38,10 +63,7 @@ func (e *e2e) records(t *testing.T) []*audit.Record {
 // filled, the chain verifies, and /metrics parses as Prometheus text with
 // counters that match the records.
 func TestE2EAuditRecordsAndMetrics(t *testing.T) {
-	e := startE2E(t, func(c *config.Config) {
-		wall := config.Duration(2 * time.Second)
-		c.Limits.Users = map[string]config.LimitSet{"guest": {Wall: &wall}}
-	})
+	e := startAudit(t, "", "limits: {users: {guest: {wall: 2s}}}\n")
 	pw := &framed.Credentials{User: "alice", Password: []byte(alicePassword)}
 	tlsCfg := e.tlsConfig(t, "", "")
 	steps := []struct {
@@ -53,7 +75,7 @@ func TestE2EAuditRecordsAndMetrics(t *testing.T) {
 		{"Sys.sleep(60)", audit.DecisionTimeout},
 	}
 	for _, s := range steps {
-		e.evalPlain(t, s.code)
+		e.srv.eval(t, s.code)
 	}
 	// A failed login, then a good one (after the limiter's delay).
 	ans := e.evalTLS(t, tlsCfg, &framed.Credentials{User: "alice", Password: []byte("wrong")}, "1")
@@ -125,12 +147,11 @@ func TestE2EAuditRecordsAndMetrics(t *testing.T) {
 	assert.Equal(t, recs[0].Event, audit.EventServerStart)
 
 	// The chain verifies, through the command an operator would use.
-	bin := testutil.BuildRwarden(t)
-	out, err := exec.Command(bin, "audit", "verify", e.cfg.Audit.File).CombinedOutput()
+	out, err := exec.Command(bin, "audit", "verify", e.audit).CombinedOutput()
 	assert.NoError(t, err, "%s", out)
 
 	// Metrics parse as Prometheus text and match the records.
-	resp, err := http.Get("http://" + e.srv.AdminAddr().String() + "/metrics")
+	resp, err := http.Get("http://" + e.admin + "/metrics")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	parser := expfmt.NewTextParser(model.LegacyValidation)
@@ -162,7 +183,7 @@ func TestE2EAuditRecordsAndMetrics(t *testing.T) {
 		"rwarden_workers", "rwarden_pool_wait_seconds", "rwarden_audit_write_seconds"} {
 		assert.Contains(t, families, name)
 	}
-	health, err := http.Get("http://" + e.srv.AdminAddr().String() + "/healthz")
+	health, err := http.Get("http://" + e.admin + "/healthz")
 	require.NoError(t, err)
 	health.Body.Close()
 	assert.Equal(t, http.StatusOK, health.StatusCode)
@@ -182,8 +203,8 @@ func TestE2EAuditFailClosed(t *testing.T) {
 		t.Skipf("cannot mount a tmpfs here: %v", err)
 	}
 	defer unix.Unmount(dir, unix.MNT_DETACH)
-	e := startE2E(t, func(c *config.Config) { c.Audit.File = filepath.Join(dir, "audit.jsonl") })
-	require.Equal(t, "[1] 2\n", e.evalPlain(t, "1 + 1"))
+	e := startAudit(t, filepath.Join(dir, "audit.jsonl"), "")
+	require.Equal(t, "[1] 2\n", e.srv.eval(t, "1 + 1"))
 
 	// Fill the file system.
 	filler := filepath.Join(dir, "filler")
@@ -198,21 +219,21 @@ func TestE2EAuditFailClosed(t *testing.T) {
 	f.Close()
 	var ans string
 	for i := 0; i < 3; i++ { // fill what the writer had reserved, too
-		ans = e.evalPlain(t, "2 + 2")
+		ans = e.srv.eval(t, "2 + 2")
 		if strings.HasPrefix(ans, "Error") {
 			break
 		}
 	}
 	assert.Contains(t, ans, "audit log cannot be written")
-	resp, err := http.Get(fmt.Sprintf("http://%s/healthz", e.srv.AdminAddr()))
+	resp, err := http.Get("http://" + e.admin + "/healthz")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 
 	// Space again: service resumes, no restart.
 	require.NoError(t, os.Remove(filler))
-	require.Eventually(t, func() bool { return e.evalPlain(t, "3 + 3") == "[1] 6\n" }, 10*time.Second, 200*time.Millisecond)
-	rep, err := audit.Verify([]string{e.cfg.Audit.File})
+	require.Eventually(t, func() bool { return e.srv.eval(t, "3 + 3") == "[1] 6\n" }, 10*time.Second, 200*time.Millisecond)
+	rep, err := audit.Verify([]string{e.audit})
 	require.NoError(t, err)
 	assert.True(t, rep.OK(), "chain broken after the outage: %+v", rep.Break)
 }
