@@ -107,13 +107,24 @@ func initWorker(args []string) error {
 	// IPC object shared with anyone); and a drop to the worker's own
 	// uid/gid with no supplementary groups.
 	if spec.Privileged && !spec.Insecure {
-		if err := enterView(spec); err != nil {
+		if err := enterView(spec, false); err != nil {
 			return err
 		}
 		if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWIPC); err != nil {
 			return fmt.Errorf("entering new network and IPC namespaces: %w", err)
 		}
 		if err := dropPrivileges(spec.UID, spec.GID); err != nil {
+			return err
+		}
+	}
+	// Without root, where the kernel allows unprivileged user namespaces,
+	// the init is already in its own user, mount, IPC and network
+	// namespaces (set up before the Go runtime started, rootless_linux.go):
+	// the same minimal view, with the host's scratch directory bound noexec.
+	// Where it does not, the worker runs without them (sandbox check says
+	// which).
+	if !spec.Privileged && !spec.Insecure && rootlessActive() {
+		if err := enterView(spec, true); err != nil {
 			return err
 		}
 	}
