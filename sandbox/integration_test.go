@@ -300,9 +300,17 @@ func TestLimitsEnforced(t *testing.T) {
 	})
 }
 
+// Forked and cold: without root they differ (a forked session's own tmpfs
+// where user namespaces are allowed, rwarden's usage check otherwise).
 func TestScratchQuota(t *testing.T) {
-	p := newTestPool(t, func(c *Config) { c.ScratchBytes = 32 << 20 })
-	s := acquire(t, p, testLimits())
+	for _, m := range startModes {
+		t.Run(m.name, func(t *testing.T) { scratchQuotaIn(t, m.cold) })
+	}
+}
+
+func scratchQuotaIn(t *testing.T, cold bool) {
+	p := newTestPool(t, func(c *Config) { c.ScratchBytes = 32 << 20; c.DisableFork = cold })
+	s := modeSession(t, p, cold)
 	res := eval(t, s, `x <- raw(20 * 2^20); f <- file("a", "wb"); writeBin(x, f); close(f); file.size("a")`)
 	require.Equal(t, StatusOK, res.Status, res.Error)
 	assert.Equal(t, "[1] 20971520\n", string(res.Output), "a file within the quota can be written")
