@@ -61,4 +61,10 @@ func TestSandboxCheckReportsNativeMeasures(t *testing.T) {
 			assert.Contains(t, out.String(), "NOT CLOSED", "the unprivileged gap is stated")
 		}
 	}
+	// Without root the scratch tmpfs is reported inactive, with what forked
+	// sessions have where user namespaces are allowed.
+	if os.Geteuid() != 0 && strings.Contains(out.String(), "unprivileged user namespace of the worker's own") {
+		assert.Equal(t, "inactive", stateOf("private scratch tmpfs (exact disk quota) [root]"), out.String())
+		assert.Contains(t, out.String(), "forked sessions mount their own tmpfs in their user namespace", out.String())
+	}
 }
