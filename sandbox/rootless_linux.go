@@ -12,8 +12,9 @@ package sandbox
 // mount) are dropped by the execve of R, whose uid is not 0 there.
 //
 // A second hidden command, rootlessProbeCommand, makes the constructor try
-// the same and exit at once: how `sandbox check` and the tests learn whether
-// this host allows it.
+// the same, twice nested (as a forked session does inside its template's
+// namespaces), and exit at once: how rwarden, `sandbox check` and the tests
+// learn whether this host allows it.
 
 /*
 #define _GNU_SOURCE
@@ -55,7 +56,9 @@ static int rwarden_unshare(void) {
 __attribute__((constructor)) static void rwarden_rootless_init(int argc, char **argv, char **envp) {
 	(void)envp;
 	if (argc < 2 || geteuid() == 0) return;
-	if (strcmp(argv[1], "__rwarden-userns-probe") == 0) _exit(rwarden_unshare() == 1 ? 0 : 1);
+	// The probe goes two levels deep: a forked session's user namespace is
+	// nested in its template's (rwarden_fork.c).
+	if (strcmp(argv[1], "__rwarden-userns-probe") == 0) _exit(rwarden_unshare() == 1 && rwarden_unshare() == 1 ? 0 : 1);
 	if (argc < 3 || strcmp(argv[1], "__rwarden-sandbox-init") != 0) return;
 	// The spec is JSON from encoding/json: a quote inside a string value is
 	// escaped, so this unescaped form can only be the insecure field.
