@@ -50,9 +50,11 @@ type initSpec struct {
 	Insecure bool         `json:"insecure"`
 	// Template: start a fork template instead of a worker (initTemplate).
 	Template bool `json:"template,omitempty"`
-	// Rootless (templates only): rwarden is not root and the host allows
-	// unprivileged user namespaces; the template must be in its own
-	// (rootless_linux.go) and its sessions take their own.
+	// Rootless: rwarden is not root and the host allows unprivileged user
+	// namespaces (rootlessSupported); the init is then put in its own
+	// before the Go runtime starts (rootless_linux.go). A template must be
+	// (its sessions take their own inside it); a cold worker whose
+	// namespaces failed runs without them.
 	Rootless bool `json:"rootless,omitempty"`
 }
 

@@ -6,8 +6,9 @@ package sandbox
 // user namespace requires a single-threaded process, and a Go program never
 // is one: so it is done here, in a C constructor that runs before the Go
 // runtime starts, only in a process started as the worker init (argv[1] is
-// InitCommand), only when not root (root uses real namespaces) and not
-// insecure. The process maps only its own uid and gid, so it owns nothing
+// InitCommand), only when not root (root uses real namespaces), not
+// insecure, and when rwarden asked for it (the spec's rootless field, set
+// where rootlessSupported). The process maps only its own uid and gid, so it owns nothing
 // more than before; the capabilities it holds inside the namespace (to
 // mount) are dropped by the execve of R, whose uid is not 0 there.
 //
@@ -61,7 +62,9 @@ __attribute__((constructor)) static void rwarden_rootless_init(int argc, char **
 	if (strcmp(argv[1], "__rwarden-userns-probe") == 0) _exit(rwarden_unshare() == 1 && rwarden_unshare() == 1 ? 0 : 1);
 	if (argc < 3 || strcmp(argv[1], "__rwarden-sandbox-init") != 0) return;
 	// The spec is JSON from encoding/json: a quote inside a string value is
-	// escaped, so this unescaped form can only be the insecure field.
+	// escaped, so these unescaped forms can only be the spec's own fields.
+	// rwarden sets rootless only where its probe (below) succeeded.
+	if (strstr(argv[2], "\"rootless\":true") == NULL) return;
 	if (strstr(argv[2], "\"insecure\":true") != NULL) return;
 	rwarden_rootless = rwarden_unshare();
 }

@@ -276,11 +276,11 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 		Rlimits:      initialRlimits(l.cfg, prof),
 		Landlock:     landlockFor(l.layout, l.cfg.rBinary(), l.loader, w.scratch),
 		Insecure:     l.cfg.Insecure,
+		Rootless:     l.rootless,
 	}
 	harness := l.harness
 	if tmpl != nil {
 		spec.Template = true
-		spec.Rootless = l.rootless
 		spec.Rlimits = templateRlimits(l.cfg)
 		harness = tmpl.harness
 	}
