@@ -232,6 +232,17 @@ func TestForkedSessionsIsolated(t *testing.T) {
 	require.Len(t, lines, 2)
 	dirA, pidA := lines[0], lines[1]
 	require.Equal(t, strconv.Itoa(a.w.pid), pidA)
+	if p.l.rootless {
+		// Each in a user namespace of its own: neither holds a capability
+		// over the other's namespaces.
+		for _, ns := range []string{"user", "mnt", "ipc"} {
+			la, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", a.w.pid, ns))
+			require.NoError(t, err)
+			lb, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", b.w.pid, ns))
+			require.NoError(t, err)
+			assert.NotEqual(t, la, lb, "two sessions share a %s namespace", ns)
+		}
+	}
 
 	// A canary in the template's scratch directory, as the template sees it.
 	tmplCanary := filepath.Join(tmpl.w.scratch, "template-canary.txt")
