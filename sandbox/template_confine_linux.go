@@ -240,8 +240,15 @@ func initTemplate(spec initSpec) error {
 	// namespaces failed here, the template does not start (the sessions
 	// would expect them): rwarden starts workers cold.
 	if spec.Rootless {
-		if spec.Privileged || spec.Insecure || !rootlessActive() {
-			return fmt.Errorf("the rootless template's user namespace could not be set up: %v", rootlessError())
+		if spec.Privileged {
+			return errors.New("a template cannot be privileged and rootless")
+		}
+		if !rootlessActive() {
+			why := "not set up"
+			if err := rootlessError(); err != nil {
+				why = err.Error()
+			}
+			return fmt.Errorf("the rootless template has no user namespace of its own: %s", why)
 		}
 		if err := enterView(spec, true); err != nil {
 			return err

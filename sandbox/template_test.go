@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -371,4 +373,22 @@ func TestForkRequestLayout(t *testing.T) {
 	b, err = encodeForkRequest(ctlRootless, 1, 1, nil, "/s", "size=1", 0)
 	require.NoError(t, err)
 	assert.Equal(t, byte(ctlRootless), b[4])
+}
+
+// A template asked to be rootless whose user namespace is not there does
+// not start (its sessions would expect the view and namespaces). As root
+// the constructor never sets one up, so the init must refuse.
+func TestRootlessTemplateWithoutNamespaceRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("without root the constructor sets the namespace up where the host allows it")
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	spec, err := json.Marshal(initSpec{RBinary: "/bin/true", Parent: os.Getpid(), Scratch: t.TempDir(), Template: true, Rootless: true})
+	require.NoError(t, err)
+	out, err := exec.Command(exe, InitCommand, string(spec)).CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "%s", out)
+	assert.Equal(t, InitFailedStatus, exit.ExitCode())
+	assert.Contains(t, string(out), "the rootless template has no user namespace of its own: not set up")
 }
