@@ -50,6 +50,12 @@ type initSpec struct {
 	Insecure bool         `json:"insecure"`
 	// Template: start a fork template instead of a worker (initTemplate).
 	Template bool `json:"template,omitempty"`
+	// Rootless: rwarden is not root and the host allows unprivileged user
+	// namespaces (rootlessSupported); the init is then put in its own
+	// before the Go runtime starts (rootless_linux.go). A template must be
+	// (its sessions take their own inside it); a cold worker whose
+	// namespaces failed runs without them.
+	Rootless bool `json:"rootless,omitempty"`
 }
 
 type rlimitSpec struct {
@@ -112,13 +118,24 @@ func initWorker(args []string) error {
 	// IPC object shared with anyone); and a drop to the worker's own
 	// uid/gid with no supplementary groups.
 	if spec.Privileged && !spec.Insecure {
-		if err := enterView(spec); err != nil {
+		if err := enterView(spec, false); err != nil {
 			return err
 		}
 		if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWIPC); err != nil {
 			return fmt.Errorf("entering new network and IPC namespaces: %w", err)
 		}
 		if err := dropPrivileges(spec.UID, spec.GID); err != nil {
+			return err
+		}
+	}
+	// Without root, where the kernel allows unprivileged user namespaces,
+	// the init is already in its own user, mount, IPC and network
+	// namespaces (set up before the Go runtime started, rootless_linux.go):
+	// the same minimal view, with the host's scratch directory bound noexec.
+	// Where it does not, the worker runs without them (sandbox check says
+	// which).
+	if !spec.Privileged && !spec.Insecure && rootlessActive() {
+		if err := enterView(spec, true); err != nil {
 			return err
 		}
 	}

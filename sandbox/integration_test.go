@@ -300,23 +300,32 @@ func TestLimitsEnforced(t *testing.T) {
 	})
 }
 
+// Forked and cold: without root they differ (a forked session's own tmpfs
+// where user namespaces are allowed, rwarden's usage check otherwise).
 func TestScratchQuota(t *testing.T) {
-	p := newTestPool(t, func(c *Config) { c.ScratchBytes = 32 << 20 })
-	s := acquire(t, p, testLimits())
+	for _, m := range startModes {
+		t.Run(m.name, func(t *testing.T) { scratchQuotaIn(t, m.cold) })
+	}
+}
+
+func scratchQuotaIn(t *testing.T, cold bool) {
+	p := newTestPool(t, func(c *Config) { c.ScratchBytes = 32 << 20; c.DisableFork = cold })
+	s := modeSession(t, p, cold)
 	res := eval(t, s, `x <- raw(20 * 2^20); f <- file("a", "wb"); writeBin(x, f); close(f); file.size("a")`)
 	require.Equal(t, StatusOK, res.Status, res.Error)
 	assert.Equal(t, "[1] 20971520\n", string(res.Output), "a file within the quota can be written")
 	res = eval(t, s, `f <- file("b", "wb"); writeBin(x, f); close(f); file.size("b")`)
-	if os.Geteuid() == 0 {
-		// As root the private tmpfs refuses the write (R reports it as a
-		// warning or an error), and the session goes on.
+	if os.Geteuid() == 0 || (s.w.forked && p.l.rootless) {
+		// As root, and in a forked session in its own user namespace, the
+		// private tmpfs refuses the write (R reports it as a warning or an
+		// error), and the session goes on.
 		assert.NotEqual(t, "[1] 20971520\n", string(res.Output), "40 MiB were written into a 32 MiB quota")
 		res = eval(t, s, `file.size("a")`)
 		assert.Equal(t, "[1] 20971520\n", string(res.Output), "the session goes on after hitting the quota")
 		return
 	}
-	// Unprivileged, the quota is checked by rwarden while and after the
-	// evaluation runs: the session is stopped.
+	// Unprivileged otherwise, the quota is checked by rwarden while and
+	// after the evaluation runs: the session is stopped.
 	assert.Equal(t, StatusKilled, res.Status)
 	assert.Contains(t, res.Error, "scratch disk quota")
 }

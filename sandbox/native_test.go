@@ -27,6 +27,9 @@ type nativeProbe struct {
 	body           string // C statements; secret, self and watch are in scope
 	root, unpriv   syscall.Errno
 	rootWhy, unWhy string
+	// rootless: without root but in an unprivileged user namespace, the
+	// root result is expected (the view and the noexec scratch hold).
+	rootless bool
 }
 
 var nativeProbes = []nativeProbe{
@@ -99,7 +102,7 @@ var nativeProbes = []nativeProbe{
 		unsigned char ret = 0xc3; if (write(fd, &ret, 1) != 1) { close(fd); return 2000 + errno; }
 		void *m = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0); int e = errno; close(fd); unlink("probe.bin");
 		if (m == MAP_FAILED) return e; munmap(m, 4096); return 0;`,
-		root: syscall.EPERM, unpriv: 0, unWhy: "without root the scratch directory cannot be a noexec mount"},
+		root: syscall.EPERM, rootless: true, unpriv: 0, unWhy: "without root or user namespaces the scratch directory cannot be a noexec mount"},
 	// Controls: what the loader does for every package must keep working.
 	{name: "control: mmap file RX", body: `int fd = open(self, O_RDONLY); if (fd < 0) return 1000 + errno;
 		void *m = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0); int e = errno; close(fd);
@@ -109,11 +112,11 @@ var nativeProbes = []nativeProbe{
 		int r = mprotect(m, 4096, PROT_READ); int e = errno; munmap(m, 4096); return r < 0 ? e : 0;`},
 	// 4. Paths outside the worker's world.
 	{name: "stat secret", body: `struct stat st; if (stat(secret, &st) < 0) return errno; return 0;`,
-		root: syscall.ENOENT, unpriv: 0, unWhy: "without root Landlock does not govern stat(); only the minimal view (root) hides paths"},
+		root: syscall.ENOENT, rootless: true, unpriv: 0, unWhy: "Landlock does not govern stat(); only the minimal view hides paths"},
 	{name: "open secret", body: `int fd = open(secret, O_RDONLY); if (fd < 0) return errno; close(fd); return 0;`,
-		root: syscall.ENOENT, unpriv: syscall.EACCES},
+		root: syscall.ENOENT, rootless: true, unpriv: syscall.EACCES},
 	{name: "stat /root", body: `struct stat st; if (stat("/root", &st) < 0) return errno; return 0;`,
-		root: syscall.ENOENT, unpriv: 0, unWhy: "without root Landlock does not govern stat()"},
+		root: syscall.ENOENT, rootless: true, unpriv: 0, unWhy: "Landlock does not govern stat()"},
 }
 
 // probeSource is the C text of the probe library: one function per probe
@@ -263,11 +266,14 @@ func nativeProbeIn(t *testing.T, cold bool) {
 	lines := strings.Fields(string(res.Output))
 	require.Len(t, lines, len(nativeProbes), string(res.Output))
 	root := os.Geteuid() == 0
+	rootless := rootlessSupported()
+	t.Logf("root %v, unprivileged user namespaces %v", root, rootless)
 	for i, pr := range nativeProbes {
 		got, err := strconv.Atoi(lines[i])
 		require.NoError(t, err)
 		want, why := pr.unpriv, pr.unWhy
-		if root {
+		if root || (rootless && pr.rootless) {
+			// Root, or where the view and noexec scratch hold without root.
 			want, why = pr.root, pr.rootWhy
 		}
 		t.Logf("%-32s errno %d (%v)", pr.name, got, syscall.Errno(got))
@@ -311,7 +317,7 @@ func TestNativeProbeUnprivileged(t *testing.T) {
 	require.NoError(t, os.Chmod(dir, 0o755))
 	copyExe := filepath.Join(dir, "sandbox.test")
 	copyFile(t, exe, copyExe, 0o755)
-	tests := "^(TestNativeProbe|TestInstalledPackagesLoad)$"
+	tests := "^(TestNativeProbe|TestInstalledPackagesLoad|TestMinimalView)$"
 	cmd := exec.Command(copyExe, "-test.run", tests, "-test.count=1", "-test.v", "-test.timeout=10m")
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "TMPDIR=/tmp", "HOME=/tmp", "RWARDEN_PROBE_LIB_DIR=" + libDir}
@@ -322,7 +328,10 @@ func TestNativeProbeUnprivileged(t *testing.T) {
 	for _, name := range []string{"TestNativeProbe", "TestInstalledPackagesLoad"} {
 		assert.Contains(t, string(out), "--- PASS: "+name+" ", "%s did not run and pass as nobody", name)
 	}
-	assert.NotContains(t, string(out), "--- SKIP")
+	// TestMinimalView runs where the host allows unprivileged user
+	// namespaces and says so where it does not.
+	assert.True(t, strings.Contains(string(out), "--- PASS: TestMinimalView ") ||
+		strings.Contains(string(out), "no unprivileged user namespaces"), "TestMinimalView as nobody:\n%s", out)
 }
 
 // W^X keeps dyn.load of installed packages working: every installed package
@@ -365,13 +374,15 @@ func TestInstalledPackagesLoad(t *testing.T) {
 	assert.Equal(t, "[1] \"x<aa>y\"\n", string(res.Output))
 }
 
-// As root a worker's filesystem is a minimal view: the host's other paths,
-// rwarden's own files and other workers (their scratch directories and
-// processes) do not exist in it, not even for stat().
+// As root, and without root in an unprivileged user namespace, a worker's
+// filesystem is a minimal view: the host's other paths, rwarden's own files
+// and other workers' scratch directories do not exist in it, not even for
+// stat(); as root neither do other processes.
 func TestMinimalView(t *testing.T) {
 	needR(t)
-	if os.Geteuid() != 0 {
-		t.Skip("the minimal view needs root; without root only Landlock's read denial holds (see docs/sandbox.md)")
+	root := os.Geteuid() == 0
+	if !root && !rootlessSupported() {
+		t.Skip("no root and no unprivileged user namespaces: only Landlock's read denial holds (see docs/sandbox.md)")
 	}
 	for _, m := range startModes {
 		t.Run(m.name, func(t *testing.T) { minimalViewIn(t, m.cold) })
@@ -379,6 +390,7 @@ func TestMinimalView(t *testing.T) {
 }
 
 func minimalViewIn(t *testing.T, cold bool) {
+	root := os.Geteuid() == 0
 	p := modePool(t, cold)
 	a := modeSession(t, p, cold)
 	b := modeSession(t, p, cold)
@@ -393,13 +405,21 @@ func minimalViewIn(t *testing.T, cold bool) {
 	hidden := []string{
 		exe,                                // rwarden's own binary
 		dirA, filepath.Join(dirA, "a.txt"), // another live worker's scratch
-		"/proc/" + pidA, "/proc/" + strconv.Itoa(os.Getpid()), // other processes
 		"/root", "/home", "/etc/passwd", "/etc/shadow", "/var/log", "/run", "/work",
-		"/usr/bin/sh", "/bin/sh", "/dev/shm", "/dev/mem", "/sys/kernel", "/proc/sys", "/proc/kallsyms",
+		"/usr/bin/sh", "/bin/sh", "/dev/shm", "/dev/mem", "/sys/kernel",
+	}
+	if root {
+		// The private /proc: other processes and the global parts of procfs.
+		hidden = append(hidden, "/proc/"+pidA, "/proc/"+strconv.Itoa(os.Getpid()), "/proc/sys", "/proc/kallsyms")
 	}
 	if !cold {
+		// The template's scratch directory and the fork library (loaded
+		// through a descriptor); as root also the template's process.
 		tmpl := templateOf(t, p)
-		hidden = append(hidden, "/proc/"+strconv.Itoa(tmpl.w.pid), tmpl.w.scratch, p.l.fork.lib)
+		hidden = append(hidden, tmpl.w.scratch, p.l.fork.lib)
+		if root {
+			hidden = append(hidden, "/proc/"+strconv.Itoa(tmpl.w.pid))
+		}
 	}
 	for _, path := range hidden {
 		res := eval(t, b, fmt.Sprintf(`cat(file.exists(%q))`, path))

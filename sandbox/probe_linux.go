@@ -58,6 +58,9 @@ func Probe(rHome string) ProbeReport {
 	add(Protection{Name: "no inotify/fanotify watches (seccomp)", Active: seccompOK})
 
 	root := os.Geteuid() == 0
+	userns := rootlessSupported()
+	// rootOnly: needs root. namespaced: needs root, or without root an
+	// unprivileged user namespace (rootless_linux.go).
 	rootOnly := func(name, unprivileged string) {
 		d := "rwarden runs as root"
 		if !root {
@@ -65,14 +68,30 @@ func Probe(rHome string) ProbeReport {
 		}
 		add(Protection{Name: name, Active: root, RootOnly: true, Detail: d})
 	}
-	rootOnly("network namespace", "no own network stack; seccomp denies every socket and Landlock (ABI 4) TCP")
-	rootOnly("IPC namespace", "seccomp denies every System V and POSIX IPC call instead")
+	namespaced := func(name, without string) {
+		switch {
+		case root:
+			add(Protection{Name: name, Active: true, Detail: "rwarden runs as root"})
+		case userns:
+			add(Protection{Name: name, Active: true, Detail: "rwarden is not root: in an unprivileged user namespace of the worker's own" +
+				" (a forked session is in the template's, with a user, mount and IPC namespace of its own inside it and no capabilities left)"})
+		default:
+			add(Protection{Name: name, RootOnly: true,
+				Detail: "rwarden is not root and this host refuses unprivileged user namespaces: " + without})
+		}
+	}
+	namespaced("network namespace", "no own network stack; seccomp denies every socket and Landlock (ABI 4) TCP")
+	namespaced("IPC namespace", "seccomp denies every System V and POSIX IPC call instead")
 	rootOnly("uid drop (one uid per worker)", "workers share its uid; Landlock scoping and seccomp keep them apart")
-	rootOnly("private scratch tmpfs (exact disk quota)", "RLIMIT_FSIZE and a usage check by rwarden bound the scratch directory")
-	rootOnly("minimal filesystem view (pivot_root: rwarden's files and other workers do not exist, not even for stat)",
+	scratchWithout := "RLIMIT_FSIZE and a usage check by rwarden bound the scratch directory"
+	if userns {
+		scratchWithout = "forked sessions mount their own tmpfs in their user namespace (exact quota); in a worker started cold (no template), " + scratchWithout
+	}
+	rootOnly("private scratch tmpfs (exact disk quota)", scratchWithout)
+	namespaced("minimal filesystem view (pivot_root: rwarden's files and other workers' scratch do not exist, not even for stat)",
 		"Landlock denies reading, listing and writing outside the worker's trees, but stat() of any existing path (rwarden's files, other workers' scratch and /proc entries) succeeds")
 	rootOnly("private /proc (other processes invisible)", "/proc/PID of rwarden and other workers exists for stat(); Landlock denies reading it")
-	rootOnly("noexec scratch (files a worker writes cannot be mapped as code)",
+	namespaced("noexec scratch (files a worker writes cannot be mapped as code)",
 		"NOT CLOSED: native code can write a file to its scratch directory and map it executable (seccomp cannot see a mapping's file; Landlock does not govern mmap); loading native code at all needs dyn.load, which policies deny")
 	add(Protection{Name: "rlimits (memory, CPU, file size, files, processes, core)", Active: true, Required: true})
 

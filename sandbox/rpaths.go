@@ -93,7 +93,7 @@ func landlockFor(l rLayout, rBinary, loader, scratch string) landlockSpec {
 		WriteDirs:  []string{scratch},
 		WriteFiles: existing("/dev/null"),
 	}
-	if os.Geteuid() == 0 {
+	if os.Geteuid() == 0 || rootlessSupported() {
 		s.ViewLinks = cachedViewLinks(s, rBinary, workerEnv(l, scratch))
 	}
 	return s

@@ -75,11 +75,12 @@ const (
 	ctlMountLen    = 256
 	ctlReqLen      = 32 + ctlMaxRlimits*24 + ctlScratchLen + ctlMountLen
 	ctlAnswerLen   = 8
-	ctlPrivileged  = 1
+	ctlPrivileged  = 1 // RW_FLAG_PRIVILEGED
+	ctlRootless    = 2 // RW_FLAG_ROOTLESS
 )
 
 // encodeForkRequest lays out a struct rw_req.
-func encodeForkRequest(privileged bool, uid, gid int, rl []rlimitSpec, scratch, mountOpts string, scratchAccess uint64) ([]byte, error) {
+func encodeForkRequest(flags uint32, uid, gid int, rl []rlimitSpec, scratch, mountOpts string, scratchAccess uint64) ([]byte, error) {
 	if len(rl) > ctlMaxRlimits {
 		return nil, fmt.Errorf("%d rlimits exceed the fork request's %d", len(rl), ctlMaxRlimits)
 	}
@@ -90,9 +91,10 @@ func encodeForkRequest(privileged bool, uid, gid int, rl []rlimitSpec, scratch, 
 	b := make([]byte, ctlReqLen)
 	le := binary.LittleEndian
 	le.PutUint32(b[0:], ctlReqMagic)
-	if privileged {
-		le.PutUint32(b[4:], ctlPrivileged)
+	if flags&^(ctlPrivileged|ctlRootless) != 0 || flags == ctlPrivileged|ctlRootless {
+		return nil, fmt.Errorf("fork request flags %#x", flags)
 	}
+	le.PutUint32(b[4:], flags)
 	le.PutUint32(b[8:], uint32(uid))
 	le.PutUint32(b[12:], uint32(gid))
 	le.PutUint32(b[16:], uint32(len(rl)))
@@ -373,9 +375,18 @@ func (fs *forkServer) start(ctx context.Context, prof profile) (w *worker, err e
 	defer unix.Close(ruleset)
 	// As root the session mounts this tmpfs over the scratch root in its
 	// own mount namespace; only root owns it, the session can only pass
-	// through (0711) to its own directory.
-	mountOpts := "size=" + strconv.FormatInt(l.cfg.ScratchBytes, 10) + ",mode=0711,uid=0,gid=0"
-	req, err := encodeForkRequest(l.privileged, uid, gid, initialRlimits(l.cfg, prof), w.scratch, mountOpts, fsRWDir&handled)
+	// through (0711) to its own directory. Rootless it mounts it in its own
+	// user namespace, where it owns it (uid 0 is not mapped there).
+	size := "size=" + strconv.FormatInt(l.cfg.ScratchBytes, 10)
+	var flags uint32
+	mountOpts := ""
+	switch {
+	case l.privileged:
+		flags, mountOpts = ctlPrivileged, size+",mode=0711,uid=0,gid=0"
+	case l.rootless:
+		flags, mountOpts = ctlRootless, size+",mode=0700"
+	}
+	req, err := encodeForkRequest(flags, uid, gid, initialRlimits(l.cfg, prof), w.scratch, mountOpts, fsRWDir&handled)
 	if err != nil {
 		return w, err
 	}

@@ -23,24 +23,39 @@ const sessionMountFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 
 // buildTemplateSeccompFilter is the worker filter (buildFilter: the same
 // denied syscalls, W^X, IPC and watch denial, no namespaces by clone) with
-// only what forking confined children needs: clone of a new process and,
-// as root, unshare of a mount and an IPC namespace (any other namespace
-// flag denied) and mount with exactly the session tmpfs's flags, which
-// the session process uses before it loads the worker filter itself.
-func buildTemplateSeccompFilter(privileged bool) (*seccomp.ScmpFilter, error) {
+// only what forking confined children needs: clone of a new process; as
+// root, unshare of a mount and an IPC namespace (any other namespace flag
+// denied); rootless (not root, in an unprivileged user namespace), unshare
+// of exactly a user, mount and IPC namespace together; and in both cases
+// mount with exactly the session tmpfs's flags. The session process uses
+// these before it loads the worker filter itself.
+func buildTemplateSeccompFilter(privileged, rootless bool) (*seccomp.ScmpFilter, error) {
 	ex := filterExceptions{fork: true}
-	if privileged {
+	mountRule := argRule{"mount", "only a session's scratch tmpfs", []argCond{{Arg: 3, Value: sessionMountFlags}}}
+	switch {
+	case privileged:
 		ex.skip = map[string]bool{"unshare": true, "mount": true}
 		for _, flag := range []uint64{unix.CLONE_NEWUSER, unix.CLONE_NEWPID, unix.CLONE_NEWNET,
 			unix.CLONE_NEWUTS, unix.CLONE_NEWCGROUP, unix.CLONE_NEWTIME} {
 			ex.extra = append(ex.extra, argRule{"unshare", "only mount and IPC namespaces for session processes",
 				[]argCond{{0, flag, flag}}})
 		}
-		ex.denyUnlessEqual = []argRule{{"mount", "only a session's scratch tmpfs",
-			[]argCond{{Arg: 3, Value: sessionMountFlags}}}}
+		ex.denyUnlessEqual = []argRule{mountRule}
+	case rootless:
+		ex.skip = map[string]bool{"unshare": true, "mount": true}
+		ex.denyUnlessEqual = []argRule{
+			{"unshare", "only a session's own user, mount and IPC namespaces",
+				[]argCond{{Arg: 0, Value: rootlessSessionUnshare}}},
+			mountRule,
+		}
 	}
 	return buildFilter(ex)
 }
+
+// rootlessSessionUnshare are the namespaces a rootless session process
+// enters (rwarden_fork.c): a user namespace of its own, in which it may
+// mount its scratch tmpfs and have an IPC namespace.
+const rootlessSessionUnshare = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWIPC
 
 // sessionSeccompBPF is the cold worker's filter (buildSeccompFilter),
 // compiled to BPF by libseccomp for a session process to load itself.
@@ -206,13 +221,36 @@ func initTemplate(spec initSpec) error {
 	// session processes inherit it and mount their own scratch tmpfs over
 	// the scratch root in it), and its own network and IPC namespaces.
 	if spec.Privileged {
-		if err := enterView(spec); err != nil {
+		if err := enterView(spec, false); err != nil {
 			return err
 		}
 		if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWIPC); err != nil {
 			return fmt.Errorf("entering new network and IPC namespaces: %w", err)
 		}
 		if err := limitTemplateCapabilities(); err != nil {
+			return err
+		}
+	}
+	// Without root, rwarden asks for the rootless template where the host
+	// allows unprivileged user namespaces: its init is then in its own
+	// user, mount, IPC and network namespaces (rootless_linux.go) and
+	// enters the minimal view as a cold worker does. Its session processes
+	// inherit the view and network namespace and take their own user, mount
+	// and IPC namespaces and scratch tmpfs (rwarden_fork.c). If the
+	// namespaces failed here, the template does not start (the sessions
+	// would expect them): rwarden starts workers cold.
+	if spec.Rootless {
+		if spec.Privileged {
+			return errors.New("a template cannot be privileged and rootless")
+		}
+		if !rootlessActive() {
+			why := "not set up"
+			if err := rootlessError(); err != nil {
+				why = err.Error()
+			}
+			return fmt.Errorf("the rootless template has no user namespace of its own: %s", why)
+		}
+		if err := enterView(spec, true); err != nil {
 			return err
 		}
 	}
@@ -233,7 +271,7 @@ func initTemplate(spec initSpec) error {
 	if err := seccompAvailable(); err != nil {
 		return fmt.Errorf("refusing to start an unconfined template: %w", err)
 	}
-	f, err := buildTemplateSeccompFilter(spec.Privileged)
+	f, err := buildTemplateSeccompFilter(spec.Privileged, spec.Rootless)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,9 @@ var filterOps = []struct {
 	}},
 	{"unshare mount+IPC", func(string) error { return unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWIPC) }},
 	{"unshare user", func(string) error { return unix.Unshare(unix.CLONE_NEWUSER) }},
+	// A Go process has several threads: where a filter lets this through,
+	// the kernel answers EINVAL (a user namespace needs one thread).
+	{"unshare user+mount+IPC", func(string) error { return unix.Unshare(rootlessSessionUnshare) }},
 	{"unshare net", func(string) error { return unix.Unshare(unix.CLONE_NEWNET) }},
 	{"unshare mount+PID", func(string) error { return unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWPID) }},
 	{"mount session tmpfs", func(d string) error {
@@ -112,9 +115,11 @@ func filterChildMain(which, mountDir string) {
 	case "worker":
 		f, err = buildSeccompFilter()
 	case "template":
-		f, err = buildTemplateSeccompFilter(false)
+		f, err = buildTemplateSeccompFilter(false, false)
+	case "template-rootless":
+		f, err = buildTemplateSeccompFilter(false, true)
 	case "template-root":
-		f, err = buildTemplateSeccompFilter(true)
+		f, err = buildTemplateSeccompFilter(true, false)
 	default:
 		err = fmt.Errorf("unknown filter %q", which)
 	}
@@ -140,33 +145,41 @@ func filterChildMain(which, mountDir string) {
 func TestTemplateSeccompFilter(t *testing.T) {
 	root := os.Geteuid() == 0
 	ok, eperm := syscall.Errno(0), syscall.EPERM
-	// want per filter: worker, template (unprivileged), template as root.
-	want := map[string][3]syscall.Errno{
-		"fork and exec":            {eperm, ok, ok},
-		"unshare mount+IPC":        {eperm, eperm, ok},
-		"unshare user":             {eperm, eperm, eperm},
-		"unshare net":              {eperm, eperm, eperm},
-		"unshare mount+PID":        {eperm, eperm, eperm},
-		"mount session tmpfs":      {eperm, eperm, ok},
-		"mount tmpfs exec":         {eperm, eperm, eperm},
-		"bind mount":               {eperm, eperm, eperm},
-		"remount":                  {eperm, eperm, eperm},
-		"umount2":                  {eperm, eperm, eperm},
-		"pivot_root":               {eperm, eperm, eperm},
-		"shmget":                   {eperm, eperm, eperm},
-		"inotify_init1":            {eperm, eperm, eperm},
-		"mmap anonymous RWX":       {eperm, eperm, eperm},
-		"mprotect to RX":           {eperm, eperm, eperm},
-		"memfd_create":             {eperm, eperm, eperm},
-		"socket":                   {eperm, eperm, eperm},
-		"ptrace":                   {eperm, eperm, eperm},
-		"sethostname":              {eperm, eperm, eperm},
-		"clone with CLONE_NEWUSER": {eperm, eperm, eperm},
+	// mountOK: a mount the filter lets through succeeds as root (in the
+	// helper's own mount namespace); without root the kernel refuses it.
+	mountOK := eperm
+	if root {
+		mountOK = ok
+	}
+	// want per filter: worker, template (unprivileged, no user namespaces),
+	// template as root, rootless template (unprivileged user namespaces).
+	want := map[string][4]syscall.Errno{
+		"fork and exec":            {eperm, ok, ok, ok},
+		"unshare mount+IPC":        {eperm, eperm, ok, eperm},
+		"unshare user":             {eperm, eperm, eperm, eperm},
+		"unshare user+mount+IPC":   {eperm, eperm, eperm, syscall.EINVAL},
+		"unshare net":              {eperm, eperm, eperm, eperm},
+		"unshare mount+PID":        {eperm, eperm, eperm, eperm},
+		"mount session tmpfs":      {eperm, eperm, ok, mountOK},
+		"mount tmpfs exec":         {eperm, eperm, eperm, eperm},
+		"bind mount":               {eperm, eperm, eperm, eperm},
+		"remount":                  {eperm, eperm, eperm, eperm},
+		"umount2":                  {eperm, eperm, eperm, eperm},
+		"pivot_root":               {eperm, eperm, eperm, eperm},
+		"shmget":                   {eperm, eperm, eperm, eperm},
+		"inotify_init1":            {eperm, eperm, eperm, eperm},
+		"mmap anonymous RWX":       {eperm, eperm, eperm, eperm},
+		"mprotect to RX":           {eperm, eperm, eperm, eperm},
+		"memfd_create":             {eperm, eperm, eperm, eperm},
+		"socket":                   {eperm, eperm, eperm, eperm},
+		"ptrace":                   {eperm, eperm, eperm, eperm},
+		"sethostname":              {eperm, eperm, eperm, eperm},
+		"clone with CLONE_NEWUSER": {eperm, eperm, eperm, eperm},
 	}
 	require.Len(t, want, len(filterOps))
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	for i, which := range []string{"worker", "template", "template-root"} {
+	for i, which := range []string{"worker", "template", "template-root", "template-rootless"} {
 		t.Run(which, func(t *testing.T) {
 			if which == "template-root" && !root {
 				t.Skip("as root only: without root the kernel itself refuses unshare and mount")

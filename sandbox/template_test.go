@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -153,6 +155,8 @@ func TestForkedSessionConfinement(t *testing.T) {
 		require.NoError(t, err)
 		assert.Regexp(t, " "+regexp.QuoteMeta(p.cfg.ScratchRoot)+" .* tmpfs rwarden-scratch .*mode=711", string(mounts),
 			"its own tmpfs over the scratch root")
+	} else if p.l.rootless {
+		rootlessSessionConfinement(t, p, pid, tmpl.w.pid)
 	}
 
 	// From inside: its scratch is its working and temporary directory, and
@@ -168,6 +172,56 @@ func TestForkedSessionConfinement(t *testing.T) {
 	assert.Equal(t, "[1] TRUE\n", string(res.Output))
 }
 
+// rootlessSessionConfinement checks, without root where the host allows
+// unprivileged user namespaces, what a forked session took beyond the
+// cold worker's confinement: no capability in any set (it held all of them
+// in its own user namespace while it mounted its scratch tmpfs), a user
+// namespace of its own mapping only rwarden's uid, its own mount and IPC
+// namespaces, and its own tmpfs over the scratch root; and that the
+// template is in its own user, mount, IPC and network namespaces with the
+// minimal view and no capabilities either.
+func rootlessSessionConfinement(t *testing.T, p *Pool, pid, tmplPID int) {
+	t.Helper()
+	status, tstatus := procStatus(t, pid), procStatus(t, tmplPID)
+	me := strconv.Itoa(os.Geteuid())
+	assert.Equal(t, []string{me, me, me, me}, strings.Fields(status["Uid"]), "rwarden's uid, mapped to itself")
+	for _, set := range []string{"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"} {
+		assert.Equal(t, "0000000000000000", status[set], "the session's %s", set)
+	}
+	for _, set := range []string{"CapPrm", "CapEff", "CapAmb"} {
+		assert.Equal(t, "0000000000000000", tstatus[set], "the template's %s", set)
+	}
+	uidMap, err := os.ReadFile(fmt.Sprintf("/proc/%d/uid_map", pid))
+	require.NoError(t, err)
+	assert.Equal(t, []string{me, me, "1"}, strings.Fields(string(uidMap)), "only its own uid is mapped")
+	nsOf := func(pid int, ns string) string {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+		require.NoError(t, err)
+		return l
+	}
+	for _, ns := range []string{"user", "mnt", "ipc", "net"} {
+		host, err := os.Readlink("/proc/self/ns/" + ns)
+		require.NoError(t, err)
+		assert.NotEqual(t, host, nsOf(tmplPID, ns), "the template's own %s namespace", ns)
+		assert.NotEqual(t, host, nsOf(pid, ns), "the session's %s namespace is not the host's", ns)
+		if ns == "net" {
+			assert.Equal(t, nsOf(tmplPID, ns), nsOf(pid, ns), "the session shares the template's (empty) network namespace")
+		} else {
+			assert.NotEqual(t, nsOf(tmplPID, ns), nsOf(pid, ns), "the session's own %s namespace", ns)
+		}
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	for _, path := range []string{exe, "/etc/passwd", "/root"} {
+		_, err = os.Lstat(fmt.Sprintf("/proc/%d/root%s", tmplPID, path))
+		assert.True(t, os.IsNotExist(err), "%s is in the template's view", path)
+	}
+	mounts, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	require.NoError(t, err)
+	assert.Regexp(t, " "+regexp.QuoteMeta(p.cfg.ScratchRoot)+" .*noexec.* tmpfs rwarden-scratch .*mode=700", string(mounts),
+		"its own noexec tmpfs over the scratch root")
+}
+
 // Two concurrent forked sessions cannot reach each other or the template.
 func TestForkedSessionsIsolated(t *testing.T) {
 	p := newTestPool(t, nil)
@@ -180,6 +234,17 @@ func TestForkedSessionsIsolated(t *testing.T) {
 	require.Len(t, lines, 2)
 	dirA, pidA := lines[0], lines[1]
 	require.Equal(t, strconv.Itoa(a.w.pid), pidA)
+	if p.l.rootless {
+		// Each in a user namespace of its own: neither holds a capability
+		// over the other's namespaces.
+		for _, ns := range []string{"user", "mnt", "ipc"} {
+			la, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", a.w.pid, ns))
+			require.NoError(t, err)
+			lb, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", b.w.pid, ns))
+			require.NoError(t, err)
+			assert.NotEqual(t, la, lb, "two sessions share a %s namespace", ns)
+		}
+	}
 
 	// A canary in the template's scratch directory, as the template sees it.
 	tmplCanary := filepath.Join(tmpl.w.scratch, "template-canary.txt")
@@ -188,7 +253,7 @@ func TestForkedSessionsIsolated(t *testing.T) {
 	privileged := os.Geteuid() == 0
 	for _, tc := range []struct {
 		name, code, marker string
-		rootOnly           bool // unprivileged, stat() of a known path is not confined (docs/sandbox.md)
+		rootOnly           bool // without root or user namespaces, stat() of a known path is not confined (docs/sandbox.md)
 	}{
 		{"read sibling file", fmt.Sprintf(`readLines(%q)`, filepath.Join(dirA, "secret.txt")), "SECRET-A-91", false},
 		{"list sibling scratch", fmt.Sprintf(`list.files(%q, all.files = TRUE)`, dirA), "secret.txt", false},
@@ -210,8 +275,8 @@ func TestForkedSessionsIsolated(t *testing.T) {
 		{"signal sibling group", fmt.Sprintf(`cat(if (isTRUE(tools::pskill(-%s, tools::SIGKILL))) "SENT-YES" else "no")`, pidA), "SENT-YES", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.rootOnly && !privileged {
-				t.Skip("unprivileged: no mount namespace hides the path")
+			if tc.rootOnly && !privileged && !p.l.rootless {
+				t.Skip("unprivileged without user namespaces: no mount namespace hides the path")
 			}
 			res := eval(t, b, tc.code)
 			assert.NotContains(t, string(res.Output), tc.marker, tc.code)
@@ -294,13 +359,36 @@ func TestTemplateRestarts(t *testing.T) {
 }
 
 func TestForkRequestLayout(t *testing.T) {
-	b, err := encodeForkRequest(true, 61000, 61000, []rlimitSpec{{"RLIMIT_AS", 9, 5, 6}}, "/s/w-1", "size=1", 7)
+	b, err := encodeForkRequest(ctlPrivileged, 61000, 61000, []rlimitSpec{{"RLIMIT_AS", 9, 5, 6}}, "/s/w-1", "size=1", 7)
 	require.NoError(t, err)
 	assert.Len(t, b, ctlReqLen)
-	_, err = encodeForkRequest(true, 1, 1, nil, "relative", "", 0)
+	_, err = encodeForkRequest(ctlPrivileged, 1, 1, nil, "relative", "", 0)
 	assert.Error(t, err)
-	_, err = encodeForkRequest(true, 1, 1, nil, "/"+strings.Repeat("a", ctlScratchLen), "", 0)
+	_, err = encodeForkRequest(ctlPrivileged, 1, 1, nil, "/"+strings.Repeat("a", ctlScratchLen), "", 0)
 	assert.Error(t, err)
-	_, err = encodeForkRequest(true, 1, 1, make([]rlimitSpec, ctlMaxRlimits+1), "/s", "", 0)
+	_, err = encodeForkRequest(ctlPrivileged, 1, 1, make([]rlimitSpec, ctlMaxRlimits+1), "/s", "", 0)
 	assert.Error(t, err)
+	_, err = encodeForkRequest(ctlPrivileged|ctlRootless, 1, 1, nil, "/s", "", 0)
+	assert.Error(t, err, "privileged and rootless exclude each other")
+	b, err = encodeForkRequest(ctlRootless, 1, 1, nil, "/s", "size=1", 0)
+	require.NoError(t, err)
+	assert.Equal(t, byte(ctlRootless), b[4])
+}
+
+// A template asked to be rootless whose user namespace is not there does
+// not start (its sessions would expect the view and namespaces). As root
+// the constructor never sets one up, so the init must refuse.
+func TestRootlessTemplateWithoutNamespaceRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("without root the constructor sets the namespace up where the host allows it")
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	spec, err := json.Marshal(initSpec{RBinary: "/bin/true", Parent: os.Getpid(), Scratch: t.TempDir(), Template: true, Rootless: true})
+	require.NoError(t, err)
+	out, err := exec.Command(exe, InitCommand, string(spec)).CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "%s", out)
+	assert.Equal(t, InitFailedStatus, exit.ExitCode())
+	assert.Contains(t, string(out), "the rootless template has no user namespace of its own: not set up")
 }

@@ -288,10 +288,12 @@ func literalInterpreter(path string) (string, error) {
 	return "", errors.New("no interpreter")
 }
 
-// enterView builds the worker's root and pivots into it. It runs as root
-// in the init's own mount namespace, before the uid drop; the old root is
-// detached, so nothing of the host outside the plan remains reachable.
-func enterView(spec initSpec) error {
+// enterView builds the worker's root and pivots into it. It runs in the
+// init's own mount namespace: as root before the uid drop, or without root
+// inside the init's own user namespace (rootless: see rootless_linux.go).
+// The old root is detached, so nothing of the host outside the plan remains
+// reachable.
+func enterView(spec initSpec, rootless bool) error {
 	plan, err := planView(spec)
 	if err != nil {
 		return err
@@ -299,6 +301,16 @@ func enterView(spec initSpec) error {
 	// Nothing mounted from here on propagates to the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("making mounts private: %w", err)
+	}
+	// Rootless, the scratch directory is the host's (rwarden checks its
+	// usage there): keep a handle on it before the root tmpfs covers it.
+	scratchFd := -1
+	if rootless {
+		scratchFd, err = unix.Open(spec.Scratch, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("view: opening scratch directory: %w", err)
+		}
+		defer unix.Close(scratchFd)
 	}
 	// The new root is a tmpfs mounted over the worker's (host) scratch
 	// directory: a path that exists, belongs to this worker and is hidden by
@@ -346,7 +358,7 @@ func enterView(spec initSpec) error {
 		if err := unix.Mount(b.path, in(b.path), "", unix.MS_BIND, ""); err != nil {
 			return fmt.Errorf("view: binding %s: %w", b.path, err)
 		}
-		flags := uintptr(unix.MS_REMOUNT | unix.MS_BIND | unix.MS_NOSUID)
+		flags := uintptr(unix.MS_REMOUNT|unix.MS_BIND|unix.MS_NOSUID) | keptMountFlags(b.path)
 		if !b.write {
 			flags |= unix.MS_RDONLY
 		}
@@ -362,17 +374,38 @@ func enterView(spec initSpec) error {
 	if err := os.MkdirAll(in(spec.Scratch), 0o755); err != nil {
 		return fmt.Errorf("view: %w", err)
 	}
-	if err := mountScratchAt(in(spec.Scratch), spec); err != nil {
+	if rootless {
+		// The host's scratch directory, bound and remounted noexec.
+		src := "/proc/self/fd/" + strconv.Itoa(scratchFd)
+		if err := unix.Mount(src, in(spec.Scratch), "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("view: binding scratch directory: %w", err)
+		}
+		flags := uintptr(unix.MS_REMOUNT|unix.MS_BIND|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC) | keptMountFlags(spec.Scratch)
+		if err := unix.Mount("", in(spec.Scratch), "", flags, ""); err != nil {
+			return fmt.Errorf("view: making scratch directory noexec: %w", err)
+		}
+	} else if err := mountScratchAt(in(spec.Scratch), spec); err != nil {
 		return err
 	}
-	// /proc of this view: processes of other uids (other workers, rwarden)
-	// are invisible, and only the per-process part of procfs is there.
 	if err := os.MkdirAll(in("/proc"), 0o555); err != nil {
 		return fmt.Errorf("view: %w", err)
 	}
-	procFlags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
-	if err := unix.Mount("proc", in("/proc"), "proc", procFlags, "hidepid=invisible,subset=pid"); err != nil {
-		return fmt.Errorf("view: mounting /proc: %w", err)
+	if rootless {
+		// A new procfs needs a PID namespace of our own user namespace,
+		// which would change the worker's pid as rwarden sees it: the host's
+		// /proc is bound instead (Landlock denies reading other processes'
+		// entries; their existence stays visible).
+		if err := unix.Mount("/proc", in("/proc"), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("view: binding /proc: %w", err)
+		}
+	} else {
+		// /proc of this view: processes of other uids (other workers,
+		// rwarden) are invisible, and only the per-process part of procfs
+		// is there.
+		procFlags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+		if err := unix.Mount("proc", in("/proc"), "proc", procFlags, "hidepid=invisible,subset=pid"); err != nil {
+			return fmt.Errorf("view: mounting /proc: %w", err)
+		}
 	}
 	// Pivot: the view becomes "/", the host's root is stacked under it and
 	// then detached (pivot_root(".", ".") needs no directory for the old
@@ -393,6 +426,19 @@ func enterView(spec initSpec) error {
 		return fmt.Errorf("view: making the root read-only: %w", err)
 	}
 	return nil
+}
+
+// keptMountFlags are the flags of the mount holding path that a bind
+// remount must repeat: in a user namespace the kernel refuses to clear
+// them (locked), and as root repeating them keeps what the host chose.
+func keptMountFlags(path string) uintptr {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return 0
+	}
+	const keep = unix.MS_NOEXEC | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_RDONLY |
+		unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME
+	return uintptr(st.Flags) & keep // ST_* flags have the MS_* values
 }
 
 // mountScratchAt mounts the worker's size-limited, noexec scratch tmpfs,

@@ -53,12 +53,15 @@ type launcher struct {
 	layout     rLayout
 	loader     string
 	privileged bool
-	uids       *uidPool
-	fixedUID   int
-	fixedGID   int
-	lock       *os.File    // held for the life of the pool: the scratch root is ours
-	harness    []byte      // the harness text, with this pool's settings
-	fork       *forkServer // nil: every worker starts cold
+	// rootless: not root, and the host allows unprivileged user namespaces
+	// (forked sessions take their own, see template_confine_linux.go).
+	rootless bool
+	uids     *uidPool
+	fixedUID int
+	fixedGID int
+	lock     *os.File    // held for the life of the pool: the scratch root is ours
+	harness  []byte      // the harness text, with this pool's settings
+	fork     *forkServer // nil: every worker starts cold
 }
 
 func newLauncher(cfg Config) (*launcher, error) {
@@ -67,6 +70,7 @@ func newLauncher(cfg Config) (*launcher, error) {
 		return nil, err
 	}
 	l := &launcher{cfg: cfg, layout: layout, privileged: os.Geteuid() == 0 && !cfg.Insecure}
+	l.rootless = !l.privileged && !cfg.Insecure && rootlessSupported()
 	if l.harness, err = harnessWithBusyPoll(cfg.BusyPoll); err != nil {
 		return nil, err
 	}
@@ -272,6 +276,7 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 		Rlimits:      initialRlimits(l.cfg, prof),
 		Landlock:     landlockFor(l.layout, l.cfg.rBinary(), l.loader, w.scratch),
 		Insecure:     l.cfg.Insecure,
+		Rootless:     l.rootless,
 	}
 	harness := l.harness
 	if tmpl != nil {

@@ -10,8 +10,9 @@
  *   - in every forked session process, with *role = 1, after the process
  *     took its own confinement (in this order): a new session and process
  *     group, its pipes on fds 1-4, as root a new mount and IPC namespace
- *     with a private tmpfs on its scratch directory, its session's
- *     rlimits, as root its own uid/gid, the parent-death signal, its
+ *     (rootless: a new user, mount and IPC namespace) with a private tmpfs
+ *     on its scratch directory, its session's rlimits, as root its own
+ *     uid/gid (rootless: no capabilities left), the parent-death signal, its
  *     scratch directory as working and temporary directory, rwarden's
  *     Landlock ruleset, rwarden's seccomp filter, every other descriptor
  *     closed, and a random seed of its own in the third argument.
@@ -39,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
@@ -67,6 +69,7 @@
 #define RW_MAX_RLIMITS 16
 #define RW_MAX_BPF_INSNS 4096
 #define RW_FLAG_PRIVILEGED 1u
+#define RW_FLAG_ROOTLESS 2u /* not root; own user namespace (rootless_linux.go) */
 #define RW_NFDS 4
 #define RW_FAILED 125
 
@@ -265,9 +268,84 @@ static int valid_req(const struct rw_req *r)
 		return 0;
 	if (memchr(r->mount_opts, 0, sizeof r->mount_opts) == NULL)
 		return 0;
+	if (r->flags != 0 && r->flags != RW_FLAG_PRIVILEGED && r->flags != RW_FLAG_ROOTLESS)
+		return 0;
 	if ((r->flags & RW_FLAG_PRIVILEGED) && (r->uid == 0 || r->gid == 0))
 		return 0;
 	return 1;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t n = strlen(s);
+	ssize_t w = write(fd, s, n);
+	int e = errno;
+	close(fd);
+	if (w != (ssize_t)n) {
+		errno = w < 0 ? e : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* enter_userns puts a rootless session process in a user namespace of its
+ * own that maps only its uid and gid (so it owns nothing more than before),
+ * with its own mount and IPC namespaces. It holds every capability in that
+ * namespace until drop_capabilities. */
+static void enter_userns(void)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	char map[64];
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC) < 0)
+		die("unshare of user, mount and IPC namespaces", errno);
+	if (write_file("/proc/self/setgroups", "deny") < 0)
+		die("setgroups deny", errno);
+	snprintf(map, sizeof map, "%u %u 1", (unsigned)uid, (unsigned)uid);
+	if (write_file("/proc/self/uid_map", map) < 0)
+		die("uid_map", errno);
+	snprintf(map, sizeof map, "%u %u 1", (unsigned)gid, (unsigned)gid);
+	if (write_file("/proc/self/gid_map", map) < 0)
+		die("gid_map", errno);
+}
+
+/* drop_capabilities ends a rootless session process's capabilities in its
+ * user namespace: bounding set (needs CAP_SETPCAP, so first), ambient,
+ * then effective, permitted and inheritable; and checks none is left. Its
+ * uid is not 0 there and no_new_privs holds, so no exec can give any back
+ * (and its seccomp filter denies every exec path but execve of what
+ * Landlock lets it execute). */
+static void drop_capabilities(void)
+{
+	for (unsigned long c = 0; c < 64; c++) {
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break; /* past the kernel's last capability */
+			die("dropping the capability bounding set", errno);
+		}
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		die("clearing ambient capabilities", errno);
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		die("capset", errno);
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		die("capget", errno);
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective || data[i].permitted || data[i].inheritable)
+			die("capabilities left", EPERM);
+	for (unsigned long c = 0; c < 64; c++) {
+		int v = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+		if (v < 0)
+			break;
+		if (v != 0)
+			die("bounding set left", EPERM);
+	}
 }
 
 /* confine runs in the session process, before any user code. */
@@ -317,10 +395,13 @@ static void confine(const struct rw_req *r, const int *fds)
 	 * template's scratch directories do not exist in its view (not even
 	 * for stat), holding only its own scratch directory (the tmpfs size is
 	 * its quota; it all vanishes with the process); and an IPC namespace
-	 * of its own (no System V IPC shared with anyone). */
-	if (r->flags & RW_FLAG_PRIVILEGED) {
-		if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0)
-			die("unshare", errno);
+	 * of its own (no System V IPC shared with anyone). Rootless the same,
+	 * in a user namespace of its own (capabilities dropped in step 6). */
+	if (r->flags & RW_FLAG_ROOTLESS)
+		enter_userns();
+	else if ((r->flags & RW_FLAG_PRIVILEGED) && unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0)
+		die("unshare", errno);
+	if (r->flags & (RW_FLAG_PRIVILEGED | RW_FLAG_ROOTLESS)) {
 		char root[sizeof r->scratch];
 		memcpy(root, r->scratch, sizeof root);
 		char *slash = strrchr(root, '/');
@@ -329,8 +410,10 @@ static void confine(const struct rw_req *r, const int *fds)
 		*slash = 0;
 		if (mount("rwarden-scratch", root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, r->mount_opts) < 0)
 			die("mounting scratch tmpfs", errno);
-		if (mkdir(r->scratch, 0700) < 0 || chown(r->scratch, r->uid, r->gid) < 0)
+		if (mkdir(r->scratch, 0700) < 0)
 			die("creating scratch directory", errno);
+		if ((r->flags & RW_FLAG_PRIVILEGED) && chown(r->scratch, r->uid, r->gid) < 0)
+			die("handing scratch directory to the session's uid", errno);
 	}
 	/* 5. The session's resource limits. */
 	for (uint32_t i = 0; i < r->nrlimits; i++) {
@@ -338,8 +421,11 @@ static void confine(const struct rw_req *r, const int *fds)
 		if (setrlimit((int)r->rl[i].resource, &rl) < 0)
 			die("setrlimit", errno);
 	}
-	/* 6. As root: the session's own uid and gid, no supplementary groups;
-	 * every capability goes with uid 0. */
+	/* 6. Rootless: no capability left in its user namespace. As root: the
+	 * session's own uid and gid, no supplementary groups; every capability
+	 * goes with uid 0. */
+	if (r->flags & RW_FLAG_ROOTLESS)
+		drop_capabilities();
 	if (r->flags & RW_FLAG_PRIVILEGED) {
 		if (setgroups(0, NULL) < 0)
 			die("setgroups", errno);
