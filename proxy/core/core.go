@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,6 +143,7 @@ func (c *Core) Logger() *slog.Logger { return c.log }
 // ctx ends.
 func (c *Core) Start(ctx context.Context) error {
 	start := &audit.Record{Event: audit.EventServerStart, Detail: map[string]string{"pid": fmt.Sprint(os.Getpid())}}
+	c.addPolicyWarnings(start)
 	if err := c.audit.Write(ctx, start); err != nil {
 		return fmt.Errorf("recording server start: %w", err)
 	}
@@ -199,6 +201,7 @@ func (c *Core) onPolicyReload(ev policy.ReloadEvent) {
 		rec.Status = audit.StatusOK
 		c.metrics.reloads.WithLabelValues("ok").Inc()
 		c.log.Info("policies reloaded", "file", ev.File)
+		c.addPolicyWarnings(rec)
 		c.allowlists.Clear() // the old policy's allowlists
 		c.prewarm()          // allowlists may have changed
 		// A role or user the limits name may be gone: its limits no longer
@@ -220,6 +223,23 @@ func (c *Core) onPolicyReload(ev policy.ReloadEvent) {
 	if err := c.audit.Write(context.Background(), rec); err != nil {
 		c.log.Error("AUDIT WRITE FAILED: policy reload not recorded", "err", err)
 	}
+}
+
+// addPolicyWarnings puts the warnings of the policy in force (a grant of a
+// package that is not installed, a user file without rules, ...) into the
+// record of the start or reload that brought them, one per line, so that
+// the trail shows when a policy that most likely does not say what was
+// meant came into force.
+func (c *Core) addPolicyWarnings(rec *audit.Record) {
+	ws := c.policy.Warnings()
+	if len(ws) == 0 {
+		return
+	}
+	lines := make([]string, len(ws))
+	for i, w := range ws {
+		lines[i] = w.String()
+	}
+	rec.Detail["policy_warnings"] = strings.Join(lines, "\n")
 }
 
 // Reload re-reads users and policies (SIGHUP). A broken file keeps what was
