@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 //go:embed exports.R
@@ -183,20 +185,10 @@ func writeIndexCache(path string, ix *Index) error {
 	if err != nil {
 		return fmt.Errorf("encoding index: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+indexCacheFile+".*")
-	if err != nil {
-		return fmt.Errorf("creating cache file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing cache file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing cache file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("installing cache file: %w", err)
+	// Temporary file, fsync, rename: a reader sees the old index or the
+	// new one, never a part (the same writer as the proxy's files).
+	if err := renameio.WriteFile(path, b, 0o600); err != nil {
+		return fmt.Errorf("writing index cache %s: %w", path, err)
 	}
 	return nil
 }
