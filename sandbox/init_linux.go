@@ -166,10 +166,22 @@ func initWorker(args []string) error {
 		if err := loadSeccomp(); err != nil {
 			return err
 		}
-		// 7b. The kernel's own W^X where it has one (Linux 6.3+): no mapping
-		// can become writable and executable, or executable after the
-		// fact, whatever syscall asks. It survives execve and fork. A second
-		// layer under the seccomp rules: older kernels (EINVAL) go without.
+		// 7b and 8: the kernel's own W^X, then R (becomeR).
+		return becomeR(spec, addressSpace, true)
+	}
+	return becomeR(spec, addressSpace, false)
+}
+
+// becomeR ends every init, a cold worker's and a template's: (7b) the
+// kernel's own W^X where it has one (Linux 6.3+) when wx is set — no
+// mapping can become writable and executable, or executable after the
+// fact, whatever syscall asks; it survives execve and fork, a second layer
+// under the seccomp rules; older kernels (EINVAL) go without —, then (8)
+// R in the scratch directory: the exec's arguments are built first, then
+// the address-space limit is set, then execve runs without allocating (a
+// Go runtime may already use more address space than R is allowed).
+func becomeR(spec initSpec, addressSpace []rlimitSpec, wx bool) error {
+	if wx {
 		if err := setMDWE(); err != nil && !errors.Is(err, unix.EINVAL) {
 			return fmt.Errorf("setting memory-deny-write-execute: %w", err)
 		}
@@ -177,9 +189,6 @@ func initWorker(args []string) error {
 	if err := os.Chdir(spec.Scratch); err != nil {
 		return fmt.Errorf("entering scratch directory: %w", err)
 	}
-	// 8. Become R: the exec's arguments are built first, then the
-	// address-space limit is set, then execve runs without allocating (a Go
-	// runtime may already use more address space than R is allowed).
 	argv0, argv, envv, err := execArgs(spec.RBinary, spec.Args, spec.Env)
 	if err != nil {
 		return err

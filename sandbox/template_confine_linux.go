@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"syscall"
-	"unsafe"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	seccomp "github.com/seccomp/libseccomp-golang"
@@ -283,22 +282,7 @@ func initTemplate(spec initSpec) error {
 	// The kernel's W^X, as in a cold worker; fork passes it on to every
 	// session process, which cannot turn it off. The fork library is
 	// mapped from its file by the loader, which it allows.
-	if err := setMDWE(); err != nil && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("setting memory-deny-write-execute: %w", err)
-	}
-	if err := os.Chdir(spec.Scratch); err != nil {
-		return fmt.Errorf("entering scratch directory: %w", err)
-	}
-	argv0, argv, envv, err := execArgs(spec.RBinary, spec.Args, spec.Env)
-	if err != nil {
-		return err
-	}
-	if err := applyRlimits(addressSpace); err != nil {
-		return err
-	}
-	_, _, errno := syscall.RawSyscall(syscall.SYS_EXECVE,
-		uintptr(unsafe.Pointer(argv0)), uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
-	return fmt.Errorf("exec %s: %w", spec.RBinary, errno)
+	return becomeR(spec, addressSpace, true)
 }
 
 // A template keeps a worker's five descriptors, as fd 5 its control
