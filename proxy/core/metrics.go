@@ -70,6 +70,10 @@ func newMetrics(pool func() sandbox.PoolStats) *metrics {
 			Help: "Policy reloads by result (ok, rejected).",
 		}, []string{"result"}),
 	}
+	poolCounter := func(name, help string, get func(sandbox.PoolStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(get(pool())) })
+	}
 	workers := func(state string, get func(sandbox.PoolStats) int) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "rwarden_workers",
@@ -90,6 +94,18 @@ func newMetrics(pool func() sandbox.PoolStats) *metrics {
 			Name: "rwarden_workers_started_total",
 			Help: "Workers started.",
 		}, func() float64 { return float64(pool().Started) }),
+		poolCounter("rwarden_session_forks_total", "Session processes forked from the fork template.",
+			func(s sandbox.PoolStats) uint64 { return s.Forks }),
+		poolCounter("rwarden_session_fork_failures_total", "Forks that failed after the template answered.",
+			func(s sandbox.PoolStats) uint64 { return s.ForkFailures }),
+		poolCounter("rwarden_template_starts_total", "Fork template (re)starts.",
+			func(s sandbox.PoolStats) uint64 { return s.TemplateStarts }),
+		poolCounter("rwarden_worker_starts_abandoned_total", "Worker starts whose waiting session gave up; each finished and served a later session.",
+			func(s sandbox.PoolStats) uint64 { return s.Abandoned }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rwarden_templates",
+			Help: "Running fork templates (0 means sessions start cold).",
+		}, func() float64 { return float64(pool().Templates) }),
 	)
 	return m
 }

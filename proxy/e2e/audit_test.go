@@ -183,6 +183,15 @@ func TestE2EAuditRecordsAndMetrics(t *testing.T) {
 		"rwarden_workers", "rwarden_pool_wait_seconds", "rwarden_audit_write_seconds"} {
 		assert.Contains(t, families, name)
 	}
+	// Sessions were forked from the template (issue 12's metrics).
+	require.Contains(t, families, "rwarden_session_forks_total")
+	assert.Positive(t, families["rwarden_session_forks_total"].GetMetric()[0].GetCounter().GetValue())
+	require.Contains(t, families, "rwarden_templates")
+	assert.Equal(t, 1.0, families["rwarden_templates"].GetMetric()[0].GetGauge().GetValue())
+	for _, name := range []string{"rwarden_session_fork_failures_total", "rwarden_template_starts_total",
+		"rwarden_worker_starts_abandoned_total"} {
+		assert.Contains(t, families, name)
+	}
 	health, err := http.Get("http://" + e.admin + "/healthz")
 	require.NoError(t, err)
 	health.Body.Close()
