@@ -120,6 +120,9 @@ type LimitSet struct {
 	Sessions    *int      `yaml:"sessions,omitempty"`
 	SessionWall *Duration `yaml:"session_wall,omitempty"`
 	SessionCPU  *Duration `yaml:"session_cpu,omitempty"`
+	// Idle is how long a session (QAP1's, later HTTP's) may wait for its
+	// client's next request before it is ended and its worker freed.
+	Idle *Duration `yaml:"idle,omitempty"`
 }
 
 // LimitsConfig holds the limits at each level.

@@ -168,6 +168,9 @@ func (s LimitSet) validate(p string, bad func(string, string, ...any)) {
 	if s.SessionCPU != nil {
 		durRange(bad, p+".session_cpu", *s.SessionCPU, time.Second, 30*24*time.Hour)
 	}
+	if s.Idle != nil {
+		durRange(bad, p+".idle", *s.Idle, time.Second, 30*24*time.Hour)
+	}
 }
 
 func inRange(bad func(string, string, ...any), path string, v, lo, hi int) {

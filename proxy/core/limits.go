@@ -16,16 +16,22 @@ import (
 // have open at once.
 type Limits struct {
 	sandbox.Limits
-	Sessions int // concurrent sessions per user
+	Sessions int           // concurrent sessions per user
+	Idle     time.Duration // a session's wait for its client's next request
 }
 
 // DefaultSessions is the built-in limit of concurrent sessions per user.
 const DefaultSessions = 4
 
+// DefaultIdle is the built-in idle timeout of a session: an idle client
+// holds a worker (and one of the user's sessions) at most this long.
+const DefaultIdle = 10 * time.Minute
+
 // DefaultLimits are the limits when the configuration sets none: the
-// sandbox's defaults (the one place they are defined) and DefaultSessions.
+// sandbox's defaults (the one place they are defined), DefaultSessions and
+// DefaultIdle.
 func DefaultLimits() Limits {
-	return Limits{Limits: sandbox.DefaultLimits(), Sessions: DefaultSessions}
+	return Limits{Limits: sandbox.DefaultLimits(), Sessions: DefaultSessions, Idle: DefaultIdle}
 }
 
 // rolePrefix starts every role name in the policy ("role:restricted"); the
@@ -85,6 +91,9 @@ func apply(s config.LimitSet, l *Limits) {
 	if s.SessionCPU != nil {
 		l.SessionCPU = s.SessionCPU.Std()
 	}
+	if s.Idle != nil {
+		l.Idle = s.Idle.Std()
+	}
 }
 
 // tighten keeps, for every key, the smaller of s's and o's values.
@@ -93,6 +102,7 @@ func tighten(s, o config.LimitSet) config.LimitSet {
 		Wall: minPtr(s.Wall, o.Wall), CPU: minPtr(s.CPU, o.CPU), Memory: minPtr(s.Memory, o.Memory),
 		Output: minPtr(s.Output, o.Output), Sessions: minPtr(s.Sessions, o.Sessions),
 		SessionWall: minPtr(s.SessionWall, o.SessionWall), SessionCPU: minPtr(s.SessionCPU, o.SessionCPU),
+		Idle: minPtr(s.Idle, o.Idle),
 	}
 }
 

@@ -17,11 +17,11 @@ func TestResolveLimits(t *testing.T) {
 	c := &config.Config{Limits: config.LimitsConfig{
 		Default: config.LimitSet{Wall: dur(20 * time.Second)},
 		Roles: map[string]config.LimitSet{
-			"restricted": {Wall: dur(5 * time.Second), Memory: size(512 << 20), Sessions: n(1)},
+			"restricted": {Wall: dur(5 * time.Second), Memory: size(512 << 20), Sessions: n(1), Idle: dur(time.Minute)},
 			"analyst":    {Wall: dur(2 * time.Minute), Memory: size(4 << 30), Output: size(16 << 20)},
 			"admin":      {Wall: dur(10 * time.Minute), Sessions: n(16)},
 		},
-		Users: map[string]config.LimitSet{"alice": {Memory: size(8 << 30)}},
+		Users: map[string]config.LimitSet{"alice": {Memory: size(8 << 30)}, "carol": {Idle: dur(time.Hour)}},
 	}}
 	def := DefaultLimits()
 	with := func(f func(*Limits)) Limits { l := def; l.Wall = 20 * time.Second; f(&l); return l }
@@ -36,22 +36,25 @@ func TestResolveLimits(t *testing.T) {
 		// The policy names roles "role:NAME"; the configuration's keys are
 		// NAME (the lookup used to miss every role).
 		{"a role as the policy names it", "bob", []string{"role:restricted"}, with(func(l *Limits) {
-			l.Wall, l.Memory, l.Sessions = 5*time.Second, 512<<20, 1
+			l.Wall, l.Memory, l.Sessions, l.Idle = 5*time.Second, 512<<20, 1, time.Minute
 		})},
 		{"a role may raise above default", "bob", []string{"analyst"}, with(func(l *Limits) {
 			l.Wall, l.Memory, l.Output = 2*time.Minute, 4<<30, 16<<20
 		})},
 		{"several roles: most restrictive per key", "bob", []string{"role:analyst", "role:restricted"}, with(func(l *Limits) {
-			l.Wall, l.Memory, l.Output, l.Sessions = 5*time.Second, 512<<20, 16<<20, 1
+			l.Wall, l.Memory, l.Output, l.Sessions, l.Idle = 5*time.Second, 512<<20, 16<<20, 1, time.Minute
 		})},
 		{"role order does not matter", "bob", []string{"role:restricted", "role:analyst"}, with(func(l *Limits) {
-			l.Wall, l.Memory, l.Output, l.Sessions = 5*time.Second, 512<<20, 16<<20, 1
+			l.Wall, l.Memory, l.Output, l.Sessions, l.Idle = 5*time.Second, 512<<20, 16<<20, 1, time.Minute
 		})},
 		{"admin and analyst", "bob", []string{"role:admin", "role:analyst"}, with(func(l *Limits) {
 			l.Wall, l.Memory, l.Output, l.Sessions = 2*time.Minute, 4<<30, 16<<20, 16
 		})},
 		{"user override beats roles", "alice", []string{"role:restricted"}, with(func(l *Limits) {
-			l.Wall, l.Memory, l.Sessions = 5*time.Second, 8<<30, 1
+			l.Wall, l.Memory, l.Sessions, l.Idle = 5*time.Second, 8<<30, 1, time.Minute
+		})},
+		{"a user's idle limit beats the role's", "carol", []string{"role:restricted"}, with(func(l *Limits) {
+			l.Wall, l.Memory, l.Sessions, l.Idle = 5*time.Second, 512<<20, 1, time.Hour
 		})},
 	}
 	for _, tc := range tests {

@@ -44,6 +44,12 @@ func (s *Session) Limits() Limits { return s.limits }
 // Expires is when the session's wall-clock lifetime ends.
 func (s *Session) Expires() time.Time { return s.started.Add(s.limits.SessionWall) }
 
+// IdleTimeout is how long the session waits for its client's next
+// request: the user's idle limit, never past the session's lifetime.
+func (s *Session) IdleTimeout() time.Duration {
+	return max(0, min(s.limits.Idle, time.Until(s.Expires())))
+}
+
 func newSessionID() string {
 	b := make([]byte, 9)
 	_, _ = rand.Read(b)
@@ -219,7 +225,20 @@ func (s *Session) dropWorker() {
 
 // Close ends the session: the worker is destroyed (never reused) and the
 // session end is recorded.
-func (s *Session) Close() {
+func (s *Session) Close() { s.closeWith("") }
+
+// CloseIdle ends a session whose client sent nothing within IdleTimeout;
+// its end record says so, and its worker is free for others at once.
+func (s *Session) CloseIdle() {
+	reason := fmt.Sprintf("idle: no request within %s", s.limits.Idle)
+	if !time.Now().Before(s.Expires()) {
+		reason = fmt.Sprintf("session lifetime of %s reached", s.limits.SessionWall)
+	}
+	s.c.log.Info("session ended", "session", s.sid, "user", s.id.User, "reason", reason)
+	s.closeWith(reason)
+}
+
+func (s *Session) closeWith(reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -231,6 +250,9 @@ func (s *Session) Close() {
 	rec := s.record(audit.EventSessionEnd)
 	rec.Duration = time.Since(s.started)
 	rec.Detail = map[string]string{"evaluations": fmt.Sprint(s.evals)}
+	if reason != "" {
+		rec.Detail["reason"] = reason
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.c.audit.Append(ctx, rec); err != nil {

@@ -33,6 +33,7 @@ type qapOptions struct {
 	loginReadTimeout string // of the login listener
 	guestSessions    int    // limits.users.guest.sessions (0: default)
 	poolMax          int    // pool.max (0: 8)
+	idle             string // limits.default.idle ("" for the default)
 }
 
 func startQAP(t *testing.T, o qapOptions) *qapE2E {
@@ -77,8 +78,13 @@ func startQAP(t *testing.T, o qapOptions) *qapE2E {
 		max = 8
 	}
 	extra := fmt.Sprintf("pool: {warm: 2, max: %d, acquire_timeout: 2m}\n", max)
-	if o.guestSessions > 0 {
+	switch {
+	case o.guestSessions > 0 && o.idle != "":
+		extra += fmt.Sprintf("limits: {default: {idle: %s}, users: {guest: {sessions: %d}}}\n", o.idle, o.guestSessions)
+	case o.guestSessions > 0:
 		extra += fmt.Sprintf("limits: {users: {guest: {sessions: %d}}}\n", o.guestSessions)
+	case o.idle != "":
+		extra += fmt.Sprintf("limits: {default: {idle: %s}}\n", o.idle)
 	}
 	srv := serveWith(t, state, listeners, extra)
 	f := &fixture{srv: srv, pki: st.PKI, audit: filepath.Join(state, "audit.jsonl")}

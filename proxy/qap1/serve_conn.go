@@ -115,17 +115,18 @@ func (c *qapConn) serveOne(ctx context.Context) bool {
 }
 
 // idleTimeout is how long the client may stay silent before its next
-// command: read_timeout before authentication; afterwards the rest of the
-// session's wall-clock lifetime (an interactive client may pause).
+// command: read_timeout before authentication; afterwards the user's idle
+// limit, within the session's wall-clock lifetime (an interactive client
+// may pause, but an idle one does not hold a worker for long).
 func (c *qapConn) idleTimeout() time.Duration {
-	idle := c.l.Config.ReadTimeout.Std()
 	switch {
 	case c.sess != nil:
-		idle = max(idle, time.Until(c.sess.Expires()))
+		return c.sess.IdleTimeout()
 	case c.id != nil:
-		idle = max(idle, c.core.LimitsFor(c.id.User).SessionWall)
+		l := c.core.LimitsFor(c.id.User)
+		return min(l.Idle, l.SessionWall)
 	}
-	return idle
+	return c.l.Config.ReadTimeout.Std()
 }
 
 func (c *qapConn) readFailed(err error, what string) {
@@ -133,6 +134,9 @@ func (c *qapConn) readFailed(err error, what string) {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.srv.log.Info("QAP1 client idle past its deadline", "remote", c.peer.Remote, "reading", what)
+		if c.sess != nil && what == "header" {
+			c.sess.CloseIdle() // audited with its reason; the worker is freed now
+		}
 	case errors.Is(err, ErrProtocol):
 		c.srv.log.Info("malformed QAP1 message", "remote", c.peer.Remote, "err", err)
 		c.answerErr(ErrConnBroken)
