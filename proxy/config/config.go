@@ -145,6 +145,17 @@ type PoolConfig struct {
 	// back polls for the next one, and rwarden for its answers, instead of
 	// sleeping (0: never; unset: the sandbox's default).
 	BusyPoll *Duration `yaml:"busy_poll,omitempty"`
+	// MemoryBudget bounds the memory that users' sessions actually use
+	// together (each worker's sampled proportional set size); 0: three
+	// quarters of the host's memory.
+	MemoryBudget Size `yaml:"memory_budget"`
+	// MemoryReserve is kept free inside the budget: a session gets a
+	// worker only while use + reserve fits. 0: 2GiB (at most a quarter of
+	// the budget).
+	MemoryReserve Size `yaml:"memory_reserve"`
+	// UserMemoryShare is the percentage of the budget one user's sessions
+	// (an anonymous user's from one address) may use. 0: 50.
+	UserMemoryShare int `yaml:"user_memory_share"`
 	// InsecureNoSandbox runs workers without Landlock/seccomp when the kernel
 	// lacks them. Never for production; loudly logged.
 	InsecureNoSandbox bool `yaml:"insecure_no_sandbox"`

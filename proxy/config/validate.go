@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rwarden/rwarden/internal/units"
 )
 
 // userNameRE is what an rwarden user name (anonymous_user, limits.users keys)
@@ -38,6 +40,15 @@ func (c *Config) validate(d *strictDecoder) {
 			bad(p+".address", "address %s is already used by %s", l.Address, prev)
 		}
 		seen[l.Address] = p
+	}
+	if c.Pool.UserMemoryShare < 0 || c.Pool.UserMemoryShare > 100 {
+		bad("pool.user_memory_share", "must be a percentage between 1 and 100 (0 for the default), got %d", c.Pool.UserMemoryShare)
+	}
+	if c.Pool.MemoryBudget != 0 && c.Pool.MemoryBudget < 256<<20 {
+		bad("pool.memory_budget", "must be at least 256MiB (0 for the default), got %s", units.FormatBytes(int64(c.Pool.MemoryBudget)))
+	}
+	if c.Pool.MemoryBudget != 0 && c.Pool.MemoryReserve >= c.Pool.MemoryBudget {
+		bad("pool.memory_reserve", "must be below pool.memory_budget")
 	}
 	if !filepath.IsAbs(c.Pool.RHome) {
 		bad("pool.r_home", "must be an absolute path, got %q", c.Pool.RHome)

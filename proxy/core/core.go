@@ -42,6 +42,7 @@ type Core struct {
 	metrics *metrics
 
 	sessions sessionCounter
+	budget   *memBudget
 	// allowlists maps *policy.Allowlist to its *sandbox.Allowlist.
 	allowlists sync.Map
 }
@@ -56,6 +57,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 		log = slog.Default()
 	}
 	c := &Core{cfg: cfg, log: log}
+	if c.budget, err = newMemBudget(cfg.Pool); err != nil {
+		return nil, err
+	}
 	var closers []func()
 	defer func() {
 		if err != nil {
@@ -132,6 +136,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	}
 	closers = append(closers, c.pool.Close)
 	c.metrics = newMetrics(c.pool.Stats)
+	c.metrics.watchBudget(c.budget)
 	c.prewarm()
 	return c, nil
 }
@@ -147,6 +152,7 @@ func (c *Core) Start(ctx context.Context) error {
 	if err := c.audit.Write(ctx, start); err != nil {
 		return fmt.Errorf("recording server start: %w", err)
 	}
+	go c.budget.run(ctx)
 	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
 		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
 	}

@@ -110,6 +110,20 @@ func newMetrics(pool func() sandbox.PoolStats) *metrics {
 	return m
 }
 
+// watchBudget exports the memory budget: its size and what sessions use.
+func (m *metrics) watchBudget(b *memBudget) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rwarden_memory_budget_bytes",
+			Help: "Memory that users' sessions may use together (pool.memory_budget).",
+		}, func() float64 { return float64(b.limit) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rwarden_memory_in_use_bytes",
+			Help: "Memory that users' sessions use now (sum of their workers' sampled proportional set sizes).",
+		}, func() float64 { return float64(b.inUse()) }),
+	)
+}
+
 func (m *metrics) observeEval(o *Outcome) {
 	status := "none"
 	switch {

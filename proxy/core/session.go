@@ -218,6 +218,7 @@ func (s *Session) acquire(ctx context.Context) (*sandbox.Session, error) {
 
 func (s *Session) dropWorker() {
 	if s.worker != nil {
+		s.c.budget.release(s)
 		s.worker.Close()
 		s.worker = nil
 	}
@@ -303,11 +304,16 @@ func (s *Session) ensureWorker(ctx context.Context) error {
 		return errors.New("session closed")
 	}
 	if s.worker == nil {
+		if err := s.c.budget.admit(s); err != nil {
+			s.c.log.Warn("session refused a worker", "session", s.sid, "user", s.id.User, "err", err)
+			return err
+		}
 		w, err := s.acquire(ctx)
 		if err != nil {
 			return err
 		}
 		s.worker = w
+		s.c.budget.hold(s, w)
 	}
 	return nil
 }
