@@ -32,7 +32,7 @@ func TestImportRules(t *testing.T) {
 		".":         {"proxy/config", "proxy/core", "proxy/framed", "proxy/qap1", "proxy/transport"},
 		"framed":    {"proxy/core", "proxy/transport"},
 		"qap1":      {"proxy/core", "proxy/transport", "proxy/rdata"},
-		"core":      {"audit", "auth", "policy", "policy/rsyntax", "sandbox", "proxy/config", "proxy/transport"},
+		"core":      {"audit", "auth", "internal/units", "policy", "policy/rsyntax", "sandbox", "proxy/config", "proxy/transport"},
 		"transport": {"proxy/config"},
 		"config":    {"internal/units"},
 		"setup":     {"auth", "proxy/config"},
