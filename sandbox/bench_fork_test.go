@@ -22,7 +22,7 @@ func BenchmarkForkStart(b *testing.B) {
 	if p.l.fork == nil {
 		b.Skip("forks unavailable on this host")
 	}
-	prof := profileOf(testLimits())
+	prof := bindProfile{prof: profileOf(testLimits()), body: unrestrictedBind}
 	ctx := context.Background()
 	if w, err := p.l.fork.start(ctx, prof); err != nil { // starts the template, untimed
 		b.Fatal(err)
@@ -86,12 +86,19 @@ func uniqueKB(pid int) (int, error) {
 // BenchmarkOneShotForked: 8 clients each doing new session, `1+1`, close,
 // through the pool (forks on, 4 warm), as a one-shot protocol request does.
 // Reports evaluations per second.
-func BenchmarkOneShotForked(b *testing.B) { benchOneShot(b, false) }
+func BenchmarkOneShotForked(b *testing.B) { benchOneShot(b, false, nil) }
 
 // BenchmarkOneShotCold: the same with every worker started cold.
-func BenchmarkOneShotCold(b *testing.B) { benchOneShot(b, true) }
+func BenchmarkOneShotCold(b *testing.B) { benchOneShot(b, true, nil) }
 
-func benchOneShot(b *testing.B, cold bool) {
+// BenchmarkOneShotForkedAllowlisted: the same with a broad allowlist and the
+// hand-written guards (guestLikeAllowlist), as the proxy's policy-checked
+// users are bound.
+func BenchmarkOneShotForkedAllowlisted(b *testing.B) {
+	benchOneShot(b, false, guestLikeAllowlist(b, handGuards(b)))
+}
+
+func benchOneShot(b *testing.B, cold bool, allow *Allowlist) {
 	const clients = 8
 	root := b.TempDir()
 	_ = root
@@ -105,7 +112,11 @@ func benchOneShot(b *testing.B, cold bool) {
 		b.Fatal(err)
 	}
 	b.Cleanup(p.Close)
-	waitIdleFor(b, p, Binding{Limits: testLimits()}, 4)
+	bind := Binding{Limits: testLimits(), Allowlist: allow}
+	if err := p.Prewarm(bind); err != nil {
+		b.Fatal(err)
+	}
+	waitIdleFor(b, p, bind, 4)
 	ctx := context.Background()
 	var mu sync.Mutex
 	var d []time.Duration
@@ -124,7 +135,7 @@ func benchOneShot(b *testing.B, cold bool) {
 			defer wg.Done()
 			for range next {
 				t0 := time.Now()
-				s, err := p.Acquire(ctx, Binding{Limits: testLimits()})
+				s, err := p.Acquire(ctx, bind)
 				if err != nil {
 					mu.Lock()
 					failures++
