@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Benchmarks of forked sessions (issue 12). Run briefly, e.g.
@@ -121,6 +123,14 @@ func benchOneShot(b *testing.B, cold bool, allow *Allowlist) {
 	var mu sync.Mutex
 	var d []time.Duration
 	var failures int
+	// Where the CPU goes (nanoseconds, summed): a session process's until
+	// it was acquired (its start, and its bind when it binds itself), its
+	// evaluation of `1+1`; this process's (the pool, the session's Go
+	// side) and the templates' over the whole run.
+	var startCPU, evalCPU int64
+	templatesBefore := templatesCPU(p)
+	var ru0, ru1 unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru0)
 	next := make(chan struct{}, b.N)
 	for i := 0; i < b.N; i++ {
 		next <- struct{}{}
@@ -142,10 +152,14 @@ func benchOneShot(b *testing.B, cold bool, allow *Allowlist) {
 					mu.Unlock()
 					continue
 				}
+				c0 := schedCPU(s.w.pid)
 				res, err := s.Eval(ctx, "1+1", EvalOptions{}, nil)
+				c1 := schedCPU(s.w.pid)
 				s.Close()
 				el := time.Since(t0)
 				mu.Lock()
+				startCPU += c0
+				evalCPU += c1 - c0
 				if err != nil || string(res.Output) != "[1] 2\n" {
 					failures++
 				}
@@ -157,9 +171,45 @@ func benchOneShot(b *testing.B, cold bool, allow *Allowlist) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru1)
+	n := float64(b.N)
+	b.ReportMetric(float64(startCPU)/n/1e3, "session-start-cpu-us")
+	b.ReportMetric(float64(evalCPU)/n/1e3, "session-eval-cpu-us")
+	b.ReportMetric(float64(templatesCPU(p)-templatesBefore)/n/1e3, "template-cpu-us/session")
+	self := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	b.ReportMetric(float64(self.Microseconds())/n, "go-cpu-us/session")
 	if failures > 0 {
 		b.Fatalf("%d of %d one-shot evaluations failed", failures, b.N)
 	}
 	reportPercentiles(b, d)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "evals/s")
+}
+
+// schedCPU is the CPU time a process has run so far, in nanoseconds
+// (/proc/PID/schedstat), or 0.
+func schedCPU(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseInt(f[0], 10, 64)
+	return v
+}
+
+// templatesCPU sums the running templates' CPU time.
+func templatesCPU(p *Pool) int64 {
+	if p.l.fork == nil {
+		return 0
+	}
+	p.l.fork.mu.Lock()
+	defer p.l.fork.mu.Unlock()
+	var sum int64
+	for _, t := range p.l.fork.ts {
+		sum += schedCPU(t.w.pid)
+	}
+	return sum
 }
