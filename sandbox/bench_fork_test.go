@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Benchmarks of forked sessions (issue 12). Run briefly, e.g.
@@ -22,7 +24,7 @@ func BenchmarkForkStart(b *testing.B) {
 	if p.l.fork == nil {
 		b.Skip("forks unavailable on this host")
 	}
-	prof := profileOf(testLimits())
+	prof := bindProfile{prof: profileOf(testLimits()), body: unrestrictedBind}
 	ctx := context.Background()
 	if w, err := p.l.fork.start(ctx, prof); err != nil { // starts the template, untimed
 		b.Fatal(err)
@@ -86,12 +88,19 @@ func uniqueKB(pid int) (int, error) {
 // BenchmarkOneShotForked: 8 clients each doing new session, `1+1`, close,
 // through the pool (forks on, 4 warm), as a one-shot protocol request does.
 // Reports evaluations per second.
-func BenchmarkOneShotForked(b *testing.B) { benchOneShot(b, false) }
+func BenchmarkOneShotForked(b *testing.B) { benchOneShot(b, false, nil) }
 
 // BenchmarkOneShotCold: the same with every worker started cold.
-func BenchmarkOneShotCold(b *testing.B) { benchOneShot(b, true) }
+func BenchmarkOneShotCold(b *testing.B) { benchOneShot(b, true, nil) }
 
-func benchOneShot(b *testing.B, cold bool) {
+// BenchmarkOneShotForkedAllowlisted: the same with a broad allowlist and the
+// hand-written guards (guestLikeAllowlist), as the proxy's policy-checked
+// users are bound.
+func BenchmarkOneShotForkedAllowlisted(b *testing.B) {
+	benchOneShot(b, false, guestLikeAllowlist(b, handGuards(b)))
+}
+
+func benchOneShot(b *testing.B, cold bool, allow *Allowlist) {
 	const clients = 8
 	root := b.TempDir()
 	_ = root
@@ -105,11 +114,23 @@ func benchOneShot(b *testing.B, cold bool) {
 		b.Fatal(err)
 	}
 	b.Cleanup(p.Close)
-	waitIdleFor(b, p, Binding{Limits: testLimits()}, 4)
+	bind := Binding{Limits: testLimits(), Allowlist: allow}
+	if err := p.Prewarm(bind); err != nil {
+		b.Fatal(err)
+	}
+	waitIdleFor(b, p, bind, 4)
 	ctx := context.Background()
 	var mu sync.Mutex
 	var d []time.Duration
 	var failures int
+	// Where the CPU goes (nanoseconds, summed): a session process's until
+	// it was acquired (its start, and its bind when it binds itself), its
+	// evaluation of `1+1`; this process's (the pool, the session's Go
+	// side) and the templates' over the whole run.
+	var startCPU, evalCPU int64
+	templatesBefore := templatesCPU(p)
+	var ru0, ru1 unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru0)
 	next := make(chan struct{}, b.N)
 	for i := 0; i < b.N; i++ {
 		next <- struct{}{}
@@ -124,17 +145,21 @@ func benchOneShot(b *testing.B, cold bool) {
 			defer wg.Done()
 			for range next {
 				t0 := time.Now()
-				s, err := p.Acquire(ctx, Binding{Limits: testLimits()})
+				s, err := p.Acquire(ctx, bind)
 				if err != nil {
 					mu.Lock()
 					failures++
 					mu.Unlock()
 					continue
 				}
+				c0 := schedCPU(s.w.pid)
 				res, err := s.Eval(ctx, "1+1", EvalOptions{}, nil)
+				c1 := schedCPU(s.w.pid)
 				s.Close()
 				el := time.Since(t0)
 				mu.Lock()
+				startCPU += c0
+				evalCPU += c1 - c0
 				if err != nil || string(res.Output) != "[1] 2\n" {
 					failures++
 				}
@@ -146,9 +171,45 @@ func benchOneShot(b *testing.B, cold bool) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru1)
+	n := float64(b.N)
+	b.ReportMetric(float64(startCPU)/n/1e3, "session-start-cpu-us")
+	b.ReportMetric(float64(evalCPU)/n/1e3, "session-eval-cpu-us")
+	b.ReportMetric(float64(templatesCPU(p)-templatesBefore)/n/1e3, "template-cpu-us/session")
+	self := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	b.ReportMetric(float64(self.Microseconds())/n, "go-cpu-us/session")
 	if failures > 0 {
 		b.Fatalf("%d of %d one-shot evaluations failed", failures, b.N)
 	}
 	reportPercentiles(b, d)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "evals/s")
+}
+
+// schedCPU is the CPU time a process has run so far, in nanoseconds
+// (/proc/PID/schedstat), or 0.
+func schedCPU(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseInt(f[0], 10, 64)
+	return v
+}
+
+// templatesCPU sums the running templates' CPU time.
+func templatesCPU(p *Pool) int64 {
+	if p.l.fork == nil {
+		return 0
+	}
+	p.l.fork.mu.Lock()
+	defer p.l.fork.mu.Unlock()
+	var sum int64
+	for _, t := range p.l.fork.ts {
+		sum += schedCPU(t.w.pid)
+	}
+	return sum
 }

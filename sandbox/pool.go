@@ -71,7 +71,8 @@ type PoolStats struct {
 	// template and forks that failed after the template answered;
 	// TemplateStarts counts template (re)starts. All zero with forks off.
 	Forks, ForkFailures, TemplateStarts uint64
-	// Templates is the number of running fork templates (0 or 1): R
+	// Templates is the number of running fork templates (one per allowlist
+	// in use, at most maxTemplates): R
 	// processes of the pool besides its workers.
 	Templates int
 }
@@ -309,8 +310,8 @@ func (p *Pool) refillLoop(ctx context.Context) {
 // A worker started for a session is counted busy in the same step, so the
 // pool never appears to have more room than it has.
 func (p *Pool) startOne(ctx context.Context, bp bindProfile, forSession bool) (*worker, error) {
-	w, err := p.l.start(ctx, bp.prof)
-	if err == nil && bp.prof.Allow != "" {
+	w, err := p.l.start(ctx, bp)
+	if err == nil && bp.prof.Allow != "" && !w.bound {
 		if err = w.bind(ctx, bp); err != nil {
 			w.destroy("bind failed")
 		}

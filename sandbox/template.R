@@ -11,9 +11,30 @@
     invisible(getNativeSymbolInfo("rwarden_fork_abi_1", rwarden_fork)) # the protocol this rwarden speaks
     rwarden_serve_sym <- getNativeSymbolInfo("rwarden_template_serve", rwarden_fork)
     .rwarden$prepare()
+    # A second run of the request path: R's JIT compiles a closure at its
+    # second call, which would otherwise come in every session's first
+    # evaluation (some 4 ms of CPU each).
+    local(envir = .rwarden, {
+        invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE)))
+        reset_console()
+    })
     if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
         rm(".Random.seed", envir = globalenv())
     local(envir = .rwarden, send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n"))))
+    # A template for an allowlist binds it here, once for every session it
+    # forks: its only request, from rwarden (sandbox/template.go). The
+    # sessions inherit the bound, locked environment and guard state; what
+    # one of them does stays in its own copy. Anything else ends the
+    # template (rwarden then starts sessions cold).
+    if (@BIND@) local({
+        req <- next_request()
+        if (is.null(req) || req$type != T_BIND) quit(save = "no", status = 3L, runLast = FALSE)
+        body <- rawToChar(req$body)
+        Encoding(body) <- "UTF-8"
+        err <- tryCatch(bind(body), error = function(e) conditionMessage(e))
+        send(R_BOUND, c(req$nonce, str_field(err)))
+        if (nzchar(err)) quit(save = "no", status = 3L, runLast = FALSE)
+    }, envir = new.env(parent = .rwarden))
     invisible(gc(full = TRUE)) # garbage collected once here, not in every session
     # The harness's connections to fds 3 and 4 stay open: in a session
     # process the library has re-pointed them at the session's own pipes.

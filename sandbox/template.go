@@ -35,13 +35,15 @@ var templateR []byte
 const harnessServeLine = ".rwarden$serve()\n"
 
 // templateHarness is the harness text of a template. The template loads
-// the fork library from its descriptor (templateLibFD).
-func templateHarness(harness []byte) ([]byte, error) {
+// the fork library from its descriptor (templateLibFD). A template for an
+// allowlist (bind) reads one bind request before it forks (template.R).
+func templateHarness(harness []byte, bind bool) ([]byte, error) {
 	if bytes.Count(harness, []byte(harnessServeLine)) != 1 {
 		return nil, errors.New("sandbox: the harness does not end its set-up with exactly one .rwarden$serve()")
 	}
 	lib := "/proc/self/fd/" + strconv.Itoa(templateLibFD)
 	code := bytes.Replace(templateR, []byte("@FORKLIB@"), []byte(lib), 1)
+	code = bytes.Replace(code, []byte("@BIND@"), []byte(map[bool]string{false: "FALSE", true: "TRUE"}[bind]), 1)
 	code = bytes.Replace(code, []byte("@CTLFD@"), []byte(strconv.Itoa(templateCtlFD)), 1)
 	return bytes.Replace(harness, []byte(harnessServeLine), code, 1), nil
 }
@@ -122,20 +124,36 @@ const templateCheckInterval = 2 * time.Second
 type template struct {
 	w       *worker
 	ctl     *net.UnixConn
+	allow   string // the allowlist hash it is bound to (profile.Allow); "": none
 	stamp   string // the inputs' state when it started (inputsStamp)
 	checked time.Time
+	used    time.Time // last fork (least recently used goes first)
 }
 
-// forkServer keeps one template for the pool and forks session processes
-// from it, one at a time.
+// maxTemplates bounds the templates bound to an allowlist that run at once
+// (each some 60 MB, mostly shared with its sessions); the unrestricted
+// template comes on top. The least recently used one is replaced, but only
+// when it was idle for templateKeep: while more allowlists than that are
+// busy, the sessions of the others fork from the unrestricted template and
+// bind in the session (slower), rather than templates replacing each other
+// at every start.
+const (
+	maxTemplates = 4
+	templateKeep = time.Minute
+)
+
+// forkServer keeps the pool's templates, one per allowlist (the bind is
+// done once in the template, not in every session: binding a broad
+// allowlist costs some 30 ms of CPU), and forks session processes from
+// them, one at a time.
 type forkServer struct {
 	l   *launcher
 	lib string
 	bpf []byte
 
 	mu       sync.Mutex
-	t        *template
-	retryAt  time.Time // after a failed template start
+	ts       map[string]*template // by allowlist hash
+	retryAt  time.Time            // after a failed template start
 	failures int
 	closed   bool
 
@@ -156,7 +174,7 @@ func newForkServer(l *launcher) (*forkServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &forkServer{l: l, lib: lib, bpf: bpf}, nil
+	return &forkServer{l: l, lib: lib, bpf: bpf, ts: map[string]*template{}}, nil
 }
 
 // inputsStamp describes what a template was built from: when one changes
@@ -173,32 +191,55 @@ func (fs *forkServer) inputsStamp() string {
 	return b.String()
 }
 
-// get returns a running, current template, starting one when needed.
-func (fs *forkServer) get(ctx context.Context) (*template, error) {
+// get returns a running, current template bound to bp, starting one when
+// needed, or the unrestricted template when every template place is taken
+// by a busy one (see maxTemplates).
+func (fs *forkServer) get(ctx context.Context, bp bindProfile) (*template, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.closed {
 		return nil, errTemplateUnavailable
 	}
-	if t := fs.t; t != nil {
+	key := bp.prof.Allow
+	if fs.ts[key] == nil && key != "" {
+		var lru *template
+		bound := 0
+		for k, t := range fs.ts {
+			if k != "" {
+				bound++
+				if lru == nil || t.used.Before(lru.used) {
+					lru = t
+				}
+			}
+		}
+		if bound >= maxTemplates {
+			if time.Since(lru.used) < templateKeep {
+				key, bp = "", bindProfile{}
+			} else {
+				fs.dropLocked(lru, "least recently used")
+			}
+		}
+	}
+	if t := fs.ts[key]; t != nil {
 		if !t.w.alive() {
 			fs.l.cfg.Logger.Error("the R fork template died; restarting it", "exit", t.w.exitDescription())
-			fs.dropLocked("died")
+			fs.dropLocked(t, "died")
 		} else if time.Since(t.checked) > templateCheckInterval {
 			t.checked = time.Now()
 			if fs.inputsStamp() != t.stamp {
 				fs.l.cfg.Logger.Info("R, its packages or the fork library changed; restarting the fork template")
-				fs.dropLocked("inputs changed")
+				fs.dropLocked(t, "inputs changed")
 			}
 		}
 	}
-	if fs.t != nil {
-		return fs.t, nil
+	if t := fs.ts[key]; t != nil {
+		t.used = time.Now()
+		return t, nil
 	}
 	if time.Now().Before(fs.retryAt) {
 		return nil, errTemplateUnavailable
 	}
-	t, err := fs.startTemplate(ctx)
+	t, err := fs.startTemplate(ctx, bp)
 	if err != nil {
 		fs.failures++
 		wait := min(time.Duration(1<<min(fs.failures, 6))*time.Second, time.Minute)
@@ -208,43 +249,51 @@ func (fs *forkServer) get(ctx context.Context) (*template, error) {
 		return nil, fmt.Errorf("%w: %v", errTemplateUnavailable, err)
 	}
 	fs.failures = 0
-	fs.t = t
+	t.used = time.Now()
+	fs.ts[key] = t
 	fs.templateStarts.Add(1)
 	return t, nil
 }
 
-// dropLocked ends the current template. Session processes it forked are
-// rwarden's children and live on.
-func (fs *forkServer) dropLocked(reason string) {
-	if fs.t == nil {
+// dropLocked ends template t. Session processes it forked are rwarden's
+// children and live on.
+func (fs *forkServer) dropLocked(t *template, reason string) {
+	if t == nil || fs.ts[t.allow] != t {
 		return
 	}
-	fs.t.ctl.Close()
-	fs.t.w.destroy(reason)
-	fs.t = nil
+	t.ctl.Close()
+	t.w.destroy(reason)
+	delete(fs.ts, t.allow)
 }
 
-// running returns 1 while a template process runs, else 0.
+// running returns the number of running template processes.
 func (fs *forkServer) running() int {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if fs.t != nil && fs.t.w.alive() {
-		return 1
+	n := 0
+	for _, t := range fs.ts {
+		if t.w.alive() {
+			n++
+		}
 	}
-	return 0
+	return n
 }
 
 func (fs *forkServer) close() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.closed = true
-	fs.dropLocked("pool closed")
+	for _, t := range fs.ts {
+		fs.dropLocked(t, "pool closed")
+	}
 }
 
-// startTemplate starts a template process and sends it its configuration.
-func (fs *forkServer) startTemplate(ctx context.Context) (*template, error) {
+// startTemplate starts a template process, binds it to bp's allowlist
+// (when it has one) and sends it its configuration.
+func (fs *forkServer) startTemplate(ctx context.Context, bp bindProfile) (*template, error) {
 	stamp := fs.inputsStamp()
-	harness, err := templateHarness(fs.l.harness)
+	bind := bp.prof.Allow != ""
+	harness, err := templateHarness(fs.l.harness, bind)
 	if err != nil {
 		return nil, err
 	}
@@ -274,6 +323,16 @@ func (fs *forkServer) startTemplate(ctx context.Context) (*template, error) {
 		ctl.Close()
 		return nil, fmt.Errorf("starting the template: %w", err)
 	}
+	if bind {
+		// The template's only request: its allowlist, bound once here
+		// for every session forked from it (template.R). It comes from
+		// rwarden, as a session's bind would; no user code runs.
+		if err := w.request(sctx, reqBind, bp.body, respBound, bindTimeout); err != nil {
+			ctl.Close()
+			w.destroy("bind failed")
+			return nil, fmt.Errorf("binding the template: %w", err)
+		}
+	}
 	cfg := make([]byte, 16, 16+len(fs.bpf))
 	binary.LittleEndian.PutUint32(cfg[0:], ctlConfigMagic)
 	binary.LittleEndian.PutUint32(cfg[4:], uint32(os.Getpid()))
@@ -286,29 +345,35 @@ func (fs *forkServer) startTemplate(ctx context.Context) (*template, error) {
 		return nil, fmt.Errorf("configuring the template: %w", err)
 	}
 	fs.l.cfg.Logger.Debug("R fork template ready", "pid", w.pid)
-	return &template{w: w, ctl: ctl, stamp: stamp, checked: time.Now()}, nil
+	return &template{w: w, ctl: ctl, allow: bp.prof.Allow, stamp: stamp, checked: time.Now()}, nil
 }
 
-// fork asks the template for one session process and returns its pid.
-func (fs *forkServer) fork(ctx context.Context, req []byte, fds []int) (int, error) {
-	t, err := fs.get(ctx)
+// fork asks the template for bp for one session process and returns its
+// pid and whether it is bound to bp already (else it is unrestricted yet).
+func (fs *forkServer) fork(ctx context.Context, bp bindProfile, req []byte, fds []int) (int, bool, error) {
+	pid, t, err := fs.forkFrom(ctx, bp, req, fds)
+	return pid, err == nil && t.allow != "" && t.allow == bp.prof.Allow, err
+}
+
+func (fs *forkServer) forkFrom(ctx context.Context, bp bindProfile, req []byte, fds []int) (int, *template, error) {
+	t, err := fs.get(ctx, bp)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if fs.t != t {
-		return 0, fmt.Errorf("%w: template replaced", errTemplateUnavailable)
+	if fs.ts[t.allow] != t {
+		return 0, nil, fmt.Errorf("%w: template replaced", errTemplateUnavailable)
 	}
 	// The template answers in a millisecond; one that does not within
 	// forkAnswerTimeout is broken and replaced, rather than holding every
 	// start behind it for a whole start timeout.
 	deadline := time.Now().Add(min(fs.l.cfg.StartTimeout, forkAnswerTimeout))
 	_ = t.ctl.SetDeadline(deadline)
-	broken := func(err error) (int, error) {
+	broken := func(err error) (int, *template, error) {
 		fs.l.cfg.Logger.Error("the R fork template stopped answering; restarting it", "err", err)
-		fs.dropLocked("control channel broken")
-		return 0, fmt.Errorf("%w: %v", errTemplateUnavailable, err)
+		fs.dropLocked(t, "control channel broken")
+		return 0, nil, fmt.Errorf("%w: %v", errTemplateUnavailable, err)
 	}
 	if _, _, err := t.ctl.WriteMsgUnix(req, unix.UnixRights(fds...), nil); err != nil {
 		return broken(fmt.Errorf("sending a fork request: %w", err))
@@ -326,19 +391,21 @@ func (fs *forkServer) fork(ctx context.Context, req []byte, fds []int) (int, err
 		// The template has more than one thread and refuses to fork (see
 		// rwarden_fork.c); that will not change: replace it.
 		fs.l.cfg.Logger.Error("the R fork template is no longer single-threaded; restarting it")
-		fs.dropLocked("not single-threaded")
-		return 0, fmt.Errorf("%w: template not single-threaded", errTemplateUnavailable)
+		fs.dropLocked(t, "not single-threaded")
+		return 0, nil, fmt.Errorf("%w: template not single-threaded", errTemplateUnavailable)
 	}
 	if pid <= 0 {
-		return 0, fmt.Errorf("the template could not fork: %w", unix.Errno(-pid))
+		return 0, nil, fmt.Errorf("the template could not fork: %w", unix.Errno(-pid))
 	}
-	return pid, nil
+	return pid, t, nil
 }
 
-// start forks a worker for prof from the template and waits until it is
-// ready. errTemplateUnavailable means nothing was forked: start cold.
-func (fs *forkServer) start(ctx context.Context, prof profile) (w *worker, err error) {
+// start forks a worker for bp from its template and waits until it is
+// ready; the worker is already bound to bp (w.bound) when its template was.
+// errTemplateUnavailable means nothing was forked: start cold.
+func (fs *forkServer) start(ctx context.Context, bp bindProfile) (w *worker, err error) {
 	l := fs.l
+	prof := bp.prof
 	w = l.newWorker(newWorkerID(), prof)
 	w.forked = true
 	defer func() {
@@ -422,7 +489,7 @@ func (fs *forkServer) start(ctx context.Context, prof profile) (w *worker, err e
 		}
 	}
 	w.startedAt = time.Now()
-	pid, err := fs.fork(ctx, req, []int{int(reqR.Fd()), int(resW.Fd()), int(conW.Fd()), ruleset})
+	pid, bound, err := fs.fork(ctx, bp, req, []int{int(reqR.Fd()), int(resW.Fd()), int(conW.Fd()), ruleset})
 	if err != nil {
 		return w, err
 	}
@@ -449,5 +516,6 @@ func (fs *forkServer) start(ctx context.Context, prof profile) (w *worker, err e
 		return w, err
 	}
 	fs.forks.Add(1)
+	w.bound = bound
 	return w, nil
 }

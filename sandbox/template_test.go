@@ -56,8 +56,9 @@ func templateOf(t *testing.T, p *Pool) *template {
 	require.NotNil(t, p.l.fork, "forks are off")
 	p.l.fork.mu.Lock()
 	defer p.l.fork.mu.Unlock()
-	require.NotNil(t, p.l.fork.t, "no template runs")
-	return p.l.fork.t
+	tmpl := p.l.fork.ts[""] // the unrestricted sessions' template
+	require.NotNil(t, tmpl, "no template runs")
+	return tmpl
 }
 
 func TestForkedSessionConfinement(t *testing.T) {
@@ -391,4 +392,75 @@ func TestRootlessTemplateWithoutNamespaceRefused(t *testing.T) {
 	require.ErrorAs(t, err, &exit, "%s", out)
 	assert.Equal(t, InitFailedStatus, exit.ExitCode())
 	assert.Contains(t, string(out), "the rootless template has no user namespace of its own: not set up")
+}
+
+// A session with an allowlist is forked from a template bound to that
+// allowlist (one template per allowlist, bound once): it is restricted
+// exactly as a session bound on its own, what one session defines reaches
+// no other, sessions of another allowlist get their own template, and the
+// least recently used template goes when maxTemplates run.
+func TestForkedAllowlistTemplates(t *testing.T) {
+	p := newTestPool(t, func(c *Config) { c.Warm = 0 })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	common := []string{"base::{", "base::<-", "base::sum", "base::exists", "base::cat"}
+	allowA := &Allowlist{Functions: append([]string{"base::nchar"}, common...)}
+	allowB := &Allowlist{Functions: append([]string{"base::toupper"}, common...)}
+	open := func(a *Allowlist) *Session {
+		s, err := p.Acquire(ctx, Binding{User: "t", Limits: testLimits(), Allowlist: a})
+		require.NoError(t, err)
+		t.Cleanup(s.Close)
+		require.True(t, s.w.forked, "the session was not forked")
+		return s
+	}
+	a1 := open(allowA)
+	res := eval(t, a1, `x <- "SECRET-9"; sum(1, 2)`)
+	require.Equal(t, "[1] 3\n", string(res.Output), res.Error)
+	assert.Equal(t, "[1] 8\n", string(eval(t, a1, `nchar(x)`).Output))
+	assert.Contains(t, eval(t, a1, `toupper(x)`).Error, `could not find function "toupper"`)
+	assert.Contains(t, eval(t, a1, `system("id")`).Error, `could not find function "system"`)
+	assert.Contains(t, eval(t, a1, `base::system("id")`).Error, "not allowed: base::system")
+
+	a2 := open(allowA)
+	assert.Equal(t, "FALSE", string(eval(t, a2, `cat(exists("x"))`).Output), "a sibling's variable")
+	b1 := open(allowB)
+	assert.Equal(t, "[1] \"A\"\n", string(eval(t, b1, `toupper("a")`).Output))
+	assert.Contains(t, eval(t, b1, `nchar("a")`).Error, `could not find function "nchar"`)
+	a2.Close()
+	b1.Close()
+
+	p.l.fork.mu.Lock()
+	_, hashA, _ := allowA.encoded()
+	_, hashB, _ := allowB.encoded()
+	ta, tb := p.l.fork.ts[hashA], p.l.fork.ts[hashB]
+	p.l.fork.mu.Unlock()
+	require.NotNil(t, ta, "no template for allowlist A")
+	require.NotNil(t, tb, "no template for allowlist B")
+	assert.NotEqual(t, ta.w.pid, tb.w.pid)
+	assert.Equal(t, 2, p.Stats().Templates)
+
+	// More busy allowlists than maxTemplates: the next one's sessions
+	// fork from the unrestricted template and bind on their own, as
+	// restricted as the others.
+	for i := 0; i < maxTemplates-2; i++ {
+		open(&Allowlist{Functions: append([]string{fmt.Sprintf("base::nchar%d", i)}, common...)}).Close()
+	}
+	assert.Equal(t, maxTemplates, p.Stats().Templates)
+	over := open(&Allowlist{Functions: append([]string{"base::abs"}, common...)})
+	assert.True(t, over.w.bound, "bound in the session")
+	assert.Equal(t, "[1] 2\n", string(eval(t, over, `abs(2L)`).Output))
+	assert.Contains(t, eval(t, over, `nchar("a")`).Error, `could not find function "nchar"`)
+	assert.Contains(t, eval(t, over, `system("id")`).Error, `could not find function "system"`)
+	assert.Equal(t, maxTemplates+1, p.Stats().Templates, "bound templates and the unrestricted one")
+	over.Close()
+
+	// Once A's template was idle for templateKeep, a new allowlist
+	// replaces it; A's sessions live on.
+	p.l.fork.mu.Lock()
+	ta.used = time.Now().Add(-2 * templateKeep)
+	p.l.fork.mu.Unlock()
+	open(&Allowlist{Functions: append([]string{"base::abs"}, common...)}).Close()
+	assert.Eventually(t, func() bool { return !ta.w.alive() }, 10*time.Second, 50*time.Millisecond,
+		"the least recently used template was stopped")
+	assert.Equal(t, "[1] 8\n", string(eval(t, a1, `nchar(x)`).Output), "a session outlives its template")
 }

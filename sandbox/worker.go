@@ -197,10 +197,11 @@ func newWorkerID() string {
 
 // start launches a worker for a session and waits until its harness is
 // ready: forked from the template when forks are on and the template
-// runs, else started cold.
-func (l *launcher) start(ctx context.Context, prof profile) (*worker, error) {
+// runs (then already bound to bp), else started cold (not bound yet).
+func (l *launcher) start(ctx context.Context, bp bindProfile) (*worker, error) {
+	prof := bp.prof
 	if l.fork != nil {
-		w, err := l.fork.start(ctx, prof)
+		w, err := l.fork.start(ctx, bp)
 		if !errors.Is(err, errTemplateUnavailable) {
 			return w, err
 		}
