@@ -63,7 +63,8 @@ func TestSessionBehaviour(t *testing.T) {
 	assert.Empty(t, res.Output, "an assignment prints nothing")
 	res = eval(t, s, `x + 1; message("note"); warning("careful"); invisible(7)`)
 	require.Equal(t, StatusOK, res.Status)
-	assert.Equal(t, "[1] 42\nnote\nWarning message:\ncareful\n", string(res.Output))
+	// R prints a warning without a call followed by a space.
+	assert.Equal(t, "[1] 42\nnote\nWarning message:\ncareful \n", string(res.Output))
 	assert.Equal(t, []string{"note\n"}, res.Messages)
 	assert.Equal(t, []string{"careful"}, res.Warnings)
 
