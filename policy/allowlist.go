@@ -50,9 +50,13 @@ type Guard struct {
 // first formal) and formals the generic has itself: a guard at the
 // generic applies to every call whatever the dispatch, and what one method
 // does with its x (split.data.frame evaluates in it, formula.default
-// evaluates it) says nothing of the others. The harness checks a method's
-// other formals among the generic's ... by name; the static check covers
-// the rest.
+// evaluates it) says nothing of the others. Formula parameters are the
+// exception: the runtime check of a formula acts only on formulas and on
+// strings that parse as one (model.frame("y ~ Sys.getenv('HOME')")
+// reaches model.frame.default, which evaluates it), and passes any other
+// value as it is, whatever the method. The harness checks a method's other
+// formals among the generic's ... by name; the static check covers the
+// rest.
 func guardsFor(m *model.Model, pkg, name string) []Guard {
 	fn := m.Lookup(pkg, name)
 	if fn == nil {
@@ -68,7 +72,7 @@ func guardsFor(m *model.Model, pkg, name string) []Guard {
 	var out []Guard
 	for _, sig := range fn.Sigs {
 		for _, p := range sig.Params {
-			if sig.Method != "" && (slices.Contains(own, p.Name) || (len(sig.Formals) > 0 && sig.Formals[0] == p.Name)) {
+			if sig.Method != "" && p.Kind != model.Formula && (slices.Contains(own, p.Name) || (len(sig.Formals) > 0 && sig.Formals[0] == p.Name)) {
 				continue
 			}
 			g := Guard{Function: obj, Param: p.Name, Kind: string(p.Kind)}

@@ -714,16 +714,22 @@ local(envir = .rwarden, {
         sep <- if (nchar(prefix, type = "w") + nchar(sub("\n.*", "", msg), type = "w") > 77L) "\n  " else ""
         paste0(prefix, sep, msg, "\n")
     }
+    # As R's PrintWarnings: a warning without a call is its message and a
+    # space; one with a call breaks after "In call :" when the first line
+    # would pass 75 columns (counting the "n: " of a numbered list).
     format_warnings <- function(ws) {
         if (!length(ws)) return("")
-        one <- function(w) {
+        one <- function(w, lead) {
+            msg <- conditionMessage(w)
             call <- user_call(w)
-            if (is.null(call)) conditionMessage(w)
-            else paste0("In ", paste(deparse(call, nlines = 1L), collapse = ""), " : ", conditionMessage(w))
+            if (is.null(call)) return(paste0(msg, " "))
+            dcall <- deparse(call, nlines = 1L)[[1L]]
+            wide <- lead + nchar(dcall, type = "w") + nchar(sub("\n.*", "", msg), type = "w") > 75L
+            paste0("In ", dcall, " :", if (wide) "\n " else "", " ", msg)
         }
-        txt <- vapply(ws, one, "")
-        if (length(txt) == 1L) paste0("Warning message:\n", txt, "\n")
-        else paste0("Warning messages:\n", paste0(seq_along(txt), ": ", txt, collapse = "\n"), "\n")
+        if (length(ws) == 1L) return(paste0("Warning message:\n", one(ws[[1L]], 6L), "\n"))
+        txt <- vapply(ws, one, "", lead = 10L)
+        paste0("Warning messages:\n", paste0(seq_along(txt), ": ", txt, "\n", collapse = ""))
     }
 
     # Undo what user code may have done to the console: sink() diversions are
@@ -736,6 +742,12 @@ local(envir = .rwarden, {
     }
 
     autoprint <- function(value) {
+        # data.table's := returns its table visibly and marks it not to be
+        # printed by the console's next autoprint; shouldPrint() is its
+        # interface for code that mimics autoprint (the harness's frames
+        # hide the console's call stack that print.data.table looks for).
+        if (inherits(value, "data.table") && isNamespaceLoaded("data.table") &&
+            !getExportedValue("data.table", "shouldPrint")(value)) return(invisible(NULL))
         if (!is.object(value)) print.default(value)
         else {
             # Call print from the user's environment so that S3 methods the user
@@ -919,8 +931,14 @@ local(envir = .rwarden, {
         # Parameters whose name the harness checks its own way: a new
         # generic's or method's name (newname below), a restart's name
         # (restarts are looked up among the active restarts, never as
-        # functions; the harness's own is sealed).
-        own_way <- c("methods::setGeneric\tname", "methods::setMethod\tf",
+        # functions; the harness's own is sealed), a class's name (new()
+        # looks it up among class definitions, never as a function; what it
+        # runs is initialize(), whose methods setMethod() guards), the
+        # generic standardGeneric() dispatches (it must be called from the
+        # generic's own frame, so it cannot be wrapped; R refuses a name
+        # that is not that generic's).
+        own_way <- c("methods::setGeneric\tname", "methods::setMethod\tf", "methods::new\tClass",
+                     "base::standardGeneric\tf",
                      "base::invokeRestart\tr", "base::invokeRestartInteractively\tr")
         for (x in g) if (length(x) == 3L && !(paste(x[[1L]], x[[2L]], sep = "\t") %in% own_way))
             add_spec(x[[1L]], x[[2L]], x[[3L]])
@@ -951,6 +969,14 @@ local(envir = .rwarden, {
         first <- sep > 0L & !duplicated(nm)
         pkg <- pkg[first]
         nm <- nm[first]
+        patch_within()
+        # data.table optimises j (mean(x) becomes .External(Cfastmean, x),
+        # sum(x) by group a GForce call) and evaluates the result in an
+        # environment enclosed by the caller's, where an allowlisted user
+        # has no .External. Unoptimised, j is the user's own code, which
+        # prints the same. Set before data.table loads, whose .onLoad keeps
+        # an option already set.
+        options(datatable.optimize = 0L)
         allow_env <- new.env(hash = TRUE, parent = emptyenv(), size = length(nm) + 29L)
         for (p in unique(pkg)) {
             sel <- nm[pkg == p]
@@ -962,7 +988,7 @@ local(envir = .rwarden, {
             db <- if (p == "datasets") file.path(find.package(p), "data", "Rdata")
                   else file.path(find.package(p), "R", p)
             if (file.exists(paste0(db, ".rdx")))
-                lazyLoad(db, envir = allow_env, filter = function(n) n %in% sel)
+                lazyLoad(db, envir = allow_env, filter = function(n) n %in% sel & !(p == "base" & n %in% WITHIN))
             if (p == "datasets") next
             # What the database does not hold (primitives, objects created
             # when the namespace loaded) is taken from the namespace.
@@ -1023,6 +1049,29 @@ local(envir = .rwarden, {
         st$user <- env
         lockEnvironment(st, bindings = TRUE)
         ""
+    }
+
+    # within()'s data frame and list methods evaluate environment() in the
+    # caller's scope (evalq(environment(), data, parent)), where an
+    # allowlisted user need not have environment(). In an allowlisted
+    # session their base bindings (which the allowlist then takes, not the
+    # lazy-load database's) call it inlined, looked up nowhere: it returns
+    # the fresh environment of data's columns, enclosed by the caller's,
+    # nothing foreign.
+    WITHIN <- c("within.data.frame", "within.list")
+    inline_environment <- function(x) {
+        if (identical(x, quote(environment()))) return(as.call(list(base::environment)))
+        for (i in seq_along(x)) if (is.call(x[[i]])) x[[i]] <- inline_environment(x[[i]])
+        x
+    }
+    patch_within <- function() {
+        for (n in WITHIN) {
+            f <- get(n, envir = .BaseNamespaceEnv, inherits = FALSE)
+            body(f) <- inline_environment(body(f))
+            unlockBinding(n, .BaseNamespaceEnv)
+            assign(n, f, envir = .BaseNamespaceEnv)
+            lockBinding(n, .BaseNamespaceEnv)
+        }
     }
 
     set_user_env <- function(env) {

@@ -63,9 +63,19 @@ func TestSessionBehaviour(t *testing.T) {
 	assert.Empty(t, res.Output, "an assignment prints nothing")
 	res = eval(t, s, `x + 1; message("note"); warning("careful"); invisible(7)`)
 	require.Equal(t, StatusOK, res.Status)
-	assert.Equal(t, "[1] 42\nnote\nWarning message:\ncareful\n", string(res.Output))
+	// R prints a warning without a call followed by a space.
+	assert.Equal(t, "[1] 42\nnote\nWarning message:\ncareful \n", string(res.Output))
 	assert.Equal(t, []string{"note\n"}, res.Messages)
 	assert.Equal(t, []string{"careful"}, res.Warnings)
+	// Several, as R numbers them; a long one breaks after "In call :"
+	// (the text Rscript prints for the same code).
+	res = eval(t, s, `f <- function() { warning("a"); warning("b", call. = FALSE); `+
+		`warning("a very long message that goes on and on and on and on and on and on"); g() }
+g <- function() warning("x\nsecond line")
+f()`)
+	require.Equal(t, StatusOK, res.Status, res.Error)
+	assert.Equal(t, "Warning messages:\n1: In f() : a\n2: b \n3: In f() :\n  a very long message that goes on "+
+		"and on and on and on and on and on\n4: In g() : x\nsecond line\n", string(res.Output))
 
 	res = eval(t, s, `f <- function() stop("boom"); cat("before\n"); f(); cat("after\n")`)
 	assert.Equal(t, StatusError, res.Status)

@@ -1,7 +1,6 @@
 package runtimetest
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -42,36 +41,13 @@ func repoFile(parts ...string) string {
 	return filepath.Join(append([]string{"..", ".."}, parts...)...)
 }
 
-// handGuards reads sandbox/testdata/guards.txt, the guards written by hand
-// from R's formals. When the policy side's generated parameter model lands
-// (policy.Allowlist.Guards), runtimeAllowlist copies those instead.
-func handGuards(t testing.TB) []sandbox.Guard {
-	t.Helper()
-	f, err := os.Open(repoFile("sandbox", "testdata", "guards.txt"))
-	require.NoError(t, err)
-	defer f.Close()
-	var out []sandbox.Guard
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fs := strings.Fields(line)
-		require.Len(t, fs, 3, line)
-		out = append(out, sandbox.Guard{Function: fs[0], Param: fs[1], Kind: fs[2]})
-	}
-	require.NoError(t, sc.Err())
-	return out
-}
-
 // fixture is a policy engine on the shipped policies/ and a pool of real
 // sandboxed workers.
 type fixture struct {
-	eng    *policy.Engine
-	pool   *sandbox.Pool
-	lim    sandbox.Limits
-	guards []sandbox.Guard
+	eng  *policy.Engine
+	pool *sandbox.Pool
+	lim  sandbox.Limits
+	root string // the workers' scratch root: their home, working and temporary directories
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -90,7 +66,7 @@ func newFixture(t *testing.T) *fixture {
 	pool, err := sandbox.NewPool(sandbox.Config{ScratchRoot: root, Warm: 2, Max: 4, MaxLimits: lim, WarmLimits: lim, Logger: quiet})
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	return &fixture{eng: eng, pool: pool, lim: lim, guards: handGuards(t)}
+	return &fixture{eng: eng, pool: pool, lim: lim, root: root}
 }
 
 // runtimeAllowlist is what the proxy hands the sandbox for user, with the
