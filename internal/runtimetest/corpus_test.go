@@ -34,8 +34,9 @@ func TestBenignCorpusIdenticalToPlainR(t *testing.T) {
 	}
 }
 
-// The escape corpus runs for guest with the static check skipped, bound to
-// guest's real allowlist and the guards: no attempt reaches its target.
+// The escape corpus runs for guest and for alice with the static check
+// skipped, bound to each one's real allowlist and the guards: no attempt
+// reaches its target.
 // What an attempt is after (a shell, the worker's environment variables and
 // files, R's installation, an environment outside the user's own, the
 // harness's state) shows in what it prints when it gets there: the secrets
@@ -49,7 +50,6 @@ func TestEscapeCorpusStoppedAtRuntime(t *testing.T) {
 	files, err := filepath.Glob(repoFile("policy", "testdata", "escapes", "*.R"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
-	al := f.runtimeAllowlist(t, "guest")
 	secrets := f.secrets()
 	var mu sync.Mutex
 	var reached []string
@@ -60,21 +60,26 @@ func TestEscapeCorpusStoppedAtRuntime(t *testing.T) {
 		assert.Contains(t, reached, "01_system_direct.R")
 		assert.Contains(t, reached, "61_sys_getenv.R")
 	})
-	for _, file := range files {
-		code, err := os.ReadFile(file)
-		require.NoError(t, err)
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			t.Parallel()
-			free := f.run(t, "guest", nil, string(code))
-			if secretIn(secrets, string(free.Output)+free.Error) != "" {
-				mu.Lock()
-				reached = append(reached, filepath.Base(file))
-				mu.Unlock()
-			}
-			res := f.run(t, "guest", al, string(code))
-			got := string(res.Output) + res.Error
-			assert.Empty(t, secretIn(secrets, got), "the attempt reached its target: %s", clip(got, 1000))
-		})
+	for _, user := range []string{"guest", "alice"} {
+		al := f.runtimeAllowlist(t, user)
+		for _, file := range files {
+			code, err := os.ReadFile(file)
+			require.NoError(t, err)
+			t.Run(user+"/"+filepath.Base(file), func(t *testing.T) {
+				t.Parallel()
+				if user == "guest" { // once per attempt: does it work in plain R?
+					free := f.run(t, user, nil, string(code))
+					if secretIn(secrets, string(free.Output)+free.Error) != "" {
+						mu.Lock()
+						reached = append(reached, filepath.Base(file))
+						mu.Unlock()
+					}
+				}
+				res := f.run(t, user, al, string(code))
+				got := string(res.Output) + res.Error
+				assert.Empty(t, secretIn(secrets, got), "the attempt reached its target: %s", clip(got, 1000))
+			})
+		}
 	}
 }
 
