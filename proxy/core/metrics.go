@@ -104,7 +104,7 @@ func newMetrics(pool func() sandbox.PoolStats) *metrics {
 			func(s sandbox.PoolStats) uint64 { return s.Abandoned }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "rwarden_templates",
-			Help: "Running fork templates (0 means sessions start cold).",
+			Help: "Running fork templates, one per allowlist in use (0 means sessions start cold).",
 		}, func() float64 { return float64(pool().Templates) }),
 	)
 	return m
