@@ -297,6 +297,21 @@ local(envir = guard, {
     # rebuilt with the checked values and re-invoked from the caller, so
     # that the function (and anything it re-evaluates from match.call())
     # sees only checked values. TRUE means: evaluate take() instead.
+    # check_dot checks the i-th argument in the frame's ... (its
+    # expression expr) for kinds; it returns list(checked value) when a
+    # check changed the value, else NULL.
+    check_dot <- function(i, expr, kinds, frame, caller, what) {
+        out <- NULL
+        for (k in kinds) {
+            if (k == "code") { check_code(expr, caller, what); next }
+            v <- eval(as.name(sprintf("..%d", i)), frame)
+            nv <- switch(k, fun = check_fun(v, caller, what),
+                         formula = check_formula(v, caller, what),
+                         env = check_env(v, what), v)
+            if (!identical(nv, v)) out <- list(nv)
+        }
+        out
+    }
     check_frame <- function(frame, key) {
         spec <- st$specs[[key]]
         if (is.null(spec) || is.null(st$user)) return(FALSE)
@@ -312,14 +327,8 @@ local(envir = guard, {
                 if (!("..." %in% fmls)) next
                 exprs <- eval(quote(as.list(substitute(list(...)))[-1L]), frame)
                 for (i in seq_along(exprs)) {
-                    for (k in kinds) {
-                        if (k == "code") { check_code(exprs[[i]], caller, what); next }
-                        v <- eval(as.name(sprintf("..%d", i)), frame)
-                        nv <- switch(k, fun = check_fun(v, caller, what),
-                                     formula = check_formula(v, caller, what),
-                                     env = check_env(v, what), v)
-                        if (!identical(nv, v)) dots_changed[[as.character(i)]] <- nv
-                    }
+                    r <- check_dot(i, exprs[[i]], kinds, frame, caller, what)
+                    if (!is.null(r)) dots_changed[[as.character(i)]] <- r[[1L]]
                 }
                 next
             }
@@ -329,14 +338,8 @@ local(envir = guard, {
                 exprs <- eval(quote(as.list(substitute(list(...)))[-1L]), frame)
                 i <- match(p, names(exprs))
                 if (is.na(i)) next
-                for (k in kinds) {
-                    if (k == "code") { check_code(exprs[[i]], caller, what); next }
-                    v <- eval(as.name(sprintf("..%d", i)), frame)
-                    nv <- switch(k, fun = check_fun(v, caller, what),
-                                 formula = check_formula(v, caller, what),
-                                 env = check_env(v, what), v)
-                    if (!identical(nv, v)) dots_changed[[as.character(i)]] <- nv
-                }
+                r <- check_dot(i, exprs[[i]], kinds, frame, caller, what)
+                if (!is.null(r)) dots_changed[[as.character(i)]] <- r[[1L]]
                 next
             }
             is_missing <- eval(call("missing", as.name(p)), frame)
