@@ -19,13 +19,18 @@ type checker struct {
 	parser rsyntax.Parser
 	finder refs.Finder
 
-	// byName caches the decision on an unqualified name, which depends
-	// only on the name, on whether it is called (fn) or used as a value
-	// (any), and on the packages attached so far: a script names the same
-	// few functions over and over.
+	// The name caches hold the decision on an unqualified name, which
+	// depends only on the name, on whether it is called (fn) or used as a
+	// value (any), and on the packages attached so far: a script names
+	// the same few functions over and over. There is one pair of maps per
+	// list of attached packages (nameSets, keyed by attachKey), so that a
+	// script that calls library() keeps its caches from one check to the
+	// next as well; fnNames and anyNames are the pair for the packages
+	// attached at this point of the check.
 	// The maps hold indexes into names and decs: small map values are
 	// cheaper to look up than the structs.
 	fnNames, anyNames map[string]int32
+	nameSets          map[string]*nameSet
 	names             []nameDecision
 	// byObj caches the decision on each request of this check, so that
 	// the shared cache is touched once per distinct request.
@@ -35,12 +40,10 @@ type checker struct {
 	// policy snapshot, the index and the user stay the same (a server
 	// checks request after request of the same session): decisions are
 	// a function of those. forSnap, forIndex and forUser say which they
-	// hold; attached is set when a check attached packages, since the
-	// name caches then resolved names against them.
+	// hold.
 	forSnap  *snapshot
 	forIndex *Index
 	forUser  string
-	attached bool
 
 	// seen are the denied requests already reported.
 	seen map[request]bool
@@ -49,6 +52,14 @@ type checker struct {
 }
 
 type objAct struct{ obj, act string }
+
+// nameSet is the pair of name caches for one list of attached packages.
+type nameSet struct{ fn, any map[string]int32 }
+
+// maxNameSets bounds the lists of attached packages a checker keeps
+// caches for: a script attaching package after package must not make
+// it keep a cache per step.
+const maxNameSets = 16
 
 // nameDecision is what an unqualified name resolves to and its decision.
 type nameDecision struct {
@@ -66,8 +77,8 @@ func getChecker() *checker { return checkers.Get().(*checker) }
 const maxKeptNames = 4096
 
 func putChecker(c *checker) {
-	if len(c.fnNames) > maxKeptNames || len(c.anyNames) > maxKeptNames || cap(c.names) > maxKeptNames {
-		c.fnNames, c.anyNames, c.names = nil, nil, nil
+	if len(c.nameSets) > maxNameSets || cap(c.names) > maxKeptNames {
+		c.fnNames, c.anyNames, c.nameSets, c.names = nil, nil, nil, nil
 	}
 	if len(c.byObj) > maxKeptNames || cap(c.decs) > maxKeptNames {
 		c.byObj, c.decs = nil, nil
@@ -91,10 +102,10 @@ func (c *checker) reset(s *snapshot, ix *Index, user string) {
 			clear(c.byObj)
 		}
 		c.decs = c.decs[:0]
-	} else if c.attached || c.fnNames == nil {
+	} else if c.nameSets == nil {
 		c.clearNames()
 	}
-	c.attached = false
+	c.useNames(nil)
 	if c.seen == nil {
 		c.seen = make(map[request]bool)
 	} else {
@@ -106,12 +117,35 @@ func (c *checker) reset(s *snapshot, ix *Index, user string) {
 // clearNames drops the name caches: resolution has changed.
 func (c *checker) clearNames() {
 	c.names = c.names[:0]
-	if c.fnNames == nil {
-		c.fnNames, c.anyNames = make(map[string]int32), make(map[string]int32)
-		return
+	if c.nameSets == nil {
+		c.nameSets = make(map[string]*nameSet)
+	} else {
+		clear(c.nameSets)
 	}
-	clear(c.fnNames)
-	clear(c.anyNames)
+	c.fnNames, c.anyNames = nil, nil
+}
+
+// useNames makes the name caches those for the packages attached (most
+// recent first), creating them if needed. Past maxNameSets lists or
+// maxKeptNames names, every cache is dropped and started anew: the
+// caches stay bounded whatever the script attaches or names.
+func (c *checker) useNames(attached []string) {
+	key := attachKey(attached)
+	set, ok := c.nameSets[key]
+	if !ok {
+		if len(c.nameSets) >= maxNameSets || len(c.names) > maxKeptNames {
+			c.clearNames()
+		}
+		set = &nameSet{fn: make(map[string]int32), any: make(map[string]int32)}
+		c.nameSets[key] = set
+	}
+	c.fnNames, c.anyNames = set.fn, set.any
+}
+
+// attachKey identifies a list of attached packages; package names never
+// contain a NUL byte.
+func attachKey(attached []string) string {
+	return strings.Join(attached, "\x00")
 }
 
 // check parses and analyses code and decides its requests.
@@ -153,8 +187,7 @@ func (c *checker) decide(ix *Index, s *snapshot, user string, found []refs.Ref) 
 		attached := len(rv.attached)
 		c.reqs = rv.add(c.reqs[:0], &r)
 		if len(rv.attached) != attached {
-			c.clearNames()
-			c.attached = true
+			c.useNames(rv.attached)
 		}
 		for _, req := range c.reqs {
 			if err := c.decideRequest(s, user, req); err != nil {
