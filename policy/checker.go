@@ -31,7 +31,13 @@ type checker struct {
 	// cheaper to look up than the structs.
 	fnNames, anyNames map[string]int32
 	nameSets          map[string]*nameSet
-	names             []nameDecision
+	// memo is a small direct-mapped cache in front of fnNames and
+	// anyNames: a script repeats a few names over and over, and a map
+	// lookup hashes the whole name each time. Entries are indexes into
+	// names, valid for the current fnNames and anyNames only (useNames
+	// clears it); a slot is trusted only when its name and fn match.
+	memo  [256]nameMemo
+	names []nameDecision
 	// byObj caches the decision on each request of this check, so that
 	// the shared cache is touched once per distinct request.
 	byObj map[objAct]int32
@@ -52,6 +58,25 @@ type checker struct {
 }
 
 type objAct struct{ obj, act string }
+
+// nameMemo is one slot of checker.memo.
+type nameMemo struct {
+	name string
+	fn   bool
+	i    int32
+}
+
+// memoSlot picks the slot of a non-empty name from its length and three
+// of its bytes: cheap, and names that collide only share a slot.
+func memoSlot(name string, fn bool) uint32 {
+	n := len(name)
+	x := uint32(n)*0x9E3779B1 ^ uint32(name[0])<<16 ^ uint32(name[n/2])<<8 ^ uint32(name[n-1])
+	if fn {
+		x ^= 0x55
+	}
+	x *= 0x85EBCA6B
+	return x >> 24
+}
 
 // nameSet is the pair of name caches for one list of attached packages.
 type nameSet struct{ fn, any map[string]int32 }
@@ -140,6 +165,7 @@ func (c *checker) useNames(attached []string) {
 		c.nameSets[key] = set
 	}
 	c.fnNames, c.anyNames = set.fn, set.any
+	clear(c.memo[:])
 }
 
 // attachKey identifies a list of attached packages; package names never
@@ -214,11 +240,15 @@ func plainKind(k refs.Kind) bool {
 // plainKind): what resolver.add and decideRequest would do, through the name
 // caches.
 func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string, fn bool, pos rsyntax.Pos) error {
+	slot := &c.memo[memoSlot(name, fn)]
+	i, ok := slot.i, slot.fn == fn && slot.name == name && slot.name != ""
 	m := c.anyNames
 	if fn {
 		m = c.fnNames
 	}
-	i, ok := m[name]
+	if !ok {
+		i, ok = m[name]
+	}
 	if !ok {
 		obj, resolved := rv.ix.resolve(rv.attached, name, fn)
 		nd := nameDecision{obj: obj, dec: -1}
@@ -233,6 +263,7 @@ func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string
 		c.names = append(c.names, nd)
 		m[name] = i
 	}
+	*slot = nameMemo{name: name, fn: fn, i: i}
 	nd := &c.names[i]
 	if nd.dec < 0 || nd.allowed {
 		return nil
