@@ -50,6 +50,12 @@ type checker struct {
 	forSnap  *snapshot
 	forIndex *Index
 	forUser  string
+	// methods caches, per generic named in UseMethod or NextMethod, the
+	// requests decideMethods makes (without a position): they depend
+	// only on the index, and finding them walks every installed
+	// function. methodReqs counts the requests held, to bound them.
+	methods    map[string][]request
+	methodReqs int
 
 	// seen are the denied requests already reported.
 	seen map[request]bool
@@ -108,6 +114,9 @@ func putChecker(c *checker) {
 	if len(c.byObj) > maxKeptNames || cap(c.decs) > maxKeptNames {
 		c.byObj, c.decs = nil, nil
 	}
+	if c.methodReqs > maxKeptNames {
+		c.methods, c.methodReqs = nil, 0
+	}
 	if len(c.seen) > maxKeptNames {
 		c.seen = nil
 	}
@@ -127,6 +136,8 @@ func (c *checker) reset(s *snapshot, ix *Index, user string) {
 			clear(c.byObj)
 		}
 		c.decs = c.decs[:0]
+		clear(c.methods)
+		c.methodReqs = 0
 	} else if c.nameSets == nil {
 		c.clearNames()
 	}
@@ -335,16 +346,27 @@ func isGenericDetail(d string) bool {
 // decideMethods decides every installed function a dispatch on the
 // generic f.Name may reach.
 func (c *checker) decideMethods(s *snapshot, user string, ix *Index, f *refs.Ref) error {
-	prefix := f.Name + "."
-	for _, pkg := range ix.orderedPackages() {
-		for _, name := range ix.Packages[pkg].Functions {
-			if strings.HasPrefix(name, prefix) {
-				req := request{obj: FunctionObject(pkg, name), act: ActCall, line: f.Pos.Line, col: f.Pos.Col,
-					detail: "UseMethod(\"" + f.Name + "\") may dispatch to " + pkg + "::" + name}
-				if err := c.decideRequest(s, user, req); err != nil {
-					return err
+	reqs, ok := c.methods[f.Name]
+	if !ok {
+		prefix := f.Name + "."
+		for _, pkg := range ix.orderedPackages() {
+			for _, name := range ix.Packages[pkg].Functions {
+				if strings.HasPrefix(name, prefix) {
+					reqs = append(reqs, request{obj: FunctionObject(pkg, name), act: ActCall,
+						detail: "UseMethod(\"" + f.Name + "\") may dispatch to " + pkg + "::" + name})
 				}
 			}
+		}
+		if c.methods == nil {
+			c.methods = make(map[string][]request)
+		}
+		c.methods[f.Name] = reqs
+		c.methodReqs += len(reqs) + 1
+	}
+	for _, req := range reqs {
+		req.line, req.col = f.Pos.Line, f.Pos.Col
+		if err := c.decideRequest(s, user, req); err != nil {
+			return err
 		}
 	}
 	return nil
