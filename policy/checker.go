@@ -19,14 +19,25 @@ type checker struct {
 	parser rsyntax.Parser
 	finder refs.Finder
 
-	// byName caches the decision on an unqualified name, which depends
-	// only on the name, on whether it is called (fn) or used as a value
-	// (any), and on the packages attached so far: a script names the same
-	// few functions over and over.
+	// The name caches hold the decision on an unqualified name, which
+	// depends only on the name, on whether it is called (fn) or used as a
+	// value (any), and on the packages attached so far: a script names
+	// the same few functions over and over. There is one pair of maps per
+	// list of attached packages (nameSets, keyed by attachKey), so that a
+	// script that calls library() keeps its caches from one check to the
+	// next as well; fnNames and anyNames are the pair for the packages
+	// attached at this point of the check.
 	// The maps hold indexes into names and decs: small map values are
 	// cheaper to look up than the structs.
 	fnNames, anyNames map[string]int32
-	names             []nameDecision
+	nameSets          map[string]*nameSet
+	// memo is a small direct-mapped cache in front of fnNames and
+	// anyNames: a script repeats a few names over and over, and a map
+	// lookup hashes the whole name each time. Entries are indexes into
+	// names, valid for the current fnNames and anyNames only (useNames
+	// clears it); a slot is trusted only when its name and fn match.
+	memo  [256]nameMemo
+	names []nameDecision
 	// byObj caches the decision on each request of this check, so that
 	// the shared cache is touched once per distinct request.
 	byObj map[objAct]int32
@@ -35,12 +46,16 @@ type checker struct {
 	// policy snapshot, the index and the user stay the same (a server
 	// checks request after request of the same session): decisions are
 	// a function of those. forSnap, forIndex and forUser say which they
-	// hold; attached is set when a check attached packages, since the
-	// name caches then resolved names against them.
+	// hold.
 	forSnap  *snapshot
 	forIndex *Index
 	forUser  string
-	attached bool
+	// methods caches, per generic named in UseMethod or NextMethod, the
+	// requests decideMethods makes (without a position): they depend
+	// only on the index, and finding them walks every installed
+	// function. methodReqs counts the requests held, to bound them.
+	methods    map[string][]request
+	methodReqs int
 
 	// seen are the denied requests already reported.
 	seen map[request]bool
@@ -49,6 +64,33 @@ type checker struct {
 }
 
 type objAct struct{ obj, act string }
+
+// nameMemo is one slot of checker.memo.
+type nameMemo struct {
+	name string
+	fn   bool
+	i    int32
+}
+
+// memoSlot picks the slot of a non-empty name from its length and three
+// of its bytes: cheap, and names that collide only share a slot.
+func memoSlot(name string, fn bool) uint32 {
+	n := len(name)
+	x := uint32(n)*0x9E3779B1 ^ uint32(name[0])<<16 ^ uint32(name[n/2])<<8 ^ uint32(name[n-1])
+	if fn {
+		x ^= 0x55
+	}
+	x *= 0x85EBCA6B
+	return x >> 24
+}
+
+// nameSet is the pair of name caches for one list of attached packages.
+type nameSet struct{ fn, any map[string]int32 }
+
+// maxNameSets bounds the lists of attached packages a checker keeps
+// caches for: a script attaching package after package must not make
+// it keep a cache per step.
+const maxNameSets = 16
 
 // nameDecision is what an unqualified name resolves to and its decision.
 type nameDecision struct {
@@ -66,11 +108,14 @@ func getChecker() *checker { return checkers.Get().(*checker) }
 const maxKeptNames = 4096
 
 func putChecker(c *checker) {
-	if len(c.fnNames) > maxKeptNames || len(c.anyNames) > maxKeptNames || cap(c.names) > maxKeptNames {
-		c.fnNames, c.anyNames, c.names = nil, nil, nil
+	if len(c.nameSets) > maxNameSets || cap(c.names) > maxKeptNames {
+		c.fnNames, c.anyNames, c.nameSets, c.names = nil, nil, nil, nil
 	}
 	if len(c.byObj) > maxKeptNames || cap(c.decs) > maxKeptNames {
 		c.byObj, c.decs = nil, nil
+	}
+	if c.methodReqs > maxKeptNames {
+		c.methods, c.methodReqs = nil, 0
 	}
 	if len(c.seen) > maxKeptNames {
 		c.seen = nil
@@ -91,10 +136,12 @@ func (c *checker) reset(s *snapshot, ix *Index, user string) {
 			clear(c.byObj)
 		}
 		c.decs = c.decs[:0]
-	} else if c.attached || c.fnNames == nil {
+		clear(c.methods)
+		c.methodReqs = 0
+	} else if c.nameSets == nil {
 		c.clearNames()
 	}
-	c.attached = false
+	c.useNames(nil)
 	if c.seen == nil {
 		c.seen = make(map[request]bool)
 	} else {
@@ -106,12 +153,36 @@ func (c *checker) reset(s *snapshot, ix *Index, user string) {
 // clearNames drops the name caches: resolution has changed.
 func (c *checker) clearNames() {
 	c.names = c.names[:0]
-	if c.fnNames == nil {
-		c.fnNames, c.anyNames = make(map[string]int32), make(map[string]int32)
-		return
+	if c.nameSets == nil {
+		c.nameSets = make(map[string]*nameSet)
+	} else {
+		clear(c.nameSets)
 	}
-	clear(c.fnNames)
-	clear(c.anyNames)
+	c.fnNames, c.anyNames = nil, nil
+}
+
+// useNames makes the name caches those for the packages attached (most
+// recent first), creating them if needed. Past maxNameSets lists or
+// maxKeptNames names, every cache is dropped and started anew: the
+// caches stay bounded whatever the script attaches or names.
+func (c *checker) useNames(attached []string) {
+	key := attachKey(attached)
+	set, ok := c.nameSets[key]
+	if !ok {
+		if len(c.nameSets) >= maxNameSets || len(c.names) > maxKeptNames {
+			c.clearNames()
+		}
+		set = &nameSet{fn: make(map[string]int32), any: make(map[string]int32)}
+		c.nameSets[key] = set
+	}
+	c.fnNames, c.anyNames = set.fn, set.any
+	clear(c.memo[:])
+}
+
+// attachKey identifies a list of attached packages; package names never
+// contain a NUL byte.
+func attachKey(attached []string) string {
+	return strings.Join(attached, "\x00")
 }
 
 // check parses and analyses code and decides its requests.
@@ -153,8 +224,7 @@ func (c *checker) decide(ix *Index, s *snapshot, user string, found []refs.Ref) 
 		attached := len(rv.attached)
 		c.reqs = rv.add(c.reqs[:0], &r)
 		if len(rv.attached) != attached {
-			c.clearNames()
-			c.attached = true
+			c.useNames(rv.attached)
 		}
 		for _, req := range c.reqs {
 			if err := c.decideRequest(s, user, req); err != nil {
@@ -181,11 +251,15 @@ func plainKind(k refs.Kind) bool {
 // plainKind): what resolver.add and decideRequest would do, through the name
 // caches.
 func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string, fn bool, pos rsyntax.Pos) error {
+	slot := &c.memo[memoSlot(name, fn)]
+	i, ok := slot.i, slot.fn == fn && slot.name == name && slot.name != ""
 	m := c.anyNames
 	if fn {
 		m = c.fnNames
 	}
-	i, ok := m[name]
+	if !ok {
+		i, ok = m[name]
+	}
 	if !ok {
 		obj, resolved := rv.ix.resolve(rv.attached, name, fn)
 		nd := nameDecision{obj: obj, dec: -1}
@@ -200,6 +274,7 @@ func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string
 		c.names = append(c.names, nd)
 		m[name] = i
 	}
+	*slot = nameMemo{name: name, fn: fn, i: i}
 	nd := &c.names[i]
 	if nd.dec < 0 || nd.allowed {
 		return nil
@@ -271,16 +346,27 @@ func isGenericDetail(d string) bool {
 // decideMethods decides every installed function a dispatch on the
 // generic f.Name may reach.
 func (c *checker) decideMethods(s *snapshot, user string, ix *Index, f *refs.Ref) error {
-	prefix := f.Name + "."
-	for _, pkg := range ix.orderedPackages() {
-		for _, name := range ix.Packages[pkg].Functions {
-			if strings.HasPrefix(name, prefix) {
-				req := request{obj: FunctionObject(pkg, name), act: ActCall, line: f.Pos.Line, col: f.Pos.Col,
-					detail: "UseMethod(\"" + f.Name + "\") may dispatch to " + pkg + "::" + name}
-				if err := c.decideRequest(s, user, req); err != nil {
-					return err
+	reqs, ok := c.methods[f.Name]
+	if !ok {
+		prefix := f.Name + "."
+		for _, pkg := range ix.orderedPackages() {
+			for _, name := range ix.Packages[pkg].Functions {
+				if strings.HasPrefix(name, prefix) {
+					reqs = append(reqs, request{obj: FunctionObject(pkg, name), act: ActCall,
+						detail: "UseMethod(\"" + f.Name + "\") may dispatch to " + pkg + "::" + name})
 				}
 			}
+		}
+		if c.methods == nil {
+			c.methods = make(map[string][]request)
+		}
+		c.methods[f.Name] = reqs
+		c.methodReqs += len(reqs) + 1
+	}
+	for _, req := range reqs {
+		req.line, req.col = f.Pos.Line, f.Pos.Col
+		if err := c.decideRequest(s, user, req); err != nil {
+			return err
 		}
 	}
 	return nil

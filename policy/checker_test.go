@@ -46,6 +46,12 @@ func TestReusedCheckerAgreesWithFresh(t *testing.T) {
 			step{u, []byte("mvrnorm(1, 0, 1)\nfilter(1:3, 1)\n")},
 			step{u, []byte("library(tools)\nfile_ext('a.R')\n")},
 			step{u, []byte("file_ext('a.R')\nsystem('ls')\n")},
+			// The caches of an attached list are kept: the same list
+			// again finds them warm, another list or none does not
+			// see them.
+			step{u, []byte("library(MASS)\nfilter(1:3, 1)\nmvrnorm(1, 0, 1)\n")},
+			step{u, []byte("library(tools)\nlibrary(MASS)\nfilter(1:3, 1)\nfile_ext('a.R')\n")},
+			step{u, []byte("filter(1:3, 1)\nmvrnorm(1, 0, 1)\nfile_ext('a.R')\n")},
 		)
 	}
 

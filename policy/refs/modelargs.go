@@ -45,25 +45,69 @@ var shippedModel = func() *model.Model {
 	return m
 }()
 
-// paramTexts holds the details of each modelled parameter, built once so
-// that checking a call allocates no text unless something is reported.
-var paramTexts = func() map[*model.Param]*argTexts {
-	out := map[*model.Param]*argTexts{}
+// sigPlans holds, for each modelled signature, what checking a call
+// against it needs that does not depend on the call, built once so that
+// checking a call allocates no text unless something is reported and
+// looks nothing up by name.
+var sigPlans = func() map[*model.Signature]*sigPlan {
+	out := map[*model.Signature]*sigPlan{}
 	for _, fn := range shippedModel.Functions() {
 		for si := range fn.Sigs {
 			sig := &fn.Sigs[si]
+			pl := &sigPlan{params: make([]paramPlan, len(sig.Params)), formula: -1}
+			pl.formula = slices.Index(sig.Formals, "formula")
 			for pi := range sig.Params {
 				p := &sig.Params[pi]
 				where := p.Name + " of " + fn.Pkg + "::" + fn.Name
 				if sig.Method != "" {
 					where += " (method " + sig.Method + ")"
 				}
-				out[p] = &argTexts{where: where, str: "string argument " + where, fun: "function argument " + where}
+				pp := paramPlan{
+					tx:     &argTexts{where: where, str: "string argument " + where, fun: "function argument " + where},
+					formal: -1,
+				}
+				for k, f := range sig.Formals {
+					if f == p.Name {
+						pp.formal = k
+					}
+				}
+				switch {
+				case fn.Pkg == "base" && fn.Name == "do.call" && p.Name == "args":
+					pp.skip = true // doCallArgs
+				case sig.Method != "" && len(sig.Formals) > 0 && p.Name == sig.Formals[0] && !languageClasses[strings.TrimPrefix(sig.Method, fn.Name+".")]:
+					// The generic reaches this method only for an object of
+					// its class (plot.function for a function), which is
+					// neither text nor language.
+					pp.skip = true
+				}
+				if !pp.skip {
+					pl.live = true
+				}
+				pl.params[pi] = pp
 			}
+			out[sig] = pl
 		}
 	}
 	return out
 }()
+
+// sigPlan is what sigPlans holds for one signature.
+type sigPlan struct {
+	params []paramPlan // parallel to Sig.Params
+	// formula is the index of the formal named formula, or -1.
+	formula int
+	// live is set when some parameter is checked at all (not skip).
+	live bool
+}
+
+// paramPlan is what sigPlans holds for one parameter.
+type paramPlan struct {
+	tx *argTexts
+	// formal is the index of the parameter in Sig.Formals, or -1.
+	formal int
+	// skip is set for a parameter never checked here.
+	skip bool
+}
 
 // strictEnvFormals are formals whose value is an environment first.
 var strictEnvFormals = map[string]bool{
@@ -120,22 +164,17 @@ func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function
 	for _, fn := range fns {
 		for si := range fn.Sigs {
 			sig := &fn.Sigs[si]
+			pl := sigPlans[sig]
+			if !pl.live {
+				continue
+			}
 			bound, dotArgs, fromDots := a.matchModel(sig.Formals, c.Args)
 			for pi := range sig.Params {
-				p := &sig.Params[pi]
-				if sp != nil && sp.roles[p.Name] != 0 {
+				p, pp := &sig.Params[pi], &pl.params[pi]
+				if pp.skip || (sp != nil && sp.roles[p.Name] != 0) {
 					continue
 				}
-				if fn.Pkg == "base" && fn.Name == "do.call" && p.Name == "args" {
-					continue // doCallArgs
-				}
-				if sig.Method != "" && len(sig.Formals) > 0 && p.Name == sig.Formals[0] && !languageClasses[strings.TrimPrefix(sig.Method, fn.Name+".")] {
-					// The generic reaches this method only for an object of
-					// its class (plot.function for a function), which is
-					// neither text nor language.
-					continue
-				}
-				tx := paramTexts[p]
+				tx := pp.tx
 				if p.Name == "..." {
 					for _, i := range dotArgs {
 						if len(p.Carries) > 0 && !carried(p.Carries, &c.Args[i]) {
@@ -146,10 +185,8 @@ func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function
 					continue
 				}
 				i := -1
-				for k, f := range sig.Formals {
-					if f == p.Name {
-						i = bound[k]
-					}
+				if pp.formal >= 0 {
+					i = bound[pp.formal]
 				}
 				if i < 0 {
 					if fromDots && risky(p) {
@@ -157,7 +194,7 @@ func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function
 					}
 					continue
 				}
-				if p.Kind == model.Formula && p.Name == "data" && formalBound(sig.Formals, bound, "formula") {
+				if p.Kind == model.Formula && p.Name == "data" && pl.formula >= 0 && bound[pl.formula] >= 0 {
 					// model.frame(formula, data): data is made a
 					// formula only when formula is missing.
 					continue
@@ -166,16 +203,6 @@ func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function
 			}
 		}
 	}
-}
-
-// formalBound reports whether formal name has an argument.
-func formalBound(formals []string, bound []int, name string) bool {
-	for k, f := range formals {
-		if f == name {
-			return bound[k] >= 0
-		}
-	}
-	return false
 }
 
 // risky reports whether a formal's argument is checked (see modelArg).
