@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/internal/workertest"
 	"github.com/rwarden/rwarden/policy"
 	"github.com/rwarden/rwarden/proxy/core"
 	"github.com/rwarden/rwarden/sandbox"
@@ -19,23 +20,9 @@ import (
 
 // TestMain lets the test binary serve as the worker init: workers re-execute
 // the running executable with InitCommand, as rwarden does.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == sandbox.InitCommand {
-		sandbox.InitMain(os.Args[2:])
-		os.Exit(sandbox.InitFailedStatus)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { workertest.Main(m) }
 
-func needR(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test with real R (skipped by -short)")
-	}
-	if _, err := os.Stat(filepath.Join(sandbox.DefaultRHome, "bin", "exec", "R")); err != nil {
-		t.Skip("R is not installed (make deps installs it)")
-	}
-}
+func needR(t *testing.T) { workertest.NeedR(t) }
 
 func repoFile(parts ...string) string {
 	return filepath.Join(append([]string{"..", ".."}, parts...)...)

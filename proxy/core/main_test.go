@@ -5,60 +5,24 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/internal/workertest"
 	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/setup"
-	"github.com/rwarden/rwarden/sandbox"
 )
 
 // TestMain lets this test binary serve as the worker init, as rwarden does.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == sandbox.InitCommand {
-		sandbox.InitMain(os.Args[2:])
-		os.Exit(sandbox.InitFailedStatus)
-	}
-	code := m.Run()
-	if policyCacheDir != "" {
-		os.RemoveAll(policyCacheDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { workertest.Main(m) }
 
-var (
-	policyCacheOnce sync.Once
-	policyCacheDir  string
-)
+func sharedPolicyCache(t testing.TB) string { return workertest.PolicyCache(t) }
 
-// sharedPolicyCache is one exports-index cache for every core of this test
-// binary: building the index runs R, which need not happen per test.
-func sharedPolicyCache(t testing.TB) string {
-	policyCacheOnce.Do(func() {
-		if dir, err := os.MkdirTemp("", "rwarden-core-policy-cache-"); err == nil {
-			policyCacheDir = dir
-		}
-	})
-	if policyCacheDir == "" {
-		return t.TempDir()
-	}
-	return policyCacheDir
-}
-
-func needR(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test with real R (skipped by -short)")
-	}
-	if _, err := os.Stat("/usr/lib/R/bin/exec/R"); err != nil {
-		t.Skip("R is not installed (make deps installs it)")
-	}
-}
+func needR(t *testing.T) { workertest.NeedR(t) }
 
 // cheapArgon keeps test logins fast; production uses auth.DefaultParams.
 var cheapArgon = auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
