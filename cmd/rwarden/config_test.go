@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,22 +19,7 @@ import (
 // exit status run() would give.
 func runConfig(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := newConfigCmd()
-	var out, errb bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errb)
-	cmd.SetArgs(args)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.Execute()
-	if err == nil {
-		return out.String(), errb.String(), 0
-	}
-	errb.WriteString(err.Error())
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return out.String(), errb.String(), ee.code
-	}
-	return out.String(), errb.String(), 1
+	return runCommand(newConfigCmd(), "", args...)
 }
 
 func TestConfigCheck(t *testing.T) {

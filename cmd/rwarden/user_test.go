@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rwarden/rwarden/auth"
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +18,12 @@ import (
 // stdin, and returns stdout, stderr and the exit status run() would give.
 func runUser(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := newUserCmd()
+	return runCommand(newUserCmd(), stdin, args...)
+}
+
+// runCommand runs a subcommand with stdin and args and returns its output
+// and the exit status run() would give.
+func runCommand(cmd *cobra.Command, stdin string, args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
 	cmd.SetIn(strings.NewReader(stdin))
 	cmd.SetOut(&out)

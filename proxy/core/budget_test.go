@@ -7,6 +7,7 @@ import (
 
 	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,6 +18,20 @@ func TestShareKey(t *testing.T) {
 		shareKey(Identity{User: "guest", Method: auth.MethodAnonymous}, Peer{Remote: "127.0.0.9:4000"}))
 	assert.Equal(t, "anonymous user guest from unix:uid=0",
 		shareKey(Identity{User: "guest", Method: auth.MethodAnonymous}, Peer{Remote: "unix:uid=0,pid=1"}))
+}
+
+// startBudgetCore is a started core with the given memory budget, reserve
+// and per-user share (0: the default).
+func startBudgetCore(t *testing.T, budget, reserve config.Size, share int) (*Core, *config.Config, context.Context) {
+	t.Helper()
+	needR(t)
+	cfg := testConfig(t)
+	cfg.Pool.MemoryBudget, cfg.Pool.MemoryReserve, cfg.Pool.UserMemoryShare = budget, reserve, share
+	c := openCore(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	require.NoError(t, c.Start(ctx))
+	return c, cfg, ctx
 }
 
 // holdMemory has alice's session hold about 320 MB and waits until the
@@ -32,13 +47,7 @@ func holdMemory(t *testing.T, c *Core, s *Session) {
 // that would not fit is refused with the limit that was hit, the refusal is
 // audited, and the session is admitted once memory is freed.
 func TestMemoryBudgetRefusesAndAudits(t *testing.T) {
-	needR(t)
-	cfg := testConfig(t)
-	cfg.Pool.MemoryBudget, cfg.Pool.MemoryReserve = 512<<20, 160<<20
-	c := openCore(t, cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	require.NoError(t, c.Start(ctx))
+	c, cfg, ctx := startBudgetCore(t, 512<<20, 160<<20, 0)
 
 	a, err := c.OpenSession(ctx, identity("alice"), Peer{Remote: "127.0.0.1:1"})
 	require.NoError(t, err)
@@ -68,13 +77,7 @@ func TestMemoryBudgetRefusesAndAudits(t *testing.T) {
 
 // One user cannot take more than their share; others are still admitted.
 func TestMemoryBudgetUserShare(t *testing.T) {
-	needR(t)
-	cfg := testConfig(t)
-	cfg.Pool.MemoryBudget, cfg.Pool.MemoryReserve, cfg.Pool.UserMemoryShare = 4<<30, 256<<20, 5 // 204 MiB each
-	c := openCore(t, cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	require.NoError(t, c.Start(ctx))
+	c, _, ctx := startBudgetCore(t, 4<<30, 256<<20, 5) // 204 MiB each
 
 	a, err := c.OpenSession(ctx, identity("alice"), Peer{Remote: "127.0.0.1:1"})
 	require.NoError(t, err)

@@ -11,15 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rwarden/rwarden/internal/testutil"
 	"github.com/rwarden/rwarden/proxy/framed"
 )
 
@@ -29,17 +26,7 @@ var pythonClient = filepath.Join("..", "..", "clients", "python", "rwarden_clien
 // that answers with the identity it saw: "cert=<user> auth=<user> code=<code>".
 func serveFramedTLS(t *testing.T, cfg *tls.Config) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	testutil.ServeConns(t, ln, 10*time.Second, func(c net.Conn) {
-		tc := tls.Server(c, cfg)
-		if err := tc.Handshake(); err != nil {
-			return
-		}
-		var certUser string
-		if cs := tc.ConnectionState(); len(cs.VerifiedChains) > 0 {
-			certUser, _ = auth.UserFromCert(cs.PeerCertificates[0], auth.CertMapping{Field: config.CertUserCN})
-		}
+	return serveTLSConns(t, cfg, func(tc *tls.Conn, certUser string) {
 		r, err := framed.ReadRequest(tc, framed.Limits{})
 		var pe *framed.ProtocolError
 		if errors.As(err, &pe) {
@@ -55,7 +42,6 @@ func serveFramedTLS(t *testing.T, cfg *tls.Config) string {
 		answer := fmt.Sprintf("cert=%s auth=%s tls=%x code=%s\n", certUser, authUser, tc.ConnectionState().Version, r.Code)
 		_ = framed.WriteResponse(tc, r.Encoding, answer)
 	})
-	return ln.Addr().String()
 }
 
 func TestPythonClientTLS(t *testing.T) {
@@ -99,19 +85,10 @@ func TestPythonClientTLS(t *testing.T) {
 			cmd := exec.Command(py, append([]string{pythonClient}, tc.args...)...)
 			cmd.Stdin = strings.NewReader("1+1")
 			cmd.Env = append(append(os.Environ(), "SSL_CERT_FILE=/nonexistent", "SSL_CERT_DIR=/nonexistent"), tc.env...)
-			var out, errb bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errb
-			err := cmd.Run()
-			exit := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				exit = ee.ExitCode()
-			} else {
-				assert.NoError(t, err)
-			}
-			assert.Equal(t, tc.wantExit, exit, "stderr: %s", errb.String())
+			out, errOut, exit := runClient(t, cmd)
+			assert.Equal(t, tc.wantExit, exit, "stderr: %s", errOut)
 			if tc.wantExit == 0 {
-				assert.Equal(t, tc.want, out.String())
+				assert.Equal(t, tc.want, out)
 			}
 		})
 	}
@@ -126,4 +103,20 @@ print(rc.evaluate("2", hostname="localhost", port=%s, tls=True, cafile=%q, certf
 	out, err := cmd.CombinedOutput()
 	assert.NoError(t, err, "%s", out)
 	assert.Equal(t, "cert=alice auth= tls=304 code=2\n", string(out))
+}
+
+// runClient runs a client command and returns what it printed and its exit
+// status; a command that could not run at all fails the test.
+func runClient(t *testing.T, cmd *exec.Cmd) (stdout, stderr string, exit int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		exit = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return out.String(), errb.String(), exit
 }

@@ -1,8 +1,6 @@
 package transport_test
 
 import (
-	"bytes"
-	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -95,19 +93,10 @@ func TestEvalCommand(t *testing.T) {
 			cmd.Stdin = strings.NewReader(tc.stdin)
 			cmd.Env = append(os.Environ(), "SSL_CERT_FILE=/nonexistent", "SSL_CERT_DIR=/nonexistent")
 			cmd.Env = append(cmd.Env, tc.env...)
-			var out, errb bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errb
-			err := cmd.Run()
-			exit := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				exit = ee.ExitCode()
-			} else {
-				require.NoError(t, err)
-			}
-			assert.Equal(t, tc.wantExit, exit, "stderr: %s", errb.String())
+			out, errOut, exit := runClient(t, cmd)
+			assert.Equal(t, tc.wantExit, exit, "stderr: %s", errOut)
 			if tc.want != "" {
-				assert.Equal(t, tc.want, out.String())
+				assert.Equal(t, tc.want, out)
 			}
 		})
 	}

@@ -57,9 +57,10 @@ func (f *tlsFixture) listenerTLS(clientAuth string) config.ListenerTLS {
 	return config.ListenerTLS{Cert: f.pki.ServerCertPath, Key: f.pki.ServerKeyPath, ClientCA: f.pki.CACertPath, ClientAuth: clientAuth, CertUser: config.CertUserCN}
 }
 
-// serveTLS runs a tiny TLS server: after the handshake it sends one line
-// naming the certificate user ("user=alice" or "user=") and then echoes.
-func serveTLS(t *testing.T, cfg *tls.Config) string {
+// serveTLSConns is a tiny TLS server for these tests: each connection
+// that completes its handshake is handed to handle with the user its
+// verified client certificate names ("" without one).
+func serveTLSConns(t *testing.T, cfg *tls.Config, handle func(tc *tls.Conn, certUser string)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -72,6 +73,16 @@ func serveTLS(t *testing.T, cfg *tls.Config) string {
 		if cs := tc.ConnectionState(); len(cs.VerifiedChains) > 0 {
 			user, _ = auth.UserFromCert(cs.PeerCertificates[0], auth.CertMapping{Field: config.CertUserCN})
 		}
+		handle(tc, user)
+	})
+	return ln.Addr().String()
+}
+
+// serveTLS sends one line naming the certificate user ("user=alice" or
+// "user=") and then echoes.
+func serveTLS(t *testing.T, cfg *tls.Config) string {
+	t.Helper()
+	return serveTLSConns(t, cfg, func(tc *tls.Conn, user string) {
 		fmt.Fprintf(tc, "user=%s\n", user)
 		r := bufio.NewReader(tc)
 		for {
@@ -84,7 +95,6 @@ func serveTLS(t *testing.T, cfg *tls.Config) string {
 			}
 		}
 	})
-	return ln.Addr().String()
 }
 
 // dialTLS connects and reads the server's first line; a handshake refusal
