@@ -113,6 +113,8 @@ func hostileCases(t *testing.T) []hostileCase {
 		{name: "second keyReq", listener: "login", send: [][]byte{qap1.Message(qap1.CmdKeyReq, 0, qap1.StringParam("rsa-authkey")), qap1.Message(qap1.CmdKeyReq, 0, qap1.StringParam("rsa-authkey"))}, want: qap1.ErrSecurityClose, closed: true},
 		{name: "secLogin without keyReq", listener: "login", send: [][]byte{qap1.Message(qap1.CmdSecLogin, 0, qap1.BytesParam(bytes.Repeat([]byte{1}, 384)))}, want: qap1.ErrAuthFailed, closed: true},
 		{name: "secLogin garbage", listener: "login", send: [][]byte{qap1.Message(qap1.CmdKeyReq, 0, qap1.StringParam("rsa-authkey")), qap1.Message(qap1.CmdSecLogin, 0, qap1.BytesParam(bytes.Repeat([]byte{7}, 384)))}, want: qap1.ErrAuthFailed, closed: true},
+		{name: "secLogin of 64 RSA blocks", listener: "login", send: [][]byte{qap1.Message(qap1.CmdKeyReq, 0, qap1.StringParam("rsa-authkey")), qap1.Message(qap1.CmdSecLogin, 0, qap1.BytesParam(bytes.Repeat([]byte{7}, 64*384)))}, want: qap1.ErrInvPar, closed: true},
+		{name: "secLogin of 2 RSA blocks", listener: "login", send: [][]byte{qap1.Message(qap1.CmdKeyReq, 0, qap1.StringParam("rsa-authkey")), qap1.Message(qap1.CmdSecLogin, 0, qap1.BytesParam(bytes.Repeat([]byte{7}, 2*384)))}, want: qap1.ErrInvPar, closed: true},
 		{name: "plaintext on TLS listener, eval before switch", listener: "tls", send: [][]byte{eval("1+1")}, want: qap1.ErrAuthFailed, closed: true},
 		{name: "plaintext password on TLS listener", listener: "tls", send: [][]byte{qap1.Message(qap1.CmdLogin, 0, qap1.StringParam("alice\n"+alicePassword))}, want: qap1.ErrAuthFailed, closed: true},
 		{name: "junk ClientHello", listener: "tls", send: [][]byte{{0x16, 3, 1, 0, 5, 1, 2, 3, 4, 5, 6, 7}}, closed: true},

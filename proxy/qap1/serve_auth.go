@@ -110,9 +110,20 @@ func (c *qapConn) cmdSecLogin(ctx context.Context, params []Param) bool {
 	if nonce == nil || err != nil {
 		return c.refuse(ErrAuthFailed)
 	}
+	if len(params[0].Data) > k.Size() {
+		c.srv.log.Info("QAP1 secure login refused", "remote", c.peer.Remote, "err", errTooManyBlocks, "bytes", len(params[0].Data))
+		return c.refuse(ErrInvPar)
+	}
+	// The private-key operation comes after the address's login limit: a
+	// refused address costs no RSA work.
+	if wait, ok := c.core.LoginAllowed(c.peer); !ok {
+		c.srv.log.Debug("QAP1 secure login rate-limited before decryption", "remote", c.peer.Remote, "retry_after", wait)
+		return c.refuse(ErrAuthFailed)
+	}
 	text, err := decryptLogin(k, nonce, params[0].Data)
 	if err != nil {
 		c.srv.log.Info("QAP1 secure login refused", "remote", c.peer.Remote, "err", err)
+		c.core.LoginFailed(c.peer)
 		return c.refuse(ErrAuthFailed)
 	}
 	defer clear(text)

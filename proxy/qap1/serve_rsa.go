@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/renameio/v2"
 )
@@ -25,6 +26,11 @@ import (
 const (
 	rsaKeyFile = "qap1_rsa_key.pem"
 	rsaKeyBits = 3072
+	// minRSAKeyBits: one RSA-OAEP (SHA-1) block of a 3072-bit key holds
+	// 342 bytes, enough for the 264 bytes of nonce and lengths plus a user
+	// name and password of up to 78 bytes. A login is one block (see
+	// decryptLogin), so a smaller key could not carry one.
+	minRSAKeyBits = 3072
 	// nonceLen is Rserve's SRV_KEY_LEN.
 	nonceLen = 256
 )
@@ -56,8 +62,8 @@ func loadOrCreateRSAKey(path string) (*rsa.PrivateKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("QAP1 RSA key %s: %w", path, err)
 		}
-		if k.N.BitLen() < 2048 {
-			return nil, fmt.Errorf("QAP1 RSA key %s: %d bits is too weak", path, k.N.BitLen())
+		if k.N.BitLen() < minRSAKeyBits {
+			return nil, fmt.Errorf("QAP1 RSA key %s: %d bits; rwarden needs at least %d (remove the file to have a new key made)", path, k.N.BitLen(), minRSAKeyBits)
 		}
 		return k, nil
 	case !errors.Is(err, os.ErrNotExist):
@@ -84,21 +90,35 @@ func keyResponse(k *rsa.PrivateKey, nonce []byte) []byte {
 	return append(b, der...)
 }
 
-// decryptLogin decrypts a CMD_secLogin payload (RSA-OAEP blocks) and
-// returns the authentication text after checking the nonce in it (in
-// constant time).
+// rsaDecryptions counts RSA private-key operations of secure logins, so
+// that tests can prove how much work an unauthenticated client can cause.
+var rsaDecryptions atomic.Int64
+
+// RSADecryptions is how many RSA decryptions secure logins have cost this
+// process (a test and metrics hook).
+func RSADecryptions() int64 { return rsaDecryptions.Load() }
+
+// errTooManyBlocks refuses a secure login of more than one RSA block:
+// every block is a private-key operation (about 2 ms of CPU at 3072 bits)
+// that an unauthenticated client could otherwise multiply.
+var errTooManyBlocks = errors.New("secure login of more than one RSA block (at most one is accepted: user name and password of at most 78 bytes together)")
+
+// decryptLogin decrypts a CMD_secLogin payload (exactly one RSA-OAEP
+// block) and returns the authentication text after checking the nonce in
+// it (in constant time). The block count is checked before any key
+// operation.
 func decryptLogin(k *rsa.PrivateKey, nonce, payload []byte) ([]byte, error) {
 	size := k.Size()
-	if len(payload) == 0 || len(payload)%size != 0 || len(payload) > 64*size {
+	switch {
+	case len(payload) == 0 || len(payload)%size != 0:
 		return nil, errors.New("malformed secure login")
+	case len(payload) > size:
+		return nil, errTooManyBlocks
 	}
-	var plain []byte
-	for off := 0; off < len(payload); off += size {
-		p, err := rsa.DecryptOAEP(sha1.New(), nil, k, payload[off:off+size], nil)
-		if err != nil {
-			return nil, errors.New("secure login does not decrypt")
-		}
-		plain = append(plain, p...)
+	rsaDecryptions.Add(1)
+	plain, err := rsa.DecryptOAEP(sha1.New(), nil, k, payload, nil)
+	if err != nil {
+		return nil, errors.New("secure login does not decrypt")
 	}
 	if len(plain) < 8+nonceLen || binary.LittleEndian.Uint32(plain) != nonceLen {
 		return nil, errors.New("secure login without the nonce")
