@@ -121,7 +121,7 @@ type Table struct {
 // NewTable returns a table writer on w.
 func NewTable(w io.Writer) *Table { return &Table{w: w} }
 
-const tableRow = "%-24s %7s %-14s %-12s %-10s %-21s %s\n"
+const tableRow = "%-24s %7s %-14s %-12s %-11s %-21s %s\n"
 
 // Row writes one record, preceded by the header on the first call.
 func (t *Table) Row(r *Record) error {
@@ -137,4 +137,16 @@ func (t *Table) Row(r *Record) error {
 		return fmt.Errorf("writing table: %w", err)
 	}
 	return nil
+}
+
+// RowEval writes one record like Row; an eval_start record whose outcome is
+// not in the trail (interrupted is true) is shown with the result
+// "interrupted" (the record itself is not changed).
+func (t *Table) RowEval(r *Record, interrupted bool) error {
+	if interrupted {
+		shown := *r
+		shown.Decision = DecisionInterrupted
+		return t.Row(&shown)
+	}
+	return t.Row(r)
 }

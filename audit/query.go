@@ -37,13 +37,37 @@ func (f *Filter) Match(r *Record) bool {
 // Lines that are not records are skipped and counted; run Verify to find out
 // why. Query does not check hashes.
 func Query(files []string, f Filter, fn func(*Record) error) (skipped int, err error) {
+	return QueryEvals(files, f, func(r *Record, _ bool) error { return fn(r) })
+}
+
+// QueryEvals is Query that also tells fn, for an eval_start record, whether
+// its evaluation has no outcome in the trail (interrupted, or still
+// running). A Filter.Decision of "interrupted" selects those eval_start
+// records and the outcomes recorded as interrupted at shutdown.
+func QueryEvals(files []string, f Filter, fn func(r *Record, interrupted bool) error) (skipped int, err error) {
+	pending := map[uint64]bool{}
+	seqs, err := Interrupted(files)
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range seqs {
+		pending[s] = true
+	}
 	err = ReadFiles(files, func(e Entry) error {
 		if e.Err != nil {
 			skipped++
 			return nil
 		}
-		if f.Match(e.Rec) {
-			return fn(e.Rec)
+		r := e.Rec
+		cut := r.Event == EventEvalStart && pending[r.Seq]
+		match := f.Match(r)
+		if f.Decision == DecisionInterrupted && cut {
+			g := f
+			g.Decision = ""
+			match = g.Match(r)
+		}
+		if match {
+			return fn(r, cut)
 		}
 		return nil
 	})

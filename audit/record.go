@@ -13,6 +13,7 @@ import (
 // Event types. Every record has exactly one.
 const (
 	EventAuth         = "auth"          // Status: StatusSuccess, StatusFailure or StatusRateLimited
+	EventEvalStart    = "eval_start"    // code about to reach a worker; Status StatusStarted, Detail[DetailEvalID]
 	EventEval         = "eval"          // Decision: one of the Decision constants
 	EventSessionStart = "session_start" //
 	EventSessionEnd   = "session_end"   //
@@ -30,6 +31,10 @@ const (
 	DecisionTimeout = "timeout" // wall-clock limit reached, worker killed
 	DecisionKilled  = "killed"  // killed by another limit (memory, CPU, output)
 	DecisionCrashed = "crashed" // the worker died on its own
+	// DecisionInterrupted: the evaluation was cut by rwarden's shutdown.
+	// An eval_start with no outcome at all (rwarden was killed) is shown
+	// as interrupted too (Verify, Query).
+	DecisionInterrupted = "interrupted"
 )
 
 // Statuses for auth and policy_reload events.
@@ -39,7 +44,12 @@ const (
 	StatusRateLimited = "rate_limited"
 	StatusOK          = "ok"
 	StatusRejected    = "rejected"
+	StatusStarted     = "started" // eval_start
 )
+
+// DetailEvalID is the detail key linking an eval_start record to the eval
+// record of its outcome (same value in both).
+const DetailEvalID = "eval_id"
 
 // Code modes (Config.CodeMode, Record.SetCode).
 const (
@@ -52,13 +62,13 @@ const (
 var ZeroHash = strings.Repeat("0", 64)
 
 var knownEvents = map[string]bool{
-	EventAuth: true, EventEval: true, EventSessionStart: true, EventSessionEnd: true,
+	EventAuth: true, EventEvalStart: true, EventEval: true, EventSessionStart: true, EventSessionEnd: true,
 	EventPolicyReload: true, EventServerStart: true, EventServerStop: true, EventAccessDenied: true,
 }
 
 var knownDecisions = map[string]bool{
 	DecisionAllowed: true, DecisionDenied: true, DecisionError: true,
-	DecisionTimeout: true, DecisionKilled: true, DecisionCrashed: true,
+	DecisionTimeout: true, DecisionKilled: true, DecisionCrashed: true, DecisionInterrupted: true,
 }
 
 // Record is one audit event. The field order here is the canonical field
@@ -190,6 +200,9 @@ func (r *Record) validate() error {
 	}
 	if r.Event == EventEval && r.Decision == "" {
 		return fmt.Errorf("audit record: eval event without a decision")
+	}
+	if r.Event == EventEvalStart && r.Detail[DetailEvalID] == "" {
+		return fmt.Errorf("audit record: eval_start without an %s", DetailEvalID)
 	}
 	return nil
 }

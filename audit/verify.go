@@ -27,6 +27,10 @@ type VerifyReport struct {
 	LastSeq  uint64
 	LastHash string
 	Break    *Break // the first problem; nil when the chain is intact
+	// Interrupted are the seqs of eval_start records (before any break)
+	// whose outcome is not in the trail: evaluations cut by a kill or
+	// crash of rwarden, or still running. They do not break the chain.
+	Interrupted []uint64
 }
 
 // OK reports whether the chain is intact.
@@ -67,6 +71,7 @@ func VerifyWith(files []string, opt VerifyOptions) (*VerifyReport, error) {
 		prevLine       int
 		prevFile       string
 	)
+	var evals evalPairs
 	anchors := map[string]bool{}
 	for _, a := range opt.Anchors {
 		anchors[a] = false
@@ -120,6 +125,7 @@ func VerifyWith(files []string, opt VerifyOptions) (*VerifyReport, error) {
 			anchors[r.Hash] = true
 		}
 		rep.Records++
+		evals.add(r)
 		prevPrev, prev = prev, r
 		prevFile, prevLine = e.File, e.Line
 		return nil
@@ -130,6 +136,7 @@ func VerifyWith(files []string, opt VerifyOptions) (*VerifyReport, error) {
 	if prev != nil {
 		rep.LastSeq, rep.LastHash = prev.Seq, prev.Hash
 	}
+	rep.Interrupted = evals.pending()
 	if rep.Break != nil {
 		return rep, nil
 	}

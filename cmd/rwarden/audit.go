@@ -48,6 +48,7 @@ func newAuditVerifyCmd() *cobra.Command {
 			}
 			fmt.Fprintf(out, "OK: %d records, seq %d..%d in %d file(s); head %s\n",
 				rep.Records, rep.FirstSeq, rep.LastSeq, len(rep.Files), rep.LastHash)
+			printInterrupted(out, rep.Interrupted)
 			return nil
 		},
 	}
@@ -82,12 +83,13 @@ func newAuditQueryCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			table := audit.NewTable(out)
-			skipped, err := audit.Query(files, f, func(r *audit.Record) error {
+			skipped, err := audit.QueryEvals(files, f, func(r *audit.Record, interrupted bool) error {
 				if asJSON {
+					// The record as stored: marking it would forge a line.
 					_, err := fmt.Fprintf(out, "%s\n", audit.Encode(r))
 					return err
 				}
-				return table.Row(r)
+				return table.RowEval(r, interrupted)
 			})
 			if err != nil {
 				return withExit(2, err)
@@ -100,8 +102,8 @@ func newAuditQueryCmd() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.User, "user", "", "only records of this user")
-	fl.StringVar(&f.Event, "event", "", "only this event (auth, eval, session_start, session_end, policy_reload, server_start, server_stop, access_denied)")
-	fl.StringVar(&f.Decision, "decision", "", "only evaluations with this decision (allowed, denied, error, timeout, killed, crashed)")
+	fl.StringVar(&f.Event, "event", "", "only this event (auth, eval_start, eval, session_start, session_end, policy_reload, server_start, server_stop, access_denied)")
+	fl.StringVar(&f.Decision, "decision", "", "only evaluations with this decision (allowed, denied, error, timeout, killed, crashed, interrupted: also evaluations started with no outcome in the trail)")
 	fl.StringVar(&since, "since", "", "from this time on: RFC 3339, a date, or a duration ago like 1h")
 	fl.StringVar(&until, "until", "", "before this time: RFC 3339, a date, or a duration ago like 10m")
 	fl.BoolVar(&asJSON, "json", false, "print JSON lines (the records as stored) instead of a table")
@@ -181,4 +183,22 @@ func newAuditStatsCmd() *cobra.Command {
 	cmd.Flags().IntVar(&top, "top", 10, "how many denied functions to list")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// printInterrupted lists the evaluations whose start is recorded but whose
+// outcome is not (the chain is intact; rwarden was killed, or they still run).
+func printInterrupted(w io.Writer, seqs []uint64) {
+	if len(seqs) == 0 {
+		return
+	}
+	const show = 20
+	list := ""
+	for i, s := range seqs {
+		if i == show {
+			list += fmt.Sprintf(" ... (%d more)", len(seqs)-show)
+			break
+		}
+		list += fmt.Sprintf(" %d", s)
+	}
+	fmt.Fprintf(w, "%d evaluation(s) interrupted (eval_start with no outcome; still running if rwarden is up): seq%s\n", len(seqs), list)
 }

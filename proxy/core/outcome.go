@@ -19,6 +19,8 @@ const (
 	DecisionTimeout = audit.DecisionTimeout
 	DecisionKilled  = audit.DecisionKilled
 	DecisionCrashed = audit.DecisionCrashed
+	// DecisionInterrupted: cut by rwarden's shutdown before it finished.
+	DecisionInterrupted = audit.DecisionInterrupted
 )
 
 // Status of a worker's result (Outcome.Status).
@@ -57,6 +59,10 @@ type Outcome struct {
 	// a sentence for the client without the "Error: " of R's messages.
 	Refusal string
 	Elapsed time.Duration
+
+	// evalID links the outcome's audit record to its eval_start record
+	// (empty when the code never reached a worker).
+	evalID string
 }
 
 // OK reports whether the code ran to its end without an error.

@@ -140,8 +140,15 @@ func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	case out.Decision == DecisionDenied:
 		rec.Status = "denied"
 	}
+	if out.evalID != "" {
+		rec.Detail = withDetail(rec.Detail, audit.DetailEvalID, out.evalID)
+	}
+	// The outcome is recorded even when ctx was cancelled (shutdown): its
+	// eval_start is in the trail and should not stay without an outcome.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeWriteTimeout)
+	defer cancel()
 	at := time.Now()
-	err := s.c.audit.Write(ctx, rec)
+	err := s.c.audit.Write(wctx, rec)
 	s.c.metrics.auditLatency.Observe(time.Since(at).Seconds())
 	if err != nil {
 		s.c.log.Error("AUDIT WRITE FAILED: withholding the evaluation's answer", "session", s.sid, "user", s.id.User, "err", err)
@@ -179,6 +186,15 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	if err := s.ensureWorker(ctx); err != nil {
 		return &Outcome{Decision: DecisionError, Refusal: err.Error()}
 	}
+	// Two-phase audit: the code is recorded (durably, per the fsync
+	// policy) before the worker sees it, so that an evaluation cut by a
+	// kill of rwarden is still in the trail (docs/audit.md).
+	evalID := fmt.Sprintf("%s.%d", s.sid, s.evals)
+	if err := s.recordStart(ctx, code, evalID); err != nil {
+		s.c.log.Error("AUDIT WRITE FAILED: evaluation not started", "session", s.sid, "user", s.id.User, "err", err)
+		s.c.metrics.auditFailures.Inc()
+		return &Outcome{Decision: DecisionError, Refusal: "evaluation refused: the audit log cannot be written; rwarden refuses to run code it cannot record. Try again later."}
+	}
 	var stream func([]byte)
 	if opts.Stream != nil {
 		stream = func(b []byte) { opts.Stream(Event{Kind: EventConsole, Data: b}) }
@@ -187,14 +203,15 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	if err != nil {
 		s.dropWorker()
 		if ctx.Err() != nil {
-			return &Outcome{Decision: DecisionError, Refusal: "evaluation canceled (" + ctx.Err().Error() + ")"}
+			return &Outcome{Decision: DecisionInterrupted, evalID: evalID,
+				Refusal: "evaluation interrupted before it finished (" + ctx.Err().Error() + "): rwarden is shutting down"}
 		}
-		return &Outcome{Decision: DecisionCrashed, Refusal: "the R worker is gone: " + err.Error()}
+		return &Outcome{Decision: DecisionCrashed, evalID: evalID, Refusal: "the R worker is gone: " + err.Error()}
 	}
 	if res.Status.WorkerGone() {
 		s.dropWorker()
 	}
-	return &Outcome{Decision: decisionOf(res.Status), Result: res}
+	return &Outcome{Decision: decisionOf(res.Status), Result: res, evalID: evalID}
 }
 
 // acquire takes a worker bound to the user's runtime allowlist and limits.
