@@ -30,6 +30,10 @@ type Session struct {
 	lastWorker string // id of the last worker, for records after it died
 	evals      int
 	closed     bool
+	// lost says why the session's R state is gone (its worker died or was
+	// stopped by a limit); such a session never gets a fresh worker, every
+	// later request is refused with ErrStateLost.
+	lost string
 }
 
 // ID is the session id used in audit records.
@@ -164,6 +168,9 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	if s.closed {
 		return &Outcome{Decision: DecisionError, Refusal: "session closed"}
 	}
+	if err := s.lostErr(); err != nil {
+		return &Outcome{Decision: DecisionError, Refusal: err.Error()}
+	}
 	s.evals++
 	// Layer 3: the static policy. Denied code never reaches a worker.
 	pt := time.Now()
@@ -203,13 +210,16 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	if err != nil {
 		s.dropWorker()
 		if ctx.Err() != nil {
+			s.markLost("its evaluation was interrupted (" + ctx.Err().Error() + ")")
 			return &Outcome{Decision: DecisionInterrupted, evalID: evalID,
 				Refusal: "evaluation interrupted before it finished (" + ctx.Err().Error() + "): rwarden is shutting down"}
 		}
+		s.markLost("its R worker is gone: " + err.Error())
 		return &Outcome{Decision: DecisionCrashed, evalID: evalID, Refusal: "the R worker is gone: " + err.Error()}
 	}
 	if res.Status.WorkerGone() {
 		s.dropWorker()
+		s.markLost(fmt.Sprintf("its R worker was stopped (%s)", res.Status))
 	}
 	return &Outcome{Decision: decisionOf(res.Status), Result: res, evalID: evalID}
 }
@@ -268,6 +278,9 @@ func (s *Session) closeWith(reason string) {
 	rec := s.record(audit.EventSessionEnd)
 	rec.Duration = time.Since(s.started)
 	rec.Detail = map[string]string{"evaluations": fmt.Sprint(s.evals)}
+	if reason == "" && s.lost != "" {
+		reason = "R state lost: " + s.lost
+	}
 	if reason != "" {
 		rec.Detail["reason"] = reason
 	}
@@ -320,6 +333,9 @@ func (s *Session) ensureWorker(ctx context.Context) error {
 	if s.closed {
 		return errors.New("session closed")
 	}
+	if err := s.lostErr(); err != nil {
+		return err
+	}
 	if s.worker == nil {
 		if err := s.c.budget.admit(s); err != nil {
 			s.c.log.Warn("session refused a worker", "session", s.sid, "user", s.id.User, "err", err)
@@ -356,6 +372,7 @@ func (s *Session) Assign(ctx context.Context, name string, serialized []byte) er
 		err = s.worker.Assign(ctx, name, serialized)
 		if err != nil && errors.Is(err, sandbox.ErrSessionClosed) {
 			s.dropWorker()
+			s.markLost("its R worker is gone: " + err.Error())
 		}
 	}
 	rec.Duration = time.Since(t0)

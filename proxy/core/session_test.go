@@ -160,3 +160,43 @@ func TestEvaluateStreams(t *testing.T) {
 	assert.Equal(t, string(out.Result.Output), streamed.String(), "the stream is the output, in order")
 	assert.True(t, strings.HasPrefix(streamed.String(), "tick 1 \nnote 1\ntick 2"), "console text and messages interleaved as produced: %q", streamed.String())
 }
+
+// A session whose worker died (killed by its own code, or stopped by the
+// wall-clock limit) never continues on a fresh R process: every later
+// request is refused, saying that the session's state was lost, and the
+// session's end record names the reason.
+func TestSessionStateLostWhenWorkerDies(t *testing.T) {
+	needR(t)
+	c := openLimitsCore(t)
+	ctx := context.Background()
+	tests := []struct {
+		name, user, kill string
+		decision         string
+	}{
+		{"worker killed", "admin", "tools::pskill(Sys.getpid(), 9L)", DecisionCrashed},
+		{"wall-clock limit", "guest", "Sys.sleep(20)", DecisionTimeout},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := c.OpenSession(ctx, identity(tc.user), Peer{Protocol: "test"})
+			require.NoError(t, err)
+			defer s.Close()
+			out := s.Evaluate(ctx, []byte("x <- 42"), EvalOptions{})
+			require.True(t, out.OK(), out.ErrorMessage())
+			require.NoError(t, s.Lost())
+
+			out = s.Evaluate(ctx, []byte(tc.kill), EvalOptions{})
+			require.Equal(t, tc.decision, out.Decision, out.ErrorMessage())
+			require.ErrorIs(t, s.Lost(), ErrStateLost)
+
+			out = s.Evaluate(ctx, []byte("x"), EvalOptions{})
+			assert.Nil(t, out.Result, "no fresh worker ran the code")
+			assert.Contains(t, out.ErrorMessage(), "R state was lost")
+			assert.ErrorIs(t, s.Assign(ctx, "y", nil), ErrStateLost)
+			assert.ErrorIs(t, s.SetErrorMessage(ctx, "Error: x\n"), ErrStateLost)
+			s.mu.Lock()
+			assert.Nil(t, s.worker, "the session holds no worker")
+			s.mu.Unlock()
+		})
+	}
+}

@@ -170,6 +170,15 @@ func (c *qapConn) dispatch(ctx context.Context, cmd int32, payload []byte) bool 
 	if !c.authenticated(ctx) {
 		return false
 	}
+	if c.sess != nil {
+		// The session's worker died: its objects are gone. Never carry on
+		// with a fresh R process as if nothing happened; the reason is
+		// logged here and in the session's end record.
+		if err := c.sess.Lost(); err != nil {
+			c.srv.log.Info("QAP1 connection closed: the session's R state was lost", "remote", c.peer.Remote, "session", c.sess.ID(), "err", err)
+			return c.refuse(ErrConnBroken)
+		}
+	}
 	switch {
 	case cmd == CmdEval || cmd == CmdVoidEval:
 		return c.cmdEval(ctx, cmd, params)
