@@ -161,6 +161,7 @@ func prepareScratchRoot(root string, privileged bool) (*os.File, error) {
 type worker struct {
 	id      string
 	l       *launcher
+	begun   time.Time // when its start began (error texts say how long was waited)
 	cmd     *exec.Cmd // a cold worker's init, nil for a forked one
 	pid     int
 	hasProc bool // a process was started and is waited for (done)
@@ -214,7 +215,7 @@ func (l *launcher) start(ctx context.Context, bp bindProfile) (*worker, error) {
 
 // newWorker is a worker record with nothing allocated yet.
 func (l *launcher) newWorker(id string, prof profile) *worker {
-	return &worker{id: id, l: l, uid: -1, resFd: -1, conFd: -1, wake: -1, done: make(chan struct{}), profile: prof}
+	return &worker{id: id, l: l, begun: time.Now(), uid: -1, resFd: -1, conFd: -1, wake: -1, done: make(chan struct{}), profile: prof}
 }
 
 // credentials allocates the uid and gid a worker runs as.
@@ -392,9 +393,13 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 // awaitReady waits for the harness's ready message.
 func (w *worker) awaitReady(ctx context.Context) error {
 	l := w.l
-	deadline := time.Now().Add(l.cfg.StartTimeout)
+	// The start timeout bounds the whole start, from launch to ready.
+	deadline := w.begun.Add(l.cfg.StartTimeout)
+	limit := fmt.Sprintf("the worker start timeout of %v", l.cfg.StartTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
+		limit = fmt.Sprintf("the request's deadline (%v after the start began; the start timeout is %v)",
+			max(0, d.Sub(w.begun)).Round(time.Millisecond), l.cfg.StartTimeout)
 	}
 	startLog := &consoleSink{limit: 16 << 10}
 	typ, payload, err := w.await(ctx, deadline, 0, startLog, nil)
@@ -403,8 +408,11 @@ func (w *worker) awaitReady(ctx context.Context) error {
 		if msg != "" {
 			return fmt.Errorf("worker failed to start: %s", msg)
 		}
-		if errors.Is(err, errDeadline) {
-			return fmt.Errorf("worker did not become ready within %v (%s)", l.cfg.StartTimeout, processState(w.pid))
+		if errors.Is(err, errDeadline) || errors.Is(err, context.DeadlineExceeded) {
+			// Say what really happened: how long was waited and which
+			// limit ended the wait (often the caller's, not ours).
+			return fmt.Errorf("worker did not become ready: waited %v, stopped by %s (%s)",
+				time.Since(w.begun).Round(time.Millisecond), limit, processState(w.pid))
 		}
 		return fmt.Errorf("worker failed to start: %w", err)
 	}

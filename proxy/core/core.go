@@ -43,6 +43,8 @@ type Core struct {
 
 	sessions sessionCounter
 	budget   *memBudget
+	// handshakeLog rate-limits the log lines of failed TLS handshakes.
+	handshakeLog logLimiter
 	// allowlists maps *policy.Allowlist to its *sandbox.Allowlist.
 	allowlists sync.Map
 }

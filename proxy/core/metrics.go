@@ -24,6 +24,7 @@ type metrics struct {
 	auditFailures prometheus.Counter
 	auditLatency  prometheus.Histogram
 	reloads       *prometheus.CounterVec
+	handshakes    *prometheus.CounterVec
 }
 
 func newMetrics(pool func() sandbox.PoolStats) *metrics {
@@ -69,6 +70,7 @@ func newMetrics(pool func() sandbox.PoolStats) *metrics {
 			Name: "rwarden_policy_reloads_total",
 			Help: "Policy reloads by result (ok, rejected).",
 		}, []string{"result"}),
+		handshakes: newHandshakeCounter(),
 	}
 	poolCounter := func(name, help string, get func(sandbox.PoolStats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
@@ -82,7 +84,7 @@ func newMetrics(pool func() sandbox.PoolStats) *metrics {
 		}, func() float64 { return float64(get(pool())) })
 	}
 	m.reg.MustRegister(m.evals, m.evalLatency, m.policyLatency, m.auth, m.poolWait, m.sessionsOpen,
-		m.auditFailures, m.auditLatency, m.reloads,
+		m.auditFailures, m.auditLatency, m.reloads, m.handshakes,
 		workers("idle", func(s sandbox.PoolStats) int { return s.Idle }),
 		workers("busy", func(s sandbox.PoolStats) int { return s.Busy }),
 		workers("starting", func(s sandbox.PoolStats) int { return s.Starting }),

@@ -221,6 +221,32 @@ func TestE2EHostileInputs(t *testing.T) {
 		}, func(t *testing.T, r hostileResult) { wantError(t, r, "") }},
 		{"10 MB AUTH line", func() hostileResult { return send(e.tlsAddr, true, append([]byte("AUTH "), bigLine...), false, 0) },
 			func(t *testing.T, r hostileResult) { wantErrorOrClose(t, r) }},
+		{"2,000-byte AUTH line", func() hostileResult {
+			return send(e.plain, false, append(auth(strings.Repeat("A", 2000)), frame("UTF-8", []byte("1"))...), false, 0)
+		}, func(t *testing.T, r hostileResult) { wantError(t, r, "AUTH line longer than") }},
+		{"2,000-byte AUTH line in two parts", func() hostileResult {
+			// The rest of the line arrives after the server has answered:
+			// the answer must still reach the client (no reset first).
+			line := auth(strings.Repeat("A", 2000))
+			c, err := net.Dial("tcp", e.plain)
+			if err != nil {
+				return hostileResult{closed: true}
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(readTimeout + 10*time.Second))
+			_, _ = c.Write(line[:1200])
+			time.Sleep(300 * time.Millisecond)
+			_, _ = c.Write(append(line[1200:], frame("UTF-8", []byte("1"))...))
+			time.Sleep(300 * time.Millisecond)
+			ans, err := framed.ReadResponse(c, 1<<20)
+			if err != nil {
+				return hostileResult{closed: true}
+			}
+			return hostileResult{answer: string(ans)}
+		}, func(t *testing.T, r hostileResult) { wantError(t, r, "AUTH line longer than") }},
+		{"2,000-byte AUTH line over TLS", func() hostileResult {
+			return send(e.tlsAddr, true, append(auth(strings.Repeat("A", 2000)), frame("UTF-8", []byte("1"))...), false, 0)
+		}, func(t *testing.T, r hostileResult) { wantError(t, r, "AUTH line longer than") }},
 		{"wrong password", func() hostileResult {
 			cred := base64.StdEncoding.EncodeToString([]byte("alice:nope"))
 			return send(e.tlsAddr, true, append(auth(cred), frame("UTF-8", []byte("1"))...), false, 0)

@@ -39,7 +39,7 @@ func Serve(ctx context.Context, c *core.Core, tc *transport.Conn) {
 		err := t.HandshakeContext(hctx)
 		cancel()
 		if err != nil {
-			log.Debug("TLS handshake failed", "remote", tc.RemoteAddr().String(), "err", err)
+			c.HandshakeFailed(transport.PeerOf(tc, l, Protocol), err)
 			return
 		}
 		conn = t

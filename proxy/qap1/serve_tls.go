@@ -66,7 +66,7 @@ func (c *qapConn) handshake(ctx context.Context, raw net.Conn) bool {
 	hctx, cancel := context.WithTimeout(ctx, c.l.Config.ReadTimeout.Std())
 	defer cancel()
 	if err := t.HandshakeContext(hctx); err != nil {
-		c.srv.log.Debug("TLS handshake failed", "remote", c.peer.Remote, "err", err)
+		c.core.HandshakeFailed(c.peer, err)
 		return false
 	}
 	c.conn, c.secure, c.switchTLS = t, true, false
