@@ -65,10 +65,27 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 			return nil, fmt.Errorf("listeners[%d]: protocol %q has no front end", i, l.Protocol)
 		}
 	}
-	srv := &Server{cfg: cfg, log: log, conns: transport.NewTracker()}
+	// Descriptors: everything the hard limit allows, and connections
+	// refused before the reserve for workers and the audit is touched.
+	soft, err := transport.RaiseNoFile()
+	if err != nil {
+		return nil, err
+	}
+	reserve := cfg.Connections.ReserveFor(cfg.Pool.Max)
+	limits, lowered, err := transport.LimitsFor(soft, reserve, cfg.Connections.Max, cfg.Connections.PerAddress)
+	if err != nil {
+		return nil, err
+	}
+	if lowered {
+		log.Warn("connections.max lowered to fit the descriptor limit", "configured", cfg.Connections.Max, "max", limits.Total,
+			"rlimit_nofile", soft, "reserve_fds", reserve)
+	}
+	log.Info("connection limits", "max", limits.Total, "per_address", limits.PerAddress, "rlimit_nofile", soft, "reserve_fds", reserve)
+	srv := &Server{cfg: cfg, log: log, conns: transport.NewLimitedTracker(limits)}
 	if srv.core, err = core.Open(ctx, cfg, opts); err != nil {
 		return nil, err
 	}
+	srv.core.WatchConnections(srv.conns.Open, limits.Total)
 	srv.qap1 = qap1.NewServer(srv.core, cfg.StateDir)
 	defer func() {
 		if err != nil {
@@ -124,7 +141,7 @@ func (srv *Server) Serve(ctx context.Context) error {
 		acceptWG.Add(1)
 		go func() {
 			defer acceptWG.Done()
-			l.Accept(srv.conns, srv.log, func(c *transport.Conn) { serve(srv, hard, c) })
+			l.Accept(srv.conns, srv.log, func(c *transport.Conn) { serve(srv, hard, c) }, srv.refuse(l))
 		}()
 		srv.log.Info("listening", "address", l.Addr().String(), "protocol", l.Config.Protocol, "tls", l.TLS != nil)
 	}
@@ -183,4 +200,30 @@ func (srv *Server) serveAdmin(ctx context.Context, ln net.Listener) {
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		srv.log.Error("admin listener stopped", "err", err)
 	}
+}
+
+// refuse answers a connection refused by a connection limit, on the accept
+// loop (so without waiting): counted and logged by the core; a framed
+// plaintext client gets the reason as its error answer; TLS and QAP1
+// clients (which expect a handshake or the server's identification first)
+// are closed.
+func (srv *Server) refuse(l *transport.Listener) func(net.Conn, *transport.Refused) {
+	return func(c net.Conn, r *transport.Refused) {
+		srv.core.ConnectionRefused(l.Config.Address, r)
+		if l.TLS != nil || frontEndName(l.Config.Protocol) != framed.Protocol {
+			return
+		}
+		// A fresh socket's send buffer takes the short answer at once;
+		// the deadline only guards against the impossible.
+		_ = c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		_ = framed.WriteResponse(c, framed.UTF8, "Error: "+r.Message()+"\n")
+	}
+}
+
+// frontEndName is the front end serving a listener protocol ("" is framed).
+func frontEndName(protocol string) string {
+	if protocol == "" {
+		return framed.Protocol
+	}
+	return protocol
 }

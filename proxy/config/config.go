@@ -18,16 +18,17 @@ import (
 // Paths are absolute after Load: relative paths in the file are taken
 // relative to the file's directory.
 type Config struct {
-	StateDir      string           `yaml:"state_dir"`
-	Listeners     []ListenerConfig `yaml:"listeners"`
-	UsersFile     string           `yaml:"users_file"`
-	PoliciesDir   string           `yaml:"policies_dir"`
-	Audit         AuditConfig      `yaml:"audit"`
-	Admin         AdminConfig      `yaml:"admin"`
-	Limits        LimitsConfig     `yaml:"limits"`
-	Pool          PoolConfig       `yaml:"pool"`
-	Auth          AuthConfig       `yaml:"auth"`
-	ShutdownGrace Duration         `yaml:"shutdown_grace"`
+	StateDir      string            `yaml:"state_dir"`
+	Listeners     []ListenerConfig  `yaml:"listeners"`
+	UsersFile     string            `yaml:"users_file"`
+	PoliciesDir   string            `yaml:"policies_dir"`
+	Audit         AuditConfig       `yaml:"audit"`
+	Admin         AdminConfig       `yaml:"admin"`
+	Limits        LimitsConfig      `yaml:"limits"`
+	Pool          PoolConfig        `yaml:"pool"`
+	Auth          AuthConfig        `yaml:"auth"`
+	Connections   ConnectionsConfig `yaml:"connections"`
+	ShutdownGrace Duration          `yaml:"shutdown_grace"`
 
 	// File is the configuration file it was loaded from ("" for defaults).
 	File string `yaml:"-"`
@@ -57,6 +58,38 @@ type ListenerConfig struct {
 	UnixMode      FileMode `yaml:"unix_mode"`      // socket file mode for unix: listeners
 	MaxCodeBytes  Size     `yaml:"max_code_bytes"` // largest request accepted
 	ReadTimeout   Duration `yaml:"read_timeout"`   // the whole request must arrive within this
+	// MaxConnections bounds this listener's open connections; 0: only the
+	// server-wide limits (connections.max, connections.per_address) apply.
+	MaxConnections int `yaml:"max_connections"`
+}
+
+// ConnectionsConfig bounds open client connections across listeners, so
+// that idle or slow clients cannot use up the descriptors that workers and
+// the audit trail need (connections are refused before that reserve).
+type ConnectionsConfig struct {
+	// Max bounds all open connections together. 0: the descriptor limit
+	// (RLIMIT_NOFILE, raised to its hard limit at start) less ReserveFDs.
+	// A larger value is lowered to that at start, with a warning.
+	Max int `yaml:"max"`
+	// PerAddress bounds the open connections of one source address (an
+	// IPv6 client's /64); unix-socket clients count only in the totals.
+	PerAddress int `yaml:"per_address"`
+	// ReserveFDs are descriptors connections may never use: for workers
+	// (their pipes), the audit trail, listeners and reloads. 0: 128 plus 8
+	// per pool.max worker.
+	ReserveFDs int `yaml:"reserve_fds"`
+}
+
+// DefaultPerAddress is connections.per_address unless configured.
+const DefaultPerAddress = 128
+
+// ReserveFor is the descriptor reserve: ReserveFDs, or its default for a
+// pool of poolMax workers.
+func (c ConnectionsConfig) ReserveFor(poolMax int) int {
+	if c.ReserveFDs > 0 {
+		return c.ReserveFDs
+	}
+	return 128 + 8*poolMax
 }
 
 // Client certificate modes (ListenerTLS.ClientAuth).
@@ -222,6 +255,7 @@ func Base() *Config {
 			Argon2:              Argon2Config{Memory: 19 << 20, Time: 2, Threads: 1},
 			MaxConcurrentHashes: 4,
 		},
+		Connections:   ConnectionsConfig{PerAddress: DefaultPerAddress},
 		ShutdownGrace: Duration(DefaultShutdownGrace),
 	}
 }

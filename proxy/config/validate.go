@@ -73,6 +73,10 @@ func (c *Config) validate(d *strictDecoder) {
 		c.Limits.Users[name].validate("limits.users."+name, bad)
 	}
 
+	inRange(bad, "connections.max", c.Connections.Max, 0, 10_000_000)
+	inRange(bad, "connections.per_address", c.Connections.PerAddress, 1, 10_000_000)
+	inRange(bad, "connections.reserve_fds", c.Connections.ReserveFDs, 0, 10_000_000)
+
 	pool := c.Pool
 	inRange(bad, "pool.max", pool.Max, 1, 10000)
 	inRange(bad, "pool.warm", pool.Warm, 0, max(pool.Max, 0))
@@ -110,6 +114,7 @@ func (c *Config) validateListener(l *ListenerConfig, p string, bad func(string, 
 			addrOK = true
 		}
 	}
+	inRange(bad, p+".max_connections", l.MaxConnections, 0, 10_000_000)
 	switch l.Protocol {
 	case ProtocolFramed, ProtocolQAP1:
 	default:

@@ -45,6 +45,8 @@ type Core struct {
 	budget   *memBudget
 	// handshakeLog rate-limits the log lines of failed TLS handshakes.
 	handshakeLog logLimiter
+	// refusedLog rate-limits the log lines of refused connections.
+	refusedLog logLimiter
 	// allowlists maps *policy.Allowlist to its *sandbox.Allowlist.
 	allowlists sync.Map
 }

@@ -25,6 +25,7 @@ type metrics struct {
 	auditLatency  prometheus.Histogram
 	reloads       *prometheus.CounterVec
 	handshakes    *prometheus.CounterVec
+	refused       *prometheus.CounterVec
 }
 
 func newMetrics(pool func() sandbox.PoolStats) *metrics {
@@ -71,6 +72,7 @@ func newMetrics(pool func() sandbox.PoolStats) *metrics {
 			Help: "Policy reloads by result (ok, rejected).",
 		}, []string{"result"}),
 		handshakes: newHandshakeCounter(),
+		refused:    newRefusedCounter(),
 	}
 	poolCounter := func(name, help string, get func(sandbox.PoolStats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
@@ -84,7 +86,7 @@ func newMetrics(pool func() sandbox.PoolStats) *metrics {
 		}, func() float64 { return float64(get(pool())) })
 	}
 	m.reg.MustRegister(m.evals, m.evalLatency, m.policyLatency, m.auth, m.poolWait, m.sessionsOpen,
-		m.auditFailures, m.auditLatency, m.reloads, m.handshakes,
+		m.auditFailures, m.auditLatency, m.reloads, m.handshakes, m.refused,
 		workers("idle", func(s sandbox.PoolStats) int { return s.Idle }),
 		workers("busy", func(s sandbox.PoolStats) int { return s.Busy }),
 		workers("starting", func(s sandbox.PoolStats) int { return s.Starting }),

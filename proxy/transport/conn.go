@@ -12,6 +12,7 @@ import (
 type Conn struct {
 	net.Conn
 	listener *Listener
+	addrKey  string // its source address as the per-address limit counts it
 	mu       sync.Mutex
 	busy     bool
 }
@@ -30,29 +31,47 @@ func (c *Conn) SetBusy(b bool) {
 	c.mu.Unlock()
 }
 
-// Tracker keeps the open connections of a server, for graceful shutdown.
+// Tracker keeps the open connections of a server, for graceful shutdown,
+// and enforces the connection limits (connlimit.go).
 type Tracker struct {
-	mu    sync.Mutex
-	conns map[*Conn]struct{}
-	wg    sync.WaitGroup
+	mu          sync.Mutex
+	conns       map[*Conn]struct{}
+	limits      ConnLimits
+	perAddress  map[string]int
+	perListener map[*Listener]int
+	wg          sync.WaitGroup
 }
 
-// NewTracker returns an empty tracker.
-func NewTracker() *Tracker { return &Tracker{conns: map[*Conn]struct{}{}} }
+// NewTracker returns an empty tracker without limits.
+func NewTracker() *Tracker { return NewLimitedTracker(ConnLimits{}) }
 
-func (t *Tracker) track(c net.Conn, l *Listener) *Conn {
-	tc := &Conn{Conn: c, listener: l}
+// NewLimitedTracker returns an empty tracker that refuses connections over
+// lim (and over each listener's max_connections).
+func NewLimitedTracker(lim ConnLimits) *Tracker {
+	return &Tracker{conns: map[*Conn]struct{}{}, limits: lim,
+		perAddress: map[string]int{}, perListener: map[*Listener]int{}}
+}
+
+// track admits and records c, or returns why it is refused (then c is
+// not tracked and the caller closes it).
+func (t *Tracker) track(c net.Conn, l *Listener) (*Conn, *Refused) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	key, refused := t.admit(c, l)
+	if refused != nil {
+		return nil, refused
+	}
+	tc := &Conn{Conn: c, listener: l, addrKey: key}
 	t.conns[tc] = struct{}{}
 	t.wg.Add(1)
-	t.mu.Unlock()
-	return tc
+	return tc, nil
 }
 
 func (t *Tracker) untrack(tc *Conn) {
 	tc.Close()
 	t.mu.Lock()
 	delete(t.conns, tc)
+	t.release(tc)
 	t.mu.Unlock()
 	t.wg.Done()
 }

@@ -53,8 +53,10 @@ func (l *Listener) Secure() bool { return config.IsLoopbackOrUnix(l.Config.Addre
 
 // Accept runs the accept loop until the listener is closed: every
 // connection is tracked by t and served by handle on its own goroutine;
-// a panic in handle costs that connection only.
-func (l *Listener) Accept(t *Tracker, log *slog.Logger, handle func(*Conn)) {
+// a panic in handle costs that connection only. A connection over a limit
+// of t is handed to refuse (nil: closed) on the accept loop itself, which
+// must answer it without blocking; it is closed afterwards.
+func (l *Listener) Accept(t *Tracker, log *slog.Logger, handle func(*Conn), refuse func(net.Conn, *Refused)) {
 	var backoff time.Duration
 	for {
 		c, err := l.ln.Accept()
@@ -69,7 +71,14 @@ func (l *Listener) Accept(t *Tracker, log *slog.Logger, handle func(*Conn)) {
 			continue
 		}
 		backoff = 0
-		tc := t.track(c, l)
+		tc, refused := t.track(c, l)
+		if refused != nil {
+			if refuse != nil {
+				refuse(c, refused)
+			}
+			c.Close()
+			continue
+		}
 		go func() {
 			defer t.untrack(tc)
 			defer func() {
