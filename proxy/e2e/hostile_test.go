@@ -244,6 +244,26 @@ func TestE2EHostileInputs(t *testing.T) {
 			}
 			return hostileResult{answer: string(ans)}
 		}, func(t *testing.T, r hostileResult) { wantError(t, r, "AUTH line longer than") }},
+		{"2,000-byte AUTH line, then 8 MiB of code", func() hostileResult {
+			// A client that writes its whole request before reading: the
+			// server drains what follows the refused line, so the write
+			// does not fail on a reset and the error text is read.
+			c, err := net.Dial("tcp", e.plain)
+			if err != nil {
+				return hostileResult{closed: true}
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(readTimeout + 10*time.Second))
+			req := append(auth(strings.Repeat("A", 2000)), frame("UTF-8", bytes.Repeat([]byte("#"), 8<<20))...)
+			if _, err := c.Write(req); err != nil {
+				return hostileResult{answer: "write failed: " + err.Error()}
+			}
+			ans, err := framed.ReadResponse(c, 1<<20)
+			if err != nil {
+				return hostileResult{closed: true}
+			}
+			return hostileResult{answer: string(ans)}
+		}, func(t *testing.T, r hostileResult) { wantError(t, r, "AUTH line longer than") }},
 		{"2,000-byte AUTH line over TLS", func() hostileResult {
 			return send(e.tlsAddr, true, append(auth(strings.Repeat("A", 2000)), frame("UTF-8", []byte("1"))...), false, 0)
 		}, func(t *testing.T, r hostileResult) { wantError(t, r, "AUTH line longer than") }},

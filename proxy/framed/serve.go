@@ -94,6 +94,7 @@ func refuseRequest(log *slog.Logger, conn net.Conn, peer core.Peer, err error, t
 		}
 		log.Info("malformed request", "remote", peer.Remote, "err", pe.Msg)
 		answer(log, conn, UTF8, pe.Answer())
+		drainAfterAnswer(conn)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		log.Info("request not received in time", "remote", peer.Remote, "timeout", timeout)
 		answer(log, conn, UTF8, fmt.Sprintf("Error: the request did not arrive within %s\n", timeout))
@@ -112,4 +113,32 @@ func answer(log *slog.Logger, conn net.Conn, enc Encoding, text string) {
 	if t, ok := conn.(*tls.Conn); ok {
 		_ = t.CloseWrite()
 	}
+}
+
+// Bounds of drainAfterAnswer: reading is cheap, and a refused connection
+// holds its place (counted by the connection limits) for at most a second.
+const (
+	drainBytes   = 16 << 20
+	drainTimeout = time.Second
+)
+
+// drainAfterAnswer reads and discards what a refused client is still
+// sending (the rest of an over-long line, or of its code), a bounded
+// amount for a bounded time, after the answer went out and the sending
+// side was shut. Closing a socket with unread input makes the kernel send
+// a reset, and a client still writing then fails before it reads the
+// error text it was sent.
+func drainAfterAnswer(conn net.Conn) {
+	raw := conn
+	if t, ok := conn.(*tls.Conn); ok {
+		raw = t.NetConn()
+	}
+	if tc, ok := raw.(*transport.Conn); ok {
+		raw = tc.NetConn()
+	}
+	if cw, ok := raw.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(drainTimeout))
+	_, _ = io.CopyN(io.Discard, raw, drainBytes)
 }
