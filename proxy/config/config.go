@@ -75,7 +75,7 @@ type ConnectionsConfig struct {
 	// IPv6 client's /64); unix-socket clients count only in the totals.
 	PerAddress int `yaml:"per_address"`
 	// ReserveFDs are descriptors connections may never use: for workers
-	// (their pipes), the audit trail, listeners and reloads. 0: 128 plus 8
+	// (their pipes), the audit trail, listeners and reloads. 0: 64 plus 8
 	// per pool.max worker.
 	ReserveFDs int `yaml:"reserve_fds"`
 }
@@ -89,7 +89,7 @@ func (c ConnectionsConfig) ReserveFor(poolMax int) int {
 	if c.ReserveFDs > 0 {
 		return c.ReserveFDs
 	}
-	return 128 + 8*poolMax
+	return 64 + 8*poolMax
 }
 
 // Client certificate modes (ListenerTLS.ClientAuth).

@@ -169,7 +169,7 @@ admin: {address: "127.0.0.1:%d"}
 	}
 	assert.GreaterOrEqual(t, refused, float64(1000-128), "refusals are counted")
 	require.NotNil(t, families["rwarden_connections_limit"])
-	assert.Equal(t, float64(1024-128-8*4), families["rwarden_connections_limit"].GetMetric()[0].GetGauge().GetValue(),
+	assert.Equal(t, float64(1024-64-8*4), families["rwarden_connections_limit"].GetMetric()[0].GetGauge().GetValue(),
 		"the limit leaves the descriptor reserve")
 	logMu.Lock()
 	defer logMu.Unlock()
