@@ -236,8 +236,14 @@ func (s *Session) acquire(ctx context.Context) (*sandbox.Session, error) {
 	w, err := s.c.pool.Acquire(actx, b)
 	s.c.metrics.poolWait.Observe(time.Since(t0).Seconds())
 	if err != nil {
-		s.c.log.Warn("no R worker for session", "session", s.sid, "user", s.id.User, "err", err)
-		return nil, fmt.Errorf("no R worker available: %w", err)
+		waited := time.Since(t0)
+		s.c.log.Warn("no R worker for session", "session", s.sid, "user", s.id.User, "waited", waited, "err", err)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			// Say how long was waited and which limit ended the wait.
+			return nil, fmt.Errorf("no R worker available: waited %v, the limit pool.acquire_timeout of %v: %w",
+				waited.Round(10*time.Millisecond), s.c.cfg.Pool.AcquireTimeout.Std(), err)
+		}
+		return nil, fmt.Errorf("no R worker available after %v: %w", waited.Round(10*time.Millisecond), err)
 	}
 	s.lastWorker = w.WorkerID()
 	return w, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/sandbox"
 )
 
@@ -199,4 +200,37 @@ func TestSessionStateLostWhenWorkerDies(t *testing.T) {
 			s.mu.Unlock()
 		})
 	}
+}
+
+// A session that finds no free worker is told how long it waited and
+// which limit ended the wait.
+func TestNoWorkerSaysWhatWasWaited(t *testing.T) {
+	needR(t)
+	cfg := testConfig(t)
+	cfg.Pool.Max = 1
+	cfg.Pool.AcquireTimeout = config.Duration(700 * time.Millisecond)
+	c := openCore(t, cfg)
+	ctx := context.Background()
+	holder, err := c.OpenSession(ctx, identity("demo"), Peer{Protocol: "test"})
+	require.NoError(t, err)
+	defer holder.Close()
+	// The first start (template and fork) may take longer than the
+	// acquire timeout; an abandoned start still ends up idle for the next.
+	var out *Outcome
+	for range 60 {
+		if out = holder.Evaluate(ctx, []byte("1+1"), EvalOptions{}); out.OK() {
+			break
+		}
+	}
+	require.True(t, out.OK(), out.ErrorMessage())
+
+	s, err := c.OpenSession(ctx, identity("demo"), Peer{Protocol: "test"})
+	require.NoError(t, err)
+	defer s.Close()
+	out = s.Evaluate(ctx, []byte("1+1"), EvalOptions{})
+	require.Nil(t, out.Result)
+	assert.Contains(t, out.ErrorMessage(), "no R worker available: waited ")
+	assert.Contains(t, out.ErrorMessage(), "all 1 busy")
+	t.Log(out.ErrorMessage())
+	assert.Contains(t, out.ErrorMessage(), "the limit pool.acquire_timeout of 700ms")
 }
