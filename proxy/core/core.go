@@ -40,6 +40,9 @@ type Core struct {
 	pool    *sandbox.Pool
 	audit   *audit.Log
 	metrics *metrics
+	flood   *floodAudit
+	// requests limits evaluation requests per user or anonymous address.
+	requests *requestLimiter
 
 	sessions sessionCounter
 	budget   *memBudget
@@ -99,7 +102,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	if err != nil {
 		return nil, fmt.Errorf("users file: %w", err)
 	}
-	c.limiter = auth.NewLimiter(auth.DefaultLimiterConfig())
+	c.limiter = newLoginLimiter(cfg.Throttle.Login)
+	c.requests = newRequestLimiter(cfg.Throttle.Requests)
+	c.flood = newFloodAudit(c, cfg.Throttle.Audit.FullRecords, cfg.Throttle.Audit.Window.Std())
 
 	cacheDir := opts.PolicyCacheDir
 	if cacheDir == "" {
@@ -153,6 +158,7 @@ func (c *Core) Start(ctx context.Context) error {
 		return fmt.Errorf("recording server start: %w", err)
 	}
 	go c.budget.run(ctx)
+	go c.flood.run(ctx)
 	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
 		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
 	}
@@ -162,6 +168,7 @@ func (c *Core) Start(ctx context.Context) error {
 // Stop kills the workers, records the server stop and closes the trail.
 func (c *Core) Stop() error {
 	c.pool.Close()
+	c.flood.flush(true)
 	stop := &audit.Record{Event: audit.EventServerStop}
 	if err := c.audit.Write(context.Background(), stop); err != nil {
 		c.log.Error("recording server stop failed", "err", err)

@@ -24,6 +24,7 @@ type metrics struct {
 	auditFailures prometheus.Counter
 	auditLatency  prometheus.Histogram
 	reloads       *prometheus.CounterVec
+	throttleMetrics
 }
 
 func newMetrics(pool func() sandbox.PoolStats) *metrics {
@@ -107,6 +108,7 @@ func newMetrics(pool func() sandbox.PoolStats) *metrics {
 			Help: "Running fork templates, one per allowlist in use (0 means sessions start cold).",
 		}, func() float64 { return float64(pool().Templates) }),
 	)
+	m.registerThrottle()
 	return m
 }
 
