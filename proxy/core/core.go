@@ -43,6 +43,7 @@ type Core struct {
 	flood   *floodAudit
 	// requests limits evaluation requests per user or anonymous address.
 	requests *requestLimiter
+	disk     *diskWatch
 
 	sessions sessionCounter
 	budget   *memBudget
@@ -142,6 +143,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	closers = append(closers, c.pool.Close)
 	c.metrics = newMetrics(c.pool.Stats)
 	c.metrics.watchBudget(c.budget)
+	c.disk = newDiskWatch(cfg.Audit.File, int64(cfg.Audit.FreeSpaceWarn), int64(cfg.Audit.FreeSpaceCritical), log)
+	c.metrics.reg.MustRegister(c.disk.collectors()...)
 	c.prewarm()
 	return c, nil
 }
@@ -159,6 +162,7 @@ func (c *Core) Start(ctx context.Context) error {
 	}
 	go c.budget.run(ctx)
 	go c.flood.run(ctx)
+	go c.disk.run(ctx)
 	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
 		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
 	}
@@ -276,7 +280,9 @@ func (c *Core) Reload() error {
 }
 
 // AdminHandler serves /metrics and /healthz. /healthz fails (503) when
-// workers cannot be started or the audit trail cannot be written.
+// workers cannot be started, the audit trail cannot be written or its
+// disk's free space is below audit.free_space_critical; it answers 200
+// "degraded: ..." below audit.free_space_warn.
 func (c *Core) AdminHandler() http.Handler { return c.adminHandler() }
 
 // PoolStats are the worker pool's counters (tests and benchmarks watch

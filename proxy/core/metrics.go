@@ -153,10 +153,19 @@ func (c *Core) adminHandler() http.Handler {
 		if err := c.audit.Healthy(); err != nil {
 			problems = append(problems, fmt.Errorf("audit: %w", err))
 		}
+		_, level, diskProblem := c.disk.check()
+		if level == diskCritical {
+			problems = append(problems, diskProblem)
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if err := errors.Join(problems...); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "unhealthy: %v\n", err)
+			return
+		}
+		if level == diskWarn {
+			// Still serving: 200, but an operator's check sees the word.
+			fmt.Fprintf(w, "degraded: %v\n", diskProblem)
 			return
 		}
 		fmt.Fprintln(w, "ok")
