@@ -170,11 +170,11 @@ func TestRequestLimiter(t *testing.T) {
 
 func TestDiskWatch(t *testing.T) {
 	tests := []struct {
-		name   string
-		free   int64
-		err    error
-		level  int
-		msg    string
+		name  string
+		free  int64
+		err   error
+		level int
+		msg   string
 	}{
 		{"plenty", 10 << 30, nil, diskOK, ""},
 		{"below warn", 600 << 20, nil, diskWarn, "audit disk: 600.0MiB free on /audit, below the warning watermark 1.0GiB"},
