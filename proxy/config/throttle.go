@@ -56,8 +56,10 @@ type AuditAggregation struct {
 
 // DefaultThrottle is the throttling without configuration: a guesser gets
 // at most 10 checks of one user's password in any minute from addresses
-// that user never logged in from; a user may send 1,200 evaluations a
-// minute (bursts of 200) and have 60 denied (bursts of 30).
+// that user never logged in from; a user may send 60,000 evaluations a
+// minute (bursts of 2,000: above what one user's sessions sustain on
+// ordinary hardware, so it only stops runaway clients) and have 60 denied
+// (bursts of 30: what bounds a flood of denied code and its audit).
 func DefaultThrottle() ThrottleConfig {
 	return ThrottleConfig{
 		Login: LoginThrottle{
@@ -69,8 +71,8 @@ func DefaultThrottle() ThrottleConfig {
 			TrustFor:             Duration(30 * 24 * time.Hour),
 		},
 		Requests: RequestThrottle{
-			EvaluationsPerMinute: 1200,
-			EvaluationBurst:      200,
+			EvaluationsPerMinute: 60000,
+			EvaluationBurst:      2000,
 			DenialsPerMinute:     60,
 			DenialBurst:          30,
 		},
