@@ -58,8 +58,8 @@ type AuditAggregation struct {
 // at most 10 checks of one user's password in any minute from addresses
 // that user never logged in from; a user may send 60,000 evaluations a
 // minute (bursts of 2,000: above what one user's sessions sustain on
-// ordinary hardware, so it only stops runaway clients) and have 60 denied
-// (bursts of 30: what bounds a flood of denied code and its audit).
+// ordinary hardware, so it only stops runaway clients) and have 30 denied
+// (bursts of 20: what bounds a flood of denied code and its audit).
 func DefaultThrottle() ThrottleConfig {
 	return ThrottleConfig{
 		Login: LoginThrottle{
@@ -73,8 +73,8 @@ func DefaultThrottle() ThrottleConfig {
 		Requests: RequestThrottle{
 			EvaluationsPerMinute: 60000,
 			EvaluationBurst:      2000,
-			DenialsPerMinute:     60,
-			DenialBurst:          30,
+			DenialsPerMinute:     30,
+			DenialBurst:          20,
 		},
 		Audit: AuditAggregation{FullRecords: 5, Window: Duration(time.Minute)},
 	}

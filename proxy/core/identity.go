@@ -51,6 +51,9 @@ var errNoCredentials = &AuthError{
 // user and per source address. A refusal is an *AuthError.
 func (c *Core) Authenticate(ctx context.Context, peer Peer, creds *Credentials) (Identity, error) {
 	id, err := c.identify(ctx, peer, creds)
+	if err == nil {
+		err = c.anonymousThrottled(id, peer)
+	}
 	rec := newRecord(audit.EventAuth, peer, &id, "")
 	var af *AuthError
 	switch {

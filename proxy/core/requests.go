@@ -63,14 +63,34 @@ func (r *requestLimiter) take(key string) *rateRefusal {
 	if !ok {
 		return &rateRefusal{limit: limitEvaluations, wait: time.Second}
 	}
-	if b.denials < 1 {
-		return &rateRefusal{limit: limitDenials, wait: refillWait(b.denials, r.cfg.DenialsPerMinute)}
-	}
-	if b.evals < 1 {
-		return &rateRefusal{limit: limitEvaluations, wait: refillWait(b.evals, r.cfg.EvaluationsPerMinute)}
+	if ref := r.refusal(b); ref != nil {
+		return ref
 	}
 	b.evals--
 	return nil
+}
+
+// refusal says which bucket of b is empty, if any.
+func (r *requestLimiter) refusal(b *requestBuckets) *rateRefusal {
+	switch {
+	case b.denials < 1:
+		return &rateRefusal{limit: limitDenials, wait: refillWait(b.denials, r.cfg.DenialsPerMinute)}
+	case b.evals < 1:
+		return &rateRefusal{limit: limitEvaluations, wait: refillWait(b.evals, r.cfg.EvaluationsPerMinute)}
+	}
+	return nil
+}
+
+// peek says whether key's requests are refused now, taking nothing.
+func (r *requestLimiter) peek(key string) *rateRefusal {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.keys[key]
+	if b == nil {
+		return nil
+	}
+	r.refill(b, r.now())
+	return r.refusal(b)
 }
 
 // denied charges one denied (or unparsable) request to key.

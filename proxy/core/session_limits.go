@@ -9,22 +9,45 @@ import (
 	"github.com/rwarden/rwarden/auth"
 )
 
-// rateKey is whose request buckets the session draws from: its user's, or
-// for a listener's anonymous user, that user's from this source address
-// (anonymous clients from elsewhere keep their own).
-func (s *Session) rateKey() string {
-	if s.id.Method == auth.MethodAnonymous {
-		return "anonymous|" + s.id.User + "|" + auth.AddrKey(s.peer.Remote)
-	}
-	return "user|" + s.id.User
-}
+// rateKey is whose request buckets the session draws from.
+func (s *Session) rateKey() string { return rateKeyOf(s.id, s.peer.Remote) }
 
 // rateWho names the limited party in a refusal.
-func (s *Session) rateWho() string {
-	if s.id.Method == auth.MethodAnonymous {
-		return fmt.Sprintf("the anonymous user %s from %s", s.id.User, auth.AddrKey(s.peer.Remote))
+func (s *Session) rateWho() string { return rateWhoOf(s.id, s.peer.Remote) }
+
+// rateKeyOf is whose request buckets an identity draws from: its user's,
+// or for a listener's anonymous user, that user's from this source address
+// (anonymous clients from elsewhere keep their own).
+func rateKeyOf(id Identity, remote string) string {
+	if id.Method == auth.MethodAnonymous {
+		return "anonymous|" + id.User + "|" + auth.AddrKey(remote)
 	}
-	return "user " + s.id.User
+	return "user|" + id.User
+}
+
+func rateWhoOf(id Identity, remote string) string {
+	if id.Method == auth.MethodAnonymous {
+		return fmt.Sprintf("the anonymous user %s from %s", id.User, auth.AddrKey(remote))
+	}
+	return "user " + id.User
+}
+
+// anonymousThrottled refuses an anonymous client whose address is refused
+// by the request limits right now, before it has a session: a client that
+// floods by reconnecting (one request per connection, as the framed
+// protocol does) then costs one aggregated refusal per connection instead
+// of an auth record and a session's start and end records each.
+func (c *Core) anonymousThrottled(id Identity, peer Peer) error {
+	if id.Method != auth.MethodAnonymous {
+		return nil
+	}
+	ref := c.requests.peek(rateKeyOf(id, peer.Remote))
+	if ref == nil {
+		return nil
+	}
+	c.metrics.requestsLimited.WithLabelValues(ref.limit).Inc()
+	return &AuthError{Message: c.requests.message(ref, rateWhoOf(id, peer.Remote)),
+		Reason: "rate limited: request limit of " + ref.limit, RateLimited: true}
 }
 
 // refuseRate answers an evaluation the request limits refuse. The code

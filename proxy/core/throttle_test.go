@@ -155,7 +155,10 @@ func TestRequestLimiter(t *testing.T) {
 	assert.Equal(t, limitDenials, ref.limit)
 	assert.Equal(t, 10*time.Second, ref.wait)
 	assert.Contains(t, r.message(ref, "user bob"), "rate limit of denied requests reached for user bob (6 a minute, bursts of 2)")
+	require.NotNil(t, r.peek("user|bob"), "peek sees the refusal")
+	assert.Nil(t, r.peek("user|nobody"), "an unknown key is not refused")
 	clk.advance(10 * time.Second)
+	assert.Nil(t, r.peek("user|bob"))
 	assert.Nil(t, r.take("user|bob"))
 
 	// The table is bounded; keys that are full again make room, and when

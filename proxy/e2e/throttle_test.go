@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/rwarden/rwarden/proxy/qap1"
 )
 
@@ -246,15 +248,97 @@ func TestLoginThrottleRotatingAttacker(t *testing.T) {
 	assert.NoError(t, err, "%s", out)
 }
 
+// qapFlooder sends denied code on one QAP1 connection after another from
+// src until stop, counting requests and error answers.
+func qapFlooder(src, addr string, stop <-chan struct{}, sent, errAnswers *atomic.Int64) {
+	for {
+		c, err := dialFrom(src, addr)
+		if err != nil {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				continue
+			}
+		}
+		for {
+			select {
+			case <-stop:
+				c.Close()
+				return
+			default:
+			}
+			_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+			cmd, _, err := qapCall(c, qap1.CmdEval, qap1.StringParam("system('id')"))
+			if err != nil {
+				break
+			}
+			sent.Add(1)
+			if cmd != qap1.RespOK {
+				errAnswers.Add(1)
+			}
+		}
+		c.Close()
+	}
+}
+
+// framedFlooder sends denied code, one framed connection per request
+// (the protocol's way), from src until stop.
+func framedFlooder(src, addr string, stop <-chan struct{}, sent, errAnswers *atomic.Int64) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second}
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+		err = framed.WriteRequest(c, nil, "UTF-8", []byte("system('id')"))
+		var ans []byte
+		if err == nil {
+			ans, err = framed.ReadResponse(c, 1<<20)
+		}
+		c.Close()
+		if err == nil {
+			sent.Add(1)
+			if strings.HasPrefix(string(ans), "Error") {
+				errAnswers.Add(1)
+			}
+		}
+	}
+}
+
 // Issue 14, acceptance 3: a denial flood from 8 anonymous clients for 30 s
 // grows the audit by at most 1 MiB and leaves another user's evaluations
-// unaffected; the flood is refused with a text naming the limit.
+// unaffected; the flood is refused with a text naming the limit, and every
+// refusal is in the trail, in full or counted in a summary. QAP1 clients
+// flood on their connections, framed clients by reconnecting.
 func TestDenialFloodBoundsAudit(t *testing.T) {
 	if testing.Short() {
-		t.Skip("30 s flood (skipped by -short)")
+		t.Skip("30 s floods (skipped by -short)")
 	}
-	e := startThrottle(t, "pool: {warm: 2, max: 12, acquire_timeout: 2m}\nlimits: {users: {guest: {sessions: 16}}}\n")
+	tests := []struct {
+		protocol string
+		flooder  func(src, addr string, stop <-chan struct{}, sent, errAnswers *atomic.Int64)
+		target   func(e *throttleServer) string
+	}{
+		{"qap1", qapFlooder, func(e *throttleServer) string { return e.anon }},
+		{"framed", framedFlooder, func(e *throttleServer) string { return e.srv.addr }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.protocol, func(t *testing.T) {
+			e := startThrottle(t, "pool: {warm: 2, max: 12, acquire_timeout: 2m}\nlimits: {users: {guest: {sessions: 16}}}\n")
+			denialFlood(t, e, tc.target(e), tc.flooder)
+		})
+	}
+}
 
+func denialFlood(t *testing.T, e *throttleServer, target string, flooder func(src, addr string, stop <-chan struct{}, sent, errAnswers *atomic.Int64)) {
 	alice, err := dialFrom("127.0.0.1", e.login)
 	require.NoError(t, err)
 	defer alice.Close()
@@ -275,36 +359,7 @@ func TestDenialFloodBoundsAudit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			src := fmt.Sprintf("127.0.0.%d", 60+i%4) // two clients per address
-			for {
-				c, err := dialFrom(src, e.anon)
-				if err != nil {
-					select {
-					case <-stop:
-						return
-					case <-time.After(100 * time.Millisecond):
-						continue
-					}
-				}
-				for {
-					select {
-					case <-stop:
-						c.Close()
-						return
-					default:
-					}
-					_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-					cmd, _, err := qapCall(c, qap1.CmdEval, qap1.StringParam("system('id')"))
-					if err != nil {
-						break
-					}
-					sent.Add(1)
-					if cmd != qap1.RespOK {
-						errAnswers.Add(1)
-					}
-				}
-				c.Close()
-			}
+			flooder(fmt.Sprintf("127.0.0.%d", 60+i), target, stop, &sent, &errAnswers)
 		}()
 	}
 	var aliceOK, aliceBad int
@@ -338,17 +393,26 @@ func TestDenialFloodBoundsAudit(t *testing.T) {
 	e.srv.stop(t)
 	var fullRefusals, aggregated int
 	for _, r := range trail(t, e.auditFile) {
-		if r.Event != audit.EventAccessDenied || r.Detail["command"] != "eval" {
+		refusal := r.Event == audit.EventAccessDenied && r.Detail["command"] == "eval" ||
+			r.Event == audit.EventAuth && r.Status == audit.StatusRateLimited
+		if !refusal {
 			continue
 		}
-		assert.Contains(t, r.Error, "rate limit of denied requests reached for the anonymous user guest from 127.0.0.")
+		assert.Equal(t, "guest", r.User)
+		if r.Event == audit.EventAccessDenied {
+			assert.Contains(t, r.Error, "rate limit of denied requests reached for the anonymous user guest from 127.0.0.")
+		} else {
+			assert.Equal(t, "rate limited: request limit of denials", r.Error)
+		}
 		if n, ok := r.Detail["aggregated"]; ok {
 			c, err := strconv.Atoi(n)
 			require.NoError(t, err)
 			aggregated += c
 		} else {
 			fullRefusals++
-			assert.Equal(t, "system('id')", r.Code)
+			if r.Event == audit.EventAccessDenied {
+				assert.Equal(t, "system('id')", r.Code)
+			}
 		}
 	}
 	assert.Equal(t, int(limited["denials"]+limited["evaluations"]), fullRefusals+aggregated)
