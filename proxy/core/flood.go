@@ -67,10 +67,14 @@ func newFloodAudit(c *Core, full int, window time.Duration) *floodAudit {
 func (f *floodAudit) admit(key, by string, rec *audit.Record) bool {
 	now := f.now()
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	var ended *audit.Record
+	defer func() {
+		f.mu.Unlock()
+		f.write(ended) // outside the lock: the trail may be slow
+	}()
 	e := f.keys[key]
 	if e != nil && now.Sub(e.start) >= f.window {
-		f.flushLocked(key, e)
+		ended = f.endLocked(key, e)
 		e = nil
 	}
 	if e == nil {
@@ -130,19 +134,27 @@ func (f *floodAudit) run(ctx context.Context) {
 // set, at shutdown) and forgets them.
 func (f *floodAudit) flush(all bool) {
 	now := f.now()
+	var ended []*audit.Record
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	for key, e := range f.keys {
 		if all || now.Sub(e.start) >= f.window {
-			f.flushLocked(key, e)
+			if rec := f.endLocked(key, e); rec != nil {
+				ended = append(ended, rec)
+			}
 		}
+	}
+	f.mu.Unlock()
+	for _, rec := range ended {
+		f.write(rec)
 	}
 }
 
-func (f *floodAudit) flushLocked(key string, e *floodEntry) {
+// endLocked forgets key's window and returns its summary record, nil when
+// nothing was counted.
+func (f *floodAudit) endLocked(key string, e *floodEntry) *audit.Record {
 	delete(f.keys, key)
 	if e.suppressed == 0 {
-		return
+		return nil
 	}
 	rec := *e.summary
 	rec.Error = e.reason
@@ -158,14 +170,22 @@ func (f *floodAudit) flushLocked(key string, e *floodEntry) {
 	if key == floodOverflow {
 		rec.Detail["overflow"] = "true"
 	}
+	return &rec
+}
+
+// write records a summary (nil: nothing to record).
+func (f *floodAudit) write(rec *audit.Record) {
+	if rec == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := f.c.audit.Append(ctx, &rec); err != nil {
-		f.c.log.Error("AUDIT WRITE FAILED: summary of refusals not recorded", "count", e.suppressed, "err", err)
+	if err := f.c.audit.Append(ctx, rec); err != nil {
+		f.c.log.Error("AUDIT WRITE FAILED: summary of refusals not recorded", "count", rec.Detail["aggregated"], "err", err)
 	}
 	f.c.metrics.floodSummaries.Inc()
 	f.c.log.Info("refusals aggregated", "event", rec.Event, "remote", rec.Remote, "user", rec.User,
-		"count", e.suppressed, "counts", rec.Detail["counts"])
+		"count", rec.Detail["aggregated"], "counts", rec.Detail["counts"])
 }
 
 // formatCounts renders per-name counts as `"alice"=12 "bob"=3`, sorted by
