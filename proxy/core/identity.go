@@ -47,8 +47,13 @@ var errNoCredentials = &AuthError{
 // unix socket, the listener's anonymous user. Every identity must be an
 // rwarden user (one with a policy); a certificate or uid that maps to no
 // rwarden user is refused rather than falling back to anonymous. Every
-// success and failure is logged and audited; failures are rate-limited per
-// user and per source address. A refusal is an *AuthError.
+// success and failure is logged and audited. Password attempts pass the
+// login limits first (auth.Limiter: per address, per user and address, and
+// the user's guess bucket that addresses with a good history skip); an
+// anonymous client whose address the request limits refuse right now is
+// refused too. Rate-limited refusals are audited through the flood
+// aggregation (a few in full per address, the rest in a summary). A
+// refusal is an *AuthError.
 func (c *Core) Authenticate(ctx context.Context, peer Peer, creds *Credentials) (Identity, error) {
 	id, err := c.identify(ctx, peer, creds)
 	if err == nil {
