@@ -40,6 +40,8 @@ type floodEntry struct {
 	by          map[string]int // suppressed refusals per user or address
 	summary     *audit.Record  // what the summary record says about the peer
 	reason      string         // the last refusal's reason
+	command     string         // detail.command of the refusals ("" when they differ)
+	mixed       bool           // refusals of different commands
 }
 
 // Bounds on what a flood can make the aggregator hold.
@@ -98,6 +100,11 @@ func (f *floodAudit) admit(key, by string, rec *audit.Record) bool {
 	}
 	if e.suppressed == 0 {
 		e.first = now
+	}
+	if cmd := rec.Detail["command"]; e.suppressed == 0 {
+		e.command = cmd
+	} else if cmd != e.command {
+		e.mixed = true
 	}
 	e.suppressed++
 	e.last = now
@@ -164,8 +171,8 @@ func (f *floodAudit) endLocked(key string, e *floodEntry) *audit.Record {
 		"last":       e.last.UTC().Format(time.RFC3339Nano),
 		"counts":     formatCounts(e.by),
 	}
-	if rec.Event == audit.EventAccessDenied {
-		rec.Detail["command"] = "eval"
+	if e.command != "" && !e.mixed {
+		rec.Detail["command"] = e.command
 	}
 	if key == floodOverflow {
 		rec.Detail["overflow"] = "true"

@@ -49,15 +49,15 @@ var errNoCredentials = &AuthError{
 // rwarden user is refused rather than falling back to anonymous. Every
 // success and failure is logged and audited. Password attempts pass the
 // login limits first (auth.Limiter: per address, per user and address, and
-// the user's guess bucket that addresses with a good history skip); an
-// anonymous client whose address the request limits refuse right now is
-// refused too. Rate-limited refusals are audited through the flood
+// the user's guess bucket that addresses with a good history skip); a
+// client whose user (anonymous: user and address) the request limits
+// refuse right now is refused too. Rate-limited refusals are audited through the flood
 // aggregation (a few in full per address, the rest in a summary). A
 // refusal is an *AuthError.
 func (c *Core) Authenticate(ctx context.Context, peer Peer, creds *Credentials) (Identity, error) {
 	id, err := c.identify(ctx, peer, creds)
 	if err == nil {
-		err = c.anonymousThrottled(id, peer)
+		err = c.requestThrottled(id, peer)
 	}
 	rec := newRecord(audit.EventAuth, peer, &id, "")
 	var af *AuthError

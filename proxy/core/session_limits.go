@@ -32,15 +32,13 @@ func rateWhoOf(id Identity, remote string) string {
 	return "user " + id.User
 }
 
-// anonymousThrottled refuses an anonymous client whose address is refused
-// by the request limits right now, before it has a session: a client that
-// floods by reconnecting (one request per connection, as the framed
-// protocol does) then costs one aggregated refusal per connection instead
-// of an auth record and a session's start and end records each.
-func (c *Core) anonymousThrottled(id Identity, peer Peer) error {
-	if id.Method != auth.MethodAnonymous {
-		return nil
-	}
+// requestThrottled refuses a client whose user (an anonymous user: from
+// this address) the request limits refuse right now, before it has a
+// session: a client that floods by reconnecting (one request per
+// connection, as the framed protocol does) then costs one aggregated
+// refusal per connection instead of an auth record and a session's start
+// and end records each. Only the user's own requests drain the buckets.
+func (c *Core) requestThrottled(id Identity, peer Peer) error {
 	ref := c.requests.peek(rateKeyOf(id, peer.Remote))
 	if ref == nil {
 		return nil

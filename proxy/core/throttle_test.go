@@ -220,3 +220,34 @@ func TestFreeBytesReal(t *testing.T) {
 	_, err = freeBytes(filepath.Join(t.TempDir(), "missing"))
 	assert.Error(t, err)
 }
+
+// A refused protocol command repeated on one connection is a denial: past
+// the denial bucket its records go through the flood aggregation, so the
+// trail holds burst + full_records records and one summary.
+func TestRefuseFloodAggregated(t *testing.T) {
+	c, file := floodCore(t)
+	c.requests = newRequestLimiter(config.RequestThrottle{EvaluationsPerMinute: 600, EvaluationBurst: 100, DenialsPerMinute: 1, DenialBurst: 10})
+	c.flood = newFloodAudit(c, 3, time.Minute)
+	ctx := context.Background()
+	guest := &Identity{User: "guest", Method: "anonymous"}
+	peer := Peer{Remote: "192.0.2.5:999", Listener: "127.0.0.1:6311", Protocol: "qap1"}
+	for range 1000 {
+		require.NoError(t, c.Refuse(ctx, Refusal{Peer: peer, Identity: guest, What: "CMD_shutdown", Reason: "command not available through rwarden"}))
+	}
+	// Another address's anonymous client is not aggregated with it.
+	other := peer
+	other.Remote = "192.0.2.6:1"
+	require.NoError(t, c.Refuse(ctx, Refusal{Peer: other, Identity: guest, What: "CMD_shutdown", Reason: "x"}))
+	c.flood.flush(true)
+	recs := readTrail(t, c, file)
+	require.Len(t, recs, 10+3+1+1)
+	sum := recs[len(recs)-1]
+	if sum.Detail["aggregated"] == "" {
+		sum = recs[len(recs)-2]
+	}
+	assert.Equal(t, audit.EventAccessDenied, sum.Event)
+	assert.Equal(t, "987", sum.Detail["aggregated"])
+	assert.Equal(t, "CMD_shutdown", sum.Detail["command"])
+	assert.Equal(t, `"CMD_shutdown"=987`, sum.Detail["counts"])
+	assert.Equal(t, "192.0.2.5:999", sum.Remote)
+}
