@@ -1,58 +1,104 @@
 package auth
 
 import (
-	"container/list"
+	"fmt"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
 )
 
-// LimiterConfig tunes the failed-login Limiter.
+// LimiterConfig tunes the login Limiter.
 type LimiterConfig struct {
-	// BaseDelay is the wait imposed after the first failure; each further
-	// failure doubles it, up to MaxDelay.
+	// BaseDelay is the wait imposed after the first failure of a source
+	// address or of a (user, address) pair; each further failure doubles
+	// it, up to MaxDelay.
 	BaseDelay time.Duration
 	MaxDelay  time.Duration
 	// DecayInterval is how long it takes for one recorded failure to be
 	// forgotten; a key with no failures left is dropped.
 	DecayInterval time.Duration
-	// MaxEntries bounds the tracked users and, separately, the tracked
-	// addresses; beyond it the least recently failed entry is evicted.
+	// UserGuessesPerMinute and UserGuessBurst are each user's guess bucket:
+	// password checks from addresses not trusted for that user take a token
+	// from it, so that the guesses at one user are bounded however many
+	// addresses the guesser has.
+	UserGuessesPerMinute int
+	UserGuessBurst       int
+	// TrustFor is how long an address where a user logged in successfully
+	// stays trusted for that user: it skips the user's guess bucket and the
+	// address's own delay (only its (user, address) failures count), so
+	// that guessing from elsewhere never refuses the user's correct
+	// password there. 0: no address is ever trusted.
+	TrustFor time.Duration
+	// MaxEntries bounds each table (addresses, pairs, user buckets, users
+	// with trusted addresses); beyond it the least recently updated entry
+	// is evicted.
 	MaxEntries int
 	// Now is the clock; tests inject a fake one.
 	Now func() time.Time
 }
 
+// maxTrustedPerUser bounds the trusted addresses kept per user; the one
+// used longest ago goes first.
+const maxTrustedPerUser = 16
+
 // DefaultLimiterConfig returns 250ms doubling to 30s, one failure forgiven
-// per minute, 100,000 users and 100,000 addresses tracked (a few MiB).
-// A guesser at the cap gets about two tries a minute per user and per
-// address; a legitimate user who mistypes waits a fraction of a second.
+// per minute, 5 guesses a minute (bursts of 5) per user from untrusted
+// addresses, trust for 30 days, 100,000 entries per table (a few MiB).
+// A guesser gets at most 10 checks of one user's password in any minute;
+// a legitimate user who mistypes waits a fraction of a second.
 func DefaultLimiterConfig() LimiterConfig {
 	return LimiterConfig{
-		BaseDelay:     250 * time.Millisecond,
-		MaxDelay:      30 * time.Second,
-		DecayInterval: time.Minute,
-		MaxEntries:    100_000,
-		Now:           time.Now,
+		BaseDelay:            250 * time.Millisecond,
+		MaxDelay:             30 * time.Second,
+		DecayInterval:        time.Minute,
+		UserGuessesPerMinute: 5,
+		UserGuessBurst:       5,
+		TrustFor:             30 * 24 * time.Hour,
+		MaxEntries:           100_000,
+		Now:                  time.Now,
 	}
 }
 
-// Limiter slows down password guessing. It tracks recent failures per user
-// name (against guessing one account from many addresses) and per source
-// address (against one address guessing many accounts), and after n failures
-// on a key refuses attempts on it until BaseDelay*2^(n-1) (capped) has passed
-// since the last failure. Delays rather than lock-outs keep an attacker from
-// locking a real user out for long. Memory is bounded by MaxEntries.
-// A Limiter is safe for concurrent use.
-type Limiter struct {
-	cfg   LimiterConfig
-	mu    sync.Mutex
-	users *lru
-	addrs *lru
+// Which limit refused a login attempt (Refusal.Limit).
+const (
+	LimitAddress     = "address"          // failures from the source address
+	LimitUserAddress = "user and address" // failures at this user from this address
+	LimitUser        = "user"             // guesses at this user from untrusted addresses
+)
+
+// Refusal is an attempt the Limiter refuses: which limit, and how long
+// until it may be tried again.
+type Refusal struct {
+	Limit string
+	Wait  time.Duration
 }
 
-// NewLimiter returns a Limiter; zero fields of cfg take their defaults.
+func (r *Refusal) Error() string {
+	return fmt.Sprintf("login rate limit per %s: retry in %s", r.Limit, r.Wait.Round(time.Millisecond))
+}
+
+// Limiter slows down password guessing without handing the guesser a
+// lock-out of the real user. It keeps failures per source address (one
+// address guessing many accounts) and per (user, address) pair, and after
+// n failures on a key refuses attempts on it until BaseDelay*2^(n-1)
+// (capped) has passed since the last failure. Guessing one user from many
+// addresses is bounded by that user's guess bucket, which only attempts
+// from addresses not trusted for the user draw from: an address where the
+// user recently logged in successfully keeps working however hard someone
+// else guesses. Memory is bounded by MaxEntries per table.
+// A Limiter is safe for concurrent use.
+type Limiter struct {
+	cfg     LimiterConfig
+	mu      sync.Mutex
+	addrs   *lru[*limitEntry]
+	pairs   *lru[*limitEntry]
+	buckets *lru[*guessBucket]
+	trusted *lru[*trustSet]
+}
+
+// NewLimiter returns a Limiter; zero fields of cfg take their defaults
+// (TrustFor: zero stays zero, no trust).
 func NewLimiter(cfg LimiterConfig) *Limiter {
 	d := DefaultLimiterConfig()
 	if cfg.BaseDelay <= 0 {
@@ -64,52 +110,155 @@ func NewLimiter(cfg LimiterConfig) *Limiter {
 	if cfg.DecayInterval <= 0 {
 		cfg.DecayInterval = d.DecayInterval
 	}
+	if cfg.UserGuessesPerMinute <= 0 {
+		cfg.UserGuessesPerMinute = d.UserGuessesPerMinute
+	}
+	if cfg.UserGuessBurst <= 0 {
+		cfg.UserGuessBurst = d.UserGuessBurst
+	}
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = d.MaxEntries
 	}
 	if cfg.Now == nil {
 		cfg.Now = d.Now
 	}
-	return &Limiter{cfg: cfg, users: newLRU(cfg.MaxEntries), addrs: newLRU(cfg.MaxEntries)}
+	return &Limiter{cfg: cfg, addrs: newLRU[*limitEntry](cfg.MaxEntries), pairs: newLRU[*limitEntry](cfg.MaxEntries),
+		buckets: newLRU[*guessBucket](cfg.MaxEntries), trusted: newLRU[*trustSet](cfg.MaxEntries)}
 }
 
-// Check reports whether an attempt for user from addr may go ahead now; if
-// not, retryAfter is how long until it may. Empty user or addr skip that key.
-// Call it before Store.Verify so that a refused attempt costs no argon2.
-func (l *Limiter) Check(user, addr string) (retryAfter time.Duration, ok bool) {
+// Attempt is a login attempt the Limiter let through. Exactly one of
+// Failed, Succeeded or Abandon must follow.
+type Attempt struct {
+	l       *Limiter
+	user    string
+	addr    string // addrKey form
+	charged bool   // took a token from the user's guess bucket
+}
+
+// Begin decides whether an attempt for user from addr may go ahead now;
+// call it before Store.Verify so that a refused attempt costs no argon2.
+// An attempt from an address not trusted for user takes a token from the
+// user's guess bucket at once (concurrent attempts cannot all slip in
+// before the first fails). Empty user or addr skip their keys.
+func (l *Limiter) Begin(user, addr string) (*Attempt, *Refusal) {
+	now := l.cfg.Now()
+	a := addrKey(addr)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	trusted := l.isTrusted(user, a, now)
+	var ref Refusal
+	worse := func(limit string, wait time.Duration) {
+		if wait > ref.Wait {
+			ref = Refusal{Limit: limit, Wait: wait}
+		}
+	}
+	if a != "" && !trusted {
+		worse(LimitAddress, l.wait(l.addrs, a, now))
+	}
+	if user != "" && a != "" {
+		worse(LimitUserAddress, l.wait(l.pairs, pairKey(user, a), now))
+	}
+	var b *guessBucket
+	if user != "" && !trusted {
+		b = l.bucket(user, now)
+		if b.tokens < 1 {
+			perToken := time.Minute / time.Duration(l.cfg.UserGuessesPerMinute)
+			worse(LimitUser, max(time.Duration((1-b.tokens)*float64(perToken)), time.Millisecond))
+		}
+	}
+	if ref.Wait > 0 {
+		return nil, &ref
+	}
+	at := &Attempt{l: l, user: user, addr: a}
+	if b != nil {
+		b.tokens--
+		at.charged = true
+	}
+	return at, nil
+}
+
+// Failed records a wrong password (or any failure after the check): the
+// address and the (user, address) pair wait longer; the guess stays
+// taken from the user's bucket.
+func (at *Attempt) Failed() {
+	l := at.l
 	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if user != "" {
-		retryAfter = max(retryAfter, l.wait(l.users, user, now))
+	if at.addr != "" {
+		l.fail(l.addrs, at.addr, now)
+		if at.user != "" {
+			l.fail(l.pairs, pairKey(at.user, at.addr), now)
+		}
 	}
-	if a := addrKey(addr); a != "" {
-		retryAfter = max(retryAfter, l.wait(l.addrs, a, now))
-	}
-	return retryAfter, retryAfter == 0
 }
 
-// Failure records a failed attempt for user from addr.
-func (l *Limiter) Failure(user, addr string) {
+// Succeeded records a correct password: the pair's failures are forgotten,
+// the guess is given back, and the address becomes trusted for the user.
+// The address keeps its own failures: one valid account must not let an
+// address reset its counter between guesses at other accounts.
+func (at *Attempt) Succeeded() {
+	l := at.l
 	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if user != "" {
-		l.fail(l.users, user, now)
+	l.refund(at)
+	if at.user == "" || at.addr == "" {
+		return
 	}
-	if a := addrKey(addr); a != "" {
-		l.fail(l.addrs, a, now)
+	l.pairs.remove(pairKey(at.user, at.addr))
+	if l.cfg.TrustFor > 0 {
+		ts := l.trusted.get(at.user)
+		if ts == nil {
+			ts = &trustSet{}
+			l.trusted.put(at.user, ts)
+		}
+		ts.add(at.addr, now.Add(l.cfg.TrustFor))
+		l.trusted.touch(at.user)
 	}
 }
 
-// Success forgets the user's failures. The address keeps its record: one
-// valid account must not let an address reset its counter between guesses
-// at other accounts; it decays instead.
-func (l *Limiter) Success(user, addr string) {
-	_ = addr
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.users.remove(user)
+// Abandon gives the guess back: the password was never checked (the
+// argon2 queue was full).
+func (at *Attempt) Abandon() {
+	at.l.mu.Lock()
+	defer at.l.mu.Unlock()
+	at.l.refund(at)
+}
+
+func (l *Limiter) refund(at *Attempt) {
+	if !at.charged {
+		return
+	}
+	at.charged = false
+	if b := l.buckets.get(at.user); b != nil {
+		b.tokens = min(b.tokens+1, float64(l.cfg.UserGuessBurst))
+	}
+}
+
+func (l *Limiter) isTrusted(user, a string, now time.Time) bool {
+	if user == "" || a == "" || l.cfg.TrustFor <= 0 {
+		return false
+	}
+	ts := l.trusted.get(user)
+	return ts != nil && ts.has(a, now)
+}
+
+// bucket returns user's guess bucket refilled up to now (a new one is full).
+func (l *Limiter) bucket(user string, now time.Time) *guessBucket {
+	burst := float64(l.cfg.UserGuessBurst)
+	b := l.buckets.get(user)
+	if b == nil {
+		b = &guessBucket{tokens: burst, last: now}
+		l.buckets.put(user, b)
+		return b
+	}
+	if el := now.Sub(b.last); el > 0 {
+		b.tokens = min(burst, b.tokens+el.Minutes()*float64(l.cfg.UserGuessesPerMinute))
+		b.last = now
+	}
+	l.buckets.touch(user)
+	return b
 }
 
 // decayed returns e's failure count as of now.
@@ -138,7 +287,7 @@ func (l *Limiter) delay(n int) time.Duration {
 }
 
 // wait returns how long key must still wait at now.
-func (l *Limiter) wait(c *lru, key string, now time.Time) time.Duration {
+func (l *Limiter) wait(c *lru[*limitEntry], key string, now time.Time) time.Duration {
 	e := c.get(key)
 	if e == nil {
 		return 0
@@ -152,7 +301,7 @@ func (l *Limiter) wait(c *lru, key string, now time.Time) time.Duration {
 }
 
 // fail records one failure on key at now.
-func (l *Limiter) fail(c *lru, key string, now time.Time) {
+func (l *Limiter) fail(c *lru[*limitEntry], key string, now time.Time) {
 	e := c.get(key)
 	if e == nil {
 		c.put(key, &limitEntry{failures: 1, last: now})
@@ -164,6 +313,13 @@ func (l *Limiter) fail(c *lru, key string, now time.Time) {
 	e.last = now
 	c.touch(key)
 }
+
+// pairKey is the key of a (user, address) pair; NUL is in neither.
+func pairKey(user, a string) string { return user + "\x00" + a }
+
+// AddrKey is the form of a source address the limits key on (exported for
+// the request limits and audit aggregation of the proxy).
+func AddrKey(addr string) string { return addrKey(addr) }
 
 // addrKey normalizes a source address: the port is dropped (a new
 // connection gets a new one) and IPv6 addresses are grouped by /64, since
@@ -190,51 +346,53 @@ func addrKey(addr string) string {
 
 // limitEntry is the failure record of one key.
 type limitEntry struct {
-	key      string
 	failures int
 	last     time.Time
 }
 
-// lru is a map with least-recently-updated eviction.
-type lru struct {
-	max   int
-	order *list.List // front = most recently updated
-	items map[string]*list.Element
+// guessBucket is a user's token bucket of guesses from untrusted addresses.
+type guessBucket struct {
+	tokens float64
+	last   time.Time
 }
 
-func newLRU(maxEntries int) *lru {
-	return &lru{max: maxEntries, order: list.New(), items: make(map[string]*list.Element)}
+// trustSet is the addresses trusted for one user, each until a time.
+type trustSet struct {
+	addrs []trustedAddr
 }
 
-func (c *lru) get(key string) *limitEntry {
-	if el, ok := c.items[key]; ok {
-		return el.Value.(*limitEntry)
+type trustedAddr struct {
+	addr  string
+	until time.Time
+}
+
+func (s *trustSet) has(a string, now time.Time) bool {
+	for _, t := range s.addrs {
+		if t.addr == a {
+			return now.Before(t.until)
+		}
 	}
-	return nil
+	return false
 }
 
-func (c *lru) put(key string, e *limitEntry) {
-	e.key = key
-	c.items[key] = c.order.PushFront(e)
-	for c.order.Len() > c.max {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.items, oldest.Value.(*limitEntry).key)
+// add trusts a until the given time, dropping the entry that expires
+// first when the set is full.
+func (s *trustSet) add(a string, until time.Time) {
+	for i := range s.addrs {
+		if s.addrs[i].addr == a {
+			s.addrs[i].until = until
+			return
+		}
 	}
-}
-
-func (c *lru) touch(key string) {
-	if el, ok := c.items[key]; ok {
-		c.order.MoveToFront(el)
+	if len(s.addrs) < maxTrustedPerUser {
+		s.addrs = append(s.addrs, trustedAddr{a, until})
+		return
 	}
-}
-
-func (c *lru) remove(key string) {
-	if el, ok := c.items[key]; ok {
-		c.order.Remove(el)
-		delete(c.items, key)
+	oldest := 0
+	for i := range s.addrs {
+		if s.addrs[i].until.Before(s.addrs[oldest].until) {
+			oldest = i
+		}
 	}
+	s.addrs[oldest] = trustedAddr{a, until}
 }
-
-// len returns the number of tracked keys (tests).
-func (c *lru) len() int { return c.order.Len() }

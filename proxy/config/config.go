@@ -28,6 +28,7 @@ type Config struct {
 	Pool          PoolConfig        `yaml:"pool"`
 	Auth          AuthConfig        `yaml:"auth"`
 	Connections   ConnectionsConfig `yaml:"connections"`
+	Throttle      ThrottleConfig    `yaml:"throttle"`
 	ShutdownGrace Duration          `yaml:"shutdown_grace"`
 
 	// File is the configuration file it was loaded from ("" for defaults).
@@ -133,6 +134,12 @@ type AuditConfig struct {
 	RotateEvery Duration `yaml:"rotate_every"`    // 0: never by age
 	Code        string   `yaml:"code,omitempty"`  // full | truncated:N | hash_only
 	Syslog      bool     `yaml:"syslog"`          // also send records to syslog
+	// FreeSpaceWarn and FreeSpaceCritical are watermarks of the free space
+	// on the audit file's filesystem: below them /healthz says degraded
+	// (warn) or unhealthy (critical) long before a full disk makes every
+	// evaluation fail closed. 0: that watermark is off.
+	FreeSpaceWarn     Size `yaml:"free_space_warn"`
+	FreeSpaceCritical Size `yaml:"free_space_critical"`
 }
 
 // AdminConfig configures the /metrics and /healthz endpoint.
@@ -256,6 +263,8 @@ func Base() *Config {
 			MaxConcurrentHashes: 4,
 		},
 		Connections:   ConnectionsConfig{PerAddress: DefaultPerAddress},
+		Audit:         AuditConfig{FreeSpaceWarn: DefaultFreeSpaceWarn, FreeSpaceCritical: DefaultFreeSpaceCritical},
+		Throttle:      DefaultThrottle(),
 		ShutdownGrace: Duration(DefaultShutdownGrace),
 	}
 }

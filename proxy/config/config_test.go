@@ -104,7 +104,11 @@ func TestExampleConfigLoads(t *testing.T) {
 		"syslog", "admin", "allow_remote", "limits", "default", "roles", "users", "wall", "cpu", "memory",
 		"output", "sessions", "session_wall", "session_cpu", "pool", "warm", "max", "acquire_timeout",
 		"scratch_bytes", "uid_range", "user", "r_home", "busy_poll", "insecure_no_sandbox", "auth", "argon2", "time",
-		"threads", "max_concurrent_hashes", "shutdown_grace", "max_connections", "connections", "per_address", "reserve_fds"} {
+		"threads", "max_concurrent_hashes", "shutdown_grace", "max_connections", "connections", "per_address", "reserve_fds",
+		"free_space_warn", "free_space_critical",
+		"throttle", "login", "failure_delay", "max_failure_delay", "forget_every", "user_guesses_per_minute",
+		"user_guess_burst", "trust_for", "requests", "evaluations_per_minute", "evaluation_burst",
+		"denials_per_minute", "denial_burst", "full_records", "window"} {
 		assert.Contains(t, string(data), key+":", "example config does not document %s", key)
 	}
 }

@@ -91,6 +91,8 @@ func (c *Config) validate(d *strictDecoder) {
 	inRange(bad, "auth.argon2.threads", int(c.Auth.Argon2.Threads), 1, 255)
 	inRange(bad, "auth.max_concurrent_hashes", c.Auth.MaxConcurrentHashes, 1, 1024)
 	durRange(bad, "shutdown_grace", c.ShutdownGrace, 0, time.Hour)
+	c.Throttle.validate(bad)
+	c.Audit.validateWatermarks(bad)
 }
 
 func (c *Config) validateListener(l *ListenerConfig, p string, bad func(string, string, ...any)) {

@@ -40,6 +40,10 @@ type Core struct {
 	pool    *sandbox.Pool
 	audit   *audit.Log
 	metrics *metrics
+	flood   *floodAudit
+	// requests limits evaluation requests per user or anonymous address.
+	requests *requestLimiter
+	disk     *diskWatch
 
 	sessions sessionCounter
 	budget   *memBudget
@@ -103,7 +107,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	if err != nil {
 		return nil, fmt.Errorf("users file: %w", err)
 	}
-	c.limiter = auth.NewLimiter(auth.DefaultLimiterConfig())
+	c.limiter = newLoginLimiter(cfg.Throttle.Login)
+	c.requests = newRequestLimiter(cfg.Throttle.Requests)
+	c.flood = newFloodAudit(c, cfg.Throttle.Audit.FullRecords, cfg.Throttle.Audit.Window.Std())
 
 	cacheDir := opts.PolicyCacheDir
 	if cacheDir == "" {
@@ -141,6 +147,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	closers = append(closers, c.pool.Close)
 	c.metrics = newMetrics(c.pool.Stats)
 	c.metrics.watchBudget(c.budget)
+	c.disk = newDiskWatch(cfg.Audit.File, int64(cfg.Audit.FreeSpaceWarn), int64(cfg.Audit.FreeSpaceCritical), log)
+	c.metrics.reg.MustRegister(c.disk.collectors()...)
 	c.prewarm()
 	return c, nil
 }
@@ -157,6 +165,8 @@ func (c *Core) Start(ctx context.Context) error {
 		return fmt.Errorf("recording server start: %w", err)
 	}
 	go c.budget.run(ctx)
+	go c.flood.run(ctx)
+	go c.disk.run(ctx)
 	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
 		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
 	}
@@ -166,6 +176,7 @@ func (c *Core) Start(ctx context.Context) error {
 // Stop kills the workers, records the server stop and closes the trail.
 func (c *Core) Stop() error {
 	c.pool.Close()
+	c.flood.flush(true)
 	stop := &audit.Record{Event: audit.EventServerStop}
 	if err := c.audit.Write(context.Background(), stop); err != nil {
 		c.log.Error("recording server stop failed", "err", err)
@@ -273,7 +284,9 @@ func (c *Core) Reload() error {
 }
 
 // AdminHandler serves /metrics and /healthz. /healthz fails (503) when
-// workers cannot be started or the audit trail cannot be written.
+// workers cannot be started, the audit trail cannot be written or its
+// disk's free space is below audit.free_space_critical; it answers 200
+// "degraded: ..." below audit.free_space_warn.
 func (c *Core) AdminHandler() http.Handler { return c.adminHandler() }
 
 // PoolStats are the worker pool's counters (tests and benchmarks watch

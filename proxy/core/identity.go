@@ -47,10 +47,18 @@ var errNoCredentials = &AuthError{
 // unix socket, the listener's anonymous user. Every identity must be an
 // rwarden user (one with a policy); a certificate or uid that maps to no
 // rwarden user is refused rather than falling back to anonymous. Every
-// success and failure is logged and audited; failures are rate-limited per
-// user and per source address. A refusal is an *AuthError.
+// success and failure is logged and audited. Password attempts pass the
+// login limits first (auth.Limiter: per address, per user and address, and
+// the user's guess bucket that addresses with a good history skip); a
+// client whose user (anonymous: user and address) the request limits
+// refuse right now is refused too. Rate-limited refusals are audited through the flood
+// aggregation (a few in full per address, the rest in a summary). A
+// refusal is an *AuthError.
 func (c *Core) Authenticate(ctx context.Context, peer Peer, creds *Credentials) (Identity, error) {
 	id, err := c.identify(ctx, peer, creds)
+	if err == nil {
+		err = c.requestThrottled(id, peer)
+	}
 	rec := newRecord(audit.EventAuth, peer, &id, "")
 	var af *AuthError
 	switch {
@@ -65,6 +73,12 @@ func (c *Core) Authenticate(ctx context.Context, peer Peer, creds *Credentials) 
 		}
 		rec.Error = af.Reason
 		c.metrics.auth.WithLabelValues(string(id.Method), rec.Status).Inc()
+		if af.RateLimited && !c.flood.admit("auth|"+auth.AddrKey(peer.Remote), id.User, rec) {
+			// Counted into the address's summary record: a flood of
+			// refused logins must not fill the audit disk (or the log).
+			c.log.Debug("authentication refused", "user", id.User, "method", id.Method, "remote", peer.Remote, "reason", af.Reason)
+			return id, err
+		}
 		c.log.Warn("authentication refused", "user", id.User, "method", id.Method, "remote", peer.Remote, "reason", af.Reason)
 	default:
 		return id, err
@@ -108,29 +122,50 @@ func (c *Core) identify(ctx context.Context, peer Peer, creds *Credentials) (Ide
 func (c *Core) passwordIdentity(ctx context.Context, creds *Credentials, peer Peer) (Identity, error) {
 	id := Identity{User: creds.User, Method: auth.MethodPassword, Detail: peer.Remote}
 	refused := &AuthError{Message: "authentication failed", Reason: "bad credentials"}
-	if wait, ok := c.limiter.Check(creds.User, peer.Remote); !ok {
-		return id, &AuthError{Message: fmt.Sprintf("too many failed logins; try again in %.1fs", max(wait, 100*time.Millisecond).Seconds()),
-			Reason: "rate limited", RateLimited: true}
+	at, lim := c.limiter.Begin(creds.User, peer.Remote)
+	if lim != nil {
+		c.metrics.loginsLimited.WithLabelValues(lim.Limit).Inc()
+		return id, &AuthError{Message: loginLimitMessage(lim), Reason: "rate limited: " + lim.Error(), RateLimited: true}
 	}
-	if err := c.users.Verify(ctx, creds.User, creds.Password); err != nil {
-		if errors.Is(err, auth.ErrRateLimited) {
-			return id, &AuthError{Message: "too many logins in progress; try again shortly", Reason: "login queue full", RateLimited: true}
-		}
-		c.limiter.Failure(creds.User, peer.Remote)
-		if !errors.Is(err, auth.ErrBadCredentials) {
-			refused.Reason = err.Error()
-		}
+	err := c.users.Verify(ctx, creds.User, creds.Password)
+	switch {
+	case errors.Is(err, auth.ErrRateLimited):
+		at.Abandon()
+		c.metrics.loginsLimited.WithLabelValues("queue").Inc()
+		return id, &AuthError{Message: "too many logins in progress; try again shortly", Reason: "login queue full", RateLimited: true}
+	case err != nil && !errors.Is(err, auth.ErrBadCredentials):
+		// Not checked (canceled while waiting for an argon2 slot): no guess.
+		at.Abandon()
+		refused.Reason = err.Error()
+		return id, refused
+	case err != nil:
+		c.metrics.passwordChecks.WithLabelValues("failure").Inc()
+		at.Failed()
 		return id, refused
 	}
+	c.metrics.passwordChecks.WithLabelValues("success").Inc()
 	if !c.policy.HasUser(creds.User) {
 		// A password without a policy is no rwarden user: same answer as a
 		// wrong password, the reason only in the trail.
-		c.limiter.Failure(creds.User, peer.Remote)
+		at.Failed()
 		refused.Reason = "user has a password but no policy"
 		return id, refused
 	}
-	c.limiter.Success(creds.User, peer.Remote)
+	at.Succeeded()
 	return id, nil
+}
+
+// loginLimitMessage tells the client which login limit refused it and
+// when to retry; it says nothing about whether the user exists.
+func loginLimitMessage(r *auth.Refusal) string {
+	wait := max(r.Wait, 100*time.Millisecond).Seconds()
+	switch r.Limit {
+	case auth.LimitUser:
+		return fmt.Sprintf("too many failed logins for this user from new addresses (limit per user); try again in %.1fs, or from an address where you logged in before", wait)
+	case auth.LimitUserAddress:
+		return fmt.Sprintf("too many failed logins for this user from this address (limit per user and address); try again in %.1fs", wait)
+	}
+	return fmt.Sprintf("too many failed logins from this address (limit per address); try again in %.1fs", wait)
 }
 
 // certIdentity maps a verified client certificate to its user (auth's

@@ -26,6 +26,7 @@ type metrics struct {
 	reloads       *prometheus.CounterVec
 	handshakes    *prometheus.CounterVec
 	refused       *prometheus.CounterVec
+	throttleMetrics
 }
 
 func newMetrics(pool func() sandbox.PoolStats) *metrics {
@@ -111,6 +112,7 @@ func newMetrics(pool func() sandbox.PoolStats) *metrics {
 			Help: "Running fork templates, one per allowlist in use (0 means sessions start cold).",
 		}, func() float64 { return float64(pool().Templates) }),
 	)
+	m.registerThrottle()
 	return m
 }
 
@@ -155,10 +157,19 @@ func (c *Core) adminHandler() http.Handler {
 		if err := c.audit.Healthy(); err != nil {
 			problems = append(problems, fmt.Errorf("audit: %w", err))
 		}
+		_, level, diskProblem := c.disk.check()
+		if level == diskCritical {
+			problems = append(problems, diskProblem)
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if err := errors.Join(problems...); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "unhealthy: %v\n", err)
+			return
+		}
+		if level == diskWarn {
+			// Still serving: 200, but an operator's check sees the word.
+			fmt.Fprintf(w, "degraded: %v\n", diskProblem)
 			return
 		}
 		fmt.Fprintln(w, "ok")

@@ -8,14 +8,22 @@ import "time"
 // client refused by the limiter would still make rwarden do the work.
 
 // LoginAllowed reports whether a login from peer's address may be tried
-// now; when not, retryAfter is how long until it may. It records nothing.
+// now; when not, retryAfter is how long until it may. It records nothing:
+// the attempt names no user yet, so it takes no user's guess.
 func (c *Core) LoginAllowed(peer Peer) (retryAfter time.Duration, ok bool) {
-	return c.limiter.Check("", peer.Remote)
+	at, ref := c.limiter.Begin("", peer.Remote)
+	if ref != nil {
+		return ref.Wait, false
+	}
+	at.Abandon()
+	return 0, true
 }
 
 // LoginFailed records a failed login from peer's address that named no
 // user (a secure login that does not decrypt or carries the wrong nonce),
 // so that the address is slowed down like a guesser.
 func (c *Core) LoginFailed(peer Peer) {
-	c.limiter.Failure("", peer.Remote)
+	if at, ref := c.limiter.Begin("", peer.Remote); ref == nil {
+		at.Failed()
+	}
 }

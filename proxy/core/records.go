@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/auth"
 )
 
 // newRecord assembles an audit record about a peer (and, when known, its
@@ -30,8 +31,9 @@ type Refusal struct {
 	Reason string
 }
 
-// Refuse records an access_denied event. It returns the error of writing
-// the record; a front end may end the connection on it (fail closed).
+// Refuse records an access_denied event (under a flood, through the
+// flood aggregation). It returns the error of writing the record; a front
+// end may end the connection on it (fail closed).
 func (c *Core) Refuse(ctx context.Context, r Refusal) error {
 	id, sid := r.Identity, ""
 	if r.Session != nil {
@@ -40,6 +42,21 @@ func (c *Core) Refuse(ctx context.Context, r Refusal) error {
 	rec := newRecord(audit.EventAccessDenied, r.Peer, id, sid)
 	rec.Error = r.Reason
 	rec.Detail = map[string]string{"command": r.What}
+	// A refused command is a denial: it draws from the denial bucket of
+	// the user (anonymous: of the user and address; before any identity:
+	// of the address). Once that is empty, the records go through the
+	// flood aggregation, so that repeating a refused command on one
+	// connection cannot fill the audit disk.
+	key := "address|" + auth.AddrKey(r.Peer.Remote)
+	if id != nil {
+		key = rateKeyOf(*id, r.Peer.Remote)
+	}
+	limited := c.requests.peek(key) != nil
+	c.requests.denied(key)
+	if limited && !c.flood.admit("refuse|"+key, r.What, rec) {
+		c.log.Debug("request refused", "remote", r.Peer.Remote, "user", rec.User, "command", r.What, "reason", r.Reason)
+		return nil
+	}
 	c.log.Info("request refused", "remote", r.Peer.Remote, "user", rec.User, "command", r.What, "reason", r.Reason)
 	if err := c.audit.Append(ctx, rec); err != nil {
 		c.log.Error("AUDIT WRITE FAILED: access_denied not recorded", "err", err)

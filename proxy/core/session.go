@@ -111,8 +111,14 @@ func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t0 := time.Now()
+	if ref := s.c.requests.take(s.rateKey()); ref != nil {
+		return s.refuseRate(ctx, code, ref, t0)
+	}
 	out := s.evaluate(ctx, code, opts)
 	out.Elapsed = time.Since(t0)
+	if out.Decision == DecisionDenied || out.Syntax != nil {
+		s.c.requests.denied(s.rateKey())
+	}
 
 	rec := s.record(audit.EventEval)
 	rec.SetCode(code, s.c.cfg.Audit.Code)

@@ -73,7 +73,10 @@ func TestE2EHostileInputs(t *testing.T) {
 				return
 			default:
 			}
-			c, err := net.Dial("tcp", e.plain)
+			// From its own address: the hostile clients' denials from
+			// 127.0.0.1 meet that anonymous address's request limits.
+			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+			c, err := d.Dial("tcp", e.plain)
 			if err == nil {
 				_ = c.SetDeadline(time.Now().Add(time.Minute))
 				err = framed.WriteRequest(c, nil, "UTF-8", []byte(fmt.Sprintf("%d + 1", i)))
@@ -125,6 +128,33 @@ func TestE2EHostileInputs(t *testing.T) {
 			return hostileResult{closed: true, took: time.Since(start)}
 		}
 		return hostileResult{answer: string(ans), took: time.Since(start)}
+	}
+	// repeat sends payload n times, one connection each, from the loopback
+	// source address src, and returns the last result: floods from one
+	// address whose later answers are the limits' refusals.
+	repeat := func(src, addr string, useTLS bool, payload []byte, n int) hostileResult {
+		var r hostileResult
+		for range n {
+			start := time.Now()
+			d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second}
+			var c net.Conn
+			var err error
+			if useTLS {
+				c, err = tls.DialWithDialer(d, "tcp", addr, clientTLS)
+			} else {
+				c, err = d.Dial("tcp", addr)
+			}
+			if err != nil {
+				r = hostileResult{closed: true, took: time.Since(start)}
+				continue
+			}
+			_ = c.SetDeadline(time.Now().Add(readTimeout + 10*time.Second))
+			_, _ = c.Write(payload)
+			ans, err := framed.ReadResponse(c, 1<<20)
+			c.Close()
+			r = hostileResult{answer: string(ans), closed: err != nil, took: time.Since(start)}
+		}
+		return r
 	}
 	wantError := func(t *testing.T, r hostileResult, contains string) {
 		t.Helper()
@@ -271,6 +301,24 @@ func TestE2EHostileInputs(t *testing.T) {
 			cred := base64.StdEncoding.EncodeToString([]byte("alice:nope"))
 			return send(e.tlsAddr, true, append(auth(cred), frame("UTF-8", []byte("1"))...), false, 0)
 		}, func(t *testing.T, r hostileResult) { wantError(t, r, "authentication failed") }},
+		// Issue 14: floods meet the limits, which say which limit was hit.
+		{"password guessing from one address", func() hostileResult {
+			cred := base64.StdEncoding.EncodeToString([]byte("mallory:guess"))
+			return repeat("127.0.0.77", e.tlsAddr, true, append(auth(cred), frame("UTF-8", []byte("1"))...), 3)
+		}, func(t *testing.T, r hostileResult) { wantError(t, r, "(limit per address)") }},
+		{"guessing one user from many addresses", func() hostileResult {
+			var r hostileResult
+			cred := base64.StdEncoding.EncodeToString([]byte("carol:guess"))
+			for i := range 7 {
+				r = repeat(fmt.Sprintf("127.0.0.%d", 80+i), e.tlsAddr, true, append(auth(cred), frame("UTF-8", []byte("1"))...), 1)
+			}
+			return r
+		}, func(t *testing.T, r hostileResult) { wantError(t, r, "(limit per user)") }},
+		{"denied code flood from an anonymous address", func() hostileResult {
+			return repeat("127.0.0.78", e.plain, false, frame("UTF-8", []byte("system('id')")), 40)
+		}, func(t *testing.T, r hostileResult) {
+			wantError(t, r, "rate limit of denied requests reached for the anonymous user guest from 127.0.0.78")
+		}},
 		{"syntax error", func() hostileResult { return send(e.plain, false, frame("UTF-8", []byte("1 +* 2")), false, 0) },
 			func(t *testing.T, r hostileResult) { wantError(t, r, "1:4") }},
 		{"deeply nested code", func() hostileResult {

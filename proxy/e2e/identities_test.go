@@ -100,9 +100,11 @@ func TestE2EIdentities(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		ans := e.evalTLS(t, e.tlsConfig(t, "", ""), &framed.Credentials{User: "alice", Password: []byte("guess")}, "1")
 		assert.Equal(t, "Error: authentication failed\n", ans)
-		// Failures from one address are rate-limited with growing delays.
+		// Failures from one address are rate-limited with growing delays
+		// (alice logged in from here before: only her own failures here
+		// count, the answer says so).
 		ans = e.evalTLS(t, e.tlsConfig(t, "", ""), &framed.Credentials{User: "alice", Password: []byte(alicePassword)}, "1")
-		assert.Contains(t, ans, "Error: too many failed logins; try again in")
+		assert.Contains(t, ans, "Error: too many failed logins for this user from this address (limit per user and address); try again in")
 		time.Sleep(2 * time.Second)
 		ans = e.evalTLS(t, e.tlsConfig(t, "", ""), &framed.Credentials{User: "nosuchuser", Password: []byte("guess")}, "1")
 		assert.Equal(t, "Error: authentication failed\n", ans, "an unknown user gets the same answer")
