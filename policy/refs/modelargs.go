@@ -157,17 +157,14 @@ func modelFuncs(name, pkg string) []*model.Function {
 // modelCall checks the arguments of a call of the modelled functions fns.
 // sp is the call's entry in specs, if any: the formals it handles are not
 // checked again.
-func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function, sp *spec, handled []bool) {
+func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []liveFunc, sp *spec, handled []bool) {
 	if name == "do.call" {
 		a.doCallArgs(c)
 	}
-	for _, fn := range fns {
-		for si := range fn.Sigs {
-			sig := &fn.Sigs[si]
-			pl := sigPlans[sig]
-			if !pl.live {
-				continue
-			}
+	for _, lf := range fns {
+		fn := lf.fn
+		for _, ls := range lf.sigs {
+			sig, pl := ls.sig, ls.pl
 			bound, dotArgs, fromDots := a.matchModel(sig.Formals, c.Args)
 			for pi := range sig.Params {
 				p, pp := &sig.Params[pi], &pl.params[pi]
@@ -407,12 +404,11 @@ func (a *analysis) doCallArgs(c *rsyntax.Call) {
 		if n, _ := callee(l); n == "list" {
 			syn := &rsyntax.Call{P: c.P, Fn: &rsyntax.Symbol{P: c.Args[wi].Value.Pos(), Name: what}, Args: l.Args}
 			flags := make([]bool, len(l.Args))
-			var wsp *spec
-			if s, ok := specs[what]; ok {
-				wsp = &s
-				a.special(syn, what, s, flags)
+			wp := a.plan(what, "")
+			if wp.sp != nil {
+				a.special(syn, what, *wp.sp, flags)
 			}
-			a.modelCall(syn, what, fns, wsp, flags)
+			a.modelCall(syn, what, wp.fns, wp.sp, flags)
 			return
 		}
 	}

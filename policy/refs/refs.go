@@ -206,6 +206,9 @@ type analysis struct {
 	mdots  []int
 	refs   []Ref
 	flags  []bool // see call
+	// planMemo caches calleePlans by name (see plan); the plans are
+	// static, so it is kept from one Find to the next.
+	planMemo [planMemoSize]planMemo
 }
 
 func (a *analysis) add(kind Kind, name, pkg string, pos rsyntax.Pos, detail string) {
