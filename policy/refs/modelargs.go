@@ -369,14 +369,20 @@ func (a *analysis) unserializeArg(c *rsyntax.Call, fn *model.Function, v rsyntax
 // parsedString parses the text of s as R and reports its references at
 // the position of s: R parses it and evaluates it as code.
 func (a *analysis) parsedString(s *rsyntax.String, what string) {
-	f, err := rsyntax.Parse([]byte(s.Value), rsyntax.Options{})
+	if a.sub == nil {
+		// One parser and finder per level of nesting, reused for every
+		// string at that level: each is done with before the next.
+		a.sub = &subFinder{}
+		a.sub.fd.a.nesting = a.nesting + 1
+		a.sub.fd.a.planMemo = a.planMemo
+	}
+	sub := a.sub
+	f, err := sub.p.Parse([]byte(s.Value), rsyntax.Options{})
 	if err != nil || a.nesting > 4 {
 		a.addHint(s.P, what+" does not parse", "write the code itself")
 		return
 	}
-	var sub Finder
-	sub.a.nesting = a.nesting + 1
-	for _, r := range sub.Find(f) {
+	for _, r := range sub.fd.Find(f) {
 		a.add(r.Kind, r.Name, r.Pkg, s.P, what+": "+r.Detail)
 	}
 }

@@ -59,6 +59,9 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 		return nil
 	}
 	a := &fd.a
+	if a.planMemo == nil {
+		a.planMemo = new([planMemoSize]planMemo)
+	}
 	if a.bound == nil {
 		a.bound = map[string]binding{}
 	} else {
@@ -207,8 +210,17 @@ type analysis struct {
 	refs   []Ref
 	flags  []bool // see call
 	// planMemo caches calleePlans by name (see plan); the plans are
-	// static, so it is kept from one Find to the next.
-	planMemo [planMemoSize]planMemo
+	// static, so it is kept from one Find to the next, and shared with
+	// sub.
+	planMemo *[planMemoSize]planMemo
+	// sub analyses the strings this analysis parses as code.
+	sub *subFinder
+}
+
+// subFinder is the memory of an analysis of strings parsed as code.
+type subFinder struct {
+	p  rsyntax.Parser
+	fd Finder
 }
 
 func (a *analysis) add(kind Kind, name, pkg string, pos rsyntax.Pos, detail string) {

@@ -31,10 +31,11 @@ func (lx *lexer) reset(src []byte) {
 	lx.reader = reader{src: src, line: 1}
 	lx.warnings = nil
 	lx.placeholder = false
-	// About one slot per 32 bytes of source: a script names each thing
-	// many times. A reused lexer keeps a larger table.
+	// About one slot per 16 bytes of source (a 2-way set per 32 bytes):
+	// a script names each thing many times. A reused lexer keeps a
+	// larger table.
 	size := 64
-	for size < len(src)/32 && size < 4096 {
+	for size < len(src)/16 && size < 8192 {
 		size *= 2
 	}
 	if len(lx.names) < size {
