@@ -46,6 +46,9 @@ func (a *analysis) isLeaky(v rsyntax.Node) bool {
 			}
 			v = x.X
 		case *rsyntax.Symbol:
+			if !a.anyLeaky {
+				return false
+			}
 			b, ok := a.bound[x.Name]
 			return ok && b.leaky
 		case *rsyntax.Call:
@@ -124,6 +127,7 @@ func (a *analysis) bindAs(name string, fn bool, v rsyntax.Node, complex bool) {
 	nb.notFormula = b.notFormula || !isFormulaLiteral(v)
 	nb.notEnv = b.notEnv || (!complex && !isNewEnv(v))
 	nb.leaky = b.leaky || (v != nil && a.isLeaky(v))
+	a.anyLeaky = a.anyLeaky || nb.leaky
 	nb.notFit = b.notFit || !isFitCall(v)
 	if !ok || nb != b {
 		a.bound[name] = nb

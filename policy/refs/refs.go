@@ -67,7 +67,7 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	} else {
 		clear(a.bound)
 	}
-	a.unscoped = false
+	a.unscoped, a.anyLeaky = false, false
 	nodes := 0
 	for _, e := range f.Exprs {
 		nodes += a.bindings(e)
@@ -190,6 +190,8 @@ func compareRefPtrs(x, y *Ref) int {
 // analysis accumulates the references of one file.
 type analysis struct {
 	bound map[string]binding
+	// anyLeaky is set when some binding in bound is leaky.
+	anyLeaky bool
 	// sc is the scope of the visit's current point: top at the top
 	// level, inner inside function literals (see scope).
 	sc         *scope
