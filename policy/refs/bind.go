@@ -46,11 +46,7 @@ func (a *analysis) isLeaky(v rsyntax.Node) bool {
 			}
 			v = x.X
 		case *rsyntax.Symbol:
-			if !a.anyLeaky {
-				return false
-			}
-			b, ok := a.bound[x.Name]
-			return ok && b.leaky
+			return a.isLeakyName(x.Name)
 		case *rsyntax.Call:
 			n, _ := callee(x)
 			return leakySources[n]
@@ -58,6 +54,26 @@ func (a *analysis) isLeaky(v rsyntax.Node) bool {
 			return false
 		}
 	}
+}
+
+// maxLeakyScan is the most leaky names isLeakyName compares one by one;
+// past it, it looks the name up in bound.
+const maxLeakyScan = 8
+
+// isLeakyName reports whether name has a leaky binding in bound. Scripts
+// bind few names to leaky values, if any, and a call checks its function's
+// name here: comparing with each is cheaper than a map lookup.
+func (a *analysis) isLeakyName(name string) bool {
+	if len(a.leakyNames) > maxLeakyScan {
+		b, ok := a.bound[name]
+		return ok && b.leaky
+	}
+	for _, n := range a.leakyNames {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // assignOps are the operators R performs (complex) assignment with.
@@ -127,7 +143,9 @@ func (a *analysis) bindAs(name string, fn bool, v rsyntax.Node, complex bool) {
 	nb.notFormula = b.notFormula || !isFormulaLiteral(v)
 	nb.notEnv = b.notEnv || (!complex && !isNewEnv(v))
 	nb.leaky = b.leaky || (v != nil && a.isLeaky(v))
-	a.anyLeaky = a.anyLeaky || nb.leaky
+	if nb.leaky && !b.leaky {
+		a.leakyNames = append(a.leakyNames, name)
+	}
 	nb.notFit = b.notFit || !isFitCall(v)
 	if !ok || nb != b {
 		a.bound[name] = nb

@@ -90,7 +90,10 @@ func liveFuncOf(fn *model.Function) liveFunc {
 var noPlan = &calleePlan{}
 
 // planMemoSize is the number of slots of analysis.planMemo.
-const planMemoSize = 512
+const (
+	planMemoBits = 10
+	planMemoSize = 1 << planMemoBits
+)
 
 // planMemo is one slot of analysis.planMemo.
 type planMemo struct {
@@ -112,15 +115,21 @@ func (a *analysis) plan(name, pkg string) *calleePlan {
 	n := len(name)
 	x := uint32(n)*0x9E3779B1 ^ uint32(name[0])<<16 ^ uint32(name[n/2])<<8 ^ uint32(name[n-1])
 	x *= 0x85EBCA6B
-	slot := &a.planMemo[x>>(32-9)]
-	if slot.plan != nil && slot.name == name {
-		return slot.plan
+	// Two slots per hash (a 2-way set), the newer first.
+	i := (x >> (32 - planMemoBits)) &^ 1
+	set := a.planMemo[i : i+2 : i+2]
+	if set[0].plan != nil && set[0].name == name {
+		return set[0].plan
+	}
+	if set[1].plan != nil && set[1].name == name {
+		return set[1].plan
 	}
 	cp := calleePlans[name]
 	if cp == nil {
 		cp = noPlan
 	}
-	*slot = planMemo{name: name, plan: cp}
+	set[1] = set[0]
+	set[0] = planMemo{name: name, plan: cp}
 	return cp
 }
 

@@ -67,7 +67,9 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	} else {
 		clear(a.bound)
 	}
-	a.unscoped, a.anyLeaky = false, false
+	a.unscoped = false
+	clear(a.leakyNames)
+	a.leakyNames = a.leakyNames[:0]
 	nodes := 0
 	for _, e := range f.Exprs {
 		nodes += a.bindings(e)
@@ -99,6 +101,9 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	// stays valid: it is the caller's until the next call).
 	if len(a.bound) > maxKeptBound {
 		a.bound = nil
+	}
+	if cap(a.leakyNames) > maxKeptBound {
+		a.leakyNames = nil
 	}
 	if cap(a.refs) > maxKeptRefs {
 		a.refs = nil
@@ -190,8 +195,9 @@ func compareRefPtrs(x, y *Ref) int {
 // analysis accumulates the references of one file.
 type analysis struct {
 	bound map[string]binding
-	// anyLeaky is set when some binding in bound is leaky.
-	anyLeaky bool
+	// leakyNames are the names whose binding in bound is leaky, in the
+	// order they became so.
+	leakyNames []string
 	// sc is the scope of the visit's current point: top at the top
 	// level, inner inside function literals (see scope).
 	sc         *scope

@@ -245,10 +245,8 @@ func (a *analysis) call(c *rsyntax.Call) {
 func (a *analysis) function(fn rsyntax.Node) {
 	switch f := fn.(type) {
 	case *rsyntax.Symbol:
-		if a.anyLeaky { // else no name holds a leaky value
-			if b, ok := a.bound[f.Name]; ok && b.leaky {
-				a.add(KindDynamic, "", "", f.P, fmt.Sprintf("call of %s, which holds a value from an option, slot, attribute, restart or file: it may be any function; call the function by its name", f.Name))
-			}
+		if a.isLeakyName(f.Name) {
+			a.add(KindDynamic, "", "", f.P, fmt.Sprintf("call of %s, which holds a value from an option, slot, attribute, restart or file: it may be any function; call the function by its name", f.Name))
 		}
 		if f.FromString {
 			a.add(KindString, f.Name, "", f.P, fmt.Sprintf("string %q called as a function", f.Name))
