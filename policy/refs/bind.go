@@ -174,12 +174,12 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 				a.bindAs(name, (simple || str) && isFunctionLiteral(n.Y), v, !simple && !str)
 			}
 		}
-		return 1 + a.bindings(n.X) + a.bindings(n.Y)
+		return 1 + a.child(n.X) + a.child(n.Y)
 	case *rsyntax.Call:
 		a.callBindings(n)
-		return 1 + a.bindings(n.Fn) + a.argBindings(n.Args)
+		return 1 + a.child(n.Fn) + a.argBindings(n.Args)
 	case *rsyntax.Index:
-		return 1 + a.bindings(n.X) + a.argBindings(n.Args)
+		return 1 + a.child(n.X) + a.argBindings(n.Args)
 	case *rsyntax.Unary:
 		return 1 + a.bindings(n.X)
 	case *rsyntax.Paren:
@@ -221,9 +221,18 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 func (a *analysis) argBindings(args []rsyntax.Arg) int {
 	k := 0
 	for i := range args {
-		k += a.bindings(args[i].Value)
+		k += a.child(args[i].Value)
 	}
 	return k
+}
+
+// child is bindings for a child node, with the commonest child, a name,
+// handled without a call.
+func (a *analysis) child(n rsyntax.Node) int {
+	if s, ok := n.(*rsyntax.Symbol); ok && !isRemover(s.Name) {
+		return 1
+	}
+	return a.bindings(n)
 }
 
 // callBindings records the binding made by assign(), delayedAssign() or

@@ -130,9 +130,13 @@ func (lx *lexer) intern(b []byte) string {
 	// slot, which costs a string, not correctness).
 	n := len(b)
 	var x uint64
-	if n >= 8 {
+	switch {
+	case n >= 8:
 		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
-	} else {
+	case cap(b) >= 8:
+		// The bytes after a short name in the input: one load, masked.
+		x = binary.LittleEndian.Uint64(b[:8:8]) & (1<<(8*n) - 1)
+	default:
 		for _, c := range b {
 			x = x<<8 | uint64(c)
 		}
