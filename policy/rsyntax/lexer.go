@@ -18,6 +18,9 @@ type lexer struct {
 	// placeholder is R's HavePlaceholder: a `_` has been read, so the
 	// placeholder checks have something to find.
 	placeholder bool
+	// slowOnly turns fastToken off, for the tests that compare its
+	// tokens with slowToken's.
+	slowOnly bool
 
 	// yylex state, reset before each top-level expression (ParseInit).
 	ctx      []byte // context stack; ctx[0] is the ' ' sentinel
@@ -217,7 +220,7 @@ func (lx *lexer) token(t *token) error {
 		lx.hasSaved = false
 		return nil
 	}
-	if lx.fastToken(t) {
+	if !lx.slowOnly && lx.fastToken(t) {
 		return nil
 	}
 	return lx.slowToken(t)
