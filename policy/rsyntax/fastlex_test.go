@@ -45,6 +45,8 @@ func TestFastLexerMatchesSlow(t *testing.T) {
 		"'\u00e9'", "'unterminated", "\"", "x <- 'a'\t# c\n", "f(a, b)[[1]]$c@d", "a<-b<<-c->d->>e", "a<=b>=c!=d==e",
 		"!a&&b||c&d|e", "a|>f()", "a::b:::c", "a:=b", "x**2^3", "\\(x) x", "{(a);[b]}", "?x", "~y", "a=>b",
 		"x;y\n\nz", "if (a) b else c", "function(x, ...) x", "%in%", "a %in% b", "\f x \t y", "x\r\ny",
+		"#line 5\nx", "#line 7 \"f.R\"\ny", "#linex\nz", "\t#line 3\nx", " #line 3\nx", "x # c\ny", "#c", "# \u00e9\t\nx",
+		"if (a) b # c\nelse d", "f(a, # c\n b)",
 		strings.Repeat("a", 9000), "'" + strings.Repeat("s", 100) + "'", strings.Repeat("9", 9000),
 	} {
 		in[fmt.Sprintf("edge#%d", i)] = src
