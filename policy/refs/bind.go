@@ -46,8 +46,7 @@ func (a *analysis) isLeaky(v rsyntax.Node) bool {
 			}
 			v = x.X
 		case *rsyntax.Symbol:
-			b, ok := a.bound[x.Name]
-			return ok && b.leaky
+			return a.isLeakyName(x.Name)
 		case *rsyntax.Call:
 			n, _ := callee(x)
 			return leakySources[n]
@@ -55,6 +54,26 @@ func (a *analysis) isLeaky(v rsyntax.Node) bool {
 			return false
 		}
 	}
+}
+
+// maxLeakyScan is the most leaky names isLeakyName compares one by one;
+// past it, it looks the name up in bound.
+const maxLeakyScan = 8
+
+// isLeakyName reports whether name has a leaky binding in bound. Scripts
+// bind few names to leaky values, if any, and a call checks its function's
+// name here: comparing with each is cheaper than a map lookup.
+func (a *analysis) isLeakyName(name string) bool {
+	if len(a.leakyNames) > maxLeakyScan {
+		b, ok := a.bound[name]
+		return ok && b.leaky
+	}
+	for _, n := range a.leakyNames {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // assignOps are the operators R performs (complex) assignment with.
@@ -124,6 +143,9 @@ func (a *analysis) bindAs(name string, fn bool, v rsyntax.Node, complex bool) {
 	nb.notFormula = b.notFormula || !isFormulaLiteral(v)
 	nb.notEnv = b.notEnv || (!complex && !isNewEnv(v))
 	nb.leaky = b.leaky || (v != nil && a.isLeaky(v))
+	if nb.leaky && !b.leaky {
+		a.leakyNames = append(a.leakyNames, name)
+	}
 	nb.notFit = b.notFit || !isFitCall(v)
 	if !ok || nb != b {
 		a.bound[name] = nb
@@ -152,12 +174,12 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 				a.bindAs(name, (simple || str) && isFunctionLiteral(n.Y), v, !simple && !str)
 			}
 		}
-		return 1 + a.bindings(n.X) + a.bindings(n.Y)
+		return 1 + a.child(n.X) + a.child(n.Y)
 	case *rsyntax.Call:
 		a.callBindings(n)
-		return 1 + a.bindings(n.Fn) + a.argBindings(n.Args)
+		return 1 + a.child(n.Fn) + a.argBindings(n.Args)
 	case *rsyntax.Index:
-		return 1 + a.bindings(n.X) + a.argBindings(n.Args)
+		return 1 + a.child(n.X) + a.argBindings(n.Args)
 	case *rsyntax.Unary:
 		return 1 + a.bindings(n.X)
 	case *rsyntax.Paren:
@@ -199,9 +221,18 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 func (a *analysis) argBindings(args []rsyntax.Arg) int {
 	k := 0
 	for i := range args {
-		k += a.bindings(args[i].Value)
+		k += a.child(args[i].Value)
 	}
 	return k
+}
+
+// child is bindings for a child node, with the commonest child, a name,
+// handled without a call.
+func (a *analysis) child(n rsyntax.Node) int {
+	if s, ok := n.(*rsyntax.Symbol); ok && !isRemover(s.Name) {
+		return 1
+	}
+	return a.bindings(n)
 }
 
 // callBindings records the binding made by assign(), delayedAssign() or

@@ -47,7 +47,7 @@ var (
 
 // specs lists the functions the analysis understands, by name. The
 // formals are R 4.2's (formals(args(f))).
-var specs = map[string]spec{
+var specs = withTexts(map[string]spec{
 	// base
 	"lapply":     fun("X,FUN,...", funX),
 	"sapply":     fun("X,FUN,...,simplify,USE.NAMES", funX),
@@ -121,28 +121,16 @@ var specs = map[string]spec{
 	"assign":            fun("x,value,pos,envir,inherits,immediate", nil),
 	"delayedAssign":     fun("x,value,eval.env,assign.env", nil),
 	"makeActiveBinding": fun("sym,fun,env", nil),
-}
-
-// specShape has, for each first byte of a name in specs, a bit per length
-// (lengths of 31 and more share the last bit): most calls are of other
-// functions, and the test is cheaper than a map lookup.
-var specShape = func() (t [256]uint32) {
-	for name := range specs {
-		t[name[0]] |= 1 << min(len(name), 31)
-	}
-	return t
-}()
-
-// maybeSpec reports whether name may be in specs.
-func maybeSpec(name string) bool {
-	return name != "" && specShape[name[0]]&(1<<min(len(name), 31)) != 0
-}
+})
 
 // maxFormals is the most formals a function in specs has; matched keeps
 // its bindings in arrays of this size rather than in maps.
 const maxFormals = 16
 
-func init() {
+// withTexts fills in the texts of every spec. It runs as part of specs'
+// initialization (not in an init function), so that the tables built from
+// specs, such as calleePlans, see the texts.
+func withTexts(specs map[string]spec) map[string]spec {
 	for name, sp := range specs {
 		if len(sp.formals) > maxFormals {
 			panic("refs: specs[" + name + "] has more than maxFormals formals")
@@ -154,6 +142,7 @@ func init() {
 		}
 		specs[name] = sp
 	}
+	return specs
 }
 
 // matched is the result of R's argument matching for one call.

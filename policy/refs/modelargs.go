@@ -157,17 +157,14 @@ func modelFuncs(name, pkg string) []*model.Function {
 // modelCall checks the arguments of a call of the modelled functions fns.
 // sp is the call's entry in specs, if any: the formals it handles are not
 // checked again.
-func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []*model.Function, sp *spec, handled []bool) {
+func (a *analysis) modelCall(c *rsyntax.Call, name string, fns []liveFunc, sp *spec, handled []bool) {
 	if name == "do.call" {
 		a.doCallArgs(c)
 	}
-	for _, fn := range fns {
-		for si := range fn.Sigs {
-			sig := &fn.Sigs[si]
-			pl := sigPlans[sig]
-			if !pl.live {
-				continue
-			}
+	for _, lf := range fns {
+		fn := lf.fn
+		for _, ls := range lf.sigs {
+			sig, pl := ls.sig, ls.pl
 			bound, dotArgs, fromDots := a.matchModel(sig.Formals, c.Args)
 			for pi := range sig.Params {
 				p, pp := &sig.Params[pi], &pl.params[pi]
@@ -372,14 +369,20 @@ func (a *analysis) unserializeArg(c *rsyntax.Call, fn *model.Function, v rsyntax
 // parsedString parses the text of s as R and reports its references at
 // the position of s: R parses it and evaluates it as code.
 func (a *analysis) parsedString(s *rsyntax.String, what string) {
-	f, err := rsyntax.Parse([]byte(s.Value), rsyntax.Options{})
+	if a.sub == nil {
+		// One parser and finder per level of nesting, reused for every
+		// string at that level: each is done with before the next.
+		a.sub = &subFinder{}
+		a.sub.fd.a.nesting = a.nesting + 1
+		a.sub.fd.a.planMemo = a.planMemo
+	}
+	sub := a.sub
+	f, err := sub.p.Parse([]byte(s.Value), rsyntax.Options{})
 	if err != nil || a.nesting > 4 {
 		a.addHint(s.P, what+" does not parse", "write the code itself")
 		return
 	}
-	var sub Finder
-	sub.a.nesting = a.nesting + 1
-	for _, r := range sub.Find(f) {
+	for _, r := range sub.fd.Find(f) {
 		a.add(r.Kind, r.Name, r.Pkg, s.P, what+": "+r.Detail)
 	}
 }
@@ -407,12 +410,11 @@ func (a *analysis) doCallArgs(c *rsyntax.Call) {
 		if n, _ := callee(l); n == "list" {
 			syn := &rsyntax.Call{P: c.P, Fn: &rsyntax.Symbol{P: c.Args[wi].Value.Pos(), Name: what}, Args: l.Args}
 			flags := make([]bool, len(l.Args))
-			var wsp *spec
-			if s, ok := specs[what]; ok {
-				wsp = &s
-				a.special(syn, what, s, flags)
+			wp := a.plan(what, "")
+			if wp.sp != nil {
+				a.special(syn, what, *wp.sp, flags)
 			}
-			a.modelCall(syn, what, fns, wsp, flags)
+			a.modelCall(syn, what, wp.fns, wp.sp, flags)
 			return
 		}
 	}

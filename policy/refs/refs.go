@@ -59,12 +59,17 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 		return nil
 	}
 	a := &fd.a
+	if a.planMemo == nil {
+		a.planMemo = new([planMemoSize]planMemo)
+	}
 	if a.bound == nil {
 		a.bound = map[string]binding{}
 	} else {
 		clear(a.bound)
 	}
 	a.unscoped = false
+	clear(a.leakyNames)
+	a.leakyNames = a.leakyNames[:0]
 	nodes := 0
 	for _, e := range f.Exprs {
 		nodes += a.bindings(e)
@@ -97,6 +102,9 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	if len(a.bound) > maxKeptBound {
 		a.bound = nil
 	}
+	if cap(a.leakyNames) > maxKeptBound {
+		a.leakyNames = nil
+	}
 	if cap(a.refs) > maxKeptRefs {
 		a.refs = nil
 	}
@@ -122,6 +130,10 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 func sortRefs(refs []Ref) {
 	budget := 4*len(refs) + 64
 	for i := 1; i < len(refs); i++ {
+		// In order by position, the common case, without a call.
+		if p, q := refs[i-1].Pos, refs[i].Pos; p.Line < q.Line || p.Line == q.Line && p.Col < q.Col {
+			continue
+		}
 		if compareRefPtrs(&refs[i-1], &refs[i]) <= 0 {
 			continue
 		}
@@ -187,6 +199,9 @@ func compareRefPtrs(x, y *Ref) int {
 // analysis accumulates the references of one file.
 type analysis struct {
 	bound map[string]binding
+	// leakyNames are the names whose binding in bound is leaky, in the
+	// order they became so.
+	leakyNames []string
 	// sc is the scope of the visit's current point: top at the top
 	// level, inner inside function literals (see scope).
 	sc         *scope
@@ -206,6 +221,18 @@ type analysis struct {
 	mdots  []int
 	refs   []Ref
 	flags  []bool // see call
+	// planMemo caches calleePlans by name (see plan); the plans are
+	// static, so it is kept from one Find to the next, and shared with
+	// sub.
+	planMemo *[planMemoSize]planMemo
+	// sub analyses the strings this analysis parses as code.
+	sub *subFinder
+}
+
+// subFinder is the memory of an analysis of strings parsed as code.
+type subFinder struct {
+	p  rsyntax.Parser
+	fd Finder
 }
 
 func (a *analysis) add(kind Kind, name, pkg string, pos rsyntax.Pos, detail string) {

@@ -21,6 +21,23 @@ type scope struct {
 	count map[string]int32
 	log   []string
 	off   bool
+	// maybe has a bit set for every name bound since reset (see
+	// nameBit): most names a script reads were never bound in the
+	// scope, and the bit tells so without a map lookup. Bits are not
+	// cleared by restore; a stale bit only costs the lookup.
+	maybe [4]uint64
+}
+
+// nameBit picks a name's bit in scope.maybe from its length and its
+// first and last bytes.
+func nameBit(name string) uint32 {
+	n := len(name)
+	if n == 0 {
+		return 0
+	}
+	x := uint32(n)*0x9E3779B1 ^ uint32(name[0])<<8 ^ uint32(name[n-1])
+	x *= 0x85EBCA6B
+	return x >> 24
 }
 
 func (s *scope) reset() {
@@ -31,6 +48,7 @@ func (s *scope) reset() {
 	}
 	s.log = s.log[:0]
 	s.off = false
+	s.maybe = [4]uint64{}
 }
 
 // mark returns the state to restore to.
@@ -38,6 +56,8 @@ func (s *scope) mark() int { return len(s.log) }
 
 // bind records that name is bound from here on.
 func (s *scope) bind(name string) {
+	b := nameBit(name)
+	s.maybe[b>>6] |= 1 << (b & 63)
 	s.count[name]++
 	s.log = append(s.log, name)
 }
@@ -65,7 +85,13 @@ func (s *scope) since(m int) []string {
 
 // isBound reports whether name is provably bound at this point.
 func (s *scope) isBound(name string) bool {
-	return !s.off && s.count[name] > 0
+	if s.off {
+		return false
+	}
+	if b := nameBit(name); s.maybe[b>>6]&(1<<(b&63)) == 0 {
+		return false
+	}
+	return s.count[name] > 0
 }
 
 // removers are the functions that remove a binding; a script that names

@@ -220,14 +220,9 @@ func (a *analysis) namespace(b *rsyntax.Binary, suffix string) {
 func (a *analysis) call(c *rsyntax.Call) {
 	a.function(c.Fn)
 	name, pkg := callee(c)
-	var sp *spec
-	if maybeSpec(name) {
-		if s, ok := specs[name]; ok {
-			sp = &s
-		}
-	}
-	fns := modelFuncs(name, pkg)
-	if sp == nil && len(fns) == 0 {
+	cp := a.plan(name, pkg)
+	sp, fns := cp.sp, cp.fns
+	if sp == nil && len(fns) == 0 && !cp.doCall {
 		a.visitArgs(c.Args, nil)
 		return
 	}
@@ -239,7 +234,7 @@ func (a *analysis) call(c *rsyntax.Call) {
 	if sp != nil {
 		a.special(c, name, *sp, handled)
 	}
-	if len(fns) > 0 {
+	if len(fns) > 0 || cp.doCall {
 		a.modelCall(c, name, fns, sp, handled)
 	}
 	a.visitArgs(c.Args, a.flags[base:base+len(c.Args)])
@@ -250,7 +245,7 @@ func (a *analysis) call(c *rsyntax.Call) {
 func (a *analysis) function(fn rsyntax.Node) {
 	switch f := fn.(type) {
 	case *rsyntax.Symbol:
-		if b, ok := a.bound[f.Name]; ok && b.leaky {
+		if a.isLeakyName(f.Name) {
 			a.add(KindDynamic, "", "", f.P, fmt.Sprintf("call of %s, which holds a value from an option, slot, attribute, restart or file: it may be any function; call the function by its name", f.Name))
 		}
 		if f.FromString {

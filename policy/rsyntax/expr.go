@@ -162,7 +162,7 @@ func (p *parser) binary(kind tokKind, pos Pos, op string, left, right Node, hl, 
 		// left becomes an argument of right (or replaces a placeholder
 		// there): at most one level below right's top.
 		p.h = max(hr, 1+hl)
-		return pipe(left, right, p.lx.placeholder)
+		return pipe(left, right, p.lx.placeholder, &p.slabs.args)
 	case tPipeBind:
 		return nil, &SyntaxError{Pos: pos, Msg: "'=>' is disabled; set '_R_USE_PIPEBIND_' envvar to a true value to enable it"}
 	}

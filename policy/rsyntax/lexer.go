@@ -18,6 +18,9 @@ type lexer struct {
 	// placeholder is R's HavePlaceholder: a `_` has been read, so the
 	// placeholder checks have something to find.
 	placeholder bool
+	// slowOnly turns fastToken off, for the tests that compare its
+	// tokens with slowToken's.
+	slowOnly bool
 
 	// yylex state, reset before each top-level expression (ParseInit).
 	ctx      []byte // context stack; ctx[0] is the ' ' sentinel
@@ -31,10 +34,11 @@ func (lx *lexer) reset(src []byte) {
 	lx.reader = reader{src: src, line: 1}
 	lx.warnings = nil
 	lx.placeholder = false
-	// About one slot per 32 bytes of source: a script names each thing
-	// many times. A reused lexer keeps a larger table.
+	// About one slot per 16 bytes of source (a 2-way set per 32 bytes):
+	// a script names each thing many times. A reused lexer keeps a
+	// larger table.
 	size := 64
-	for size < len(src)/32 && size < 4096 {
+	for size < len(src)/16 && size < 8192 {
 		size *= 2
 	}
 	if len(lx.names) < size {
@@ -216,6 +220,183 @@ func (lx *lexer) token(t *token) error {
 		lx.hasSaved = false
 		return nil
 	}
+	if !lx.slowOnly && lx.fastToken(t) {
+		return nil
+	}
+	return lx.slowToken(t)
+}
+
+// fastToken lexes the commonest tokens (an ASCII name or keyword, a
+// newline, punctuation that needs no lookahead) after ASCII blanks,
+// keeping the reader's position in locals and storing it once: it is what
+// skipSpace, getc, symbolValue and operator do for these tokens, without
+// their bookkeeping. It reports false, having consumed only blanks, for
+// every other token, which slowToken then lexes.
+func (lx *lexer) fastToken(t *token) bool {
+	src, off, col := lx.src, lx.off, lx.col
+	for off < len(src) {
+		c := src[off]
+		if c == ' ' || c == '\f' {
+			col++
+		} else if c == '\t' {
+			col = (col + 8) &^ 7
+		} else {
+			break
+		}
+		off++
+	}
+	lx.off, lx.col = off, col
+	if off >= len(src) {
+		return false
+	}
+	c := src[off]
+	switch fastClass[c] {
+	case fastName:
+		if (c == 'r' || c == 'R') && off+1 < len(src) && (src[off+1] == '"' || src[off+1] == '\'') {
+			return false // a raw string
+		}
+		from := off
+		off++
+		for off < len(src) && nameByte[src[off]] {
+			off++
+		}
+		if off < len(src) && src[off] >= 0x80 || off-from > maxText {
+			// A name going on with a non-ASCII character, or too long.
+			return false
+		}
+		start := Pos{lx.line, col + 1}
+		lx.off, lx.col = off, col+off-from
+		b := src[from:off]
+		if k := keyword(b); k != tSymbol {
+			t.set(k, start, keywordText(b))
+			t.konst = k == tNum
+			return true
+		}
+		t.set(tSymbol, start, lx.intern(b))
+		return true
+	case fastNewline:
+		lx.line++
+		lx.off, lx.col = off+1, 0
+		t.set(tNewline, Pos{lx.line, 0}, "\n")
+		return true
+	case fastPunct:
+		lx.off, lx.col = off+1, col+1
+		t.set(punctKind[c], Pos{lx.line, col + 1}, punctVal[c])
+		return true
+	case fastOp:
+		start := Pos{lx.line, col + 1}
+		lx.off, lx.col = off+1, col+1
+		k, val := lx.operatorKind(int(c))
+		t.set(k, start, val)
+		return true
+	case fastDigit:
+		return lx.fastNumber(t, off, col)
+	case fastQuote:
+		return lx.fastString(t, off, col)
+	}
+	return false
+}
+
+// fastNumber lexes a decimal number without exponent or suffix (1, 25,
+// 0.5, 3.) at off, as numericValue would; it reports false, consuming
+// nothing, for any other number.
+func (lx *lexer) fastNumber(t *token, off, col int) bool {
+	src := lx.src
+	from := off
+	for off < len(src) && isDigit(int(src[off])) {
+		off++
+	}
+	if off < len(src) && src[off] == '.' {
+		off++
+		for off < len(src) && isDigit(int(src[off])) {
+			off++
+		}
+	}
+	if off < len(src) && numTail[src[off]] || off-from > maxText {
+		return false
+	}
+	lx.off, lx.col = off, col+off-from
+	t.set(tNum, Pos{lx.line, col + 1}, lx.intern(src[from:off]))
+	return true
+}
+
+// numTail tells the bytes that make a number more than fastNumber reads:
+// a second dot, an exponent, hexadecimal, or a suffix.
+var numTail = func() (t [256]bool) {
+	for _, c := range ".eExXLi" {
+		t[c] = true
+	}
+	return t
+}()
+
+// fastString lexes a "..." or '...' string at off that holds only ASCII
+// characters other than a backslash, a tab or a newline, as stringValue
+// would; it reports false, consuming nothing, for any other string.
+func (lx *lexer) fastString(t *token, off, col int) bool {
+	src := lx.src
+	quote := src[off]
+	end := off + 1
+	for ; end < len(src); end++ {
+		b := src[end]
+		if b == quote {
+			break
+		}
+		if b == '\\' || b == '\n' || b == '\t' || b >= 0x80 {
+			return false
+		}
+	}
+	if end >= len(src) {
+		return false
+	}
+	start := Pos{lx.line, col + 1}
+	lx.off, lx.col = end+1, col+end+1-off
+	v := src[off+1 : end]
+	if len(v) <= 64 {
+		t.set(tStr, start, lx.intern(v))
+	} else {
+		t.set(tStr, start, string(v))
+	}
+	return true
+}
+
+// Classes of the first byte of a token for fastToken.
+const (
+	fastOther = iota
+	fastName
+	fastNewline
+	fastPunct // one character, no lookahead: punctKind and punctVal
+	fastOp    // an operator that may take more characters: operatorKind
+	fastDigit
+	fastQuote // " or '
+)
+
+// fastClass classifies bytes for fastToken; punctKind and punctVal are the
+// tokens of the one-character operators that need no lookahead (as
+// operatorKind lexes them).
+var fastClass, punctKind, punctVal = func() (cl [256]uint8, kinds [256]tokKind, vals [256]string) {
+	for c := 0; c < 128; c++ {
+		if isASCIIAlpha(c) {
+			cl[c] = fastName
+		}
+	}
+	cl['\n'] = fastNewline
+	for _, c := range "<->!=:&|[*" {
+		cl[c] = fastOp
+	}
+	for c := '0'; c <= '9'; c++ {
+		cl[c] = fastDigit
+	}
+	cl['"'], cl['\''] = fastQuote, fastQuote
+	for _, c := range "{}()],;?+/^~$@" {
+		cl[c] = fastPunct
+		lx := lexer{}
+		kinds[c], vals[c] = lx.operatorKind(int(c))
+	}
+	return cl, kinds, vals
+}()
+
+// slowToken is token for what fastToken leaves.
+func (lx *lexer) slowToken(t *token) error {
 	c := lx.skipSpace()
 	if c == '#' {
 		var err error

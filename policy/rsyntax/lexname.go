@@ -122,7 +122,7 @@ var nameByte = func() (t [256]bool) {
 }()
 
 // intern returns a string for b, reusing the string of an earlier equal
-// name when it is still in a small direct-mapped cache: scripts repeat
+// name when it is still in a small 2-way set-associative cache: scripts repeat
 // their names, and each new string is an allocation.
 func (lx *lexer) intern(b []byte) string {
 	// A cheap hash: every byte of a short name, the first and last eight
@@ -130,17 +130,30 @@ func (lx *lexer) intern(b []byte) string {
 	// slot, which costs a string, not correctness).
 	n := len(b)
 	var x uint64
-	if n >= 8 {
+	switch {
+	case n >= 8:
 		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
-	} else {
+	case cap(b) >= 8:
+		// The bytes after a short name in the input: one load, masked.
+		x = binary.LittleEndian.Uint64(b[:8:8]) & (1<<(8*n) - 1)
+	default:
 		for _, c := range b {
 			x = x<<8 | uint64(c)
 		}
 	}
 	x = (x ^ uint64(n)) * 0x9E3779B97F4A7C15
-	slot := &lx.names[uint32(x>>40)&uint32(len(lx.names)-1)]
-	if *slot != string(b) { // compared without allocating
-		*slot = string(b)
+	// Two slots per hash (a 2-way set): two names that share a hash
+	// and alternate in a script do not evict each other. A new name
+	// takes the first slot and moves the first one's name to the second.
+	i := uint32(x>>40) & uint32(len(lx.names)-1) &^ 1
+	set := lx.names[i : i+2 : i+2]
+	if set[0] == string(b) { // compared without allocating
+		return set[0]
 	}
-	return *slot
+	if set[1] == string(b) {
+		return set[1]
+	}
+	set[1] = set[0]
+	set[0] = string(b)
+	return set[0]
 }

@@ -195,7 +195,12 @@ func (p *parser) file() (*File, error) {
 			if p.lx.eofInComment {
 				return nil, &SyntaxError{Pos: t.pos, Msg: tEOF.unexpected()}
 			}
-			f.Exprs = p.nodeSlice(p.exprs)
+			// The top-level expressions are the whole expression stack
+			// (blocks push above them and pop back); the File takes it
+			// as it is, valid like the nodes until the next parse.
+			if n := len(p.exprs); n > 0 {
+				f.Exprs = p.exprs[:n:n]
+			}
 			return f, nil
 		case tNewline:
 			p.advance()

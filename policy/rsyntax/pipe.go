@@ -98,27 +98,28 @@ func isPlaceholder(n Node) bool {
 
 // pipe is R 4.2's xxpipe: lhs |> rhs becomes rhs with lhs inserted as its
 // first argument, or substituted for a `_` passed as a named argument.
-func pipe(lhs, rhs Node, placeholders bool) (Node, error) {
+// New argument lists come from args.
+func pipe(lhs, rhs Node, placeholders bool, args *slab[Arg]) (Node, error) {
 	fail := func(msg string) error { return &SyntaxError{Pos: rhs.Pos(), Msg: msg} }
 	head, ok := langHead(rhs)
 	if !ok {
 		return nil, fail("The pipe operator requires a function call as RHS")
 	}
 	if !placeholders {
-		return pipeInsert(lhs, rhs, head)
+		return pipeInsert(lhs, rhs, head, args)
 	}
 	if p := findPlaceholder(head); p != nil {
 		return nil, fail("pipe placeholder cannot be used in the RHS function")
 	}
-	args := langArgs(rhs)
-	for i, a := range args {
+	largs := langArgs(rhs)
+	for i, a := range largs {
 		if !isPlaceholder(a.Value) {
 			continue
 		}
 		if !a.HasName {
 			return nil, &SyntaxError{Pos: a.Value.Pos(), Msg: "pipe placeholder can only be used as a named argument"}
 		}
-		for _, b := range args[i+1:] {
+		for _, b := range largs[i+1:] {
 			if isPlaceholder(b.Value) {
 				return nil, &SyntaxError{Pos: b.Value.Pos(), Msg: "pipe placeholder may only appear once"}
 			}
@@ -136,12 +137,12 @@ func pipe(lhs, rhs Node, placeholders bool) (Node, error) {
 		// Other nodes have no tagged arguments.
 		return nil, fail("pipe placeholder can only be used as a named argument")
 	}
-	return pipeInsert(lhs, rhs, head)
+	return pipeInsert(lhs, rhs, head, args)
 }
 
 // pipeInsert makes lhs the first argument of rhs, after R's check that
 // the function is not a syntactically special one.
-func pipeInsert(lhs, rhs, head Node) (Node, error) {
+func pipeInsert(lhs, rhs, head Node, args *slab[Arg]) (Node, error) {
 	fail := func(msg string) error { return &SyntaxError{Pos: rhs.Pos(), Msg: msg} }
 	if s, ok := head.(*Symbol); ok && specialSymbols[s.Name] {
 		return nil, fail("function '" + s.Name + "' not supported in RHS call of a pipe")
@@ -152,7 +153,16 @@ func pipeInsert(lhs, rhs, head Node) (Node, error) {
 		// has a special function. Refuse rather than guess.
 		return nil, fail("unsupported right-hand side of a pipe")
 	}
-	call.Args = append([]Arg{{Value: lhs}}, call.Args...)
+	n := len(call.Args) + 1
+	var out []Arg
+	if n > maxChunk {
+		out = make([]Arg, n)
+	} else {
+		out = args.take(n)
+	}
+	out[0] = Arg{Value: lhs}
+	copy(out[1:], call.Args)
+	call.Args = out
 	call.P, call.Pipe = lhs.Pos(), true
 	return call, nil
 }

@@ -46,6 +46,15 @@ func (lx *lexer) yylex(tok *token) error {
 			*tok = token{kind: tNewline, pos: lx.saved.pos, val: "\n"}
 			return nil
 		}
+		// Most tokens only set or clear eatLines (see context).
+		switch eatAfter[tok.kind] {
+		case eatSet:
+			lx.eatLines = true
+			return nil
+		case eatClear:
+			lx.eatLines = false
+			return nil
+		}
 		return lx.context(tok)
 	}
 }
