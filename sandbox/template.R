@@ -14,8 +14,18 @@
     # A second run of the request path: R's JIT compiles a closure at its
     # second call, which would otherwise come in every session's first
     # evaluation (some 4 ms of CPU each).
+    # And the path of a printed value (print.default and what it loads
+    # lazily), printed into the null device, twice for the JIT: otherwise
+    # every session whose first evaluation prints would load and compile
+    # it in its own copy of the memory.
     local(envir = .rwarden, {
         invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE)))
+        null_con <- file(nullfile(), "w")
+        sink(null_con)
+        for (i in 1:2) invisible(encode_result(raw(NONCE_BYTES), eval_request("1+1", FALSE)))
+        sink()
+        close(null_con)
+        rm(null_con, i)
         reset_console()
     })
     if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
