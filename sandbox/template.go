@@ -158,6 +158,26 @@ type forkServer struct {
 	closed   bool
 
 	forks, forkFailures, templateStarts atomic.Uint64
+
+	// spec is the session processes' Landlock paths (landlockFor without
+	// a scratch directory, which each adds itself), resolved once and
+	// again whenever a template (re)starts, e.g. because R or its
+	// packages changed: resolving them (symlinks, stat of some twenty
+	// paths) cost about a tenth of rwarden's CPU per forked session.
+	spec *landlockSpec
+}
+
+// sessionSpec returns the session processes' Landlock paths.
+func (fs *forkServer) sessionSpec() landlockSpec {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.spec == nil {
+		l := fs.l
+		spec := landlockFor(l.layout, l.cfg.rBinary(), l.loader, l.cfg.ScratchRoot)
+		spec.WriteDirs, spec.ViewLinks = nil, nil
+		fs.spec = &spec
+	}
+	return *fs.spec
 }
 
 // newForkServer prepares forks for l, or returns nil with the reason when
@@ -292,6 +312,7 @@ func (fs *forkServer) close() {
 // (when it has one) and sends it its configuration.
 func (fs *forkServer) startTemplate(ctx context.Context, bp bindProfile) (*template, error) {
 	stamp := fs.inputsStamp()
+	fs.spec = nil // resolved again for the template's sessions (fs.mu is held)
 	bind := bp.prof.Allow != ""
 	harness, err := templateHarness(fs.l.harness, bind)
 	if err != nil {
@@ -421,11 +442,13 @@ func (fs *forkServer) start(ctx context.Context, bp bindProfile) (w *worker, err
 		return w, err
 	}
 	w.scratch = filepath.Join(l.cfg.ScratchRoot, w.id)
-	if err := os.Mkdir(w.scratch, 0o700); err != nil {
-		return w, fmt.Errorf("creating scratch directory: %w", err)
-	}
-	if !l.privileged {
-		// No tmpfs of its own: the directory itself is the scratch.
+	if !l.privileged && !l.rootless {
+		// No tmpfs of its own: the directory itself is the scratch. (With
+		// a mount namespace the session process creates it in the tmpfs it
+		// mounts over the scratch root; nothing of it exists out here.)
+		if err := os.Mkdir(w.scratch, 0o700); err != nil {
+			return w, fmt.Errorf("creating scratch directory: %w", err)
+		}
 		if err := os.Chmod(w.scratch, 0o700); err != nil {
 			return w, err
 		}
@@ -433,9 +456,7 @@ func (fs *forkServer) start(ctx context.Context, bp bindProfile) (w *worker, err
 	// The scratch directory's rule is added by the session process on the
 	// directory it sees: as root a tmpfs it mounts there itself, and a
 	// rule on the directory beneath the mount would not reach into it.
-	spec := landlockFor(l.layout, l.cfg.rBinary(), l.loader, w.scratch)
-	spec.WriteDirs = nil
-	ruleset, handled, err := sessionLandlockRuleset(spec)
+	ruleset, handled, err := sessionLandlockRuleset(fs.sessionSpec())
 	if err != nil {
 		return w, err
 	}
