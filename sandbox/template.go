@@ -127,7 +127,8 @@ type template struct {
 	allow   string // the allowlist hash it is bound to (profile.Allow); "": none
 	stamp   string // the inputs' state when it started (inputsStamp)
 	checked time.Time
-	used    time.Time // last fork (least recently used goes first)
+	used    time.Time   // last fork (least recently used goes first)
+	fresh   memEstimate // memory of a fork not sent any request yet
 }
 
 // maxTemplates bounds the templates bound to an allowlist that run at once
@@ -371,9 +372,9 @@ func (fs *forkServer) startTemplate(ctx context.Context, bp bindProfile) (*templ
 
 // fork asks the template for bp for one session process and returns its
 // pid and whether it is bound to bp already (else it is unrestricted yet).
-func (fs *forkServer) fork(ctx context.Context, bp bindProfile, req []byte, fds []int) (int, bool, error) {
+func (fs *forkServer) fork(ctx context.Context, bp bindProfile, req []byte, fds []int) (int, *template, bool, error) {
 	pid, t, err := fs.forkFrom(ctx, bp, req, fds)
-	return pid, err == nil && t.allow != "" && t.allow == bp.prof.Allow, err
+	return pid, t, err == nil && t.allow != "" && t.allow == bp.prof.Allow, err
 }
 
 func (fs *forkServer) forkFrom(ctx context.Context, bp bindProfile, req []byte, fds []int) (int, *template, error) {
@@ -510,10 +511,11 @@ func (fs *forkServer) start(ctx context.Context, bp bindProfile) (w *worker, err
 		}
 	}
 	w.startedAt = time.Now()
-	pid, bound, err := fs.fork(ctx, bp, req, []int{int(reqR.Fd()), int(resW.Fd()), int(conW.Fd()), ruleset})
+	pid, t, bound, err := fs.fork(ctx, bp, req, []int{int(reqR.Fd()), int(resW.Fd()), int(conW.Fd()), ruleset})
 	if err != nil {
 		return w, err
 	}
+	w.tmpl = t
 	// The session process is rwarden's child (CLONE_PARENT), and stays a
 	// zombie until waited for here: its pid cannot be reused before.
 	proc, err := os.FindProcess(pid)
