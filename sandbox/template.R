@@ -46,13 +46,23 @@
         if (nzchar(err)) quit(save = "no", status = 3L, runLast = FALSE)
     }, envir = new.env(parent = .rwarden))
     invisible(gc(full = TRUE)) # garbage collected once here, not in every session
-    # The harness's connections to fds 3 and 4 stay open: in a session
-    # process the library has re-pointed them at the session's own pipes.
-    rwarden_out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L)
-    if (!identical(rwarden_out[[2L]], 1L)) quit(save = "no", status = 0L, runLast = FALSE)
-    # A session process. Its own random number state, from the kernel: no
-    # two sessions share one (Mersenne-Twister, Inversion, Rejection: R's
-    # default kinds).
-    assign(".Random.seed", c(10403L, 624L, rwarden_out[[3L]]), envir = globalenv())
-    rm(rwarden_fork, rwarden_serve_sym, rwarden_out)
-    .rwarden$serve()
+    # The template enters the harness's serve loop itself and forks at its
+    # first read of a request: a session process starts there, with the
+    # loop's frames and restarts already set up by the template, and only
+    # takes its seed, says it is ready and reads its first request. The
+    # harness's connections to fds 3 and 4 stay open: in a session process
+    # the library has re-pointed them at the session's own pipes.
+    rwarden_read <- .rwarden$next_request
+    .rwarden$next_request <- function() {
+        out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L)
+        if (!identical(out[[2L]], 1L)) quit(save = "no", status = 0L, runLast = FALSE)
+        # A session process. Its own random number state, from the
+        # kernel: no two sessions share one (Mersenne-Twister, Inversion,
+        # Rejection: R's default kinds).
+        assign(".Random.seed", c(10403L, 624L, out[[3L]]), envir = globalenv())
+        .rwarden$next_request <- rwarden_read
+        local(envir = .rwarden, send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n"))))
+        rwarden_read()
+    }
+    .rwarden$serve(ready = FALSE)
+    quit(save = "no", status = 0L, runLast = FALSE)
