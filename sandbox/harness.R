@@ -1222,9 +1222,11 @@ local(envir = .rwarden, {
         reset_console()
         prepared <<- TRUE
     }
-    serve <- function() {
+    # A fork template (template.R) enters the loop with ready = FALSE: its
+    # session processes say they are ready, each with its own pid.
+    serve <- function(ready = TRUE) {
         if (!prepared) prepare()
-        send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
+        if (ready) send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n")))
         repeat {
             done <- withRestarts(serve_loop(), abort = abort_handler)
             if (!isTRUE(done)) break

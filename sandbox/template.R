@@ -14,8 +14,18 @@
     # A second run of the request path: R's JIT compiles a closure at its
     # second call, which would otherwise come in every session's first
     # evaluation (some 4 ms of CPU each).
+    # And the path of a printed value (print.default and what it loads
+    # lazily), printed into the null device, twice for the JIT: otherwise
+    # every session whose first evaluation prints would load and compile
+    # it in its own copy of the memory.
     local(envir = .rwarden, {
         invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE)))
+        null_con <- file(nullfile(), "w")
+        sink(null_con)
+        for (i in 1:2) invisible(encode_result(raw(NONCE_BYTES), eval_request("1+1", FALSE)))
+        sink()
+        close(null_con)
+        rm(null_con, i)
         reset_console()
     })
     if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
@@ -36,13 +46,23 @@
         if (nzchar(err)) quit(save = "no", status = 3L, runLast = FALSE)
     }, envir = new.env(parent = .rwarden))
     invisible(gc(full = TRUE)) # garbage collected once here, not in every session
-    # The harness's connections to fds 3 and 4 stay open: in a session
-    # process the library has re-pointed them at the session's own pipes.
-    rwarden_out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L)
-    if (!identical(rwarden_out[[2L]], 1L)) quit(save = "no", status = 0L, runLast = FALSE)
-    # A session process. Its own random number state, from the kernel: no
-    # two sessions share one (Mersenne-Twister, Inversion, Rejection: R's
-    # default kinds).
-    assign(".Random.seed", c(10403L, 624L, rwarden_out[[3L]]), envir = globalenv())
-    rm(rwarden_fork, rwarden_serve_sym, rwarden_out)
-    .rwarden$serve()
+    # The template enters the harness's serve loop itself and forks at its
+    # first read of a request: a session process starts there, with the
+    # loop's frames and restarts already set up by the template, and only
+    # takes its seed, says it is ready and reads its first request. The
+    # harness's connections to fds 3 and 4 stay open: in a session process
+    # the library has re-pointed them at the session's own pipes.
+    rwarden_read <- .rwarden$next_request
+    .rwarden$next_request <- function() {
+        out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L)
+        if (!identical(out[[2L]], 1L)) quit(save = "no", status = 0L, runLast = FALSE)
+        # A session process. Its own random number state, from the
+        # kernel: no two sessions share one (Mersenne-Twister, Inversion,
+        # Rejection: R's default kinds).
+        assign(".Random.seed", c(10403L, 624L, out[[3L]]), envir = globalenv())
+        .rwarden$next_request <- rwarden_read
+        local(envir = .rwarden, send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n"))))
+        rwarden_read()
+    }
+    .rwarden$serve(ready = FALSE)
+    quit(save = "no", status = 0L, runLast = FALSE)

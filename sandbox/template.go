@@ -127,7 +127,8 @@ type template struct {
 	allow   string // the allowlist hash it is bound to (profile.Allow); "": none
 	stamp   string // the inputs' state when it started (inputsStamp)
 	checked time.Time
-	used    time.Time // last fork (least recently used goes first)
+	used    time.Time   // last fork (least recently used goes first)
+	fresh   memEstimate // memory of a fork not sent any request yet
 }
 
 // maxTemplates bounds the templates bound to an allowlist that run at once
@@ -158,6 +159,26 @@ type forkServer struct {
 	closed   bool
 
 	forks, forkFailures, templateStarts atomic.Uint64
+
+	// spec is the session processes' Landlock paths (landlockFor without
+	// a scratch directory, which each adds itself), resolved once and
+	// again whenever a template (re)starts, e.g. because R or its
+	// packages changed: resolving them (symlinks, stat of some twenty
+	// paths) cost about a tenth of rwarden's CPU per forked session.
+	spec *landlockSpec
+}
+
+// sessionSpec returns the session processes' Landlock paths.
+func (fs *forkServer) sessionSpec() landlockSpec {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.spec == nil {
+		l := fs.l
+		spec := landlockFor(l.layout, l.cfg.rBinary(), l.loader, l.cfg.ScratchRoot)
+		spec.WriteDirs, spec.ViewLinks = nil, nil
+		fs.spec = &spec
+	}
+	return *fs.spec
 }
 
 // newForkServer prepares forks for l, or returns nil with the reason when
@@ -292,6 +313,7 @@ func (fs *forkServer) close() {
 // (when it has one) and sends it its configuration.
 func (fs *forkServer) startTemplate(ctx context.Context, bp bindProfile) (*template, error) {
 	stamp := fs.inputsStamp()
+	fs.spec = nil // resolved again for the template's sessions (fs.mu is held)
 	bind := bp.prof.Allow != ""
 	harness, err := templateHarness(fs.l.harness, bind)
 	if err != nil {
@@ -350,9 +372,9 @@ func (fs *forkServer) startTemplate(ctx context.Context, bp bindProfile) (*templ
 
 // fork asks the template for bp for one session process and returns its
 // pid and whether it is bound to bp already (else it is unrestricted yet).
-func (fs *forkServer) fork(ctx context.Context, bp bindProfile, req []byte, fds []int) (int, bool, error) {
+func (fs *forkServer) fork(ctx context.Context, bp bindProfile, req []byte, fds []int) (int, *template, bool, error) {
 	pid, t, err := fs.forkFrom(ctx, bp, req, fds)
-	return pid, err == nil && t.allow != "" && t.allow == bp.prof.Allow, err
+	return pid, t, err == nil && t.allow != "" && t.allow == bp.prof.Allow, err
 }
 
 func (fs *forkServer) forkFrom(ctx context.Context, bp bindProfile, req []byte, fds []int) (int, *template, error) {
@@ -421,11 +443,13 @@ func (fs *forkServer) start(ctx context.Context, bp bindProfile) (w *worker, err
 		return w, err
 	}
 	w.scratch = filepath.Join(l.cfg.ScratchRoot, w.id)
-	if err := os.Mkdir(w.scratch, 0o700); err != nil {
-		return w, fmt.Errorf("creating scratch directory: %w", err)
-	}
-	if !l.privileged {
-		// No tmpfs of its own: the directory itself is the scratch.
+	if !l.privileged && !l.rootless {
+		// No tmpfs of its own: the directory itself is the scratch. (With
+		// a mount namespace the session process creates it in the tmpfs it
+		// mounts over the scratch root; nothing of it exists out here.)
+		if err := os.Mkdir(w.scratch, 0o700); err != nil {
+			return w, fmt.Errorf("creating scratch directory: %w", err)
+		}
 		if err := os.Chmod(w.scratch, 0o700); err != nil {
 			return w, err
 		}
@@ -433,9 +457,7 @@ func (fs *forkServer) start(ctx context.Context, bp bindProfile) (w *worker, err
 	// The scratch directory's rule is added by the session process on the
 	// directory it sees: as root a tmpfs it mounts there itself, and a
 	// rule on the directory beneath the mount would not reach into it.
-	spec := landlockFor(l.layout, l.cfg.rBinary(), l.loader, w.scratch)
-	spec.WriteDirs = nil
-	ruleset, handled, err := sessionLandlockRuleset(spec)
+	ruleset, handled, err := sessionLandlockRuleset(fs.sessionSpec())
 	if err != nil {
 		return w, err
 	}
@@ -489,10 +511,11 @@ func (fs *forkServer) start(ctx context.Context, bp bindProfile) (w *worker, err
 		}
 	}
 	w.startedAt = time.Now()
-	pid, bound, err := fs.fork(ctx, bp, req, []int{int(reqR.Fd()), int(resW.Fd()), int(conW.Fd()), ruleset})
+	pid, t, bound, err := fs.fork(ctx, bp, req, []int{int(reqR.Fd()), int(resW.Fd()), int(conW.Fd()), ruleset})
 	if err != nil {
 		return w, err
 	}
+	w.tmpl = t
 	// The session process is rwarden's child (CLONE_PARENT), and stays a
 	// zombie until waited for here: its pid cannot be reused before.
 	proc, err := os.FindProcess(pid)

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -188,6 +189,13 @@ type worker struct {
 	version    string
 	profile    profile // the rlimits it was started with
 	cpu        *cpuReader
+
+	// requests counts the requests sent to it (its R code runs only for
+	// one), mem is its last memory sample, tmpl the template it was
+	// forked from (nil: started cold); see memoryUsage.
+	requests atomic.Uint64
+	mem      memSample
+	tmpl     *template
 }
 
 func newWorkerID() string {
@@ -543,6 +551,7 @@ func (w *worker) send(typ, flags uint32, nonce, body []byte, deadline time.Time)
 	if err != nil {
 		return err
 	}
+	w.requests.Add(1) // before the process can see it (memoryUsage)
 	if err := w.req.SetWriteDeadline(deadline); err != nil {
 		return err
 	}

@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
@@ -119,13 +120,6 @@ static struct view {
 static int nviews;
 
 static void die(const char *what, int err);
-
-static void add_view(int fd, int target, int flags)
-{
-	if (nviews == RW_MAX_VIEWS)
-		die("too many views of the harness's channels", EMFILE);
-	views[nviews++] = (struct view){fd, target, flags};
-}
 
 static int is_view(int fd)
 {
@@ -245,19 +239,19 @@ static int read_config(int sock)
 	return 0;
 }
 
-/* count_threads returns the number of threads of this process. */
+/* count_threads returns the number of threads of this process: the link
+ * count of /proc/self/task is two plus that (one stat, where parsing
+ * /proc/self/status cost more than the rest of a fork request). */
 static int count_threads(void)
 {
-	FILE *f = fopen("/proc/self/status", "re");
-	if (!f)
+	struct stat st;
+	if (stat("/proc/self/task", &st) < 0)
 		return -1;
-	char line[256];
-	int n = -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "Threads: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
+	if (st.st_nlink < 3) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)st.st_nlink - 2;
 }
 
 static int valid_req(const struct rw_req *r)
@@ -367,19 +361,11 @@ static void confine(const struct rw_req *r, const int *fds)
 	for (int i = 0; i < RW_NFDS; i++)
 		if (fds[i] <= 5)
 			die("descriptor layout", EBADF);
-	struct stat st3, st4;
-	if (fstat(3, &st3) < 0 || fstat(4, &st4) < 0)
-		die("template descriptors", errno);
-	for (int fd = 6; fd < RW_MAX_FD; fd++) {
-		struct stat st;
-		int flags = fcntl(fd, F_GETFL);
-		if (flags < 0 || is_received(fd, fds) || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
-			continue;
-		if (st.st_dev == st3.st_dev && st.st_ino == st3.st_ino)
-			add_view(fd, 3, flags);
-		else if (st.st_dev == st4.st_dev && st.st_ino == st4.st_ino)
-			add_view(fd, 4, flags);
-	}
+	/* The views were found once in the template (find_views); none of
+	 * them can be a descriptor received for this session. */
+	for (int i = 0; i < nviews; i++)
+		if (is_received(views[i].fd, fds))
+			die("descriptor layout", EBADF);
 	if (dup2(fds[2], 1) < 0 || dup2(fds[2], 2) < 0 || dup2(fds[0], 3) < 0 || dup2(fds[1], 4) < 0)
 		die("dup2", errno);
 	for (int i = 0; i < nviews; i++) {
@@ -501,6 +487,65 @@ static void confine(const struct rw_req *r, const int *fds)
 	}
 }
 
+/* find_views records, once in the template, the harness's R connections
+ * on /dev/fd/3 and /dev/fd/4 (descriptors above 5 open on the same pipes)
+ * and their open flags. The template's descriptors do not change while it
+ * serves forks (no R code runs in between), so every session process
+ * re-points the same ones; scanning them in each session cost some 500
+ * system calls. It returns -1 on failure. */
+static int find_views(int ctl)
+{
+	struct stat st3, st4;
+	if (fstat(3, &st3) < 0 || fstat(4, &st4) < 0)
+		return -1;
+	for (int fd = 6; fd < RW_MAX_FD; fd++) {
+		struct stat st;
+		if (fd == ctl)
+			continue;
+		int flags = fcntl(fd, F_GETFL);
+		if (flags < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+			continue;
+		if (nviews == RW_MAX_VIEWS) {
+			errno = EMFILE;
+			return -1;
+		}
+		if (st.st_dev == st3.st_dev && st.st_ino == st3.st_ino)
+			views[nviews++] = (struct view){fd, 3, flags};
+		else if (st.st_dev == st4.st_dev && st.st_ino == st4.st_ino)
+			views[nviews++] = (struct view){fd, 4, flags};
+	}
+	return 0;
+}
+
+/* shed_dead_memory gives back, once in the template before it forks,
+ * memory that holds nothing: malloc's free pages, and the stack below the
+ * current frame (R's start-up recursed deeply once). Every page a template
+ * has mapped is copied into each fork's page tables and unmapped again at
+ * the session's exit; pages given back cost neither, and a session that
+ * needs such memory again gets zeroed pages instead of copies. Failure
+ * only costs that, so it is not an error. */
+static void shed_dead_memory(void)
+{
+	malloc_trim(0);
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	char line[512];
+	unsigned long lo = 0, hi = 0;
+	while (fgets(line, sizeof line, f))
+		if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+			break;
+	fclose(f);
+	long page = sysconf(_SC_PAGESIZE);
+	volatile char here;
+	/* 64 KiB below this frame stay: what the calls from here use. */
+	unsigned long sp = (unsigned long)&here;
+	if (page <= 0 || lo == 0 || sp < lo || sp >= hi || sp - lo < 65536 + (unsigned long)page)
+		return;
+	unsigned long end = (sp - 65536) & ~((unsigned long)page - 1);
+	(void)madvise((void *)lo, end - lo, MADV_DONTNEED);
+}
+
 /* rwarden_fork_abi_1 marks the protocol version above: template.R refuses a
  * library without it (a stale prebuilt one). */
 void rwarden_fork_abi_1(void) {}
@@ -519,6 +564,11 @@ void rwarden_template_serve(int *ctl, int *role, int *seed_out, int *seed_n)
 		fprintf(stderr, "rwarden template: bad configuration message\n");
 		return;
 	}
+	if (find_views(sock) < 0) {
+		fprintf(stderr, "rwarden template: finding the harness's channels: %s\n", strerror(errno));
+		return;
+	}
+	shed_dead_memory();
 	for (;;) {
 		struct rw_req req;
 		int fds[RW_NFDS], nfds;
