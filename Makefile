@@ -1,10 +1,22 @@
 # rwarden build, test and run targets. See README.md.
+# go: the first on PATH; `make deps` (scripts/install-deps.sh) installs one
+# new enough for go.mod into /usr/local/go when there is none.
 GO        ?= go
 BIN       := bin/rwarden
 STATE     ?= .state
 # staticcheck release 2026.2.2 is module version v0.8.2
 STATICCHECK_VERSION := v0.8.2
-GOBIN     := $(shell $(GO) env GOPATH)/bin
+# Lazy (=): on a fresh machine there is no go yet when make reads this file.
+GOBIN      = $(shell $(GO) env GOPATH)/bin
+
+# What `rwarden version` reports: the version is the first "## [x.y.z]"
+# heading of CHANGELOG.md, the commit and its date come from git ("unknown"
+# outside a git checkout). The commit date, not the time of the build, keeps
+# builds of one commit identical.
+VERSION   ?= $(shell sed -n 's/^## \[\([0-9][^]]*\)\].*/\1/p' CHANGELOG.md | head -1)
+COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
+LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
 # Integration tests start real R workers; keep the whole run well under CI's budget.
 TEST_TIMEOUT ?= 25m
 
@@ -18,7 +30,7 @@ deps:
 # build also compiles the fork library that forked sessions load into their
 # R template (docs/sandbox.md, "Forked sessions"); rwarden finds it next to itself.
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/rwarden
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rwarden
 	gcc -O2 -Wall -fPIC -shared -o $(dir $(BIN))rwarden_fork.so sandbox/forklib/rwarden_fork.c
 
 # make run: installs what is missing, builds, and starts rwarden on its
