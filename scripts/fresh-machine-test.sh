@@ -49,8 +49,9 @@ ROOT="$RUN/root"
 cleanup() {
   local rc=$?
   for m in dev/pts dev sys proc; do
-    mountpoint -q "$ROOT/$m" && umount -l "$ROOT/$m"
+    if mountpoint -q "$ROOT/$m"; then umount -l "$ROOT/$m"; fi
   done
+  if mountpoint -q "$ROOT"; then umount -l "$ROOT"; fi
   if [ "${FRESH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
     say "root kept in $ROOT"
   else
@@ -62,11 +63,24 @@ trap cleanup EXIT
 
 say "copying the base root to $ROOT"
 cp -a "$BASE" "$ROOT"
+# A machine's / is a mount point; a chroot's directory is not, and the
+# sandbox's mount namespace set-up (making mounts private, pivot_root) needs
+# it to be. Binding the root onto itself makes it one.
+mount --bind "$ROOT" "$ROOT"
+mount --make-private "$ROOT"
 for m in proc sys dev dev/pts; do mkdir -p "$ROOT/$m"; done
 mount -t proc proc "$ROOT/proc"
 mount --rbind /sys "$ROOT/sys" && mount --make-rslave "$ROOT/sys"
 mount --rbind /dev "$ROOT/dev" && mount --make-rslave "$ROOT/dev"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# CA certificates this machine added locally (a machine whose traffic goes
+# through a TLS-inspecting proxy needs them to reach the Go module proxy;
+# one with direct access has none): the root's ca-certificates, installed
+# by install-deps, takes them in. FRESH_LOCAL_CAS=0 leaves them out.
+if [ "${FRESH_LOCAL_CAS:-1}" = 1 ] && compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+  mkdir -p "$ROOT/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+fi
 # Go's environment as this machine has it for reaching the module proxy,
 # nothing else of it: the chroot has no Go.
 GOENV_PASS=()
@@ -120,7 +134,9 @@ fails=0
 for c in "${cmds[@]}"; do
   c="${c//RWARDEN_PASSWORD=.../RWARDEN_PASSWORD=$pw}"
   say "pasting: ${c//$pw/***}"
-  if out="$(in_root bash -c "cd /src/rwarden && $c" 2>&1)"; then
+  # The Python client, like the rpy2 client it replaces, exits 0 on an
+  # error answer: an answer starting with "Error" counts as a failure too.
+  if out="$(in_root bash -c "cd /src/rwarden && $c" 2>&1)" && ! printf '%s' "$out" | grep -q '^Error'; then
     printf '%s\n' "$out" | head -12 >&2
   else
     printf '%s\n' "$out" >&2

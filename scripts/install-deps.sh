@@ -117,8 +117,12 @@ work="$(mktemp -d)"
 trap 'chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"' EXIT
 # A private module cache and no module: nothing of the user's Go set-up is
 # used or changed. GOFLAGS=-modcacherw lets the trap delete the cache.
-dir="$(cd "$work" && GOPATH="$work/gopath" GOMODCACHE="$work/gopath/pkg/mod" GOFLAGS=-modcacherw GO111MODULE=on \
-  "$BOOT" mod download -json "$TOOLCHAIN" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+if ! json="$(cd "$work" && GOPATH="$work/gopath" GOMODCACHE="$work/gopath/pkg/mod" GOFLAGS=-modcacherw GO111MODULE=on \
+  "$BOOT" mod download -json "$TOOLCHAIN")"; then
+  printf '%s\n' "$json" >&2
+  die "downloading $TOOLCHAIN failed"
+fi
+dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
 [ -n "$dir" ] && [ -f "$dir/bin/go" ] || die "the download of $TOOLCHAIN has no bin/go"
 
 need_root "install Go into /usr/local/go"

@@ -111,6 +111,7 @@ func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLe
 			}
 		}
 	}()
+	defer notifySystemd(ctx, srv, log)()
 	if banner != nil {
 		banner()
 	}
