@@ -20,7 +20,12 @@ LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDa
 # Integration tests start real R workers; keep the whole run well under CI's budget.
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build deps run test test-short bench lint fmt fuzz clean model
+.PHONY: all build deps run test test-short bench lint fmt fuzz clean model man deb deb-test nfpm docker
+
+# nfpm builds the Debian package (docs/development.md, "Dependencies").
+NFPM_VERSION := v2.48.0
+NFPM       = $(GOBIN)/nfpm
+DEB_ARCH  ?= $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 
 all: build
 
@@ -67,6 +72,32 @@ model: deps
 
 fmt:
 	gofmt -w $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')
+
+# make man: man pages generated from the CLI (cobra/doc), gzipped, in bin/man.
+man: build
+	rm -rf $(dir $(BIN))man
+	./$(BIN) man $(dir $(BIN))man
+	gzip -9n $(dir $(BIN))man/*.1
+
+nfpm:
+	@$(GO) version -m $(NFPM) 2>/dev/null | grep -q "mod.*github.com/goreleaser/nfpm/v2.*$(NFPM_VERSION)" || \
+	  $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+
+# make deb: bin/rwarden_VERSION_ARCH.deb (packaging/nfpm.yaml; what it
+# installs and how to run it: docs/operations.md).
+deb: build man nfpm
+	rm -f $(dir $(BIN))rwarden_*.deb
+	VERSION=$(VERSION) ARCH=$(DEB_ARCH) $(NFPM) package --config packaging/nfpm.yaml --packager deb --target $(dir $(BIN))
+	@ls -l $(dir $(BIN))rwarden_*.deb
+
+# make deb-test: installs the package on this machine (root), starts it and
+# evaluates over TLS (scripts/deb-test.sh). Changes the machine: not in CI.
+deb-test: deb
+	bash scripts/deb-test.sh $(dir $(BIN))rwarden_$(VERSION)_$(DEB_ARCH).deb
+
+# make docker: the container image (packaging/Dockerfile); needs docker.
+docker:
+	docker build -f packaging/Dockerfile -t rwarden:$(VERSION) .
 
 clean:
 	rm -rf bin
