@@ -97,7 +97,7 @@ deb-test: deb
 
 # make docker: the container image (packaging/Dockerfile); needs docker.
 docker:
-	docker build -f packaging/Dockerfile -t rwarden:$(VERSION) .
+	docker build -f packaging/Dockerfile --build-arg COMMIT=$(COMMIT) --build-arg BUILD_DATE=$(BUILD_DATE) -t rwarden:$(VERSION) .
 
 clean:
 	rm -rf bin
