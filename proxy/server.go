@@ -36,6 +36,11 @@ type Server struct {
 	listeners []*transport.Listener
 	admin     net.Listener
 	conns     *transport.Tracker
+
+	// OnReady, when set before Serve, is called once Serve has started the
+	// core and the accept loops of every listener (bound since New), before
+	// it waits for ctx: the point to tell systemd the service is ready.
+	OnReady func()
 }
 
 // Addr returns the listening address of the i-th configured listener.
@@ -148,6 +153,9 @@ func (srv *Server) Serve(ctx context.Context) error {
 	if srv.admin != nil {
 		go srv.serveAdmin(hard, srv.admin)
 		srv.log.Info("admin listener", "address", srv.admin.Addr().String())
+	}
+	if srv.OnReady != nil {
+		srv.OnReady()
 	}
 
 	<-ctx.Done()

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/rwarden/rwarden/auth"
@@ -92,7 +91,7 @@ func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLe
 			return err
 		}
 		cfg = st.Config
-		banner = func() { printBanner(stderr, st) }
+		banner = func() { printBanner(stderr, st, selfCommand(), exeDir()) }
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -112,29 +111,9 @@ func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLe
 			}
 		}
 	}()
+	defer notifySystemd(ctx, srv, log)()
 	if banner != nil {
 		banner()
 	}
 	return srv.Serve(ctx)
-}
-
-func printBanner(w io.Writer, st *setup.DefaultState) {
-	addr := st.Config.Listeners[0].Address
-	ca := st.PKI.CACertPath
-	var b strings.Builder
-	b.WriteString("\nrwarden is running on embedded defaults (state in " + st.Config.StateDir + ")\n")
-	b.WriteString("  listener: TLS on " + addr + ", CA certificate " + ca + "\n")
-	if st.DemoPassword != "" {
-		b.WriteString("  demo user: " + setup.DemoUser + "   password: " + st.DemoPassword + "\n")
-		b.WriteString("  (shown only now; change it with: rwarden user passwd --users " + st.Config.UsersFile + " " + setup.DemoUser + ")\n")
-	} else {
-		b.WriteString("  demo user: " + setup.DemoUser + " (password as printed when it was created)\n")
-	}
-	b.WriteString("\nConnect with a password:\n")
-	fmt.Fprintf(&b, "  RWARDEN_PASSWORD=... rwarden eval --addr %s --tls-ca %s --user %s -e 'R.version.string'\n", addr, ca, setup.DemoUser)
-	fmt.Fprintf(&b, "  echo 'summary(cars)' | RWARDEN_PASSWORD=... python3 clients/python/rwarden_client.py --hostname 127.0.0.1 --port %s --tls --ca %s --user %s\n",
-		strings.TrimPrefix(addr[strings.LastIndex(addr, ":"):], ":"), ca, setup.DemoUser)
-	b.WriteString("or with the demo client certificate:\n")
-	fmt.Fprintf(&b, "  rwarden eval --addr %s --tls-ca %s --cert %s --key %s -e 'summary(cars)'\n\n", addr, ca, st.DemoCert, st.DemoKey)
-	fmt.Fprint(w, b.String())
 }
