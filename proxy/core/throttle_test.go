@@ -94,6 +94,8 @@ func TestFloodAggregation(t *testing.T) {
 		assert.Equal(t, "97", s.Detail["aggregated"])
 		assert.Equal(t, `"alice"=88 "bob"=9`, s.Detail["counts"])
 		assert.NotEmpty(t, s.Detail["first"])
+		assert.Empty(t, s.User, "alice and bob: no single user")
+		assert.Equal(t, "qap1", s.Protocol)
 	}
 	assert.ElementsMatch(t, []string{"192.0.2.1:1", "192.0.2.2:1"}, []string{recs[6].Remote, recs[7].Remote})
 }
@@ -250,4 +252,30 @@ func TestRefuseFloodAggregated(t *testing.T) {
 	assert.Equal(t, "CMD_shutdown", sum.Detail["command"])
 	assert.Equal(t, `"CMD_shutdown"=987`, sum.Detail["counts"])
 	assert.Equal(t, "192.0.2.5:999", sum.Remote)
+}
+
+// A summary keeps only what all its refusals share.
+func TestFloodSummaryMerge(t *testing.T) {
+	base := audit.Record{Event: audit.EventAuth, User: "alice", AuthMethod: "password", Remote: "192.0.2.1:1", Listener: "l1", Protocol: "qap1"}
+	tests := []struct {
+		name string
+		edit func(*audit.Record)
+		want func(*audit.Record)
+	}{
+		{"identical", func(*audit.Record) {}, func(*audit.Record) {}},
+		{"other port", func(r *audit.Record) { r.Remote = "192.0.2.1:2" }, func(r *audit.Record) { r.Remote = "192.0.2.1" }},
+		{"other address", func(r *audit.Record) { r.Remote = "192.0.2.9:1" }, func(r *audit.Record) { r.Remote = "" }},
+		{"other user", func(r *audit.Record) { r.User = "bob" }, func(r *audit.Record) { r.User = "" }},
+		{"other listener", func(r *audit.Record) { r.Listener, r.Protocol = "l2", "framed" }, func(r *audit.Record) { r.Listener, r.Protocol = "", "" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			first, second, want := base, base, base
+			tc.edit(&second)
+			tc.want(&want)
+			e := &floodEntry{summary: summaryOf(&first)}
+			e.merge(&second)
+			assert.Equal(t, &want, e.summary)
+		})
+	}
 }
