@@ -279,3 +279,33 @@ func TestFloodSummaryMerge(t *testing.T) {
 		})
 	}
 }
+
+// The log says it once per change of level, not on every check.
+func TestDiskWatchLogsChanges(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	d := newDiskWatch("/audit/audit.jsonl", 1<<30, 256<<20, log)
+	free := int64(10 << 30)
+	d.statfs = func(string) (int64, error) { return free, nil }
+	steps := []struct {
+		free int64
+		want string // "" nothing logged
+	}{
+		{10 << 30, ""},
+		{600 << 20, "level=WARN msg=\"audit disk low on space\""},
+		{500 << 20, ""},
+		{100 << 20, "level=ERROR msg=\"AUDIT DISK NEARLY FULL\""},
+		{100 << 20, ""},
+		{10 << 30, "level=INFO msg=\"audit disk has enough free space again\""},
+	}
+	for i, st := range steps {
+		buf.Reset()
+		free = st.free
+		d.check()
+		if st.want == "" {
+			assert.Empty(t, buf.String(), "step %d", i)
+		} else {
+			assert.Contains(t, buf.String(), st.want, "step %d", i)
+		}
+	}
+}
