@@ -158,19 +158,24 @@ func (l *Limiter) Begin(user, addr string) (*Attempt, *Refusal) {
 	if user != "" && a != "" {
 		worse(LimitUserAddress, l.wait(l.pairs, pairKey(user, a), now))
 	}
-	var b *guessBucket
 	if user != "" && !trusted {
-		b = l.bucket(user, now)
-		if b.tokens < 1 {
-			perToken := time.Minute / time.Duration(l.cfg.UserGuessesPerMinute)
-			worse(LimitUser, max(time.Duration((1-b.tokens)*float64(perToken)), time.Millisecond))
+		// A refused attempt creates no bucket: otherwise refused attempts
+		// at made-up names could evict a real user's emptied bucket (and
+		// so refill it) at no cost.
+		if b := l.buckets.get(user); b != nil {
+			l.refill(b, now)
+			if b.tokens < 1 {
+				perToken := time.Minute / time.Duration(l.cfg.UserGuessesPerMinute)
+				worse(LimitUser, max(time.Duration((1-b.tokens)*float64(perToken)), time.Millisecond))
+			}
 		}
 	}
 	if ref.Wait > 0 {
 		return nil, &ref
 	}
 	at := &Attempt{l: l, user: user, addr: a}
-	if b != nil {
+	if user != "" && !trusted {
+		b := l.bucket(user, now)
 		b.tokens--
 		at.charged = true
 	}
@@ -244,21 +249,25 @@ func (l *Limiter) isTrusted(user, a string, now time.Time) bool {
 	return ts != nil && ts.has(a, now)
 }
 
-// bucket returns user's guess bucket refilled up to now (a new one is full).
+// bucket returns user's guess bucket refilled up to now, creating a full
+// one if there is none.
 func (l *Limiter) bucket(user string, now time.Time) *guessBucket {
-	burst := float64(l.cfg.UserGuessBurst)
 	b := l.buckets.get(user)
 	if b == nil {
-		b = &guessBucket{tokens: burst, last: now}
+		b = &guessBucket{tokens: float64(l.cfg.UserGuessBurst), last: now}
 		l.buckets.put(user, b)
 		return b
 	}
-	if el := now.Sub(b.last); el > 0 {
-		b.tokens = min(burst, b.tokens+el.Minutes()*float64(l.cfg.UserGuessesPerMinute))
-		b.last = now
-	}
+	l.refill(b, now)
 	l.buckets.touch(user)
 	return b
+}
+
+func (l *Limiter) refill(b *guessBucket, now time.Time) {
+	if el := now.Sub(b.last); el > 0 {
+		b.tokens = min(float64(l.cfg.UserGuessBurst), b.tokens+el.Minutes()*float64(l.cfg.UserGuessesPerMinute))
+		b.last = now
+	}
 }
 
 // decayed returns e's failure count as of now.

@@ -269,3 +269,21 @@ func TestLimiterDefaults(t *testing.T) {
 	assert.Equal(t, d.BaseDelay, ref.Wait)
 	assert.Contains(t, ref.Error(), "per address")
 }
+
+// Refused attempts at made-up names create no buckets, so they cannot
+// evict (and so refill) a real user's emptied bucket.
+func TestLimiterRefusedAttemptsCreateNoBuckets(t *testing.T) {
+	l, _ := newTestLimiter(10)
+	for i := range 5 {
+		fail(t, l, "alice", fmt.Sprintf("192.0.2.%d", i+1))
+	}
+	require.NotNil(t, check(l, "alice", "192.0.2.99"))
+	// 192.0.2.1 is now delayed: its attempts at 1,000 other names are
+	// refused by the address limit.
+	for i := range 1000 {
+		require.NotNil(t, check(l, fmt.Sprintf("name%d", i), "192.0.2.1"))
+	}
+	ref := check(l, "alice", "192.0.2.98")
+	require.NotNil(t, ref, "alice's bucket is still empty")
+	assert.Equal(t, LimitUser, ref.Limit)
+}

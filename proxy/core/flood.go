@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/proxy/config"
 )
 
@@ -106,6 +107,11 @@ func (f *floodAudit) admit(key, by string, rec *audit.Record) bool {
 	} else if cmd != e.command {
 		e.mixed = true
 	}
+	if e.suppressed == 0 {
+		e.summary = summaryOf(rec)
+	} else {
+		e.merge(rec)
+	}
 	e.suppressed++
 	e.last = now
 	e.reason = rec.Error
@@ -115,6 +121,29 @@ func (f *floodAudit) admit(key, by string, rec *audit.Record) bool {
 		e.by[floodOtherLabel]++
 	}
 	return false
+}
+
+// merge keeps in the summary only what rec shares with the refusals
+// counted before: a field that differs is left out (a remote that differs
+// only in its port becomes the address without port).
+func (e *floodEntry) merge(rec *audit.Record) {
+	s := e.summary
+	same := func(field *string, v string) {
+		if *field != v {
+			*field = ""
+		}
+	}
+	same(&s.User, rec.User)
+	same(&s.AuthMethod, rec.AuthMethod)
+	same(&s.Listener, rec.Listener)
+	same(&s.Protocol, rec.Protocol)
+	if s.Remote != rec.Remote {
+		if a := auth.AddrKey(rec.Remote); a != "" && a == auth.AddrKey(s.Remote) {
+			s.Remote = a
+		} else {
+			s.Remote = ""
+		}
+	}
 }
 
 // summaryOf keeps what every refusal under one key shares.

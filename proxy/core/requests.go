@@ -34,7 +34,7 @@ type requestBuckets struct {
 }
 
 // requestMaxKeys bounds the table; beyond it, keys whose buckets are full
-// again (as good as absent) are dropped first.
+// again (as good as absent) are dropped first, then a random one.
 const requestMaxKeys = 100_000
 
 func newRequestLimiter(cfg config.RequestThrottle) *requestLimiter {
@@ -59,10 +59,7 @@ type rateRefusal struct {
 func (r *requestLimiter) take(key string) *rateRefusal {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	b, ok := r.bucketsLocked(key)
-	if !ok {
-		return &rateRefusal{limit: limitEvaluations, wait: time.Second}
-	}
+	b := r.bucketsLocked(key)
 	if ref := r.refusal(b); ref != nil {
 		return ref
 	}
@@ -97,26 +94,30 @@ func (r *requestLimiter) peek(key string) *rateRefusal {
 func (r *requestLimiter) denied(key string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if b, ok := r.bucketsLocked(key); ok {
-		b.denials = max(b.denials-1, 0)
-	}
+	b := r.bucketsLocked(key)
+	b.denials = max(b.denials-1, 0)
 }
 
-// bucketsLocked returns key's buckets refilled up to now; false when the
-// table is full of keys that are all still limited (fail closed).
-func (r *requestLimiter) bucketsLocked(key string) (*requestBuckets, bool) {
+// bucketsLocked returns key's buckets refilled up to now. When the table
+// is full of keys that are all still limited, a random one of them is
+// forgotten (its buckets start full again) rather than refusing a new
+// user because of others' floods.
+func (r *requestLimiter) bucketsLocked(key string) *requestBuckets {
 	now := r.now()
 	b := r.keys[key]
 	if b == nil {
 		if len(r.keys) >= r.maxKeys && !r.sweepLocked(now) {
-			return nil, false
+			for k := range r.keys { // map order is random
+				delete(r.keys, k)
+				break
+			}
 		}
 		b = &requestBuckets{evals: float64(r.cfg.EvaluationBurst), denials: float64(r.cfg.DenialBurst), last: now}
 		r.keys[key] = b
-		return b, true
+		return b
 	}
 	r.refill(b, now)
-	return b, true
+	return b
 }
 
 func (r *requestLimiter) refill(b *requestBuckets, now time.Time) {

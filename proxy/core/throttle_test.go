@@ -94,6 +94,8 @@ func TestFloodAggregation(t *testing.T) {
 		assert.Equal(t, "97", s.Detail["aggregated"])
 		assert.Equal(t, `"alice"=88 "bob"=9`, s.Detail["counts"])
 		assert.NotEmpty(t, s.Detail["first"])
+		assert.Empty(t, s.User, "alice and bob: no single user")
+		assert.Equal(t, "qap1", s.Protocol)
 	}
 	assert.ElementsMatch(t, []string{"192.0.2.1:1", "192.0.2.2:1"}, []string{recs[6].Remote, recs[7].Remote})
 }
@@ -162,13 +164,15 @@ func TestRequestLimiter(t *testing.T) {
 	assert.Nil(t, r.take("user|bob"))
 
 	// The table is bounded; keys that are full again make room, and when
-	// none can go a new key is refused rather than tracked.
+	// none can go a random one is forgotten: a new user is never refused
+	// because of others' floods.
 	r.maxKeys = 2
 	r.denied("user|alice")
-	ref = r.take("user|carol")
-	require.NotNil(t, ref, "table full of limited keys: refused")
+	assert.Nil(t, r.take("user|carol"), "table full of limited keys: one forgotten")
+	assert.Len(t, r.keys, 2)
 	clk.advance(time.Minute)
-	assert.Nil(t, r.take("user|carol"), "refilled keys swept")
+	assert.Nil(t, r.take("user|dave"), "refilled keys swept")
+	assert.LessOrEqual(t, len(r.keys), 2)
 }
 
 func TestDiskWatch(t *testing.T) {
@@ -250,4 +254,60 @@ func TestRefuseFloodAggregated(t *testing.T) {
 	assert.Equal(t, "CMD_shutdown", sum.Detail["command"])
 	assert.Equal(t, `"CMD_shutdown"=987`, sum.Detail["counts"])
 	assert.Equal(t, "192.0.2.5:999", sum.Remote)
+}
+
+// A summary keeps only what all its refusals share.
+func TestFloodSummaryMerge(t *testing.T) {
+	base := audit.Record{Event: audit.EventAuth, User: "alice", AuthMethod: "password", Remote: "192.0.2.1:1", Listener: "l1", Protocol: "qap1"}
+	tests := []struct {
+		name string
+		edit func(*audit.Record)
+		want func(*audit.Record)
+	}{
+		{"identical", func(*audit.Record) {}, func(*audit.Record) {}},
+		{"other port", func(r *audit.Record) { r.Remote = "192.0.2.1:2" }, func(r *audit.Record) { r.Remote = "192.0.2.1" }},
+		{"other address", func(r *audit.Record) { r.Remote = "192.0.2.9:1" }, func(r *audit.Record) { r.Remote = "" }},
+		{"other user", func(r *audit.Record) { r.User = "bob" }, func(r *audit.Record) { r.User = "" }},
+		{"other listener", func(r *audit.Record) { r.Listener, r.Protocol = "l2", "framed" }, func(r *audit.Record) { r.Listener, r.Protocol = "", "" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			first, second, want := base, base, base
+			tc.edit(&second)
+			tc.want(&want)
+			e := &floodEntry{summary: summaryOf(&first)}
+			e.merge(&second)
+			assert.Equal(t, &want, e.summary)
+		})
+	}
+}
+
+// The log says it once per change of level, not on every check.
+func TestDiskWatchLogsChanges(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	d := newDiskWatch("/audit/audit.jsonl", 1<<30, 256<<20, log)
+	free := int64(10 << 30)
+	d.statfs = func(string) (int64, error) { return free, nil }
+	steps := []struct {
+		free int64
+		want string // "" nothing logged
+	}{
+		{10 << 30, ""},
+		{600 << 20, "level=WARN msg=\"audit disk low on space\""},
+		{500 << 20, ""},
+		{100 << 20, "level=ERROR msg=\"AUDIT DISK NEARLY FULL\""},
+		{100 << 20, ""},
+		{10 << 30, "level=INFO msg=\"audit disk has enough free space again\""},
+	}
+	for i, st := range steps {
+		buf.Reset()
+		free = st.free
+		d.check()
+		if st.want == "" {
+			assert.Empty(t, buf.String(), "step %d", i)
+		} else {
+			assert.Contains(t, buf.String(), st.want, "step %d", i)
+		}
+	}
 }

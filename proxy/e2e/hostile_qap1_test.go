@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/proxy/qap1"
 	"github.com/rwarden/rwarden/proxy/rdata"
 	"github.com/stretchr/testify/assert"
@@ -202,6 +204,30 @@ func TestQAP1Hostile(t *testing.T) {
 	// The server is still healthy for new clients too.
 	q := dialQAP(t, "tcp", e.anon, nil)
 	assert.Equal(t, []float64{3}, q.mustEval("1 + 2").Reals)
+
+	// Issue 14: a refused command repeated 200 times on one connection is
+	// answered every time, but past the denial bucket (20) only the flood
+	// aggregation's first records (5) are written in full; the rest wait
+	// for the window's summary.
+	t.Run("CMD_shutdown 200 times on one connection", func(t *testing.T) {
+		c, err := dialFrom("127.0.0.97", e.anon)
+		require.NoError(t, err)
+		defer c.Close()
+		for i := range 200 {
+			cmd, _, err := qapCall(c, qap1.CmdShutdown)
+			require.NoError(t, err, "answer %d", i)
+			require.Equal(t, qap1.ErrAccessDenied, qap1.Status(cmd), "answer %d", i)
+		}
+		full := 0
+		_, err = audit.Query([]string{e.audit}, audit.Filter{Event: audit.EventAccessDenied}, func(r *audit.Record) error {
+			if strings.HasPrefix(r.Remote, "127.0.0.97:") {
+				full++
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 25, full)
+	})
 }
 
 func runHostile(t *testing.T, e *qapE2E, hc hostileCase) {
