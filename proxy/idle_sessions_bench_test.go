@@ -97,11 +97,11 @@ func BenchmarkIdleSessionsHeld(b *testing.B) {
 		cpu0, self0 := cpuOf(procs), selfCPU()
 		time.Sleep(time.Duration(idle) * time.Second)
 		cpu1, self1 := cpuOf(procs), selfCPU()
-		var pss, uss []int
+		var uss []int
 		sumPSS, sumUSS := 0, 0
 		for _, p := range procs {
 			if m, ok := smapsRollup(p); ok {
-				pss, uss = append(pss, m["Pss"]), append(uss, m["Private_Clean"]+m["Private_Dirty"])
+				uss = append(uss, m["Private_Clean"]+m["Private_Dirty"])
 				sumPSS += m["Pss"]
 				sumUSS += m["Private_Clean"] + m["Private_Dirty"]
 			}

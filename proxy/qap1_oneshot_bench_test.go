@@ -8,9 +8,11 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,13 +86,18 @@ func BenchmarkQAP1OneShotVsRserve(b *testing.B) {
 		fmt.Printf("load average before the sustained runs: %s\n", loadAverage())
 		ok := make([]int64, len(targets))
 		failed := make([]int64, len(targets))
+		cpu := make([]time.Duration, len(targets))
 		for r := 0; r < rounds; r++ {
 			for k, t := range targets {
 				warm()
+				c0 := benchCPU()
 				n, f := sustained(t.one, 8, time.Duration(seconds)*time.Second)
+				c := benchCPU() - c0
 				ok[k] += n
 				failed[k] += f
-				fmt.Printf("round %d %-18s %8.1f evals/s (%d failed)\n", r+1, t.name, float64(n)/float64(seconds), f)
+				cpu[k] += c
+				fmt.Printf("round %d %-18s %8.1f evals/s (%d failed), %.2f ms of CPU per evaluation\n", r+1, t.name,
+					float64(n)/float64(seconds), f, ms(c)/float64(max(n, 1)))
 			}
 		}
 		fmt.Printf("load average after: %s\n", loadAverage())
@@ -98,7 +105,10 @@ func BenchmarkQAP1OneShotVsRserve(b *testing.B) {
 		for k, t := range targets {
 			rate[k] = float64(ok[k]) / float64(seconds*rounds)
 			b.ReportMetric(rate[k], t.name+"-sustained-evals/s")
-			fmt.Printf("%-18s sustained %8.1f evals/s with 8 clients, %d x %ds (%d failed)\n", t.name, rate[k], rounds, seconds, failed[k])
+			perEval := ms(cpu[k]) / float64(max(ok[k], 1))
+			b.ReportMetric(perEval*1000, t.name+"-cpu-us/eval")
+			fmt.Printf("%-18s sustained %8.1f evals/s with 8 clients, %d x %ds (%d failed); %.2f ms of CPU per evaluation\n",
+				t.name, rate[k], rounds, seconds, failed[k], perEval)
 		}
 		b.ReportMetric(rate[0]/rate[1], "plaintext-ratio-to-rserve")
 		b.ReportMetric(rate[2]/rate[3], "tls-ratio-to-rserve")
@@ -133,6 +143,44 @@ func sustained(one func() error, clients int, d time.Duration) (ok, failed int64
 	wg.Wait()
 	return okN.Load(), failN.Load()
 }
+
+// benchCPU is the CPU time of everything the benchmark runs: this process
+// (the clients, and rwarden's Go side) and its reaped children (rwarden's
+// session processes), plus every live R child with what it reaped (rwarden's
+// templates and sessions; Rserve's server, which reaps the process it forks
+// for each connection). Its difference over a run, per evaluation, is what
+// one evaluation costs the machine, client included (the same client for
+// both servers): on a loaded machine it moves much less than the rate.
+func benchCPU() time.Duration {
+	var self, children syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
+	total := self.Utime.Nano() + self.Stime.Nano() + children.Utime.Nano() + children.Stime.Nano()
+	for _, pid := range rChildren() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		st := string(b)
+		i := strings.LastIndex(st, ")")
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(st[i+2:])
+		if len(f) < 15 {
+			continue
+		}
+		for _, x := range f[11:15] { // utime, stime, cutime, cstime
+			v, _ := strconv.ParseInt(x, 10, 64)
+			total += v * int64(time.Second) / clockTicksPerSecond
+		}
+	}
+	return time.Duration(total)
+}
+
+// clockTicksPerSecond is USER_HZ, the unit of /proc/PID/stat's times (100
+// on every Linux architecture Go supports).
+const clockTicksPerSecond = 100
 
 // loadAverage is the first three fields of /proc/loadavg.
 func loadAverage() string {

@@ -517,6 +517,28 @@ static int find_views(int ctl)
 	return 0;
 }
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+/* collapse maps the 2 MiB-aligned part of [lo, hi) with huge pages where
+ * the kernel can (MADV_COLLAPSE, Linux 6.1). A fork copies one page-table
+ * entry per huge page instead of 512, and a session's exit unmaps as
+ * many, for the pages the session never writes; one it writes to is split
+ * in the session (its own copy of the 4 KiB page, as before). The
+ * mapping is not marked for huge pages (no MADV_HUGEPAGE): memory the
+ * sessions allocate later gets them only if the host gives every process
+ * huge pages. Best effort: it changes nothing but the cost. */
+static void collapse(unsigned long lo, unsigned long hi)
+{
+	const unsigned long huge = 2UL << 20;
+	lo = (lo + huge - 1) & ~(huge - 1);
+	hi &= ~(huge - 1);
+	if (lo == 0 || hi <= lo)
+		return;
+	(void)madvise((void *)lo, hi - lo, MADV_COLLAPSE);
+}
+
 /* shed_dead_memory gives back, once in the template before it forks,
  * memory that holds nothing: malloc's free pages, and the stack below the
  * current frame (R's start-up recursed deeply once). Every page a template
@@ -531,11 +553,15 @@ static void shed_dead_memory(void)
 	if (!f)
 		return;
 	char line[512];
-	unsigned long lo = 0, hi = 0;
-	while (fgets(line, sizeof line, f))
-		if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+	unsigned long lo = 0, hi = 0, hlo = 0, hhi = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (strstr(line, "[heap]"))
+			(void)sscanf(line, "%lx-%lx", &hlo, &hhi);
+		else if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
 			break;
+	}
 	fclose(f);
+	collapse(hlo, hhi);
 	long page = sysconf(_SC_PAGESIZE);
 	volatile char here;
 	/* 64 KiB below this frame stay: what the calls from here use. */
