@@ -29,6 +29,7 @@ type Config struct {
 	Auth          AuthConfig        `yaml:"auth"`
 	Connections   ConnectionsConfig `yaml:"connections"`
 	ShutdownGrace Duration          `yaml:"shutdown_grace"`
+	Egress        EgressConfig      `yaml:"egress"`
 
 	// File is the configuration file it was loaded from ("" for defaults).
 	File string `yaml:"-"`
