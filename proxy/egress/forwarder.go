@@ -47,8 +47,10 @@ type Options struct {
 	// is refused (closed at once). Default 8.
 	MaxConns int
 	// OnEvent is called, from the connection's goroutine, for every event.
-	// It must not block for long.
-	OnEvent func(Event)
+	// It must not block for long. An error for a connect event (its audit
+	// record could not be written) ends the connection before any byte is
+	// forwarded (fail closed); a close event follows with no bytes.
+	OnEvent func(Event) error
 	// Dial replaces net.Dialer's DialContext (tests). The address passed is
 	// always the Destination's.
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
@@ -81,7 +83,7 @@ func Serve(ln net.Listener, dest Destination, opts Options) *Forwarder {
 		opts.MaxConns = 8
 	}
 	if opts.OnEvent == nil {
-		opts.OnEvent = func(Event) {}
+		opts.OnEvent = func(Event) error { return nil }
 	}
 	if opts.Dial == nil {
 		d := &net.Dialer{}
@@ -144,7 +146,7 @@ func (f *Forwarder) acceptLoop() {
 		if f.open.Add(1) > int64(f.opts.MaxConns) {
 			f.open.Add(-1)
 			_ = c.Close()
-			f.opts.OnEvent(Event{Kind: EventRefused, Destination: f.dest, Conn: n,
+			_ = f.opts.OnEvent(Event{Kind: EventRefused, Destination: f.dest, Conn: n,
 				Err: fmt.Errorf("more than %d open connections", f.opts.MaxConns)})
 			continue
 		}
@@ -170,7 +172,7 @@ func (f *Forwarder) forward(in net.Conn, n int64) {
 	out, err := f.opts.Dial(dctx, "tcp", f.dest.Address)
 	cancel()
 	if err != nil {
-		f.opts.OnEvent(Event{Kind: EventRefused, Destination: f.dest, Conn: n, Err: fmt.Errorf("connecting to %s: %w", f.dest.Address, err)})
+		_ = f.opts.OnEvent(Event{Kind: EventRefused, Destination: f.dest, Conn: n, Err: fmt.Errorf("connecting to %s: %w", f.dest.Address, err)})
 		return
 	}
 	if !f.track(out) {
@@ -179,7 +181,11 @@ func (f *Forwarder) forward(in net.Conn, n int64) {
 	}
 	defer f.untrack(out)
 	defer out.Close()
-	f.opts.OnEvent(Event{Kind: EventConnect, Destination: f.dest, Conn: n})
+	if err := f.opts.OnEvent(Event{Kind: EventConnect, Destination: f.dest, Conn: n}); err != nil {
+		_ = f.opts.OnEvent(Event{Kind: EventClose, Destination: f.dest, Conn: n, Duration: time.Since(start),
+			Err: fmt.Errorf("not forwarded: %w", err)})
+		return
+	}
 
 	var sent, received atomic.Int64
 	done := make(chan error, 2)
@@ -197,7 +203,7 @@ func (f *Forwarder) forward(in net.Conn, n int64) {
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
-	f.opts.OnEvent(Event{Kind: EventClose, Destination: f.dest, Conn: n,
+	_ = f.opts.OnEvent(Event{Kind: EventClose, Destination: f.dest, Conn: n,
 		Sent: sent.Load(), Received: received.Load(), Duration: time.Since(start), Err: err})
 }
 

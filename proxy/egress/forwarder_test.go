@@ -2,8 +2,10 @@ package egress
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -15,18 +17,24 @@ import (
 
 // recorder collects events.
 type recorder struct {
-	mu sync.Mutex
-	ev []Event
-	ch chan Event
+	mu   sync.Mutex
+	ev   []Event
+	ch   chan Event
+	fail bool // connect events fail (an audit trail that cannot be written)
 }
 
 func newRecorder() *recorder { return &recorder{ch: make(chan Event, 64)} }
 
-func (r *recorder) on(e Event) {
+func (r *recorder) on(e Event) error {
 	r.mu.Lock()
 	r.ev = append(r.ev, e)
+	fail := r.fail
 	r.mu.Unlock()
 	r.ch <- e
+	if fail && e.Kind == EventConnect {
+		return io.ErrShortWrite
+	}
+	return nil
 }
 
 func (r *recorder) next(t *testing.T) Event {
@@ -211,4 +219,27 @@ func TestCloseEndsOpenConnections(t *testing.T) {
 	assert.Equal(t, int64(3), e.Received)
 	_, err = net.Dial("unix", path)
 	assert.Error(t, err, "nothing accepts after Close")
+}
+
+func TestConnectNotRecordedIsNotForwarded(t *testing.T) {
+	addr := streamEchoServer(t)
+	ln, path := unixListener(t)
+	rec := newRecorder()
+	rec.fail = true
+	f := Serve(ln, Destination{Name: "echo", Address: addr}, Options{OnEvent: rec.on})
+	defer f.Close()
+	c, err := net.Dial("unix", path)
+	require.NoError(t, err)
+	defer c.Close()
+	_, _ = c.Write([]byte("abc"))
+	require.Equal(t, EventConnect, rec.next(t).Kind)
+	e := rec.next(t)
+	assert.Equal(t, EventClose, e.Kind)
+	assert.Zero(t, e.Sent+e.Received)
+	require.Error(t, e.Err)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := c.Read(make([]byte, 8))
+	assert.Zero(t, n)
+	assert.Error(t, err, "closed (EOF, or reset: the worker's bytes were never read)")
+	assert.False(t, errors.Is(err, os.ErrDeadlineExceeded), "closed, not left open")
 }
