@@ -17,7 +17,7 @@ import (
 // TCP denial. A session granted destinations gets a worker whose seccomp
 // filter allows socket() for AF_UNIX alone, and rwarden binds one listening
 // Unix socket per destination inside the worker's private filesystem view
-// ($RWARDEN_EGRESS/<name>/<file>); the proxy forwards what arrives there.
+// (/run/rwarden/egress/<name>/<file>, also in $RWARDEN_EGRESS); the proxy forwards what arrives there.
 // Only root has that private view (no host socket is reachable from it), so
 // only root grants egress: elsewhere every Unix socket of the host that the
 // worker's uid may write would be reachable, which fails closed here.
@@ -26,7 +26,11 @@ import (
 // sockets, the directory holding its egress socket directories.
 const EgressEnv = "RWARDEN_EGRESS"
 
-// egressDir is that directory's name inside the worker's scratch.
+// EgressPath is that directory inside the worker's view: a link into its
+// scratch directory, where rwarden binds the sockets.
+const EgressPath = "/run/rwarden/egress"
+
+// egressDir is the directory's name inside the worker's scratch.
 const egressDir = "egress"
 
 // buildEgressSeccompFilter is the worker filter except that socket() is
@@ -108,7 +112,7 @@ func (s *Session) ListenUnix(dir, file string) (net.Listener, string, error) {
 		ln.Close()
 		return nil, "", fmt.Errorf("egress socket: opening it to the worker: %w", err)
 	}
-	return ln, filepath.Join(s.w.scratch, egressDir, dir, file), nil
+	return ln, filepath.Join(EgressPath, dir, file), nil
 }
 
 // mkdirOpen makes (if missing) and opens the directory name under dirfd,

@@ -138,7 +138,7 @@ func TestEgressSocketReachable(t *testing.T) {
 	ln, path, err := s.ListenUnix("pg", ".s.PGSQL.5432")
 	require.NoError(t, err)
 	defer ln.Close()
-	assert.True(t, strings.HasPrefix(path, s.w.scratch+"/egress/pg/"), path)
+	assert.Equal(t, "/run/rwarden/egress/pg/.s.PGSQL.5432", path)
 
 	got := make(chan []byte, 1)
 	go func() {
@@ -154,9 +154,8 @@ func TestEgressSocketReachable(t *testing.T) {
 		got <- buf[:n]
 	}()
 	res := eval(t, s, `suppressMessages({library(DBI); library(RPostgreSQL)})
-dir <- file.path(Sys.getenv("RWARDEN_EGRESS"), "pg")
-cat("dir", dir, "\n")
-r <- tryCatch(dbConnect(PostgreSQL(), host = dir, port = 5432, user = "alice", dbname = "d"),
+stopifnot(Sys.getenv("RWARDEN_EGRESS") == "/run/rwarden/egress")
+r <- tryCatch(dbConnect(PostgreSQL(), host = "/run/rwarden/egress/pg", port = 5432, user = "alice", dbname = "d"),
               error = function(e) conditionMessage(e))
 cat("done\n")`)
 	require.Empty(t, res.Error, res.Output)

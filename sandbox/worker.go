@@ -284,7 +284,7 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 		UnixSockets:  prof.Sockets && tmpl == nil,
 	}
 	if spec.UnixSockets {
-		spec.Env = append(spec.Env, EgressEnv+"="+filepath.Join(w.scratch, egressDir))
+		spec.Env = append(spec.Env, EgressEnv+"="+EgressPath)
 	}
 	harness := l.harness
 	if tmpl != nil {

@@ -18,7 +18,7 @@ type EgressConfig struct {
 	// DialTimeout bounds rwarden's connect to a destination. Default 10s.
 	DialTimeout Duration `yaml:"dial_timeout"`
 	// MaxConnections bounds the open forwarded connections of one session
-	// (all its destinations together). Default 8.
+	// to one destination. Default 8.
 	MaxConnections int `yaml:"max_connections"`
 }
 
