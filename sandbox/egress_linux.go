@@ -57,6 +57,10 @@ func (l *launcher) egressCapable() error {
 	return nil
 }
 
+// EgressAvailable says whether workers of this pool can be given egress
+// sockets (Binding.UnixSockets), and if not, why.
+func (p *Pool) EgressAvailable() error { return p.l.egressCapable() }
+
 // validSocketName is one path element of at most 64 bytes, no dot names.
 func validSocketName(s string) bool {
 	return s != "" && len(s) <= 64 && s != "." && s != ".." && !strings.ContainsAny(s, "/\x00")

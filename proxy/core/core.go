@@ -139,6 +139,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 		return nil, fmt.Errorf("starting the worker pool: %w", err)
 	}
 	closers = append(closers, c.pool.Close)
+	if err := c.checkEgress(); err != nil {
+		return nil, err
+	}
 	c.metrics = newMetrics(c.pool.Stats)
 	c.metrics.watchBudget(c.budget)
 	c.prewarm()

@@ -18,6 +18,19 @@ func (c *Core) egressFor(user string) []config.EgressDestination {
 	return c.cfg.EgressFor(c.policy.Roles(user))
 }
 
+// checkEgress refuses to start when destinations are configured but the
+// pool cannot give workers egress sockets (not root): said at start, not
+// as a failure of every granted user's first evaluation.
+func (c *Core) checkEgress() error {
+	if len(c.cfg.Egress.Destinations) == 0 {
+		return nil
+	}
+	if err := c.pool.EgressAvailable(); err != nil {
+		return fmt.Errorf("egress.destinations is configured: %w", err)
+	}
+	return nil
+}
+
 // startEgress opens one forwarder per granted destination on the session's
 // fresh worker (bound with UnixSockets): a socket in the worker's view at
 // $RWARDEN_EGRESS/<name>/<file>, forwarded to the configured host:port

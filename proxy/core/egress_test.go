@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"testing"
@@ -166,4 +168,18 @@ cat("RESULT:", r, "\n")`
 	assert.Contains(t, string(out.Result.Output), "RESULT: RPosgreSQL error: could not connect")
 	assert.Contains(t, string(out.Result.Output), noFile, "only .s.PGSQL.<granted port> exists")
 	assert.Empty(t, egressRecords(t, auditFile, "alice"), "no forwarded connection was made")
+}
+
+// Destinations that workers could not be given refuse the start, with the
+// reason, instead of failing every granted user's first evaluation.
+func TestEgressNeedsPrivateViewAtStart(t *testing.T) {
+	needR(t)
+	cfg := testConfig(t)
+	_, loaded, err := writeConfig(t, cfg, "egress:\n  destinations:\n    - {name: pg, to: \"127.0.0.1:5432\", roles: [analyst]}\n")
+	require.NoError(t, err)
+	loaded.Pool.InsecureNoSandbox = true // no private view: egress is unavailable
+	_, err = Open(context.Background(), loaded, Options{PolicyCacheDir: sharedPolicyCache(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "egress.destinations is configured")
+	assert.ErrorIs(t, err, sandbox.ErrEgressUnavailable)
 }
