@@ -64,7 +64,18 @@ func TestEgressAliceQueriesPostgres(t *testing.T) {
 	ctx := context.Background()
 	s, err := c.OpenSession(ctx, identity("alice"), Peer{Protocol: "test"})
 	require.NoError(t, err)
-	out := s.Evaluate(ctx, []byte(dbCode(pg, "/run/rwarden/egress/pg")), EvalOptions{})
+	// The socket and its directory are rwarden's: the worker can neither
+	// remove the socket nor put its own beside it.
+	tamper := fmt.Sprintf(`sock <- "/run/rwarden/egress/pg/.s.PGSQL.%d"
+cat("EXISTS:", file.exists(sock), "\n")
+cat("REMOVED:", suppressWarnings(file.remove(sock)), "\n")
+cat("CREATED:", suppressWarnings(file.create("/run/rwarden/egress/pg/other")), "\n")`, pg.Port)
+	out := s.Evaluate(ctx, []byte(tamper), EvalOptions{})
+	require.True(t, out.OK(), out.ErrorMessage())
+	assert.Contains(t, string(out.Result.Output), "EXISTS: TRUE")
+	assert.Contains(t, string(out.Result.Output), "REMOVED: FALSE")
+	assert.Contains(t, string(out.Result.Output), "CREATED: FALSE")
+	out = s.Evaluate(ctx, []byte(dbCode(pg, "/run/rwarden/egress/pg")), EvalOptions{})
 	require.True(t, out.OK(), "%s\n%s", out.ErrorMessage(), out.Result.Output)
 	text := string(out.Result.Output)
 	assert.Contains(t, text, "south     32")
