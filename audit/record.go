@@ -21,6 +21,17 @@ const (
 	EventServerStart  = "server_start"  //
 	EventServerStop   = "server_stop"   //
 	EventAccessDenied = "access_denied" // a protocol command refused by the front end
+	// EventEgress: a forwarded network connection of a session; Status one
+	// of the Egress constants, Detail destination, address, conn, and for
+	// a close sent and received (bytes).
+	EventEgress = "egress"
+)
+
+// Statuses of egress events.
+const (
+	EgressConnect = "connect" // rwarden connected to the destination for the worker
+	EgressClose   = "close"   // the connection ended; Detail sent and received are final
+	EgressRefused = "refused" // not forwarded; Error says why
 )
 
 // Decisions of an evaluation.
@@ -64,6 +75,7 @@ var ZeroHash = strings.Repeat("0", 64)
 var knownEvents = map[string]bool{
 	EventAuth: true, EventEvalStart: true, EventEval: true, EventSessionStart: true, EventSessionEnd: true,
 	EventPolicyReload: true, EventServerStart: true, EventServerStop: true, EventAccessDenied: true,
+	EventEgress: true,
 }
 
 var knownDecisions = map[string]bool{

@@ -56,6 +56,8 @@ type initSpec struct {
 	// (its sessions take their own inside it); a cold worker whose
 	// namespaces failed runs without them.
 	Rootless bool `json:"rootless,omitempty"`
+	// UnixSockets: the worker's filter allows socket(AF_UNIX) (egress).
+	UnixSockets bool `json:"unix_sockets,omitempty"`
 }
 
 type rlimitSpec struct {
@@ -163,7 +165,7 @@ func initWorker(args []string) error {
 		// 7. seccomp, last: from here on no process creation, sockets or
 		// kernel attack surface, no new executable memory (W^X); execve
 		// stays allowed for the step below.
-		if err := loadSeccomp(); err != nil {
+		if err := loadSeccomp(spec.UnixSockets); err != nil {
 			return err
 		}
 		// 7b and 8: the kernel's own W^X, then R (becomeR).

@@ -417,6 +417,11 @@ func (p *Pool) Acquire(ctx context.Context, b Binding) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if bp.prof.Sockets {
+		if err := p.l.egressCapable(); err != nil {
+			return nil, err
+		}
+	}
 	prof := bp.prof
 	// Sessions that must wait for room are served first come, first served:
 	// once anyone waits, newcomers queue too, and only the waiter holding

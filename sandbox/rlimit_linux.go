@@ -121,6 +121,10 @@ type profile struct {
 	Memory     int64
 	SessionCPU time.Duration
 	Allow      string
+	// Sockets: the worker may create Unix-domain sockets (and only those)
+	// to reach its session's egress forwarders; started cold, never forked
+	// (egress_linux.go).
+	Sockets bool
 }
 
 func profileOf(l Limits) profile { return profile{Memory: l.Memory, SessionCPU: l.SessionCPU} }

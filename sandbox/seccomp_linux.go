@@ -302,11 +302,15 @@ func seccompAvailable() error {
 	return nil
 }
 
-func loadSeccomp() error {
+func loadSeccomp(unixSockets bool) error {
 	if err := seccompAvailable(); err != nil {
 		return fmt.Errorf("refusing to start an unconfined R: %w", err)
 	}
-	f, err := buildSeccompFilter()
+	build := buildSeccompFilter
+	if unixSockets {
+		build = buildEgressSeccompFilter
+	}
+	f, err := build()
 	if err != nil {
 		return err
 	}

@@ -89,6 +89,11 @@ type Binding struct {
 	// Allowlist restricts user code; nil means unrestricted (the OS sandbox
 	// still applies).
 	Allowlist *Allowlist
+	// UnixSockets gives the worker Unix-domain sockets (no other family)
+	// so that it can reach forwarders placed in its scratch directory with
+	// Session.ListenUnix. Such a worker starts cold and needs root (a
+	// private filesystem view); see egress_linux.go.
+	UnixSockets bool
 }
 
 // unrestrictedBind is the bind request of a session without an allowlist.
@@ -172,6 +177,7 @@ type bindProfile struct {
 
 func (b Binding) prepare() (bindProfile, error) {
 	prof := profileOf(b.Limits)
+	prof.Sockets = b.UnixSockets
 	if b.Allowlist == nil {
 		return bindProfile{prof: prof, body: unrestrictedBind}, nil
 	}

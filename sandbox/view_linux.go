@@ -407,6 +407,17 @@ func enterView(spec initSpec, rootless bool) error {
 			return fmt.Errorf("view: mounting /proc: %w", err)
 		}
 	}
+	// A worker with egress sockets finds them at a fixed path (its scratch
+	// path differs per worker): a link, in the read-only root, into the
+	// scratch directory where rwarden binds them (egress_linux.go).
+	if spec.UnixSockets {
+		if err := os.MkdirAll(in(filepath.Dir(EgressPath)), 0o755); err != nil {
+			return fmt.Errorf("view: %w", err)
+		}
+		if err := os.Symlink(filepath.Join(spec.Scratch, egressDir), in(EgressPath)); err != nil {
+			return fmt.Errorf("view: linking %s: %w", EgressPath, err)
+		}
+	}
 	// Pivot: the view becomes "/", the host's root is stacked under it and
 	// then detached (pivot_root(".", ".") needs no directory for the old
 	// root, so none is left in the view).

@@ -209,7 +209,9 @@ func newWorkerID() string {
 // runs (then already bound to bp), else started cold (not bound yet).
 func (l *launcher) start(ctx context.Context, bp bindProfile) (*worker, error) {
 	prof := bp.prof
-	if l.fork != nil {
+	// A worker with sockets never comes from a template: the template's
+	// seccomp filter (inherited by every fork) denies all sockets.
+	if l.fork != nil && !prof.Sockets {
 		w, err := l.fork.start(ctx, bp)
 		if !errors.Is(err, errTemplateUnavailable) {
 			return w, err
@@ -287,6 +289,10 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 		Landlock:     landlockFor(l.layout, l.cfg.rBinary(), l.loader, w.scratch),
 		Insecure:     l.cfg.Insecure,
 		Rootless:     l.rootless,
+		UnixSockets:  prof.Sockets && tmpl == nil,
+	}
+	if spec.UnixSockets {
+		spec.Env = append(spec.Env, EgressEnv+"="+EgressPath)
 	}
 	harness := l.harness
 	if tmpl != nil {

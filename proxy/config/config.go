@@ -30,6 +30,7 @@ type Config struct {
 	Connections   ConnectionsConfig `yaml:"connections"`
 	Throttle      ThrottleConfig    `yaml:"throttle"`
 	ShutdownGrace Duration          `yaml:"shutdown_grace"`
+	Egress        EgressConfig      `yaml:"egress"`
 
 	// File is the configuration file it was loaded from ("" for defaults).
 	File string `yaml:"-"`

@@ -41,6 +41,7 @@ func (c *Config) validate(d *strictDecoder) {
 		}
 		seen[l.Address] = p
 	}
+	c.validateEgress(bad)
 	if c.Pool.UserMemoryShare < 0 || c.Pool.UserMemoryShare > 100 {
 		bad("pool.user_memory_share", "must be a percentage between 1 and 100 (0 for the default), got %d", c.Pool.UserMemoryShare)
 	}

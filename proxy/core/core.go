@@ -145,6 +145,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 		return nil, fmt.Errorf("starting the worker pool: %w", err)
 	}
 	closers = append(closers, c.pool.Close)
+	if err := c.checkEgress(); err != nil {
+		return nil, err
+	}
 	c.metrics = newMetrics(c.pool.Stats)
 	c.metrics.watchBudget(c.budget)
 	c.disk = newDiskWatch(cfg.Audit.File, int64(cfg.Audit.FreeSpaceWarn), int64(cfg.Audit.FreeSpaceCritical), log)

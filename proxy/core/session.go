@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/proxy/egress"
 	"github.com/rwarden/rwarden/sandbox"
 )
 
@@ -34,6 +35,8 @@ type Session struct {
 	// stopped by a limit); such a session never gets a fresh worker, every
 	// later request is refused with ErrStateLost.
 	lost string
+	// egress are the forwarders of the worker's granted destinations.
+	egress []*egress.Forwarder
 }
 
 // ID is the session id used in audit records.
@@ -236,6 +239,8 @@ func (s *Session) acquire(ctx context.Context) (*sandbox.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolving the runtime allowlist: %w", err)
 	}
+	dests := s.c.egressFor(s.id.User)
+	b.UnixSockets = len(dests) > 0
 	actx, cancel := context.WithTimeout(ctx, s.c.cfg.Pool.AcquireTimeout.Std())
 	defer cancel()
 	t0 := time.Now()
@@ -251,11 +256,16 @@ func (s *Session) acquire(ctx context.Context) (*sandbox.Session, error) {
 		}
 		return nil, fmt.Errorf("no R worker available after %v: %w", waited.Round(10*time.Millisecond), err)
 	}
+	if err := s.startEgress(w, dests); err != nil {
+		w.Close()
+		return nil, err
+	}
 	s.lastWorker = w.WorkerID()
 	return w, nil
 }
 
 func (s *Session) dropWorker() {
+	s.stopEgress()
 	if s.worker != nil {
 		s.c.budget.release(s)
 		s.worker.Close()
