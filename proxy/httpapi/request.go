@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// jsonOverhead is what a request body may hold beyond the code itself
+// (the JSON around it and its escapes): the body is bounded by the
+// listener's max_code_bytes plus this before a byte is read.
+const jsonOverhead = 64 << 10
+
+// evalRequest is the body of an evaluation.
+type evalRequest struct {
+	Code string `json:"code"`
+	// Value asks for the last value as JSON (default true).
+	Value *bool `json:"value,omitempty"`
+}
+
+// errTooLarge is a body or code above the listener's limits (413).
+var errTooLarge = errors.New("too large")
+
+// readJSON decodes the request body strictly into v: at most max bytes,
+// a JSON object with no unknown fields and nothing after it, read within
+// the listener's read_timeout (the server's ReadTimeout). The read
+// deadline is lifted afterwards: the answer may take as long as the
+// evaluation's own limits allow, and an expired read deadline would cancel
+// the request.
+func readJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	defer func() { _ = http.NewResponseController(w).SetReadDeadline(time.Time{}) }()
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONType(ct) {
+		return fmt.Errorf("Content-Type must be application/json, not %q", ct)
+	}
+	if r.ContentLength > max {
+		return fmt.Errorf("%w: the body of %d bytes is above the limit of %d", errTooLarge, r.ContentLength, max)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("%w: the body is above the limit of %d bytes", errTooLarge, max)
+		}
+		return fmt.Errorf("malformed JSON body: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("malformed JSON body: data after the JSON object")
+	}
+	return nil
+}
+
+func isJSONType(ct string) bool {
+	for i := 0; i < len(ct); i++ {
+		if ct[i] == ';' {
+			ct = ct[:i]
+			break
+		}
+	}
+	for len(ct) > 0 && ct[len(ct)-1] == ' ' {
+		ct = ct[:len(ct)-1]
+	}
+	return ct == "application/json"
+}
+
+// bodyError answers a body that could not be read.
+func bodyError(w http.ResponseWriter, err error) {
+	if errors.Is(err, errTooLarge) {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error(), nil)
+		return
+	}
+	writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
+}

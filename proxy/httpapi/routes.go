@@ -1,0 +1,164 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/rwarden/rwarden/proxy/core"
+	"github.com/rwarden/rwarden/proxy/transport"
+)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/eval", s.oneShot)
+	mux.HandleFunc("POST /v1/sessions", s.openSession)
+	mux.HandleFunc("POST /v1/sessions/{id}/eval", s.sessionEval)
+	mux.HandleFunc("DELETE /v1/sessions/{id}", s.closeSession)
+	return mux
+}
+
+// oneShot evaluates in a session of its own, closed when the answer is
+// complete.
+func (s *Server) oneShot(w http.ResponseWriter, r *http.Request) {
+	id, ci, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	req, ok := s.evalBody(w, r, ci)
+	if !ok {
+		return
+	}
+	cs, ok := s.open(w, r, id, ci)
+	if !ok {
+		return
+	}
+	defer cs.Close()
+	s.evaluate(w, r, cs, "", req)
+}
+
+// sessionResponse describes an open session.
+type sessionResponse struct {
+	ID string `json:"id"`
+	// Expires is when the session's lifetime ends, whatever its use.
+	Expires time.Time `json:"expires"`
+	// IdleTimeoutS is how long the session waits for its next request.
+	IdleTimeoutS float64 `json:"idle_timeout_s"`
+}
+
+func (s *Server) openSession(w http.ResponseWriter, r *http.Request) {
+	id, ci, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	// The body is optional and, when sent, an empty JSON object.
+	if r.ContentLength != 0 {
+		var empty struct{}
+		if err := readJSON(w, r, jsonOverhead, &empty); err != nil {
+			bodyError(w, err)
+			return
+		}
+	}
+	cs, ok := s.open(w, r, id, ci)
+	if !ok {
+		return
+	}
+	sess := s.sessions.add(id.User, cs)
+	w.Header().Set("Location", "/v1/sessions/"+sess.id)
+	writeJSON(w, http.StatusCreated, sessionResponse{ID: sess.id, Expires: cs.Expires().UTC(),
+		IdleTimeoutS: cs.Limits().Idle.Seconds()})
+}
+
+func (s *Server) sessionEval(w http.ResponseWriter, r *http.Request) {
+	id, ci, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	req, ok := s.evalBody(w, r, ci)
+	if !ok {
+		return
+	}
+	sess := s.lookup(w, r, id)
+	if sess == nil {
+		return
+	}
+	defer s.sessions.release(sess)
+	s.evaluate(w, r, sess.sess, sess.id, req)
+}
+
+func (s *Server) closeSession(w http.ResponseWriter, r *http.Request) {
+	id, _, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	sess := s.lookup(w, r, id)
+	if sess == nil {
+		return
+	}
+	s.sessions.release(sess)
+	s.sessions.close(sess)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// lookup finds the session of the path's id for the authenticated user,
+// or answers 404.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request, id core.Identity) *session {
+	sess := s.sessions.acquire(r.PathValue("id"), id.User)
+	if sess == nil {
+		writeError(w, http.StatusNotFound, "not_found", "no such session", nil)
+	}
+	return sess
+}
+
+// open starts a core session, answering 429 at the user's session limit.
+func (s *Server) open(w http.ResponseWriter, r *http.Request, id core.Identity, ci *connInfo) (*core.Session, bool) {
+	cs, err := s.core.OpenSession(r.Context(), id, ci.peer)
+	switch {
+	case err == nil:
+		return cs, true
+	case errors.Is(err, core.ErrTooManySessions):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusTooManyRequests, "too_many_sessions", err.Error(), nil)
+	case errors.Is(err, core.ErrAuditUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "unavailable", err.Error(), nil)
+	default:
+		s.log.Error("opening a session failed", "user", id.User, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the session could not be opened", nil)
+	}
+	return nil, false
+}
+
+// evalBody reads an evaluation request, bounded by the listener's
+// max_code_bytes.
+func (s *Server) evalBody(w http.ResponseWriter, r *http.Request, ci *connInfo) (*evalRequest, bool) {
+	var req evalRequest
+	if err := readJSON(w, r, ci.lim.maxCode+jsonOverhead, &req); err != nil {
+		bodyError(w, err)
+		return nil, false
+	}
+	if int64(len(req.Code)) > ci.lim.maxCode {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large",
+			fmt.Sprintf("the code is %d bytes, above the limit of %d", len(req.Code), ci.lim.maxCode), nil)
+		return nil, false
+	}
+	return &req, true
+}
+
+// evaluate runs req in cs and answers with JSON, or with events when the
+// client asked for text/event-stream.
+func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, cs *core.Session, sid string, req *evalRequest) {
+	wantValue := req.Value == nil || *req.Value
+	// The answer may take as long as the evaluation's wall-clock limit; the
+	// write deadline is that, plus the time to send the answer.
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(cs.Limits().Wall + transport.AnswerTimeout))
+	if wantsEvents(r) {
+		s.evaluateStream(w, r, cs, sid, req, wantValue)
+		return
+	}
+	out := cs.Evaluate(r.Context(), []byte(req.Code), core.EvalOptions{WantValue: wantValue})
+	status, res := result(out, wantValue)
+	res.Session = sid
+	writeJSON(w, status, res)
+}

@@ -1,0 +1,176 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rwarden/rwarden/proxy/core"
+	"github.com/rwarden/rwarden/proxy/transport"
+)
+
+// Server-sent events of an evaluation (text/event-stream):
+//
+//	event: console   data: {"text": "..."}   console output, as R writes it
+//	event: message   data: {"text": "..."}   each message(), after the run
+//	event: warning   data: {"text": "..."}   each warning, after the run
+//	event: done      data: <the evaluation's JSON answer without console>
+//	event: error     data: the same, when the status is not ok
+//
+// The console stream carries everything R printed, messages and warnings
+// included, in the order R wrote it; the message and warning events list
+// them once more as structured items when the evaluation ends. The HTTP
+// status is the evaluation's own (403, 400, 504 ...) when it ended before
+// printing anything; once output has been sent it is 200, and the final
+// event's "http_status" field holds what it would have been.
+
+// wantsEvents reports whether the client asked for server-sent events.
+func wantsEvents(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/event-stream" {
+			return true
+		}
+	}
+	return false
+}
+
+// streamResult is the final event's payload.
+type streamResult struct {
+	*evalResult
+	HTTPStatus int `json:"http_status"`
+}
+
+// sseWriter sends a running evaluation's output as events. The worker's
+// output arrives on the evaluation's goroutine (add); a goroutine of its
+// own writes it to the client (run), so that a slow client never holds up
+// the reading of R's output, which the output limit bounds.
+type sseWriter struct {
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	pending []byte
+	wake    chan struct{}
+	started bool // the status line and headers went out
+	failed  bool
+}
+
+func (s *Server) evaluateStream(w http.ResponseWriter, r *http.Request, cs *core.Session, sid string, req *evalRequest, wantValue bool) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	sw := &sseWriter{w: w, rc: http.NewResponseController(w), cancel: cancel, wake: make(chan struct{}, 1)}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() { defer close(finished); sw.run(done) }()
+	out := cs.Evaluate(ctx, []byte(req.Code), core.EvalOptions{WantValue: wantValue, Stream: func(ev core.Event) {
+		sw.add(ev.Data)
+	}})
+	close(done)
+	<-finished
+
+	status, res := result(out, wantValue)
+	res.Session = sid
+	res.Console = "" // sent as it came
+	if !sw.started {
+		sw.start(status)
+	}
+	for _, m := range res.Messages {
+		sw.event("message", map[string]string{"text": m})
+	}
+	for _, m := range res.Warnings {
+		sw.event("warning", map[string]string{"text": m})
+	}
+	name := "done"
+	if res.Status != "ok" {
+		name = "error"
+	}
+	sw.event(name, streamResult{evalResult: res, HTTPStatus: status})
+}
+
+func (sw *sseWriter) add(b []byte) {
+	sw.mu.Lock()
+	sw.pending = append(sw.pending, b...)
+	sw.mu.Unlock()
+	select {
+	case sw.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run writes pending output as console events until done is closed and
+// everything pending is out. A chunk that ends inside a UTF-8 sequence
+// keeps that tail for the next event.
+func (sw *sseWriter) run(done <-chan struct{}) {
+	var carry []byte
+	flush := func(final bool) {
+		sw.mu.Lock()
+		chunk := append(carry, sw.pending...)
+		sw.pending = nil
+		sw.mu.Unlock()
+		carry = nil
+		if !final {
+			cut := len(chunk)
+			for i := len(chunk) - 1; i >= 0 && i >= len(chunk)-utf8.UTFMax; i-- {
+				if utf8.RuneStart(chunk[i]) {
+					if !utf8.FullRune(chunk[i:]) {
+						cut = i
+					}
+					break
+				}
+			}
+			chunk, carry = chunk[:cut], append([]byte(nil), chunk[cut:]...)
+		}
+		if len(chunk) == 0 {
+			return
+		}
+		if !sw.started {
+			sw.start(http.StatusOK)
+		}
+		sw.event("console", map[string]string{"text": strings.ToValidUTF8(string(chunk), "\uFFFD")})
+	}
+	for {
+		select {
+		case <-sw.wake:
+			flush(false)
+		case <-done:
+			flush(true)
+			return
+		}
+	}
+}
+
+func (sw *sseWriter) start(status int) {
+	h := sw.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Accel-Buffering", "no") // reverse proxies: do not buffer the stream
+	sw.w.WriteHeader(status)
+	sw.started = true
+}
+
+// event writes one event and flushes it. A client that cannot take it
+// within the answer timeout is gone: the evaluation is canceled.
+func (sw *sseWriter) event(name string, data any) {
+	if sw.failed {
+		return
+	}
+	b, err := json.Marshal(data)
+	if err == nil {
+		_ = sw.rc.SetWriteDeadline(time.Now().Add(transport.AnswerTimeout))
+		_, err = sw.w.Write([]byte("event: " + name + "\ndata: " + string(b) + "\n\n"))
+	}
+	if err == nil {
+		err = sw.rc.Flush()
+	}
+	if err != nil {
+		sw.failed = true
+		sw.cancel()
+	}
+}
