@@ -103,6 +103,9 @@ func (sw *sseWriter) add(b []byte) {
 	}
 }
 
+// coalesce is how long output may wait for more before it is sent.
+const coalesce = 5 * time.Millisecond
+
 // run writes pending output as console events until done is closed and
 // everything pending is out. A chunk that ends inside a UTF-8 sequence
 // keeps that tail for the next event.
@@ -137,6 +140,13 @@ func (sw *sseWriter) run(done <-chan struct{}) {
 	for {
 		select {
 		case <-sw.wake:
+			// R writes a line in pieces (cat() writes each argument and
+			// separator on its own): pieces that come within coalesce of
+			// each other go out as one event.
+			select {
+			case <-time.After(coalesce):
+			case <-done:
+			}
 			flush(false)
 		case <-done:
 			flush(true)

@@ -1,0 +1,111 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestStreamFiveSecondLoop is the acceptance test of live output: a loop
+// printing once a second for five seconds reaches the client as five
+// console events spread over those seconds, not in one piece at the end.
+func TestStreamFiveSecondLoop(t *testing.T) {
+	a := startAPI(t, nil)
+	code := `for (i in 1:5) { cat("tick", i, "\n"); Sys.sleep(1) }`
+	req, err := http.NewRequest("POST", a.url+"/v1/eval", strings.NewReader(`{"code": `+quote(code)+`}`))
+	require.NoError(t, err)
+	req.SetBasicAuth(alice.user, alice.pass)
+	req.Header.Set("Accept", "text/event-stream")
+	start := time.Now()
+	resp, err := a.client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	evs := readEvents(t, resp.Body, start)
+
+	var ticks []event
+	for _, ev := range evs {
+		if ev.name == "console" {
+			ticks = append(ticks, ev)
+		}
+	}
+	require.Len(t, ticks, 5, "events: %v", evs)
+	for i, ev := range ticks {
+		var d struct{ Text string }
+		require.NoError(t, json.Unmarshal([]byte(ev.data), &d))
+		assert.Equal(t, "tick "+string(rune('1'+i))+" \n", d.Text)
+	}
+	// Spread over the run: the first tick comes long before the end, and
+	// consecutive ticks are about a second apart.
+	last := evs[len(evs)-1]
+	assert.Equal(t, "done", last.name)
+	assert.GreaterOrEqual(t, last.at, 5*time.Second)
+	assert.Less(t, ticks[0].at, 2*time.Second, "first event at %v", ticks[0].at)
+	for i := 1; i < len(ticks); i++ {
+		gap := ticks[i].at - ticks[i-1].at
+		assert.Greater(t, gap, 600*time.Millisecond, "gap before tick %d", i+1)
+	}
+	var done result
+	require.NoError(t, json.Unmarshal([]byte(last.data), &done))
+	assert.Equal(t, "ok", done.Status)
+	assert.Equal(t, 200, done.HTTPStatus)
+}
+
+// TestStreamOutcomes: events carry messages, warnings and errors, and an
+// evaluation that ends before printing anything keeps its own status code.
+func TestStreamOutcomes(t *testing.T) {
+	a := startAPI(t, nil)
+	stream := func(code string) (int, []event) {
+		req, err := http.NewRequest("POST", a.url+"/v1/eval", strings.NewReader(`{"code": `+quote(code)+`}`))
+		require.NoError(t, err)
+		req.SetBasicAuth(alice.user, alice.pass)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := a.client.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+		return resp.StatusCode, readEvents(t, resp.Body, time.Now())
+	}
+	names := func(evs []event) []string {
+		var n []string
+		for _, e := range evs {
+			n = append(n, e.name)
+		}
+		return n
+	}
+
+	status, evs := stream(`message("note"); warning("w1"); cat("out\n")`)
+	assert.Equal(t, 200, status)
+	assert.Contains(t, names(evs), "message")
+	assert.Contains(t, names(evs), "warning")
+	assert.Equal(t, "done", evs[len(evs)-1].name)
+
+	status, evs = stream(`system("id")`)
+	assert.Equal(t, http.StatusForbidden, status)
+	require.Equal(t, []string{"error"}, names(evs))
+	var r result
+	require.NoError(t, json.Unmarshal([]byte(evs[0].data), &r))
+	assert.Equal(t, "denied", r.Status)
+	assert.Equal(t, 403, r.HTTPStatus)
+	require.NotEmpty(t, r.Violations)
+	assert.Equal(t, "base::system", r.Violations[0].Function)
+
+	status, evs = stream(`cat("partial\n"); stop("late")`)
+	assert.Equal(t, 200, status, "output went out before the error")
+	require.Equal(t, []string{"console", "error"}, names(evs))
+	require.NoError(t, json.Unmarshal([]byte(evs[1].data), &r))
+	assert.Equal(t, "error", r.Status)
+	assert.Equal(t, 400, r.HTTPStatus)
+	assert.Contains(t, r.Error, "late")
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
