@@ -138,6 +138,10 @@ type EvalOptions struct {
 	// Quiet evaluates without printing visible values, as Rserve's eval
 	// does; R's console (the default) prints them.
 	Quiet bool
+	// Plots captures what the evaluation plots (on a display-list device
+	// the harness opens for it) as PNG and SVG (Result.Plots): at most 16
+	// per evaluation, one per top-level expression that plotted.
+	Plots bool
 }
 
 // Session is one worker bound to one user. It evaluates one request at a
@@ -243,6 +247,9 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	if opts.Quiet {
 		flags |= flagQuiet
 	}
+	if opts.Plots {
+		flags |= flagPlots
+	}
 	var spin time.Duration // how long to poll for the answer before sleeping
 	if s.pool.hot.admit(s.serial, start) {
 		flags |= flagPoll
@@ -276,7 +283,7 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	if typ != respResult {
 		return s.finishDead(res, sink, start, cpuBefore, fmt.Errorf("%w: unexpected response type %d", errProtocol, typ))
 	}
-	hr, err := decodeResult(payload)
+	hr, err := decodeResult(payload, opts.Plots)
 	if err == nil && !bytes.Equal(hr.Nonce, nonce) {
 		err = errNonce
 	}
@@ -287,7 +294,7 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	if cpu, err := w.cpu.read(); err == nil {
 		res.CPU = cpu - cpuBefore
 	}
-	res.Messages, res.Warnings, res.Error = hr.Messages, hr.Warnings, hr.Error
+	res.Messages, res.Warnings, res.Error, res.Plots = hr.Messages, hr.Warnings, hr.Error, hr.Plots
 	switch hr.Status {
 	case hsOK:
 		res.Status = StatusOK

@@ -25,8 +25,10 @@ type evalResult struct {
 	Violations []violation     `json:"violations,omitempty"`
 	Value      json.RawMessage `json:"value,omitempty"`
 	// ValueError says why a value has no JSON form.
-	ValueError string  `json:"value_error,omitempty"`
-	ElapsedMS  float64 `json:"elapsed_ms"`
+	ValueError string `json:"value_error,omitempty"`
+	// Plots are the plots the evaluation drew (see plots.go).
+	Plots     []plotRef `json:"plots"`
+	ElapsedMS float64   `json:"elapsed_ms"`
 }
 
 // result renders an outcome and picks its HTTP status.

@@ -16,6 +16,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/sessions", s.openSession)
 	mux.HandleFunc("POST /v1/sessions/{id}/eval", s.sessionEval)
 	mux.HandleFunc("DELETE /v1/sessions/{id}", s.closeSession)
+	mux.HandleFunc("GET /v1/sessions/{id}/plots/{file}", s.getPlot)
+	mux.HandleFunc("POST /v1/sessions/{id}/data/{name}", s.putData)
+	mux.HandleFunc("GET /v1/sessions/{id}/data/{name}", s.getData)
 	return mux
 }
 
@@ -35,7 +38,7 @@ func (s *Server) oneShot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer cs.Close()
-	s.evaluate(w, r, cs, "", req)
+	s.evaluate(w, r, cs, nil, req)
 }
 
 // sessionResponse describes an open session.
@@ -84,7 +87,7 @@ func (s *Server) sessionEval(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.sessions.release(sess)
-	s.evaluate(w, r, sess.sess, sess.id, req)
+	s.evaluate(w, r, sess.sess, sess, req)
 }
 
 func (s *Server) closeSession(w http.ResponseWriter, r *http.Request) {
@@ -147,18 +150,38 @@ func (s *Server) evalBody(w http.ResponseWriter, r *http.Request, ci *connInfo) 
 
 // evaluate runs req in cs and answers with JSON, or with events when the
 // client asked for text/event-stream.
-func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, cs *core.Session, sid string, req *evalRequest) {
+// sess is nil for a one-shot evaluation.
+func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, cs *core.Session, sess *session, req *evalRequest) {
 	wantValue := req.Value == nil || *req.Value
 	// The answer may take as long as the evaluation's wall-clock limit; the
 	// write deadline is that, plus the time to send the answer.
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Now().Add(cs.Limits().Wall + transport.AnswerTimeout))
 	if wantsEvents(r) {
-		s.evaluateStream(w, r, cs, sid, req, wantValue)
+		s.evaluateStream(w, r, cs, sess, req, wantValue)
 		return
 	}
-	out := cs.Evaluate(r.Context(), []byte(req.Code), core.EvalOptions{WantValue: wantValue})
-	status, res := result(out, wantValue)
-	res.Session = sid
+	out := cs.Evaluate(r.Context(), []byte(req.Code), core.EvalOptions{WantValue: wantValue, Plots: true})
+	status, res := answer(out, sess, wantValue)
 	writeJSON(w, status, res)
+}
+
+// answer renders an outcome, with its plots kept in the session (URLs) or
+// inline (one-shot).
+func answer(out *core.Outcome, sess *session, wantValue bool) (int, *evalResult) {
+	status, res := result(out, wantValue)
+	var plots []core.Plot
+	if out.Result != nil {
+		plots = out.Result.Plots
+	}
+	if sess != nil {
+		res.Session = sess.id
+		res.Plots = sessionPlotRefs(sess, plots)
+	} else {
+		res.Plots = inlinePlotRefs(plots)
+	}
+	if res.Plots == nil {
+		res.Plots = []plotRef{}
+	}
+	return status, res
 }

@@ -17,6 +17,8 @@ type session struct {
 	user string
 	sess *core.Session
 
+	plots plotStore
+
 	mu    sync.Mutex
 	timer *time.Timer
 	busy  int // requests in progress; an idle timeout never fires during one

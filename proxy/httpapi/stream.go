@@ -19,6 +19,7 @@ import (
 //	event: console   data: {"text": "..."}   console output, as R writes it
 //	event: message   data: {"text": "..."}   each message(), after the run
 //	event: warning   data: {"text": "..."}   each warning, after the run
+//	event: plot      data: {"png": URL, "svg": URL}  each plot, after the run
 //	event: done      data: <the evaluation's JSON answer without console>
 //	event: error     data: the same, when the status is not ok
 //
@@ -61,21 +62,20 @@ type sseWriter struct {
 	failed  bool
 }
 
-func (s *Server) evaluateStream(w http.ResponseWriter, r *http.Request, cs *core.Session, sid string, req *evalRequest, wantValue bool) {
+func (s *Server) evaluateStream(w http.ResponseWriter, r *http.Request, cs *core.Session, sess *session, req *evalRequest, wantValue bool) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	sw := &sseWriter{w: w, rc: http.NewResponseController(w), cancel: cancel, wake: make(chan struct{}, 1)}
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() { defer close(finished); sw.run(done) }()
-	out := cs.Evaluate(ctx, []byte(req.Code), core.EvalOptions{WantValue: wantValue, Stream: func(ev core.Event) {
+	out := cs.Evaluate(ctx, []byte(req.Code), core.EvalOptions{WantValue: wantValue, Plots: true, Stream: func(ev core.Event) {
 		sw.add(ev.Data)
 	}})
 	close(done)
 	<-finished
 
-	status, res := result(out, wantValue)
-	res.Session = sid
+	status, res := answer(out, sess, wantValue)
 	res.Console = "" // sent as it came
 	if !sw.started {
 		sw.start(status)
@@ -85,6 +85,9 @@ func (s *Server) evaluateStream(w http.ResponseWriter, r *http.Request, cs *core
 	}
 	for _, m := range res.Warnings {
 		sw.event("warning", map[string]string{"text": m})
+	}
+	for _, p := range res.Plots {
+		sw.event("plot", p)
 	}
 	name := "done"
 	if res.Status != "ok" {
