@@ -652,8 +652,8 @@ local(envir = guard, {
 .rwarden$guard <- guard # the harness sees the guards; nothing there leads back
 local(envir = .rwarden, {
     self <- environment() # this harness environment
-    T_EVAL <- 1L; T_BIND <- 2L; T_ASSIGN <- 3L; T_SETERR <- 4L
-    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L
+    T_EVAL <- 1L; T_BIND <- 2L; T_ASSIGN <- 3L; T_SETERR <- 4L; T_PUTFILE <- 5L; T_GETFILE <- 6L
+    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L; R_FILE <- 14L
     ST_OK <- 0L; ST_ERROR <- 1L; ST_SYNTAX <- 2L; ST_ABORTED <- 3L
     NONCE_BYTES <- 16L
 
@@ -941,6 +941,36 @@ local(envir = .rwarden, {
         ""
     }
 
+    # Files in the scratch directory, for rwarden's file API. The request
+    # names the full path (rwarden builds it from the scratch directory and
+    # a name it checked); Landlock confines the worker's writes to scratch
+    # whatever the path says. A short write (the quota's tmpfs full) removes
+    # the file and fails.
+    put_file <- function(payload) {
+        n <- readBin(payload, "integer", 1L, size = 4L, endian = "little")
+        if (length(n) != 1L || is.na(n) || n < 1L || n + 4L > length(payload)) stop("malformed file request")
+        path <- rawToChar(payload[5L:(4L + n)])
+        data <- payload[-seq_len(4L + n)]
+        con <- file(path, open = "wb")
+        ok <- tryCatch({ writeBin(data, con); TRUE }, error = function(e) FALSE)
+        close(con)
+        if (!ok || !identical(file.size(path), as.double(length(data)))) {
+            unlink(path)
+            stop("the file could not be written in full (scratch disk quota)")
+        }
+        ""
+    }
+    # Request: int32 largest size, then the path.
+    get_file <- function(payload) {
+        if (length(payload) < 5L) stop("malformed file request")
+        limit <- readBin(payload, "integer", 1L, size = 4L, endian = "little")
+        path <- rawToChar(payload[-(1:4)])
+        if (!file.exists(path) || dir.exists(path)) stop("no such file")
+        size <- file.size(path)
+        if (is.na(size) || size > limit) stop(sprintf("the file is larger than %d bytes", limit))
+        readBin(path, "raw", size)
+    }
+
     ZERO4 <- i32(0L)
     NO_VALUE <- i32(-1L)
     STATUS_RAW <- lapply(0:3, i32)
@@ -1151,6 +1181,19 @@ local(envir = .rwarden, {
             if (req$type == T_ASSIGN) {
                 err <- tryCatch(assign_request(req$body), error = function(e) conditionMessage(e))
                 send(R_DONE, c(current_nonce, str_field(err)))
+                answered()
+                next
+            }
+            if (req$type == T_PUTFILE) {
+                err <- tryCatch(put_file(req$body), error = function(e) conditionMessage(e))
+                send(R_DONE, c(current_nonce, str_field(err)))
+                answered()
+                next
+            }
+            if (req$type == T_GETFILE) {
+                got <- tryCatch(list(err = "", data = get_file(req$body)),
+                                error = function(e) list(err = conditionMessage(e), data = raw(0)))
+                send(R_FILE, c(current_nonce, str_field(got$err), i32(length(got$data)), got$data))
                 answered()
                 next
             }

@@ -10,15 +10,18 @@ import (
 // worker's fd 3, responses on its fd 4. Everything a worker sends is treated
 // as untrusted input: user code runs in that process and can write to fd 4.
 const (
-	reqEval   uint32 = 1
-	reqBind   uint32 = 2
-	reqAssign uint32 = 3
-	reqSetErr uint32 = 4
+	reqEval    uint32 = 1
+	reqBind    uint32 = 2
+	reqAssign  uint32 = 3
+	reqSetErr  uint32 = 4
+	reqPutFile uint32 = 5
+	reqGetFile uint32 = 6
 
 	respReady  uint32 = 10
 	respResult uint32 = 11
 	respBound  uint32 = 12
 	respDone   uint32 = 13
+	respFile   uint32 = 14
 
 	flagWantValue uint32 = 1
 	flagQuiet     uint32 = 2
@@ -68,7 +71,7 @@ func parseRespHeader(h []byte, maxLen int64) (typ uint32, n int, err error) {
 	typ = binary.LittleEndian.Uint32(h[0:])
 	l := int64(int32(binary.LittleEndian.Uint32(h[4:])))
 	switch typ {
-	case respReady, respResult, respBound, respDone:
+	case respReady, respResult, respBound, respDone, respFile:
 	default:
 		return 0, 0, fmt.Errorf("%w: unknown response type %d", errProtocol, typ)
 	}
@@ -190,6 +193,19 @@ func decodeResult(p []byte, plots bool) (*harnessResult, error) {
 		return nil, fmt.Errorf("%w: status %d", errProtocol, res.Status)
 	}
 	return res, nil
+}
+
+// decodeFile parses a FILE payload: nonce, an error text ("" = ok) and
+// the file's bytes.
+func decodeFile(p []byte) (nonce []byte, errText string, data []byte, err error) {
+	r := &payloadReader{b: p}
+	nonce = r.take(nonceLen)
+	errText = r.str()
+	data = r.take(int(r.i32()))
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%w: %d trailing bytes in file answer", errProtocol, len(r.b))
+	}
+	return nonce, errText, data, r.err
 }
 
 // decodeBound parses a BOUND or DONE payload: nonce and an error text ("" = ok).

@@ -186,3 +186,21 @@ func FuzzParseRespHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeFile(t *testing.T) {
+	nonce := make([]byte, nonceLen)
+	ok := append(append(append([]byte{}, nonce...), str("")...), str("data")...)
+	n, e, data, err := decodeFile(ok)
+	require.NoError(t, err)
+	assert.Equal(t, nonce, n)
+	assert.Empty(t, e)
+	assert.Equal(t, "data", string(data))
+	for name, p := range map[string][]byte{
+		"trailing":  append(append([]byte{}, ok...), 0),
+		"truncated": ok[:len(ok)-1],
+		"negative":  append(append(append([]byte{}, nonce...), str("")...), i32(-5)...),
+	} {
+		_, _, _, err := decodeFile(p)
+		assert.ErrorIs(t, err, errProtocol, name)
+	}
+}

@@ -17,6 +17,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/sessions/{id}/eval", s.sessionEval)
 	mux.HandleFunc("DELETE /v1/sessions/{id}", s.closeSession)
 	mux.HandleFunc("GET /v1/sessions/{id}/plots/{file}", s.getPlot)
+	mux.HandleFunc("PUT /v1/sessions/{id}/files/{name}", s.putFile)
+	mux.HandleFunc("GET /v1/sessions/{id}/files/{name}", s.getFile)
 	mux.HandleFunc("POST /v1/sessions/{id}/data/{name}", s.putData)
 	mux.HandleFunc("GET /v1/sessions/{id}/data/{name}", s.getData)
 	return mux
