@@ -30,7 +30,8 @@ func newServeCmd() *cobra.Command {
 audit trail.
 
 With --config FILE it runs on that configuration (see docs/rwarden.example.yaml). Without
-it, it runs on safe embedded defaults: TLS on 127.0.0.1:9443 with a development CA and
+it, it runs on safe embedded defaults: TLS on 127.0.0.1:9443 (framed protocol) and
+127.0.0.1:9444 (HTTP API, docs/http.md) with a development CA and
 certificate generated in the state directory, the shipped policies, an audit file, and a
 demo user whose password is printed once.
 
@@ -135,6 +136,14 @@ func printBanner(w io.Writer, st *setup.DefaultState) {
 	fmt.Fprintf(&b, "  echo 'summary(cars)' | RWARDEN_PASSWORD=... python3 clients/python/rwarden_client.py --hostname 127.0.0.1 --port %s --tls --ca %s --user %s\n",
 		strings.TrimPrefix(addr[strings.LastIndex(addr, ":"):], ":"), ca, setup.DemoUser)
 	b.WriteString("or with the demo client certificate:\n")
-	fmt.Fprintf(&b, "  rwarden eval --addr %s --tls-ca %s --cert %s --key %s -e 'summary(cars)'\n\n", addr, ca, st.DemoCert, st.DemoKey)
+	fmt.Fprintf(&b, "  rwarden eval --addr %s --tls-ca %s --cert %s --key %s -e 'summary(cars)'\n", addr, ca, st.DemoCert, st.DemoKey)
+	for _, l := range st.Config.Listeners {
+		if l.Protocol == config.ProtocolHTTP {
+			b.WriteString("or over the HTTP API (docs/http.md):\n")
+			fmt.Fprintf(&b, "  curl --cacert %s -u %s:$RWARDEN_PASSWORD --json '{\"code\": \"summary(cars)\"}' https://%s/v1/eval\n", ca, setup.DemoUser, l.Address)
+			break
+		}
+	}
+	b.WriteString("\n")
 	fmt.Fprint(w, b.String())
 }

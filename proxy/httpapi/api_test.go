@@ -112,6 +112,15 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("media type", func(t *testing.T) {
+		for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded"} {
+			code, _, body := a.do(t, nil, alice, "POST", "/v1/eval", map[string]any{"code": "1"}, "Content-Type", ct)
+			assert.Equal(t, http.StatusUnsupportedMediaType, code, "%q: %s", ct, body)
+		}
+		code, _, body := a.do(t, nil, alice, "POST", "/v1/eval", map[string]any{"code": "1"}, "Content-Type", "application/json; charset=utf-8")
+		assert.Equal(t, http.StatusOK, code, "%s", body)
+	})
+
 	t.Run("time limit", func(t *testing.T) {
 		code, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": "Sys.sleep(30)"})
 		require.Equal(t, http.StatusGatewayTimeout, code, "%s", body)

@@ -140,7 +140,14 @@ func (a *api) do(t *testing.T, c *http.Client, who *creds, method, path string, 
 	if who != nil {
 		req.SetBasicAuth(who.user, who.pass)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i+1] == "" {
+			req.Header.Del(hdr[i])
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	if c == nil {

@@ -21,6 +21,9 @@ type evalRequest struct {
 	Value *bool `json:"value,omitempty"`
 }
 
+// errMediaType is a body of the wrong media type (415).
+var errMediaType = errors.New("unsupported media type")
+
 // errTooLarge is a body or code above the listener's limits (413).
 var errTooLarge = errors.New("too large")
 
@@ -32,8 +35,12 @@ var errTooLarge = errors.New("too large")
 // the request.
 func readJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
 	defer func() { _ = http.NewResponseController(w).SetReadDeadline(time.Time{}) }()
-	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONType(ct) {
-		return fmt.Errorf("Content-Type must be application/json, not %q", ct)
+	// Required, not assumed: a browser can send a cross-site POST with
+	// no Content-Type (or text/plain) and the user's cached Basic
+	// credentials without asking the server first, but not one with
+	// application/json.
+	if ct := r.Header.Get("Content-Type"); !isJSONType(ct) {
+		return fmt.Errorf("%w: the body must be sent as application/json, not %q", errMediaType, ct)
 	}
 	if r.ContentLength > max {
 		return fmt.Errorf("%w: the body of %d bytes is above the limit of %d", errTooLarge, r.ContentLength, max)
@@ -70,6 +77,10 @@ func isJSONType(ct string) bool {
 func bodyError(w http.ResponseWriter, err error) {
 	if errors.Is(err, errTooLarge) {
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error(), nil)
+		return
+	}
+	if errors.Is(err, errMediaType) {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error(), nil)
 		return
 	}
 	writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
