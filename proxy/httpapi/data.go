@@ -96,9 +96,13 @@ func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
 }
 
 // readBody reads a body of at most max bytes within the listener's read
-// timeout, then lifts the read deadline (see readJSON).
-func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
-	defer func() { _ = http.NewResponseController(w).SetReadDeadline(time.Time{}) }()
+// timeout, then lifts the read deadline (only on success, see readJSON).
+func readBody(w http.ResponseWriter, r *http.Request, max int64) (_ []byte, err error) {
+	defer func() {
+		if err == nil {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+		}
+	}()
 	if r.ContentLength > max {
 		return nil, fmt.Errorf("%w: the body of %d bytes is above the limit of %d", errTooLarge, r.ContentLength, max)
 	}

@@ -29,12 +29,18 @@ var errTooLarge = errors.New("too large")
 
 // readJSON decodes the request body strictly into v: at most max bytes,
 // a JSON object with no unknown fields and nothing after it, read within
-// the listener's read_timeout (the server's ReadTimeout). The read
-// deadline is lifted afterwards: the answer may take as long as the
+// the listener's read_timeout (the server's ReadTimeout). Once the body is
+// read the read deadline is lifted: the answer may take as long as the
 // evaluation's own limits allow, and an expired read deadline would cancel
-// the request.
-func readJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
-	defer func() { _ = http.NewResponseController(w).SetReadDeadline(time.Time{}) }()
+// the request. After a failure it stays: the server then reads what is
+// left of the body before answering, and that must not wait forever on a
+// client that stalls.
+func readJSON(w http.ResponseWriter, r *http.Request, max int64, v any) (err error) {
+	defer func() {
+		if err == nil {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+		}
+	}()
 	// Required, not assumed: a browser can send a cross-site POST with
 	// no Content-Type (or text/plain) and the user's cached Basic
 	// credentials without asking the server first, but not one with

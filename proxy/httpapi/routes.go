@@ -21,7 +21,20 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/sessions/{id}/files/{name}", s.getFile)
 	mux.HandleFunc("POST /v1/sessions/{id}/data/{name}", s.putData)
 	mux.HandleFunc("GET /v1/sessions/{id}/data/{name}", s.getData)
-	return mux
+	return liftReadDeadline(mux)
+}
+
+// liftReadDeadline lifts the read deadline at once for requests without a
+// body (GET, DELETE, an empty POST): there is nothing more to read, and
+// the server's background read of the idle connection must not hit the
+// deadline while the answer is worked on (it would cancel the request).
+func liftReadDeadline(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength == 0 {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // oneShot evaluates in a session of its own, closed when the answer is

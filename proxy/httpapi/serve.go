@@ -92,6 +92,11 @@ func (s *Server) Serve(ctx context.Context, tc *transport.Conn) {
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: lim.readTimeout,
+		// The whole request, body included, within read_timeout. Handlers
+		// lift the deadline once the body is read (liftReadDeadline,
+		// readJSON, readBody): an expired read deadline while the answer
+		// is still being worked on would cancel the request.
+		ReadTimeout: lim.readTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),

@@ -9,13 +9,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/proxy/config"
 )
 
 // TestStreamFiveSecondLoop is the acceptance test of live output: a loop
 // printing once a second for five seconds reaches the client as five
 // console events spread over those seconds, not in one piece at the end.
 func TestStreamFiveSecondLoop(t *testing.T) {
-	a := startAPI(t, nil)
+	// A read_timeout far shorter than the evaluation: it bounds reading
+	// the request, not the answer.
+	a := startAPI(t, func(cfg *config.Config) { cfg.Listeners[0].ReadTimeout = config.Duration(time.Second) })
 	code := `for (i in 1:5) { cat("tick", i, "\n"); Sys.sleep(1) }`
 	req, err := http.NewRequest("POST", a.url+"/v1/eval", strings.NewReader(`{"code": `+quote(code)+`}`))
 	require.NoError(t, err)
