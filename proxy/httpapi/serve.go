@@ -96,11 +96,11 @@ func (s *Server) Serve(ctx context.Context, tc *transport.Conn) {
 		// lift the deadline once the body is read (liftReadDeadline,
 		// readJSON, readBody): an expired read deadline while the answer
 		// is still being worked on would cancel the request.
-		ReadTimeout: lim.readTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ReadTimeout:    lim.readTimeout,
+		IdleTimeout:    idleTimeout,
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:    func(net.Listener) context.Context { return ctx },
 		ConnContext: func(c context.Context, _ net.Conn) context.Context {
 			return context.WithValue(c, connKey{}, info)
 		},

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"mime"
@@ -106,56 +107,82 @@ func (sw *sseWriter) add(b []byte) {
 	}
 }
 
-// coalesce is how long output may wait for more before it is sent.
-const coalesce = 5 * time.Millisecond
+// Console events are whole lines when R writes whole lines: R writes a
+// line in pieces (cat() writes each argument and separator on its own),
+// so output up to its last newline goes out at once, and a piece without
+// a newline waits up to partialWait for the rest of its line (a progress
+// display that never ends its line still shows within that time).
+const (
+	partialWait = 50 * time.Millisecond
+	maxPartial  = 64 << 10
+)
 
 // run writes pending output as console events until done is closed and
 // everything pending is out. A chunk that ends inside a UTF-8 sequence
 // keeps that tail for the next event.
 func (sw *sseWriter) run(done <-chan struct{}) {
-	var carry []byte
-	flush := func(final bool) {
-		sw.mu.Lock()
-		chunk := append(carry, sw.pending...)
-		sw.pending = nil
-		sw.mu.Unlock()
-		carry = nil
+	var buf []byte
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	waiting := false
+	send := func(chunk []byte, final bool) []byte {
+		var rest []byte
 		if !final {
-			cut := len(chunk)
-			for i := len(chunk) - 1; i >= 0 && i >= len(chunk)-utf8.UTFMax; i-- {
-				if utf8.RuneStart(chunk[i]) {
-					if !utf8.FullRune(chunk[i:]) {
-						cut = i
-					}
-					break
-				}
+			chunk, rest = utf8Split(chunk)
+		}
+		if len(chunk) > 0 {
+			if !sw.started {
+				sw.start(http.StatusOK)
 			}
-			chunk, carry = chunk[:cut], append([]byte(nil), chunk[cut:]...)
+			sw.event("console", map[string]string{"text": strings.ToValidUTF8(string(chunk), "\uFFFD")})
 		}
-		if len(chunk) == 0 {
-			return
-		}
-		if !sw.started {
-			sw.start(http.StatusOK)
-		}
-		sw.event("console", map[string]string{"text": strings.ToValidUTF8(string(chunk), "\uFFFD")})
+		return append([]byte(nil), rest...)
 	}
 	for {
+		force, final := false, false
 		select {
 		case <-sw.wake:
-			// R writes a line in pieces (cat() writes each argument and
-			// separator on its own): pieces that come within coalesce of
-			// each other go out as one event.
-			select {
-			case <-time.After(coalesce):
-			case <-done:
-			}
-			flush(false)
+		case <-timer.C:
+			waiting, force = false, true
 		case <-done:
-			flush(true)
+			final = true
+		}
+		sw.mu.Lock()
+		buf = append(buf, sw.pending...)
+		sw.pending = nil
+		sw.mu.Unlock()
+		switch i := bytes.LastIndexByte(buf, '\n'); {
+		case final || force || len(buf) >= maxPartial:
+			buf = send(buf, final)
+		case i >= 0:
+			buf = append(send(buf[:i+1], false), buf[i+1:]...)
+		}
+		if final {
+			timer.Stop()
 			return
 		}
+		switch {
+		case len(buf) > 0 && !waiting:
+			timer.Reset(partialWait)
+			waiting = true
+		case len(buf) == 0 && waiting:
+			timer.Stop()
+			waiting = false
+		}
 	}
+}
+
+// utf8Split splits b before a character cut at its end.
+func utf8Split(b []byte) (head, tail []byte) {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i], b[i:]
+			}
+			break
+		}
+	}
+	return b, nil
 }
 
 func (sw *sseWriter) start(status int) {

@@ -71,7 +71,7 @@ func TestStreamOutcomes(t *testing.T) {
 		require.NoError(t, err)
 		req.SetBasicAuth(alice.user, alice.pass)
 		req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := a.client.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
@@ -91,6 +91,16 @@ func TestStreamOutcomes(t *testing.T) {
 	assert.Contains(t, names(evs), "message")
 	assert.Contains(t, names(evs), "warning")
 	assert.Equal(t, "done", evs[len(evs)-1].name)
+
+	// A line written in pieces is one event; a piece that never gets its
+	// newline still goes out before the evaluation ends.
+	status, evs = stream(`cat("a", "b", "c\n"); cat("partial"); Sys.sleep(1.5); cat(" end\n")`)
+	assert.Equal(t, 200, status)
+	require.Equal(t, []string{"console", "console", "console", "done"}, names(evs), "%v", evs)
+	assert.JSONEq(t, `{"text":"a b c\n"}`, evs[0].data)
+	assert.JSONEq(t, `{"text":"partial"}`, evs[1].data)
+	assert.JSONEq(t, `{"text":" end\n"}`, evs[2].data)
+	assert.Greater(t, evs[2].at-evs[1].at, time.Second, "the partial line went out before the sleep ended")
 
 	status, evs = stream(`system("id")`)
 	assert.Equal(t, http.StatusForbidden, status)
