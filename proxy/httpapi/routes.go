@@ -10,17 +10,31 @@ import (
 	"github.com/rwarden/rwarden/proxy/transport"
 )
 
+// endpoint is one route of the API (docs/openapi.yaml lists the same).
+type endpoint struct {
+	method, path string
+	handle       http.HandlerFunc
+}
+
+func (s *Server) endpoints() []endpoint {
+	return []endpoint{
+		{"POST", "/v1/eval", s.oneShot},
+		{"POST", "/v1/sessions", s.openSession},
+		{"POST", "/v1/sessions/{id}/eval", s.sessionEval},
+		{"DELETE", "/v1/sessions/{id}", s.closeSession},
+		{"GET", "/v1/sessions/{id}/plots/{file}", s.getPlot},
+		{"PUT", "/v1/sessions/{id}/files/{name}", s.putFile},
+		{"GET", "/v1/sessions/{id}/files/{name}", s.getFile},
+		{"POST", "/v1/sessions/{id}/data/{name}", s.putData},
+		{"GET", "/v1/sessions/{id}/data/{name}", s.getData},
+	}
+}
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/eval", s.oneShot)
-	mux.HandleFunc("POST /v1/sessions", s.openSession)
-	mux.HandleFunc("POST /v1/sessions/{id}/eval", s.sessionEval)
-	mux.HandleFunc("DELETE /v1/sessions/{id}", s.closeSession)
-	mux.HandleFunc("GET /v1/sessions/{id}/plots/{file}", s.getPlot)
-	mux.HandleFunc("PUT /v1/sessions/{id}/files/{name}", s.putFile)
-	mux.HandleFunc("GET /v1/sessions/{id}/files/{name}", s.getFile)
-	mux.HandleFunc("POST /v1/sessions/{id}/data/{name}", s.putData)
-	mux.HandleFunc("GET /v1/sessions/{id}/data/{name}", s.getData)
+	for _, e := range s.endpoints() {
+		mux.HandleFunc(e.method+" "+e.path, e.handle)
+	}
 	return liftReadDeadline(mux)
 }
 
