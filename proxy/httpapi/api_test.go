@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/proxy/config"
 )
 
@@ -185,4 +186,45 @@ func TestAPI(t *testing.T) {
 		code, _, _ = a.do(t, nil, alice, "GET", "/v1/eval", nil)
 		assert.Equal(t, http.StatusMethodNotAllowed, code)
 	})
+}
+
+// authRecords counts the successful logins of user in the audit trail.
+func authRecords(t *testing.T, a *api, user string) int {
+	t.Helper()
+	n := 0
+	_, err := audit.Query([]string{a.cfg.Audit.File}, audit.Filter{Event: audit.EventAuth}, func(r *audit.Record) error {
+		if r.User == user && r.Status == audit.StatusSuccess {
+			n++
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	return n
+}
+
+// TestKeepAliveLogin: requests on one keep-alive connection with the same
+// credentials authenticate once; a new connection, or other credentials,
+// authenticate again.
+func TestKeepAliveLogin(t *testing.T) {
+	a := startAPI(t, nil)
+	client := func() *http.Client {
+		tr := a.client.Transport.(*http.Transport).Clone()
+		tr.MaxConnsPerHost = 1
+		return &http.Client{Transport: tr, Timeout: time.Minute}
+	}
+	c1 := client()
+	before := authRecords(t, a, "alice")
+	for range 3 {
+		code, _, body := a.do(t, c1, alice, "POST", "/v1/eval", map[string]any{"code": "1"})
+		require.Equal(t, 200, code, "%s", body)
+	}
+	assert.Equal(t, before+1, authRecords(t, a, "alice"), "one login for three requests")
+
+	code, _, _ := a.do(t, c1, &creds{"alice", "not the password"}, "POST", "/v1/eval", map[string]any{"code": "1"})
+	assert.Equal(t, http.StatusUnauthorized, code, "other credentials are checked")
+	time.Sleep(1500 * time.Millisecond) // the limiter's delay after that failure
+
+	code, _, _ = a.do(t, client(), alice, "POST", "/v1/eval", map[string]any{"code": "1"})
+	require.Equal(t, 200, code)
+	assert.Equal(t, before+2, authRecords(t, a, "alice"), "a new connection logs in again")
 }

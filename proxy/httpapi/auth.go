@@ -1,12 +1,17 @@
 package httpapi
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/rwarden/rwarden/proxy/core"
 )
@@ -25,7 +30,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (core.Iden
 		return core.Identity{}, nil, false
 	}
 	var creds *core.Credentials
+	var mac []byte
 	if user, pass, has := r.BasicAuth(); has {
+		mac = ci.auth.mac(user, pass)
+		if id, ok := ci.auth.lookup(mac); ok {
+			return id, ci, true
+		}
 		creds = &core.Credentials{User: user, Password: []byte(pass)}
 	} else if r.Header.Get("Authorization") != "" {
 		challenge(w)
@@ -41,6 +51,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (core.Iden
 		clear(creds.Password)
 	}
 	if err == nil {
+		if mac != nil {
+			ci.auth.store(mac, id)
+		}
 		return id, ci, true
 	}
 	var af *core.AuthError
@@ -75,4 +88,53 @@ func retryAfter(msg string) string {
 		}
 	}
 	return "1"
+}
+
+// connAuth remembers the last password login that succeeded on one
+// connection, so that the requests a client sends over a keep-alive
+// connection with the same credentials do not each pay for (and queue
+// behind) an argon2id verification. What is kept is an HMAC of user and
+// password under a key of the connection's own, never the password; a
+// different password, a failed login, a new connection or maxAuthAge
+// means a full authentication (audited and rate-limited by the core).
+type connAuth struct {
+	key []byte
+
+	mu  sync.Mutex
+	sum []byte
+	id  core.Identity
+	at  time.Time
+}
+
+// maxAuthAge bounds how long one connection reuses a login: a password
+// changed or a user removed in the meantime takes effect by then.
+const maxAuthAge = 5 * time.Minute
+
+func newConnAuth() *connAuth {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	return &connAuth{key: k}
+}
+
+func (a *connAuth) mac(user, pass string) []byte {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte(user))
+	m.Write([]byte{0})
+	m.Write([]byte(pass))
+	return m.Sum(nil)
+}
+
+func (a *connAuth) lookup(sum []byte) (core.Identity, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.sum == nil || time.Since(a.at) > maxAuthAge || !hmac.Equal(a.sum, sum) {
+		return core.Identity{}, false
+	}
+	return a.id, true
+}
+
+func (a *connAuth) store(sum []byte, id core.Identity) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sum, a.id, a.at = sum, id, time.Now()
 }

@@ -56,6 +56,7 @@ type connInfo struct {
 	peer core.Peer
 	tc   *transport.Conn
 	lim  listenerLimits
+	auth *connAuth
 }
 
 // listenerLimits are the listener settings a request is bounded by.
@@ -87,7 +88,7 @@ func (s *Server) Serve(ctx context.Context, tc *transport.Conn) {
 		conn = t
 	}
 	_ = tc.SetDeadline(time.Time{}) // from here the http.Server's timeouts apply
-	info := &connInfo{peer: transport.PeerOf(conn, l, Protocol), tc: tc, lim: lim}
+	info := &connInfo{peer: transport.PeerOf(conn, l, Protocol), tc: tc, lim: lim, auth: newConnAuth()}
 	one := newOneConnListener(conn)
 	hs := &http.Server{
 		Handler:           s.handler,
