@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,6 +76,16 @@ func TestE2EFramedStreamFiveSecondLoop(t *testing.T) {
 		cmd.Stdin = strings.NewReader(fiveSecondLoop)
 		cmd.Env = append(os.Environ(), "PYTHONIOENCODING=utf-8")
 		lines, at := linesAsTheyCome(t, cmd)
+		assertSpread(t, lines, at)
+	})
+	t.Run("R client stream = TRUE", func(t *testing.T) {
+		rs, err := exec.LookPath("Rscript")
+		if err != nil {
+			t.Skip("Rscript not installed")
+		}
+		expr := fmt.Sprintf(`source(%q); rest <- rwarden_eval(%q, host = %q, port = %s, stream = TRUE); cat(rest)`,
+			filepath.Join("..", "clients", "R", "rwarden.R"), fiveSecondLoop, host, port)
+		lines, at := linesAsTheyCome(t, exec.Command(rs, "--vanilla", "-e", expr))
 		assertSpread(t, lines, at)
 	})
 	t.Run("errors come after the output", func(t *testing.T) {
