@@ -41,6 +41,16 @@ func TestPlots(t *testing.T) {
 		assert.Contains(t, string(svg), "<svg")
 	})
 
+	t.Run("own device", func(t *testing.T) {
+		// Drawn on a device of its own: not captured; closing it makes the
+		// capture device current, as docs/http.md says.
+		code, _, body := a.do(t, nil, alice, "POST", "/v1/eval", map[string]any{
+			"code": "png(file.path(tempdir(), 'own.png')); plot(1:3); dev.off()"})
+		require.Equal(t, 200, code, "%s", body)
+		assert.Empty(t, plotsOf(t, body))
+		assert.Regexp(t, `^pdf \n\s*2 \n$`, decode(t, body).Console)
+	})
+
 	t.Run("no plot, no plots", func(t *testing.T) {
 		code, _, body := a.do(t, nil, alice, "POST", "/v1/eval", map[string]any{"code": "1"})
 		require.Equal(t, 200, code)
