@@ -125,3 +125,34 @@ func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// TestStreamClientGone: a client that disconnects in the middle of a
+// stream cancels its evaluation (the worker is killed, the session freed)
+// instead of leaving it to run to its limit.
+func TestStreamClientGone(t *testing.T) {
+	a := startAPI(t, func(cfg *config.Config) {
+		cfg.Limits.Users = map[string]config.LimitSet{"alice": {Sessions: ptr(1)}}
+	})
+	req, err := http.NewRequest("POST", a.url+"/v1/eval",
+		strings.NewReader(`{"code": "for (i in 1:60) { cat(i, '\\n'); Sys.sleep(1) }"}`))
+	require.NoError(t, err)
+	req.SetBasicAuth(alice.user, alice.pass)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.client.Do(req)
+	require.NoError(t, err)
+	buf := make([]byte, 64)
+	_, err = resp.Body.Read(buf) // the first event: it is running
+	require.NoError(t, err)
+	start := time.Now()
+	resp.Body.Close()
+	a.client.CloseIdleConnections()
+
+	// The one session alice may have is free again long before the loop
+	// could have ended.
+	require.Eventually(t, func() bool {
+		code, _, _ := a.do(t, nil, alice, "POST", "/v1/eval", map[string]any{"code": "1"})
+		return code == http.StatusOK
+	}, 20*time.Second, 200*time.Millisecond)
+	t.Logf("session free %v after the client left", time.Since(start))
+}
