@@ -1322,9 +1322,13 @@ local(envir = .rwarden, {
         # the client's clock). Then run it once, for other first-use costs.
         for (nm in c("eval_request", "encode_result", "send", "autoprint", "reset_console",
                      "next_request", "poll_input", "fill", "take", "answered",
-                     "i32", "str_field", "str_list", "format_error", "user_call"))
+                     "i32", "str_field", "str_list", "format_error", "user_call",
+                     "plot_open", "plot_snapshot", "plot_close", "plot_items"))
             assign(nm, compiler::cmpfun(get(nm, envir = self)), envir = self)
         invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE)))
+        # The capture device's first use in a process loads font metrics and
+        # encodings (some 10 ms); done here, forked sessions inherit them.
+        invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE, FALSE, TRUE)))
         reset_console()
         prepared <<- TRUE
     }
