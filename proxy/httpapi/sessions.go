@@ -44,12 +44,12 @@ func newID() string {
 // add registers a new core session and starts its idle timer.
 func (t *sessionTable) add(user string, cs *core.Session) *session {
 	s := &session{id: newID(), user: user, sess: cs}
-	t.mu.Lock()
-	t.m[s.id] = s
-	t.mu.Unlock()
 	s.mu.Lock()
 	s.timer = time.AfterFunc(cs.IdleTimeout(), func() { t.expire(s) })
 	s.mu.Unlock()
+	t.mu.Lock()
+	t.m[s.id] = s
+	t.mu.Unlock()
 	return s
 }
 
