@@ -21,7 +21,7 @@ func TestAPI(t *testing.T) {
 	a := startAPI(t, func(cfg *config.Config) {
 		cfg.Listeners[0].MaxCodeBytes = 4 << 10
 		cfg.Limits.Users = map[string]config.LimitSet{
-			"guest": {Wall: ptr(config.Duration(2 * time.Second)), Sessions: ptr(1)},
+			"guest": {Wall: ptr(config.Duration(2 * time.Second)), Sessions: ptr(1), Output: ptr(config.Size(4 << 10))},
 		}
 	})
 
@@ -126,6 +126,15 @@ func TestAPI(t *testing.T) {
 		code, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": "Sys.sleep(30)"})
 		require.Equal(t, http.StatusGatewayTimeout, code, "%s", body)
 		assert.Equal(t, "timeout", decode(t, body).Status)
+	})
+
+	t.Run("output limit", func(t *testing.T) {
+		code, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": `cat(strrep("x", 10000)); 1`})
+		require.Equal(t, http.StatusOK, code, "%s", body)
+		r := decode(t, body)
+		assert.True(t, r.Truncated)
+		assert.LessOrEqual(t, len(r.Console), 4<<10)
+		assert.JSONEq(t, `[1]`, string(r.Value))
 	})
 
 	t.Run("sessions", func(t *testing.T) {
