@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -144,7 +145,7 @@ func TestAPI(t *testing.T) {
 			ID      string    `json:"id"`
 			Expires time.Time `json:"expires"`
 		}
-		require.NoError(t, jsonUnmarshal(body, &s))
+		require.NoError(t, json.Unmarshal(body, &s))
 		require.Len(t, s.ID, 43, "256 bits, base64url")
 		assert.Equal(t, "/v1/sessions/"+s.ID, hdr.Get("Location"))
 		assert.True(t, s.Expires.After(time.Now()))
@@ -176,7 +177,7 @@ func TestAPI(t *testing.T) {
 		code, _, body := a.do(t, nil, guest, "POST", "/v1/sessions", "{}")
 		require.Equal(t, http.StatusCreated, code, "%s", body)
 		var s struct{ ID string }
-		require.NoError(t, jsonUnmarshal(body, &s))
+		require.NoError(t, json.Unmarshal(body, &s))
 		code, hdr, body := a.do(t, nil, guest, "POST", "/v1/sessions", nil)
 		assert.Equal(t, http.StatusTooManyRequests, code, "%s", body)
 		assert.NotEmpty(t, hdr.Get("Retry-After"))

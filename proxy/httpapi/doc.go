@@ -16,13 +16,17 @@
 //
 // Endpoints (docs/http.md and docs/openapi.yaml describe them in full):
 //
-//	POST   /v1/eval                       one-shot evaluation in a fresh session
-//	POST   /v1/sessions                   open a session
-//	POST   /v1/sessions/{id}/eval         evaluate in a session
-//	DELETE /v1/sessions/{id}              close a session
-//	POST   /v1/sessions/{id}/data/{name}  a JSON or CSV table becomes a data frame
-//	GET    /v1/sessions/{id}/data/{name}  a value as JSON, CSV or RDS
+//	POST   /v1/eval                             one-shot evaluation in a fresh session
+//	POST   /v1/sessions                         open a session
+//	POST   /v1/sessions/{id}/eval               evaluate in a session
+//	DELETE /v1/sessions/{id}                    close a session
+//	GET    /v1/sessions/{id}/plots/{n}.png|svg  a plot the session drew
+//	PUT    /v1/sessions/{id}/files/{name}       a file into the session's scratch directory
+//	GET    /v1/sessions/{id}/files/{name}       a file out of it
+//	POST   /v1/sessions/{id}/data/{name}        a JSON or CSV table becomes a data frame
+//	GET    /v1/sessions/{id}/data/{name}        a value as JSON, CSV or RDS
 //
 // With "Accept: text/event-stream" an evaluation answers with events
-// (console, message, warning, done) sent as R produces its output.
+// (console, message, warning, plot, done or error), the console output
+// sent as R produces it.
 package httpapi

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bufio"
 	"crypto/tls"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -42,7 +43,7 @@ func TestReadTimeouts(t *testing.T) {
 		code, _, body := a.do(t, nil, alice, "POST", "/v1/sessions", nil)
 		require.Equal(t, http.StatusCreated, code, "%s", body)
 		var s struct{ ID string }
-		require.NoError(t, jsonUnmarshal(body, &s))
+		require.NoError(t, json.Unmarshal(body, &s))
 		code, _, body = a.do(t, nil, alice, "POST", "/v1/sessions/"+s.ID+"/eval", map[string]any{"code": "Sys.sleep(2.5); 7"})
 		require.Equal(t, http.StatusOK, code, "%s", body)
 		assert.JSONEq(t, `[7]`, string(decode(t, body).Value))
@@ -60,7 +61,7 @@ func TestIdleSession(t *testing.T) {
 	code, _, body := a.do(t, nil, alice, "POST", "/v1/sessions", nil)
 	require.Equal(t, http.StatusCreated, code, "%s", body)
 	var s struct{ ID string }
-	require.NoError(t, jsonUnmarshal(body, &s))
+	require.NoError(t, json.Unmarshal(body, &s))
 	code, _, _ = a.do(t, nil, alice, "POST", "/v1/sessions/"+s.ID+"/eval", map[string]any{"code": "1"})
 	require.Equal(t, http.StatusOK, code)
 	time.Sleep(2500 * time.Millisecond)
