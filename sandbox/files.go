@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -46,6 +47,18 @@ func (s *Session) PutFile(ctx context.Context, name string, data []byte) error {
 		return ErrFileQuota
 	}
 	path := filepath.Join(s.w.scratch, name)
+	if !s.w.l.privileged {
+		// Unprivileged workers have no quota-sized tmpfs: count first (the
+		// session is locked, nothing else writes there meanwhile). The file
+		// it replaces does not count.
+		used := s.scratchUsage()
+		if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() {
+			used -= st.Size()
+		}
+		if used+int64(len(data)) > s.w.l.cfg.ScratchBytes {
+			return ErrFileQuota
+		}
+	}
 	body := make([]byte, 4, 4+len(path)+len(data))
 	binary.LittleEndian.PutUint32(body, uint32(len(path)))
 	body = append(append(body, path...), data...)
@@ -53,25 +66,10 @@ func (s *Session) PutFile(ctx context.Context, name string, data []byte) error {
 	if err != nil && s.w.alive() && strings.Contains(err.Error(), "scratch disk quota") {
 		return ErrFileQuota // harness.R's put_file: a short write
 	}
-	if err == nil && !s.w.l.privileged {
-		// Unprivileged workers have no quota-sized tmpfs: count.
-		if qerr := s.checkScratch(); qerr != nil {
-			_ = s.removeFileLocked(ctx, path)
-			return ErrFileQuota
-		}
-	}
 	if err != nil && (errors.Is(err, errProtocol) || !s.w.alive() || ctx.Err() != nil) {
 		s.closeLocked("file transfer failed")
 	}
 	return err
-}
-
-// removeFileLocked empties the file at path (a zero-byte write), after a
-// write that broke the quota.
-func (s *Session) removeFileLocked(ctx context.Context, path string) error {
-	body := binary.LittleEndian.AppendUint32(nil, uint32(len(path)))
-	body = append(body, path...)
-	return s.w.request(ctx, reqPutFile, body, respDone, s.binding.Limits.Wall)
 }
 
 // GetFile reads the file name from the session's scratch directory.

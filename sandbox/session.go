@@ -322,6 +322,14 @@ var errCPU = errors.New("CPU time limit exceeded")
 var errScratchQuota = errors.New("scratch disk quota exceeded")
 
 func (s *Session) checkScratch() error {
+	if s.scratchUsage() > s.w.l.cfg.ScratchBytes {
+		return errScratchQuota
+	}
+	return nil
+}
+
+// scratchUsage is the bytes of the regular files in the scratch directory.
+func (s *Session) scratchUsage() int64 {
 	var total int64
 	_ = filepath.WalkDir(s.w.scratch, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -332,10 +340,7 @@ func (s *Session) checkScratch() error {
 		}
 		return nil
 	})
-	if total > s.w.l.cfg.ScratchBytes {
-		return errScratchQuota
-	}
-	return nil
+	return total
 }
 
 // finishDead turns an evaluation that did not end with a result into one:
