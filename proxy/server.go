@@ -13,6 +13,7 @@ import (
 	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/core"
 	"github.com/rwarden/rwarden/proxy/framed"
+	"github.com/rwarden/rwarden/proxy/httpapi"
 	"github.com/rwarden/rwarden/proxy/qap1"
 	"github.com/rwarden/rwarden/proxy/transport"
 )
@@ -33,6 +34,7 @@ type Server struct {
 	log       *slog.Logger
 	core      *core.Core
 	qap1      *qap1.Server
+	http      *httpapi.Server
 	listeners []*transport.Listener
 	admin     net.Listener
 	conns     *transport.Tracker
@@ -92,6 +94,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 	}
 	srv.core.WatchConnections(srv.conns.Open, limits.Total)
 	srv.qap1 = qap1.NewServer(srv.core, cfg.StateDir)
+	srv.http = httpapi.NewServer(srv.core)
 	defer func() {
 		if err != nil {
 			for _, l := range srv.listeners {
@@ -125,6 +128,8 @@ func frontEnd(protocol string) func(srv *Server, ctx context.Context, c *transpo
 		return func(srv *Server, ctx context.Context, c *transport.Conn) { framed.Serve(ctx, srv.core, c) }
 	case qap1.Protocol:
 		return func(srv *Server, ctx context.Context, c *transport.Conn) { srv.qap1.Serve(ctx, c) }
+	case httpapi.Protocol:
+		return func(srv *Server, ctx context.Context, c *transport.Conn) { srv.http.Serve(ctx, c) }
 	}
 	return nil
 }
@@ -175,6 +180,7 @@ func (srv *Server) Serve(ctx context.Context) error {
 		<-done
 	}
 	kill()
+	srv.http.CloseSessions()
 	return srv.core.Stop()
 }
 

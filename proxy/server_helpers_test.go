@@ -43,6 +43,9 @@ type e2e struct {
 	plain    string // host:port
 	tlsAddr  string
 	unixPath string
+	// demoPassword is the demo user's password (the embedded defaults'
+	// user, as the README's examples use it).
+	demoPassword string
 }
 
 func startE2E(t *testing.T, mod func(*config.Config)) *e2e {
@@ -83,7 +86,7 @@ func startE2E(t *testing.T, mod func(*config.Config)) *e2e {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	srv := serveForTest(t, cfg, Options{Logger: logger})
-	e := &e2e{srv: srv, cfg: cfg, state: state, pki: st.PKI}
+	e := &e2e{srv: srv, cfg: cfg, state: state, pki: st.PKI, demoPassword: st.DemoPassword}
 	e.tlsAddr = srv.Addr(0).String()
 	e.plain = srv.Addr(1).String()
 	e.unixPath = filepath.Join(state, "rwarden.sock")

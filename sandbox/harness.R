@@ -652,8 +652,8 @@ local(envir = guard, {
 .rwarden$guard <- guard # the harness sees the guards; nothing there leads back
 local(envir = .rwarden, {
     self <- environment() # this harness environment
-    T_EVAL <- 1L; T_BIND <- 2L; T_ASSIGN <- 3L; T_SETERR <- 4L
-    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L
+    T_EVAL <- 1L; T_BIND <- 2L; T_ASSIGN <- 3L; T_SETERR <- 4L; T_PUTFILE <- 5L; T_GETFILE <- 6L
+    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L; R_FILE <- 14L
     ST_OK <- 0L; ST_ERROR <- 1L; ST_SYNTAX <- 2L; ST_ABORTED <- 3L
     NONCE_BYTES <- 16L
 
@@ -797,7 +797,65 @@ local(envir = .rwarden, {
     # error. The condition handlers are set up once per request (not per
     # expression): they are the bulk of the harness's own cost for small
     # evaluations.
-    eval_request <- function(code, want_value, quiet = FALSE) {
+    # Plot capture (flag 8 of an evaluation): the evaluation draws on a
+    # display-list device the harness opens for it (pdf(NULL), so nothing
+    # is written), its plot is recorded after every top-level expression
+    # (a new page, or more drawn on the same one, replaces the last record),
+    # and at the end each recorded plot is replayed into a PNG (cairo) and
+    # an SVG file in the scratch directory, read back and removed. A loop
+    # that draws several pages in one expression keeps its last page. No
+    # hook or function of the harness is handed to user code for this.
+    PLOT_MAX <- 16L
+    PLOT_FILE_MAX <- 16 * 1024 * 1024
+    plot_open <- function() {
+        prev <- grDevices::dev.cur()
+        grDevices::pdf(NULL, width = 7, height = 5)
+        grDevices::dev.control(displaylist = "enable")
+        list(prev = prev, dev = grDevices::dev.cur(), plots = list(), last = NULL)
+    }
+    plot_items <- function(p) if (is.null(p)) list() else as.list(p[[1L]]) # a pairlist
+    plot_snapshot <- function(pc) {
+        if (!(pc$dev %in% grDevices::dev.list())) return(pc) # user code closed it
+        cur <- grDevices::dev.cur()
+        if (cur != pc$dev) grDevices::dev.set(pc$dev)
+        p <- tryCatch(grDevices::recordPlot(), error = function(e) NULL)
+        if (cur != pc$dev && cur %in% grDevices::dev.list()) grDevices::dev.set(cur)
+        items <- plot_items(p)
+        if (!length(items) || identical(items, plot_items(pc$last))) return(pc)
+        last <- plot_items(pc$last)
+        n <- length(pc$plots)
+        # The same page with more drawn on it replaces its earlier record.
+        if (n && length(items) > length(last) && identical(items[seq_along(last)], last))
+            pc$plots[[n]] <- p
+        else if (n < PLOT_MAX)
+            pc$plots[[n + 1L]] <- p
+        pc$last <- p
+        pc
+    }
+    plot_file <- function(p, open) {
+        f <- tempfile("rwarden-plot-")
+        on.exit(unlink(f))
+        before <- grDevices::dev.list()
+        ok <- tryCatch({ open(f); grDevices::replayPlot(p); TRUE }, error = function(e) FALSE)
+        for (d in setdiff(grDevices::dev.list(), before)) grDevices::dev.off(d) # what open() opened
+        size <- file.size(f)
+        if (!ok || is.na(size) || size > PLOT_FILE_MAX) return(raw(0))
+        readBin(f, "raw", size)
+    }
+    plot_close <- function(pc) {
+        pc <- plot_snapshot(pc)
+        if (pc$dev %in% grDevices::dev.list()) grDevices::dev.off(pc$dev)
+        if (pc$prev > 1L && pc$prev %in% grDevices::dev.list()) grDevices::dev.set(pc$prev)
+        lapply(pc$plots, function(p) list(
+            png = plot_file(p, function(f) grDevices::png(f, width = 700, height = 500, type = "cairo")),
+            svg = plot_file(p, function(f) grDevices::svg(f, width = 7, height = 5))))
+    }
+    bytes_field <- function(b) c(i32(length(b)), b)
+    plots_field <- function(plots)
+        c(i32(length(plots)), unlist(lapply(plots, function(p) c(bytes_field(p$png), bytes_field(p$svg))),
+                                     use.names = FALSE))
+
+    eval_request <- function(code, want_value, quiet = FALSE, plots = FALSE) {
         exprs <- tryCatch(parse(text = code, keep.source = FALSE, encoding = "UTF-8"),
                           error = function(e) e)
         if (inherits(exprs, "error")) {
@@ -817,6 +875,7 @@ local(envir = .rwarden, {
                 pending <<- list()
             }
         }
+        pc <- if (plots) plot_open()
         in_flight$active <- TRUE
         err <- tryCatch(
             withCallingHandlers({
@@ -825,6 +884,7 @@ local(envir = .rwarden, {
                     value <- res$value
                     if (res$visible && !quiet) autoprint(value)
                     flush_warnings()
+                    if (plots) pc <- plot_snapshot(pc)
                 }
                 NULL
             },
@@ -835,6 +895,7 @@ local(envir = .rwarden, {
             message = function(m) messages <<- c(messages, conditionMessage(m))),
             error = function(e) e)
         in_flight$active <- FALSE
+        captured <- if (plots) tryCatch(plot_close(pc), error = function(e) list())
         status <- ST_OK
         errtext <- ""
         if (!is.null(err)) {
@@ -850,7 +911,7 @@ local(envir = .rwarden, {
         if (want_value && status == ST_OK)
             ser <- tryCatch(serialize(value, NULL, version = 2L), error = function(e) NULL)
         list(status = status, error = errtext, messages = messages, warnings = warnings_all,
-             value = ser)
+             value = ser, plots = captured)
     }
 
     # geterrmessage() in the session returns the last error, as at R's
@@ -880,11 +941,42 @@ local(envir = .rwarden, {
         ""
     }
 
+    # Files in the scratch directory, for rwarden's file API. The request
+    # names the full path (rwarden builds it from the scratch directory and
+    # a name it checked); Landlock confines the worker's writes to scratch
+    # whatever the path says. A short write (the quota's tmpfs full) removes
+    # the file and fails.
+    put_file <- function(payload) {
+        n <- readBin(payload, "integer", 1L, size = 4L, endian = "little")
+        if (length(n) != 1L || is.na(n) || n < 1L || n + 4L > length(payload)) stop("malformed file request")
+        path <- rawToChar(payload[5L:(4L + n)])
+        data <- payload[-seq_len(4L + n)]
+        con <- file(path, open = "wb")
+        ok <- tryCatch({ writeBin(data, con); TRUE }, error = function(e) FALSE)
+        close(con)
+        if (!ok || !identical(file.size(path), as.double(length(data)))) {
+            unlink(path)
+            stop("the file could not be written in full (scratch disk quota)")
+        }
+        ""
+    }
+    # Request: int32 largest size, then the path.
+    get_file <- function(payload) {
+        if (length(payload) < 5L) stop("malformed file request")
+        limit <- readBin(payload, "integer", 1L, size = 4L, endian = "little")
+        path <- rawToChar(payload[-(1:4)])
+        if (!file.exists(path) || dir.exists(path)) stop("no such file")
+        size <- file.size(path)
+        if (is.na(size) || size > limit) stop(sprintf("the file is larger than %d bytes", limit))
+        readBin(path, "raw", size)
+    }
+
     ZERO4 <- i32(0L)
     NO_VALUE <- i32(-1L)
     STATUS_RAW <- lapply(0:3, i32)
     encode_result <- function(nonce, r) {
         value <- if (is.null(r$value)) NO_VALUE else c(i32(length(r$value)), r$value)
+        if (!is.null(r$plots)) value <- c(value, plots_field(r$plots))
         if (!length(r$messages) && !length(r$warnings) && !nzchar(r$error))
             return(c(nonce, STATUS_RAW[[r$status + 1L]], ZERO4, ZERO4, ZERO4, value))
         c(nonce, STATUS_RAW[[r$status + 1L]], str_list(r$messages), str_list(r$warnings),
@@ -1092,6 +1184,19 @@ local(envir = .rwarden, {
                 answered()
                 next
             }
+            if (req$type == T_PUTFILE) {
+                err <- tryCatch(put_file(req$body), error = function(e) conditionMessage(e))
+                send(R_DONE, c(current_nonce, str_field(err)))
+                answered()
+                next
+            }
+            if (req$type == T_GETFILE) {
+                got <- tryCatch(list(err = "", data = get_file(req$body)),
+                                error = function(e) list(err = conditionMessage(e), data = raw(0)))
+                send(R_FILE, c(current_nonce, str_field(got$err), i32(length(got$data)), got$data))
+                answered()
+                next
+            }
             # R strings cannot hold a nul: the text ends at the first one, as
             # a C string would (rwarden's policy check refuses code with a
             # nul before it gets here).
@@ -1105,7 +1210,8 @@ local(envir = .rwarden, {
                 send(R_DONE, c(current_nonce, str_field("")))
             } else if (req$type == T_EVAL) {
                 may_poll <<- bitwAnd(req$flags, 4L) != 0L
-                r <- eval_request(body, bitwAnd(req$flags, 1L) != 0L, bitwAnd(req$flags, 2L) != 0L)
+                r <- eval_request(body, bitwAnd(req$flags, 1L) != 0L, bitwAnd(req$flags, 2L) != 0L,
+                                  bitwAnd(req$flags, 8L) != 0L)
                 reset_console()
                 send(R_RESULT, encode_result(current_nonce, r))
             } else if (req$type == T_BIND) {
@@ -1216,9 +1322,13 @@ local(envir = .rwarden, {
         # the client's clock). Then run it once, for other first-use costs.
         for (nm in c("eval_request", "encode_result", "send", "autoprint", "reset_console",
                      "next_request", "poll_input", "fill", "take", "answered",
-                     "i32", "str_field", "str_list", "format_error", "user_call"))
+                     "i32", "str_field", "str_list", "format_error", "user_call",
+                     "plot_open", "plot_snapshot", "plot_close", "plot_items"))
             assign(nm, compiler::cmpfun(get(nm, envir = self)), envir = self)
         invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE)))
+        # The capture device's first use in a process loads font metrics and
+        # encodings (some 10 ms); done here, forked sessions inherit them.
+        invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE, FALSE, TRUE)))
         reset_console()
         prepared <<- TRUE
     }

@@ -69,8 +69,18 @@ type Result struct {
 	// Value is the last top-level value, serialize(x, NULL, version = 2),
 	// when it was asked for and the evaluation succeeded.
 	Value []byte
+	// Plots are the plots the evaluation drew, when they were asked for
+	// (EvalOptions.Plots).
+	Plots []Plot
 	// Elapsed is the wall time of the evaluation as rwarden measured it.
 	Elapsed time.Duration
 	// CPU is the CPU time the worker used during the evaluation.
 	CPU time.Duration
+}
+
+// Plot is one plot an evaluation drew, rendered by R in the worker. A
+// format that could not be drawn is empty.
+type Plot struct {
+	PNG []byte
+	SVG []byte
 }

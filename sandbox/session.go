@@ -143,6 +143,10 @@ type EvalOptions struct {
 	// Quiet evaluates without printing visible values, as Rserve's eval
 	// does; R's console (the default) prints them.
 	Quiet bool
+	// Plots captures what the evaluation plots (on a display-list device
+	// the harness opens for it) as PNG and SVG (Result.Plots): at most 16
+	// per evaluation, one per top-level expression that plotted.
+	Plots bool
 }
 
 // Session is one worker bound to one user. It evaluates one request at a
@@ -249,6 +253,9 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	if opts.Quiet {
 		flags |= flagQuiet
 	}
+	if opts.Plots {
+		flags |= flagPlots
+	}
 	var spin time.Duration // how long to poll for the answer before sleeping
 	if s.pool.hot.admit(s.serial, start) {
 		flags |= flagPoll
@@ -282,7 +289,7 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	if typ != respResult {
 		return s.finishDead(res, sink, start, cpuBefore, fmt.Errorf("%w: unexpected response type %d", errProtocol, typ))
 	}
-	hr, err := decodeResult(payload)
+	hr, err := decodeResult(payload, opts.Plots)
 	if err == nil && !bytes.Equal(hr.Nonce, nonce) {
 		err = errNonce
 	}
@@ -293,7 +300,7 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	if cpu, err := w.cpu.read(); err == nil {
 		res.CPU = cpu - cpuBefore
 	}
-	res.Messages, res.Warnings, res.Error = hr.Messages, hr.Warnings, hr.Error
+	res.Messages, res.Warnings, res.Error, res.Plots = hr.Messages, hr.Warnings, hr.Error, hr.Plots
 	switch hr.Status {
 	case hsOK:
 		res.Status = StatusOK
@@ -321,6 +328,14 @@ var errCPU = errors.New("CPU time limit exceeded")
 var errScratchQuota = errors.New("scratch disk quota exceeded")
 
 func (s *Session) checkScratch() error {
+	if s.scratchUsage() > s.w.l.cfg.ScratchBytes {
+		return errScratchQuota
+	}
+	return nil
+}
+
+// scratchUsage is the bytes of the regular files in the scratch directory.
+func (s *Session) scratchUsage() int64 {
 	var total int64
 	_ = filepath.WalkDir(s.w.scratch, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -331,10 +346,7 @@ func (s *Session) checkScratch() error {
 		}
 		return nil
 	})
-	if total > s.w.l.cfg.ScratchBytes {
-		return errScratchQuota
-	}
-	return nil
+	return total
 }
 
 // finishDead turns an evaluation that did not end with a result into one:

@@ -10,19 +10,27 @@ import (
 // worker's fd 3, responses on its fd 4. Everything a worker sends is treated
 // as untrusted input: user code runs in that process and can write to fd 4.
 const (
-	reqEval   uint32 = 1
-	reqBind   uint32 = 2
-	reqAssign uint32 = 3
-	reqSetErr uint32 = 4
+	reqEval    uint32 = 1
+	reqBind    uint32 = 2
+	reqAssign  uint32 = 3
+	reqSetErr  uint32 = 4
+	reqPutFile uint32 = 5
+	reqGetFile uint32 = 6
 
 	respReady  uint32 = 10
 	respResult uint32 = 11
 	respBound  uint32 = 12
 	respDone   uint32 = 13
+	respFile   uint32 = 14
 
 	flagWantValue uint32 = 1
 	flagQuiet     uint32 = 2
 	flagPoll      uint32 = 4 // the worker may busy-poll for the next request
+	flagPlots     uint32 = 8 // capture the evaluation's plots as PNG and SVG
+
+	// maxPlots bounds the plots one result may carry (harness.R's
+	// PLOT_MAX says the same).
+	maxPlots = 16
 
 	nonceLen       = 16
 	reqHeaderLen   = 12
@@ -63,7 +71,7 @@ func parseRespHeader(h []byte, maxLen int64) (typ uint32, n int, err error) {
 	typ = binary.LittleEndian.Uint32(h[0:])
 	l := int64(int32(binary.LittleEndian.Uint32(h[4:])))
 	switch typ {
-	case respReady, respResult, respBound, respDone:
+	case respReady, respResult, respBound, respDone, respFile:
 	default:
 		return 0, 0, fmt.Errorf("%w: unknown response type %d", errProtocol, typ)
 	}
@@ -82,6 +90,7 @@ type harnessResult struct {
 	Error    string
 	Value    []byte // nil when the harness sent none
 	HasValue bool
+	Plots    []Plot
 }
 
 // payloadReader reads length-checked fields from a response payload.
@@ -116,6 +125,26 @@ func (r *payloadReader) str() string {
 	return string(r.take(int(n)))
 }
 
+// plots reads a counted list of (PNG, SVG) pairs, each a counted byte
+// string (empty when that format could not be drawn).
+func (r *payloadReader) plots() []Plot {
+	n := r.i32()
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > maxPlots || int(n) > len(r.b)/8 {
+		r.err = fmt.Errorf("%w: %d plots with %d bytes left", errProtocol, n, len(r.b))
+		return nil
+	}
+	out := make([]Plot, 0, n)
+	for i := int32(0); i < n && r.err == nil; i++ {
+		png := r.take(int(r.i32()))
+		svg := r.take(int(r.i32()))
+		out = append(out, Plot{PNG: png, SVG: svg})
+	}
+	return out
+}
+
 // strList reads a counted list of strings. The count is bounded by the bytes
 // left (every entry takes at least 4), so a forged count cannot allocate.
 func (r *payloadReader) strList() []string {
@@ -134,8 +163,9 @@ func (r *payloadReader) strList() []string {
 	return out
 }
 
-// decodeResult parses a RESULT payload.
-func decodeResult(p []byte) (*harnessResult, error) {
+// decodeResult parses a RESULT payload. With plots (the request asked for
+// them) a list of plots may follow the value.
+func decodeResult(p []byte, plots bool) (*harnessResult, error) {
 	r := &payloadReader{b: p}
 	res := &harnessResult{}
 	res.Nonce = r.take(nonceLen)
@@ -150,6 +180,9 @@ func decodeResult(p []byte) (*harnessResult, error) {
 	} else if r.err == nil && vlen != -1 {
 		r.err = fmt.Errorf("%w: value length %d", errProtocol, vlen)
 	}
+	if r.err == nil && len(r.b) != 0 && plots {
+		res.Plots = r.plots()
+	}
 	if r.err == nil && len(r.b) != 0 {
 		r.err = fmt.Errorf("%w: %d trailing bytes in result", errProtocol, len(r.b))
 	}
@@ -160,6 +193,19 @@ func decodeResult(p []byte) (*harnessResult, error) {
 		return nil, fmt.Errorf("%w: status %d", errProtocol, res.Status)
 	}
 	return res, nil
+}
+
+// decodeFile parses a FILE payload: nonce, an error text ("" = ok) and
+// the file's bytes.
+func decodeFile(p []byte) (nonce []byte, errText string, data []byte, err error) {
+	r := &payloadReader{b: p}
+	nonce = r.take(nonceLen)
+	errText = r.str()
+	data = r.take(int(r.i32()))
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%w: %d trailing bytes in file answer", errProtocol, len(r.b))
+	}
+	return nonce, errText, data, r.err
 }
 
 // decodeBound parses a BOUND or DONE payload: nonce and an error text ("" = ok).

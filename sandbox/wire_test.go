@@ -10,8 +10,6 @@ import (
 
 // resultPayload builds a RESULT payload the way harness.R encodes it.
 func resultPayload(nonce []byte, status int32, msgs, warns []string, errText string, value []byte, hasValue bool) []byte {
-	i32 := func(v int32) []byte { b := make([]byte, 4); binary.LittleEndian.PutUint32(b, uint32(v)); return b }
-	str := func(s string) []byte { return append(i32(int32(len(s))), s...) }
 	var p []byte
 	p = append(p, nonce...)
 	p = append(p, i32(status)...)
@@ -33,13 +31,17 @@ func resultPayload(nonce []byte, status int32, msgs, warns []string, errText str
 	return p
 }
 
+func i32(v int32) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
+
+func str(s string) []byte { return append(i32(int32(len(s))), s...) }
+
 func TestDecodeResult(t *testing.T) {
 	nonce := make([]byte, nonceLen)
 	for i := range nonce {
 		nonce[i] = byte(i)
 	}
 	good := resultPayload(nonce, hsError, []string{"m1", "m2"}, []string{"w"}, "Error: x\n", []byte{1, 2, 3}, true)
-	res, err := decodeResult(good)
+	res, err := decodeResult(good, false)
 	require.NoError(t, err)
 	assert.Equal(t, nonce, res.Nonce)
 	assert.Equal(t, int32(hsError), res.Status)
@@ -50,7 +52,7 @@ func TestDecodeResult(t *testing.T) {
 	assert.Equal(t, []byte{1, 2, 3}, res.Value)
 
 	noValue := resultPayload(nonce, hsOK, nil, nil, "", nil, false)
-	res, err = decodeResult(noValue)
+	res, err = decodeResult(noValue, false)
 	require.NoError(t, err)
 	assert.False(t, res.HasValue)
 
@@ -70,7 +72,39 @@ func TestDecodeResult(t *testing.T) {
 	binary.LittleEndian.PutUint32(negLen[len(negLen)-4:], uint32(0xfffffff0))
 	bad["negative value length"] = negLen
 	for name, p := range bad {
-		_, err := decodeResult(p)
+		_, err := decodeResult(p, false)
+		assert.ErrorIs(t, err, errProtocol, name)
+	}
+}
+
+func TestDecodeResultPlots(t *testing.T) {
+	nonce := make([]byte, nonceLen)
+	base := resultPayload(nonce, hsOK, nil, nil, "", nil, false)
+	withPlots := append(append([]byte{}, base...), i32(2)...)
+	withPlots = append(withPlots, str("PNG1")...)
+	withPlots = append(withPlots, str("<svg/>")...)
+	withPlots = append(withPlots, str("PNG2")...)
+	withPlots = append(withPlots, str("")...)
+	res, err := decodeResult(withPlots, true)
+	require.NoError(t, err)
+	require.Len(t, res.Plots, 2)
+	assert.Equal(t, "PNG1", string(res.Plots[0].PNG))
+	assert.Equal(t, "<svg/>", string(res.Plots[0].SVG))
+	assert.Empty(t, res.Plots[1].SVG)
+
+	// Without the request's flag, plots are trailing bytes.
+	_, err = decodeResult(withPlots, false)
+	assert.ErrorIs(t, err, errProtocol)
+	// The harness sends no list when it has no plots (an aborted run).
+	res, err = decodeResult(base, true)
+	require.NoError(t, err)
+	assert.Empty(t, res.Plots)
+	for name, tail := range map[string][]byte{
+		"too many":  i32(maxPlots + 1),
+		"negative":  i32(-1),
+		"truncated": append(i32(1), str("PNG")...),
+	} {
+		_, err := decodeResult(append(append([]byte{}, base...), tail...), true)
 		assert.ErrorIs(t, err, errProtocol, name)
 	}
 }
@@ -126,11 +160,14 @@ func FuzzDecodeResult(f *testing.F) {
 	f.Add(resultPayload(nonce, hsSyntax, nil, nil, "Error: x", nil, false))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, p []byte) {
-		res, err := decodeResult(p)
+		res, err := decodeResult(p, len(p)%2 == 0)
 		if err != nil {
 			return
 		}
 		total := len(res.Nonce) + len(res.Error) + len(res.Value)
+		for _, pl := range res.Plots {
+			total += len(pl.PNG) + len(pl.SVG)
+		}
 		for _, s := range append(res.Messages, res.Warnings...) {
 			total += len(s)
 		}
@@ -148,4 +185,22 @@ func FuzzParseRespHeader(f *testing.F) {
 			t.Fatalf("accepted length %d", n)
 		}
 	})
+}
+
+func TestDecodeFile(t *testing.T) {
+	nonce := make([]byte, nonceLen)
+	ok := append(append(append([]byte{}, nonce...), str("")...), str("data")...)
+	n, e, data, err := decodeFile(ok)
+	require.NoError(t, err)
+	assert.Equal(t, nonce, n)
+	assert.Empty(t, e)
+	assert.Equal(t, "data", string(data))
+	for name, p := range map[string][]byte{
+		"trailing":  append(append([]byte{}, ok...), 0),
+		"truncated": ok[:len(ok)-1],
+		"negative":  append(append(append([]byte{}, nonce...), str("")...), i32(-5)...),
+	} {
+		_, _, _, err := decodeFile(p)
+		assert.ErrorIs(t, err, errProtocol, name)
+	}
 }

@@ -24,6 +24,10 @@ section "Framed protocol: rwarden (plaintext, TLS) against Rserve 1.8, one-shot 
 go test ./proxy -run '^$' -bench 'FramedVsRserve' -benchtime 1x -timeout 60m \
   | grep -vE '^(goos|goarch|pkg|cpu|PASS)' || true
 
+section "HTTP API: one-shot POST /v1/eval against the framed one-shot, and streamed-event lag (proxy)"
+go test ./proxy -run '^$' -bench 'HTTPVsFramed' -benchtime 1x -timeout 30m \
+  | grep -vE '^(goos|goarch|pkg|cpu|PASS)' || true
+
 # ---- QAP1 (proxy/qap1, proxy/qap1_*): RSclient vs Rserve 1.8 vs rwarden ----
 bash scripts/bench-qap1.sh
 # ---- end QAP1 ----

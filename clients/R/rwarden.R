@@ -12,6 +12,13 @@
 # and "\n", the code's length as 8 bytes unsigned little-endian, the code in
 # that encoding. The answer: an 8-byte little-endian length, then that many
 # bytes of text in the same encoding. The server then closes the connection.
+#
+# Streaming (stream = TRUE, or a function): the request starts with the line
+# "STREAM\n" and the answer comes as frames while R runs on the server: one
+# kind byte ('o' output, 'r' the rest of the answer, always last), an 8-byte
+# little-endian length, that many bytes of text. Output goes to stream (TRUE:
+# printed at once with cat()); the return value is the rest of the answer
+# (the error text of a failed evaluation, or "").
 
 # Base64 (RFC 4648, with padding) of a raw vector, written out by hand because
 # base R has no encoder.
@@ -71,7 +78,9 @@
 # answers starting with "Error"; connection failures are R errors.
 rwarden_eval <- function(code, host = "localhost", port = 9090, user = NULL,
                          password = NULL, encoding = "UTF-8", timeout = 300,
-                         max_answer = 256 * 1024^2) {
+                         max_answer = 256 * 1024^2, stream = FALSE) {
+  if (isTRUE(stream)) stream <- function(text) { cat(text); flush(stdout()) }
+  streaming <- is.function(stream)
   stopifnot(is.character(code), is.character(encoding), length(encoding) == 1L,
             nchar(encoding) > 0L, nchar(encoding) <= 64L, !grepl("\n", encoding))
   text <- enc2utf8(paste(code, collapse = "\n"))
@@ -79,7 +88,7 @@ rwarden_eval <- function(code, host = "localhost", port = 9090, user = NULL,
   if (is.null(payload)) {
     stop(sprintf("rwarden: the code cannot be represented in %s", encoding), call. = FALSE)
   }
-  request <- raw(0)
+  request <- if (streaming) charToRaw("STREAM\n") else raw(0)
   if (!is.null(user)) {
     if (is.null(password)) password <- Sys.getenv("RWARDEN_PASSWORD", unset = NA)
     if (is.na(password)) {
@@ -99,6 +108,7 @@ rwarden_eval <- function(code, host = "localhost", port = 9090, user = NULL,
   on.exit(close(con))
   writeBin(request, con)
   flush(con)
+  if (streaming) return(.rwarden_read_stream(con, encoding, max_answer, stream))
   m <- .rwarden_read_u64le(.rwarden_read_exactly(con, 8))
   if (m > max_answer) {
     stop(sprintf("rwarden: answer of %.0f bytes exceeds the limit of %.0f", m, max_answer),
@@ -107,4 +117,23 @@ rwarden_eval <- function(code, host = "localhost", port = 9090, user = NULL,
   body <- if (m > 0) .rwarden_read_exactly(con, m) else raw(0)
   # Bytes invalid in the encoding are shown as <xx> rather than failing.
   iconv(list(body), from = encoding, to = "UTF-8", sub = "byte")
+}
+
+# Read the frames of a streaming answer until the last one.
+.rwarden_read_stream <- function(con, encoding, max_answer, callback) {
+  total <- 0
+  repeat {
+    header <- .rwarden_read_exactly(con, 9)
+    kind <- rawToChar(header[1])
+    m <- .rwarden_read_u64le(header[2:9])
+    if (!kind %in% c("o", "r")) stop("rwarden: unknown stream frame kind", call. = FALSE)
+    total <- total + m
+    if (total > max_answer) {
+      stop(sprintf("rwarden: answer exceeds the limit of %.0f bytes", max_answer), call. = FALSE)
+    }
+    body <- if (m > 0) .rwarden_read_exactly(con, m) else raw(0)
+    text <- iconv(list(body), from = encoding, to = "UTF-8", sub = "byte")
+    if (kind == "r") return(text)
+    callback(text)
+  }
 }

@@ -13,6 +13,12 @@ The wire format: optionally "AUTH <base64(user:password)>\\n", then the
 encoding name and "\\n", then the code's length as 8 bytes unsigned
 little-endian, then the code in that encoding. The answer comes back as an
 8-byte little-endian length and that many bytes of text in the same encoding.
+
+Streaming (--stream, or evaluate(..., stream=callback)): the request starts
+with the line "STREAM\\n" and the answer comes as frames while R runs, each
+one kind byte ('o' output, 'r' the rest of the answer, always last), an
+8-byte little-endian length and that many bytes of text. The error of a
+failed evaluation comes after the output it followed.
 """
 
 import argparse
@@ -30,6 +36,7 @@ __all__ = ["evaluate", "RwardenError", "DEFAULT_MAX_ANSWER"]
 DEFAULT_MAX_ANSWER = 256 * 1024 * 1024
 
 _LENGTH = struct.Struct("<Q")
+_FRAME = struct.Struct("<cQ")
 
 
 class RwardenError(Exception):
@@ -75,7 +82,7 @@ def _tls_context(cafile, certfile, keyfile):
 def evaluate(code, hostname="localhost", port=9090, encoding="utf-8",
              user=None, password=None, tls=False, cafile=None,
              certfile=None, keyfile=None, unix_path=None, timeout=300.0,
-             server_name=None, max_answer=DEFAULT_MAX_ANSWER):
+             server_name=None, max_answer=DEFAULT_MAX_ANSWER, stream=None):
     """Send R code to an rwarden (or original rpy2) server; return the answer.
 
     code is a str (encoded with `encoding`) or bytes (sent as they are).
@@ -86,6 +93,11 @@ def evaluate(code, hostname="localhost", port=9090, encoding="utf-8",
     "localhost" for a Unix socket). The answer is decoded from `encoding`;
     R errors, policy denials and limits come back as answers starting with
     "Error". Raises RwardenError on connection or protocol failures.
+
+    With stream set to a callable, the server is asked to stream (the
+    STREAM line): stream(text) is called with each piece of output as R
+    produces it, and the return value is the rest of the answer (the error
+    text of a failed evaluation, or "").
     """
     if isinstance(code, str):
         payload = code.encode(encoding)
@@ -96,6 +108,8 @@ def evaluate(code, hostname="localhost", port=9090, encoding="utf-8",
         raise ValueError("invalid encoding name %r" % encoding)
 
     request = bytearray()
+    if stream is not None:
+        request += b"STREAM\n"
     if user is not None:
         if password is None:
             password = os.environ.get("RWARDEN_PASSWORD")
@@ -120,6 +134,8 @@ def evaluate(code, hostname="localhost", port=9090, encoding="utf-8",
             name = server_name or (hostname if not unix_path else "localhost")
             sock = ctx.wrap_socket(sock, server_hostname=name)
         sock.sendall(bytes(request))
+        if stream is not None:
+            return _read_stream(sock, encoding, max_answer, stream)
         header = _recv_exactly(sock, _LENGTH.size)
         (length,) = _LENGTH.unpack(header)
         if length > max_answer:
@@ -131,6 +147,22 @@ def evaluate(code, hostname="localhost", port=9090, encoding="utf-8",
     finally:
         sock.close()
     return body.decode(encoding, errors="replace")
+
+
+def _read_stream(sock, encoding, max_answer, callback):
+    """Read frames until the final one; output goes to callback."""
+    total = 0
+    while True:
+        kind, length = _FRAME.unpack(_recv_exactly(sock, _FRAME.size))
+        if kind not in (b"o", b"r"):
+            raise RwardenError("unknown stream frame kind %r" % kind)
+        total += length
+        if total > max_answer:
+            raise RwardenError("answer exceeds the limit of %d bytes" % max_answer)
+        text = _recv_exactly(sock, length).decode(encoding, errors="replace")
+        if kind == b"r":
+            return text
+        callback(text)
 
 
 def _parse_args(argv):
@@ -154,6 +186,8 @@ def _parse_args(argv):
     p.add_argument("--unix", metavar="PATH", help="connect to a Unix socket")
     p.add_argument("--timeout", type=float, default=300.0,
                    help="seconds to wait for the server (default 300)")
+    p.add_argument("--stream", action="store_true",
+                   help="print output as R produces it")
     p.add_argument("--check", action="store_true",
                    help="exit with status 1 when the answer is an error")
     return p.parse_args(argv)
@@ -167,17 +201,27 @@ def main(argv=None):
         if password is None:
             password = getpass.getpass("Password for %s: " % args.user)
     code = sys.stdin.read()
+    out = sys.stdout
+    printed = []
+
+    def show(text):
+        out.write(text)
+        out.flush()
+        printed.append(text)
+
     try:
         answer = evaluate(code, hostname=args.hostname, port=args.port,
                           encoding=args.encoding, user=args.user,
                           password=password, tls=args.tls, cafile=args.ca,
                           certfile=args.cert, keyfile=args.key,
                           unix_path=args.unix, timeout=args.timeout,
-                          server_name=args.server_name)
+                          server_name=args.server_name,
+                          stream=show if args.stream else None)
     except (RwardenError, ValueError, UnicodeError, LookupError) as e:
         print("rwarden_client: %s" % e, file=sys.stderr)
         return 2
-    out = sys.stdout
+    if answer and printed and not printed[-1].endswith("\n"):
+        out.write("\n")
     out.write(answer)
     if answer and not answer.endswith("\n"):
         out.write("\n")

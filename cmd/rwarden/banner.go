@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/setup"
 )
 
@@ -91,6 +92,14 @@ func printBanner(w io.Writer, st *setup.DefaultState, self, exeDir string) {
 			py, host, port, ca, setup.DemoUser)
 	}
 	b.WriteString("or with the demo client certificate:\n")
-	fmt.Fprintf(&b, "  %s eval --addr %s --tls-ca %s --cert %s --key %s -e 'summary(cars)'\n\n", self, addr, ca, absPath(st.DemoCert), absPath(st.DemoKey))
+	fmt.Fprintf(&b, "  %s eval --addr %s --tls-ca %s --cert %s --key %s -e 'summary(cars)'\n", self, addr, ca, absPath(st.DemoCert), absPath(st.DemoKey))
+	for _, l := range st.Config.Listeners {
+		if l.Protocol == config.ProtocolHTTP {
+			b.WriteString("or over the HTTP API (docs/http.md):\n")
+			fmt.Fprintf(&b, "  curl --cacert %s -u %s:$RWARDEN_PASSWORD --json '{\"code\": \"summary(cars)\"}' https://%s/v1/eval\n", ca, setup.DemoUser, l.Address)
+			break
+		}
+	}
+	b.WriteString("\n")
 	fmt.Fprint(w, b.String())
 }

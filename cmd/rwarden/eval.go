@@ -38,6 +38,7 @@ type evalFlags struct {
 	tlsCA, cert, key, serverName         string
 	timeout                              time.Duration
 	maxAnswer                            int64
+	stream                               bool
 }
 
 func newEvalCmd() *cobra.Command {
@@ -72,6 +73,7 @@ denial, limit), 2 when no answer was obtained.`,
 	fl.StringVarP(&f.code, "eval", "e", "", "R code to evaluate")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
 	fl.Int64Var(&f.maxAnswer, "max-answer", 256<<20, "largest answer accepted, in bytes")
+	fl.BoolVar(&f.stream, "stream", false, "print output as R produces it (the STREAM extension; the error, if any, comes after the output)")
 	return cmd
 }
 
@@ -114,6 +116,9 @@ func runEval(cmd *cobra.Command, f evalFlags, args []string) error {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
+	if f.stream {
+		return streamEval(cmd, conn, creds, f, enc, raw)
+	}
 	if err := framed.WriteRequest(conn, creds, f.encoding, raw); err != nil {
 		return withExit(evalExitFailure, err)
 	}
@@ -134,6 +139,41 @@ func runEval(cmd *cobra.Command, f evalFlags, args []string) error {
 		return withExit(evalExitErrorAnswer, nil)
 	}
 	return nil
+}
+
+// streamEval sends a STREAM request and prints each frame as it arrives.
+func streamEval(cmd *cobra.Command, conn net.Conn, creds *framed.Credentials, f evalFlags, enc framed.Encoding, raw []byte) error {
+	if err := framed.WriteStreamRequest(conn, creds, f.encoding, raw); err != nil {
+		return withExit(evalExitFailure, err)
+	}
+	out := cmd.OutOrStdout()
+	var total int64
+	last := ""
+	for {
+		kind, body, err := framed.ReadStreamFrame(conn, f.maxAnswer-total)
+		if err != nil {
+			return withExit(evalExitFailure, err)
+		}
+		total += int64(len(body))
+		text := string(body)
+		if dec, err := enc.Decode(body); err == nil {
+			text = string(dec)
+		}
+		if kind == framed.FrameResult {
+			if text != "" && last != "" && !strings.HasSuffix(last, "\n") {
+				fmt.Fprintln(out)
+			}
+			fmt.Fprint(out, text)
+			if strings.HasPrefix(text, "Error") {
+				return withExit(evalExitErrorAnswer, nil)
+			}
+			return nil
+		}
+		fmt.Fprint(out, text)
+		if text != "" {
+			last = text
+		}
+	}
 }
 
 // readEvalCode takes code from -e, a file, or standard input ("-" or nothing).

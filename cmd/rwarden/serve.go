@@ -29,7 +29,8 @@ func newServeCmd() *cobra.Command {
 audit trail.
 
 With --config FILE it runs on that configuration (see docs/rwarden.example.yaml). Without
-it, it runs on safe embedded defaults: TLS on 127.0.0.1:9443 with a development CA and
+it, it runs on safe embedded defaults: TLS on 127.0.0.1:9443 (framed protocol) and
+127.0.0.1:9444 (HTTP API, docs/http.md) with a development CA and
 certificate generated in the state directory, the shipped policies, an audit file, and a
 demo user whose password is printed once.
 

@@ -43,13 +43,14 @@ type Config struct {
 const (
 	ProtocolFramed = "framed"
 	ProtocolQAP1   = "qap1"
+	ProtocolHTTP   = "http"
 )
 
 // ListenerConfig is one listening socket.
 type ListenerConfig struct {
 	// Address is host:port or unix:/path/to/socket.
 	Address  string      `yaml:"address"`
-	Protocol string      `yaml:"protocol"` // framed | qap1
+	Protocol string      `yaml:"protocol"` // framed | qap1 | http
 	TLS      ListenerTLS `yaml:"tls"`
 	// Plaintext must be set to listen without TLS; it is refused unless the
 	// address is loopback or a unix socket.

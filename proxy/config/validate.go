@@ -119,9 +119,9 @@ func (c *Config) validateListener(l *ListenerConfig, p string, bad func(string, 
 	}
 	inRange(bad, p+".max_connections", l.MaxConnections, 0, 10_000_000)
 	switch l.Protocol {
-	case ProtocolFramed, ProtocolQAP1:
+	case ProtocolFramed, ProtocolQAP1, ProtocolHTTP:
 	default:
-		bad(p+".protocol", "must be framed or qap1, got %q", l.Protocol)
+		bad(p+".protocol", "must be framed, qap1 or http, got %q", l.Protocol)
 	}
 	local := IsLoopbackOrUnix(l.Address)
 	if l.Plaintext {

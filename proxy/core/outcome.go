@@ -39,6 +39,9 @@ const (
 // Result is what a worker returned for code that ran.
 type Result = sandbox.Result
 
+// Plot is a plot an evaluation drew, as PNG and SVG.
+type Plot = sandbox.Plot
+
 // Violation is one reason the policy denied code.
 type Violation = policy.Violation
 

@@ -100,6 +100,8 @@ type EvalOptions struct {
 	// Quiet: visible values are not printed (Rserve's eval), where R's
 	// console prints them.
 	Quiet bool
+	// Plots captures the evaluation's plots as PNG and SVG (Result.Plots).
+	Plots bool
 	// Stream receives output events while the code runs, in order, before
 	// Evaluate returns (may be nil). The outcome's Result.Output still holds
 	// everything kept.
@@ -215,7 +217,7 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	if opts.Stream != nil {
 		stream = func(b []byte) { opts.Stream(Event{Kind: EventConsole, Data: b}) }
 	}
-	res, err := s.worker.Eval(ctx, string(code), sandbox.EvalOptions{WantValue: opts.WantValue, Quiet: opts.Quiet}, stream)
+	res, err := s.worker.Eval(ctx, string(code), sandbox.EvalOptions{WantValue: opts.WantValue, Quiet: opts.Quiet, Plots: opts.Plots}, stream)
 	if err != nil {
 		s.dropWorker()
 		if ctx.Err() != nil {

@@ -15,11 +15,24 @@ import (
 // in that encoding (see Encoding.EncodeStrict). Everything goes out in one
 // write so that a server never sees a request split by client-side delays.
 func WriteRequest(w io.Writer, auth *Credentials, encoding string, code []byte) error {
+	return writeRequest(w, false, auth, encoding, code)
+}
+
+// WriteStreamRequest is WriteRequest with the opt-in STREAM line first: the
+// server answers with frames as the code runs (ReadStreamFrame).
+func WriteStreamRequest(w io.Writer, auth *Credentials, encoding string, code []byte) error {
+	return writeRequest(w, true, auth, encoding, code)
+}
+
+func writeRequest(w io.Writer, stream bool, auth *Credentials, encoding string, code []byte) error {
 	if encoding == "" || len(encoding) > MaxEncodingName || strings.ContainsAny(encoding, "\r\n") {
 		return fmt.Errorf("framed protocol: invalid encoding name %q", encoding)
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(encoding) + len(code) + 64)
+	if stream {
+		buf.WriteString(streamLine + "\n")
+	}
 	if auth != nil {
 		if auth.User == "" || strings.ContainsAny(auth.User, ":\r\n") {
 			return errors.New("framed protocol: user name must be non-empty and contain no ':' or line breaks")

@@ -19,4 +19,9 @@
 //
 // Server -> client: an 8-byte unsigned little-endian length M, then M bytes
 // of answer text in the client's encoding; then the server closes.
+//
+// Streaming, opt-in: a request that begins with the line "STREAM\n" (before
+// the AUTH line) is answered with frames while the code runs (see
+// WriteStreamFrame): kind 'o' output, then one kind 'r' with the rest of the
+// answer. Old clients never send the line and get the answer above.
 package framed

@@ -36,3 +36,18 @@ func truncNote(b *strings.Builder, r *core.Result) {
 	}
 	fmt.Fprintf(b, "[rwarden: output cut at %d of %d bytes (output limit)]\n", len(r.Output), r.OutputBytes)
 }
+
+// RenderStreamEnd is the final frame of a streaming answer, whose output
+// was already sent as it came: nothing for a success, the error text of a
+// failure (starting with "Error", as every failed answer), then the
+// output-limit note when output was cut.
+func RenderStreamEnd(o *core.Outcome) string {
+	var b strings.Builder
+	if !(o.Decision == core.DecisionAllowed && o.Result != nil) {
+		b.WriteString(o.ErrorMessage())
+	}
+	if r := o.Result; r != nil && r.Truncated {
+		fmt.Fprintf(&b, "[rwarden: output cut at %d of %d bytes (output limit)]\n", len(r.Output), r.OutputBytes)
+	}
+	return b.String()
+}

@@ -52,8 +52,16 @@ type Credentials struct {
 	Password []byte
 }
 
+// streamLine is the opt-in first line of a streaming request: the answer
+// comes as frames while the code runs (see WriteStreamFrame). No encoding
+// name is "STREAM" and it has no space (unlike an AUTH line), so no request
+// of an old client can be mistaken for it.
+const streamLine = "STREAM"
+
 // Request is one decoded request.
 type Request struct {
+	// Stream is set when the request began with the STREAM line.
+	Stream   bool
 	Auth     *Credentials // nil when the client sent no AUTH line
 	Encoding Encoding
 	Code     []byte // converted to UTF-8; never contains NUL
@@ -76,6 +84,15 @@ func ReadRequest(r io.Reader, lim Limits) (*Request, error) {
 	line, err := readFirstLine(br, lim)
 	if err != nil {
 		return nil, err
+	}
+	if string(line) == streamLine {
+		req.Stream = true
+		if line, err = readFirstLine(br, lim); err != nil {
+			return nil, eofOr(unwrapEOF(err), "after the STREAM line")
+		}
+		if string(line) == streamLine {
+			return nil, protoErr(nil, "only one STREAM line is allowed")
+		}
 	}
 	if bytes.HasPrefix(line, []byte(authPrefix)) {
 		creds, err := parseAuth(line[len(authPrefix):])
@@ -119,6 +136,17 @@ func ReadRequest(r io.Reader, lim Limits) (*Request, error) {
 	}
 	req.Code = code
 	return req, nil
+}
+
+// unwrapEOF turns readFirstLine's "closed before the encoding line" (an
+// io.EOF protocol error) back into io.EOF, so that a STREAM line followed
+// by nothing reads as a connection closed mid-request.
+func unwrapEOF(err error) error {
+	var pe *ProtocolError
+	if errors.As(err, &pe) && errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	return err
 }
 
 // readN reads exactly n bytes, growing the buffer only as data arrives so a

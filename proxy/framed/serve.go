@@ -1,6 +1,7 @@
 package framed
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -78,8 +79,49 @@ func Serve(ctx context.Context, c *core.Core, tc *transport.Conn) {
 	// longer applies, and shutdown lets a busy connection finish.
 	tc.SetBusy(true)
 	_ = conn.SetDeadline(time.Time{})
+	if req.Stream {
+		serveStream(ctx, log, conn, sess, req)
+		return
+	}
 	out := sess.Evaluate(ctx, req.Code, core.EvalOptions{})
 	answer(log, conn, req.Encoding, Render(out))
+}
+
+// serveStream evaluates with the output sent as 'o' frames while R
+// produces it, then the rest of the answer as the final 'r' frame. A
+// client that stops reading gets no more frames (each write has its own
+// deadline) and the evaluation is canceled.
+func serveStream(ctx context.Context, log *slog.Logger, conn net.Conn, sess *core.Session, req *Request) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var carry []byte
+	failed := false
+	send := func(kind byte, text string) {
+		if failed {
+			return
+		}
+		_ = conn.SetWriteDeadline(time.Now().Add(transport.AnswerTimeout))
+		if err := WriteStreamFrame(conn, kind, req.Encoding, text); err != nil {
+			log.Debug("writing a stream frame failed", "remote", conn.RemoteAddr().String(), "err", err)
+			failed = true
+			cancel()
+		}
+	}
+	out := sess.Evaluate(ctx, req.Code, core.EvalOptions{Stream: func(ev core.Event) {
+		var head []byte
+		head, carry = utf8Carry(append(carry, ev.Data...))
+		if len(head) > 0 {
+			send(FrameOutput, string(head))
+		}
+		carry = bytes.Clone(carry)
+	}})
+	if len(carry) > 0 { // a character cut by the output limit
+		send(FrameOutput, string(carry))
+	}
+	send(FrameResult, RenderStreamEnd(out))
+	if t, ok := conn.(*tls.Conn); ok && !failed {
+		_ = t.CloseWrite()
+	}
 }
 
 // refuseRequest answers a request that could not be read: a protocol error

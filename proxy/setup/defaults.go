@@ -16,8 +16,12 @@ import (
 // DefaultAddress is where `rwarden serve` without a configuration listens.
 const DefaultAddress = "127.0.0.1:9443"
 
+// DefaultHTTPAddress is the embedded defaults' HTTP API listener.
+const DefaultHTTPAddress = "127.0.0.1:9444"
+
 // DefaultConfig is the configuration of `rwarden serve` without --config:
-// one TLS listener on 127.0.0.1:9443 using the development PKI that
+// two TLS listeners, the framed protocol on 127.0.0.1:9443 and the HTTP API
+// on 127.0.0.1:9444, using the development PKI that
 // EnsureDevPKI creates in stateDir/pki (client certificates requested and
 // verified against its CA), and users, policies and audit under stateDir.
 func DefaultConfig(stateDir string) *config.Config {
@@ -35,7 +39,10 @@ func DefaultConfig(stateDir string) *config.Config {
 		ClientAuth: config.ClientAuthRequest,
 		CertUser:   config.CertUserCN,
 	}
-	c.Listeners = []config.ListenerConfig{l}
+	h := config.NewListener(DefaultHTTPAddress)
+	h.Protocol = config.ProtocolHTTP
+	h.TLS = l.TLS
+	c.Listeners = []config.ListenerConfig{l, h}
 	c.FillPaths("")
 	return c
 }
