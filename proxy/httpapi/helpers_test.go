@@ -82,7 +82,7 @@ func startAPI(t *testing.T, mod func(*config.Config)) *api {
 	accepted := make(chan struct{})
 	go func() {
 		defer close(accepted)
-		l.Accept(tracker, logger, func(tc *transport.Conn) { front.Serve(ctx, tc) })
+		l.Accept(tracker, logger, func(tc *transport.Conn) { front.Serve(ctx, tc) }, nil)
 	}()
 	t.Cleanup(func() {
 		l.Close()
