@@ -267,6 +267,7 @@ func Base() *Config {
 		Connections:   ConnectionsConfig{PerAddress: DefaultPerAddress},
 		Audit:         AuditConfig{FreeSpaceWarn: DefaultFreeSpaceWarn, FreeSpaceCritical: DefaultFreeSpaceCritical},
 		Throttle:      DefaultThrottle(),
+		Egress:        EgressConfig{DialTimeout: DefaultEgressDialTimeout, MaxConnections: DefaultEgressMaxConnections},
 		ShutdownGrace: Duration(DefaultShutdownGrace),
 	}
 }
