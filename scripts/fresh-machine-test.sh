@@ -73,6 +73,11 @@ mount -t proc proc "$ROOT/proc"
 mount --rbind /sys "$ROOT/sys" && mount --make-rslave "$ROOT/sys"
 mount --rbind /dev "$ROOT/dev" && mount --make-rslave "$ROOT/dev"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# Debian's installer (and every container runtime) writes /etc/hosts with
+# localhost; debootstrap does not, and tests connect to "localhost".
+if [ ! -e "$ROOT/etc/hosts" ]; then
+  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$ROOT/etc/hosts"
+fi
 # CA certificates this machine added locally (a machine whose traffic goes
 # through a TLS-inspecting proxy needs them to reach the Go module proxy;
 # one with direct access has none): the root's ca-certificates, installed

@@ -87,6 +87,7 @@ go_version() {
 if command -v go >/dev/null; then
   have="$(go_version go)"
   if [ -n "$have" ] && version_ok "$have"; then
+    say "apt packages in place; using $have ($(command -v go))"
     exit 0
   fi
   say "go on PATH ($(command -v go)) is ${have:-unusable}; go.mod needs $GO_WANT or newer"
