@@ -20,6 +20,7 @@ const (
 	EventServerStart  = "server_start"  //
 	EventServerStop   = "server_stop"   //
 	EventAccessDenied = "access_denied" // a protocol command refused by the front end
+	EventTokensReload = "tokens_reload" // the API tokens file changed; Status: StatusOK or StatusRejected
 )
 
 // Decisions of an evaluation.
@@ -54,6 +55,7 @@ var ZeroHash = strings.Repeat("0", 64)
 var knownEvents = map[string]bool{
 	EventAuth: true, EventEval: true, EventSessionStart: true, EventSessionEnd: true,
 	EventPolicyReload: true, EventServerStart: true, EventServerStop: true, EventAccessDenied: true,
+	EventTokensReload: true,
 }
 
 var knownDecisions = map[string]bool{

@@ -35,6 +35,8 @@ type Core struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	users   *auth.Store
+	tokens  *auth.Tokens
+	oidc    map[string]*oidcVerifier // by listener address
 	limiter *auth.Limiter
 	policy  *policy.Engine
 	pool    *sandbox.Pool
@@ -100,6 +102,11 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 		return nil, fmt.Errorf("users file: %w", err)
 	}
 	c.limiter = auth.NewLimiter(auth.DefaultLimiterConfig())
+	// The API tokens file sits next to the users file; missing means none.
+	c.tokens, err = auth.OpenTokens(auth.TokensFileFor(cfg.UsersFile), log, c.onTokensReload)
+	if err != nil {
+		return nil, fmt.Errorf("tokens file: %w", err)
+	}
 
 	cacheDir := opts.PolicyCacheDir
 	if cacheDir == "" {

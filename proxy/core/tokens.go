@@ -1,0 +1,89 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/auth"
+)
+
+// bearerIdentity authenticates an Authorization: Bearer token: an rwarden
+// API token (recognized by its prefix) against the tokens file, anything
+// else as an OIDC token when the peer's listener is configured for OIDC.
+// Failures count against the login limiter like wrong passwords, keyed by
+// the token id (or "token:" for garbage) and the source address.
+func (c *Core) bearerIdentity(ctx context.Context, tok string, peer Peer) (Identity, error) {
+	if !auth.LooksLikeAPIToken(tok) {
+		return c.oidcIdentity(ctx, tok, peer)
+	}
+	id := Identity{Method: auth.MethodToken}
+	refused := &AuthError{Message: "the API token was not accepted"}
+	key := "token:"
+	if wait, ok := c.limiter.Check(key, peer.Remote); !ok {
+		return id, rateLimited(wait)
+	}
+	info, err := c.tokens.Verify(tok, time.Now())
+	if info.ID != "" {
+		id.Detail = "token " + info.ID
+		id.User = info.User
+		key = "token:" + info.ID
+		if wait, ok := c.limiter.Check(key, peer.Remote); !ok {
+			return id, rateLimited(wait)
+		}
+	}
+	if err != nil {
+		if errors.Is(err, auth.ErrTokensFile) {
+			// The server's fault, not the client's: no limiter failure.
+			refused.Reason = "tokens file unusable"
+			return id, refused
+		}
+		c.limiter.Failure(key, peer.Remote)
+		refused.Reason = err.Error()
+		return id, refused
+	}
+	if !c.policy.HasUser(info.User) {
+		refused.Reason = "token user has no policy"
+		return id, refused
+	}
+	c.limiter.Success(key, peer.Remote)
+	return id, nil
+}
+
+func rateLimited(wait time.Duration) *AuthError {
+	return &AuthError{Message: fmt.Sprintf("too many failed logins; try again in %.1fs", max(wait, 100*time.Millisecond).Seconds()),
+		Reason: "rate limited", RateLimited: true}
+}
+
+// onTokensReload records a change of the tokens file. The CLI that edits
+// the file cannot append to the server's hash-chained trail (only the
+// server holds it), so the server records what it sees: the tokens that
+// appeared, were revoked or were removed, or that the file became
+// unusable (every token refused until it is fixed).
+func (c *Core) onTokensReload(r auth.TokenReload) {
+	rec := &audit.Record{Event: audit.EventTokensReload, Status: audit.StatusOK, Detail: map[string]string{}}
+	if r.Err != nil {
+		rec.Status = audit.StatusRejected
+		rec.Error = r.Err.Error()
+	}
+	list := func(key string, ts []auth.TokenInfo) {
+		if len(ts) == 0 {
+			return
+		}
+		lines := make([]string, len(ts))
+		for i, t := range ts {
+			lines[i] = fmt.Sprintf("%s user=%s expires=%s", t.ID, t.User, t.Expires.UTC().Format(time.RFC3339))
+		}
+		rec.Detail[key] = strings.Join(lines, "\n")
+	}
+	list("added", r.Added)
+	list("revoked", r.Revoked)
+	list("removed", r.Removed)
+	c.log.Info("tokens file reloaded", "added", len(r.Added), "revoked", len(r.Revoked), "removed", len(r.Removed), "err", r.Err)
+	if err := c.audit.Write(context.Background(), rec); err != nil {
+		c.log.Error("AUDIT WRITE FAILED: tokens file change not recorded", "err", err)
+	}
+}
