@@ -58,6 +58,25 @@ type ListenerConfig struct {
 	UnixMode      FileMode `yaml:"unix_mode"`      // socket file mode for unix: listeners
 	MaxCodeBytes  Size     `yaml:"max_code_bytes"` // largest request accepted
 	ReadTimeout   Duration `yaml:"read_timeout"`   // the whole request must arrive within this
+	// OIDC, on an http listener, accepts OIDC bearer tokens from one issuer.
+	OIDC *OIDCConfig `yaml:"oidc,omitempty"`
+}
+
+// OIDCConfig is how an http listener verifies OIDC bearer tokens (JWTs
+// signed by the issuer, keys from its JWKS, fetched over TLS).
+type OIDCConfig struct {
+	Issuer   string `yaml:"issuer"`   // https URL; its /.well-known/openid-configuration is read
+	Audience string `yaml:"audience"` // the aud the token must carry (the client id)
+	// UserClaim names the rwarden user (default "sub"). The issuer must
+	// control it: a claim users may edit themselves would let them pick.
+	UserClaim string `yaml:"user_claim"`
+	// RolesClaim (a string or list of strings) and Roles map the issuer's
+	// roles or groups to rwarden users whose policy (and limits) apply
+	// when the user claim names no rwarden user: the first value of the
+	// claim with a mapping wins.
+	RolesClaim string            `yaml:"roles_claim"`
+	Roles      map[string]string `yaml:"roles"`
+	CAFile     string            `yaml:"ca_file"` // PEM CAs for the issuer's TLS (default: the system's)
 }
 
 // Client certificate modes (ListenerTLS.ClientAuth).
@@ -331,6 +350,12 @@ func (c *Config) FillPaths(baseDir string) {
 			l.Address = unixPrefix + abs(UnixPath(l.Address))
 		}
 		l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA = abs(l.TLS.Cert), abs(l.TLS.Key), abs(l.TLS.ClientCA)
+		if l.OIDC != nil {
+			l.OIDC.CAFile = abs(l.OIDC.CAFile)
+			if l.OIDC.UserClaim == "" {
+				l.OIDC.UserClaim = "sub"
+			}
+		}
 		l.TLS.fillDefaults()
 	}
 }

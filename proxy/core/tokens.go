@@ -15,14 +15,16 @@ import (
 // API token (recognized by its prefix) against the tokens file, anything
 // else as an OIDC token when the peer's listener is configured for OIDC.
 // Failures count against the login limiter like wrong passwords, keyed by
-// the token id (or "token:" for garbage) and the source address.
+// the source address and, once the token's id is known, by the id. Never
+// by a key every token shares: garbage from one address must not lock out
+// every token holder.
 func (c *Core) bearerIdentity(ctx context.Context, tok string, peer Peer) (Identity, error) {
 	if !auth.LooksLikeAPIToken(tok) {
 		return c.oidcIdentity(ctx, tok, peer)
 	}
 	id := Identity{Method: auth.MethodToken}
 	refused := &AuthError{Message: "the API token was not accepted"}
-	key := "token:"
+	key := ""
 	if wait, ok := c.limiter.Check(key, peer.Remote); !ok {
 		return id, rateLimited(wait)
 	}
