@@ -18,7 +18,7 @@ func TestOIDCConfig(t *testing.T) {
 		{"http issuer", "http", "      issuer: http://idp.example\n      audience: rwarden\n", "must be an https URL"},
 		{"no audience", "http", "      issuer: https://idp.example\n", "audience: is required"},
 		{"roles without claim", "http", "      issuer: https://idp.example\n      audience: a\n      roles: {x: analyst}\n", "roles_claim"},
-		{"bad role user", "http", "      issuer: https://idp.example\n      audience: a\n      roles_claim: g\n      roles: {x: "-bad"}\n", "not a valid rwarden user"},
+		{"bad role user", "http", "      issuer: https://idp.example\n      audience: a\n      roles_claim: g\n      roles: {x: \"-bad\"}\n", "not a valid rwarden user"},
 		{"framed listener", "framed", "      issuer: https://idp.example\n      audience: a\n", "only http listeners"},
 		{"unknown key", "http", "      issuer: https://idp.example\n      audience: a\n      audiance: b\n", "unknown key"},
 	}
