@@ -107,6 +107,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	if err != nil {
 		return nil, fmt.Errorf("tokens file: %w", err)
 	}
+	if c.oidc, err = newOIDCVerifiers(cfg); err != nil {
+		return nil, err
+	}
 
 	cacheDir := opts.PolicyCacheDir
 	if cacheDir == "" {

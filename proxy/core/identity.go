@@ -55,7 +55,7 @@ var errNoCredentials = &AuthError{
 func (c *Core) Authenticate(ctx context.Context, peer Peer, creds *Credentials) (Identity, error) {
 	id, err := c.identify(ctx, peer, creds)
 	rec := newRecord(audit.EventAuth, peer, &id, "")
-	if id.Method == auth.MethodToken || id.Method == auth.MethodOIDC {
+	if (id.Method == auth.MethodToken || id.Method == auth.MethodOIDC) && id.Detail != "" {
 		// Which token: the id of an API token, the issuer and subject of
 		// an OIDC token (never the token itself).
 		rec.Detail = map[string]string{"credential": id.Detail}
