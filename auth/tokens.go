@@ -241,7 +241,11 @@ func (t *Tokens) load() (*TokenReload, error) {
 	}
 	if err != nil {
 		// Fail closed: a file that cannot be read might hold a revocation.
-		t.file, t.err = nil, fmt.Errorf("%w: %w", ErrTokensFile, err)
+		err = fmt.Errorf("%w: %w", ErrTokensFile, err)
+		if t.file == nil && t.err != nil && t.err.Error() == err.Error() {
+			return nil, t.err // the same failure again: reported once
+		}
+		t.file, t.err = nil, err
 		t.log.Error("tokens file unusable: refusing all API tokens", "file", t.path, "err", err)
 		return &TokenReload{Err: t.err}, t.err
 	}
@@ -282,6 +286,14 @@ func (f *tokensFile) tokensOrNil() []TokenInfo {
 		return nil
 	}
 	return f.tokens()
+}
+
+// Refresh re-reads the file if it changed (reporting the change to
+// onReload). Verify does this itself; a server calls it periodically as
+// well, so that a change is recorded when it happens, not at the next use.
+func (t *Tokens) Refresh() error {
+	_, err := t.refresh()
+	return err
 }
 
 // refresh reloads the file if it changed and reports the change.

@@ -182,3 +182,15 @@ func TestCreateTokenBounds(t *testing.T) {
 	}
 	assert.Equal(t, "/etc/rwarden/tokens.txt", TokensFileFor("/etc/rwarden/users.txt"))
 }
+
+func TestTokensUnreadableReportedOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), TokensFileName)
+	n := 0
+	ts, err := OpenTokens(path, nil, func(TokenReload) { n++ })
+	require.NoError(t, err)
+	require.NoError(t, os.Mkdir(path, 0o700)) // a directory where the file should be
+	for range 3 {
+		require.ErrorIs(t, ts.Refresh(), ErrTokensFile)
+	}
+	assert.Equal(t, 1, n, "a lasting failure is reported once, not on every check")
+}

@@ -163,6 +163,7 @@ func (c *Core) Start(ctx context.Context) error {
 		return fmt.Errorf("recording server start: %w", err)
 	}
 	go c.budget.run(ctx)
+	go c.watchTokens(ctx)
 	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
 		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
 	}

@@ -55,6 +55,25 @@ func (c *Core) bearerIdentity(ctx context.Context, tok string, peer Peer) (Ident
 	return id, nil
 }
 
+// tokensPoll is how often the server looks at the tokens file between
+// logins, so that `rwarden token create|revoke` reaches the audit trail
+// within about this long even when no token is used.
+const tokensPoll = time.Second
+
+// watchTokens polls the tokens file (a stat) until ctx ends.
+func (c *Core) watchTokens(ctx context.Context) {
+	tk := time.NewTicker(tokensPoll)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+			_ = c.tokens.Refresh() // failures are logged and audited by onTokensReload
+		}
+	}
+}
+
 func rateLimited(wait time.Duration) *AuthError {
 	return &AuthError{Message: fmt.Sprintf("too many failed logins; try again in %.1fs", max(wait, 100*time.Millisecond).Seconds()),
 		Reason: "rate limited", RateLimited: true}
