@@ -49,7 +49,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (core.Iden
 		creds = &core.Credentials{Bearer: tok}
 	} else if !core.HasTransportIdentity(ci.peer) {
 		challenge(w)
-		writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: HTTP Basic credentials or a client certificate", nil)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: HTTP Basic credentials, a bearer token or a client certificate", nil)
 		return core.Identity{}, nil, false
 	}
 	id, err := s.core.Authenticate(r.Context(), ci.peer, creds)
