@@ -21,6 +21,7 @@ const (
 	EventServerStart  = "server_start"  //
 	EventServerStop   = "server_stop"   //
 	EventAccessDenied = "access_denied" // a protocol command refused by the front end
+	EventTokensReload = "tokens_reload" // the API tokens file changed; Status: StatusOK or StatusRejected
 	// EventEgress: a forwarded network connection of a session; Status one
 	// of the Egress constants, Detail destination, address, conn, and for
 	// a close sent and received (bytes).
@@ -76,6 +77,7 @@ var knownEvents = map[string]bool{
 	EventAuth: true, EventEvalStart: true, EventEval: true, EventSessionStart: true, EventSessionEnd: true,
 	EventPolicyReload: true, EventServerStart: true, EventServerStop: true, EventAccessDenied: true,
 	EventEgress: true,
+	EventTokensReload: true,
 }
 
 var knownDecisions = map[string]bool{

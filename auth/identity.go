@@ -19,6 +19,8 @@ const (
 	MethodCertificate Method = "certificate"
 	MethodPeerCred    Method = "peercred"
 	MethodAnonymous   Method = "anonymous"
+	MethodToken       Method = "token" // an rwarden API token (Detail: "token ID")
+	MethodOIDC        Method = "oidc"  // an OIDC bearer token (Detail: issuer and subject)
 )
 
 // Identity is an authenticated rwarden user. Detail records where it came

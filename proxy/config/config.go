@@ -64,6 +64,8 @@ type ListenerConfig struct {
 	// MaxConnections bounds this listener's open connections; 0: only the
 	// server-wide limits (connections.max, connections.per_address) apply.
 	MaxConnections int `yaml:"max_connections"`
+	// OIDC, on an http listener, accepts OIDC bearer tokens from one issuer.
+	OIDC *OIDCConfig `yaml:"oidc,omitempty"`
 }
 
 // ConnectionsConfig bounds open client connections across listeners, so
@@ -93,6 +95,23 @@ func (c ConnectionsConfig) ReserveFor(poolMax int) int {
 		return c.ReserveFDs
 	}
 	return 64 + 8*poolMax
+}
+
+// OIDCConfig is how an http listener verifies OIDC bearer tokens (JWTs
+// signed by the issuer, keys from its JWKS, fetched over TLS).
+type OIDCConfig struct {
+	Issuer   string `yaml:"issuer"`   // https URL; its /.well-known/openid-configuration is read
+	Audience string `yaml:"audience"` // the aud the token must carry (the client id)
+	// UserClaim names the rwarden user (default "sub"). The issuer must
+	// control it: a claim users may edit themselves would let them pick.
+	UserClaim string `yaml:"user_claim"`
+	// RolesClaim (a string or list of strings) and Roles map the issuer's
+	// roles or groups to rwarden users whose policy (and limits) apply
+	// when the user claim names no rwarden user: the first value of the
+	// claim with a mapping wins.
+	RolesClaim string            `yaml:"roles_claim"`
+	Roles      map[string]string `yaml:"roles"`
+	CAFile     string            `yaml:"ca_file"` // PEM CAs for the issuer's TLS (default: the system's)
 }
 
 // Client certificate modes (ListenerTLS.ClientAuth).
@@ -376,6 +395,12 @@ func (c *Config) FillPaths(baseDir string) {
 			l.Address = unixPrefix + abs(UnixPath(l.Address))
 		}
 		l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA = abs(l.TLS.Cert), abs(l.TLS.Key), abs(l.TLS.ClientCA)
+		if l.OIDC != nil {
+			l.OIDC.CAFile = abs(l.OIDC.CAFile)
+			if l.OIDC.UserClaim == "" {
+				l.OIDC.UserClaim = "sub"
+			}
+		}
 		l.TLS.fillDefaults()
 	}
 }

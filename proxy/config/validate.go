@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -162,6 +163,33 @@ func (c *Config) validateListener(l *ListenerConfig, p string, bad func(string, 
 	}
 	sizeRange(bad, p+".max_code_bytes", l.MaxCodeBytes, 1, 256<<20)
 	durRange(bad, p+".read_timeout", l.ReadTimeout, 100*time.Millisecond, time.Hour)
+	if l.OIDC != nil {
+		validateOIDC(l, p+".oidc", bad)
+	}
+}
+
+func validateOIDC(l *ListenerConfig, p string, bad func(string, string, ...any)) {
+	o := l.OIDC
+	if l.Protocol != ProtocolHTTP {
+		bad(p, "only http listeners accept bearer tokens")
+	}
+	if u, err := url.Parse(o.Issuer); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		bad(p+".issuer", "must be an https URL (the keys are fetched from it over TLS)")
+	}
+	if o.Audience == "" {
+		bad(p+".audience", "is required (the client id the tokens are issued for)")
+	}
+	if o.UserClaim == "" {
+		bad(p+".user_claim", "must name a claim")
+	}
+	if len(o.Roles) > 0 && o.RolesClaim == "" {
+		bad(p+".roles_claim", "roles needs the claim that holds them")
+	}
+	for _, k := range sortedKeys(o.Roles) {
+		if !userNameRE.MatchString(o.Roles[k]) {
+			bad(p+".roles."+k, "%q is not a valid rwarden user name", o.Roles[k])
+		}
+	}
 }
 
 func (s LimitSet) validate(p string, bad func(string, string, ...any)) {

@@ -35,6 +35,8 @@ type Core struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	users   *auth.Store
+	tokens  *auth.Tokens
+	oidc    map[string]*oidcVerifier // by listener address
 	limiter *auth.Limiter
 	policy  *policy.Engine
 	pool    *sandbox.Pool
@@ -110,6 +112,14 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	c.limiter = newLoginLimiter(cfg.Throttle.Login)
 	c.requests = newRequestLimiter(cfg.Throttle.Requests)
 	c.flood = newFloodAudit(c, cfg.Throttle.Audit.FullRecords, cfg.Throttle.Audit.Window.Std())
+	// The API tokens file sits next to the users file; missing means none.
+	c.tokens, err = auth.OpenTokens(auth.TokensFileFor(cfg.UsersFile), log, c.onTokensReload)
+	if err != nil {
+		return nil, fmt.Errorf("tokens file: %w", err)
+	}
+	if c.oidc, err = newOIDCVerifiers(cfg); err != nil {
+		return nil, err
+	}
 
 	cacheDir := opts.PolicyCacheDir
 	if cacheDir == "" {
@@ -170,6 +180,7 @@ func (c *Core) Start(ctx context.Context) error {
 	go c.budget.run(ctx)
 	go c.flood.run(ctx)
 	go c.disk.run(ctx)
+	go c.watchTokens(ctx)
 	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
 		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
 	}

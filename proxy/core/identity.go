@@ -21,10 +21,13 @@ type PeerCred = transport.PeerCred
 // Identity is who an authenticated client is.
 type Identity = auth.Identity
 
-// Credentials a client presents in-band (the framed AUTH line, QAP1 login).
+// Credentials a client presents in-band (the framed AUTH line, QAP1 login,
+// HTTP Authorization): a user and password, or a bearer token (an rwarden
+// API token, or an OIDC ID/access token on a listener configured for it).
 type Credentials struct {
 	User     string
 	Password []byte
+	Bearer   string
 }
 
 // AuthError is a refused authentication: Message is for the client (it
@@ -60,6 +63,11 @@ func (c *Core) Authenticate(ctx context.Context, peer Peer, creds *Credentials) 
 		err = c.requestThrottled(id, peer)
 	}
 	rec := newRecord(audit.EventAuth, peer, &id, "")
+	if (id.Method == auth.MethodToken || id.Method == auth.MethodOIDC) && id.Detail != "" {
+		// Which token: the id of an API token, the issuer and subject of
+		// an OIDC token (never the token itself).
+		rec.Detail = map[string]string{"credential": id.Detail}
+	}
 	var af *AuthError
 	switch {
 	case err == nil:
@@ -98,6 +106,9 @@ func HasTransportIdentity(peer Peer) bool {
 }
 
 func (c *Core) identify(ctx context.Context, peer Peer, creds *Credentials) (Identity, error) {
+	if creds != nil && creds.Bearer != "" {
+		return c.bearerIdentity(ctx, creds.Bearer, peer)
+	}
 	if creds != nil {
 		return c.passwordIdentity(ctx, creds, peer)
 	}

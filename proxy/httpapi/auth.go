@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 // request carries them, otherwise the connection's transport identity (a
 // verified client certificate, or the listener's anonymous user). It
 // answers the request itself when it fails (401, 429 or 503) and returns
-// ok=false. Later parts (API tokens, OIDC bearer tokens) hook in here:
-// every handler gets its identity from this one function.
+// ok=false. `Authorization: Bearer` carries an rwarden API token or, on a
+// listener configured for it, an OIDC token; the core tells them apart.
+// Every handler gets its identity from this one function.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (core.Identity, *connInfo, bool) {
 	ci := infoOf(r)
 	if ci == nil {
@@ -37,13 +39,17 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (core.Iden
 			return id, ci, true
 		}
 		creds = &core.Credentials{User: user, Password: []byte(pass)}
-	} else if r.Header.Get("Authorization") != "" {
-		challenge(w)
-		writeError(w, http.StatusUnauthorized, "unauthorized", "unsupported Authorization scheme: use Basic", nil)
-		return core.Identity{}, nil, false
+	} else if h := r.Header.Get("Authorization"); h != "" {
+		tok, ok := bearerToken(h)
+		if !ok {
+			challenge(w)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "unsupported or malformed Authorization: use Basic or Bearer", nil)
+			return core.Identity{}, nil, false
+		}
+		creds = &core.Credentials{Bearer: tok}
 	} else if !core.HasTransportIdentity(ci.peer) {
 		challenge(w)
-		writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: HTTP Basic credentials or a client certificate", nil)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: HTTP Basic credentials, a bearer token or a client certificate", nil)
 		return core.Identity{}, nil, false
 	}
 	id, err := s.core.Authenticate(r.Context(), ci.peer, creds)
@@ -73,8 +79,34 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (core.Iden
 	return core.Identity{}, nil, false
 }
 
+// challenge offers both schemes (RFC 9110 allows several challenges).
 func challenge(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="rwarden", charset="UTF-8"`)
+	w.Header().Add("WWW-Authenticate", `Bearer realm="rwarden"`)
+}
+
+// maxBearerLen bounds a bearer token before any work on it: API tokens are
+// 64 bytes; OIDC JWTs with many claims stay well under this.
+const maxBearerLen = 16 << 10
+
+// bearerToken extracts the token of "Bearer TOKEN" (scheme case-insensitive,
+// RFC 6750's token68 characters only).
+func bearerToken(h string) (string, bool) {
+	const scheme = "bearer "
+	if len(h) <= len(scheme) || len(h) > len(scheme)+maxBearerLen || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false
+	}
+	tok := strings.TrimLeft(h[len(scheme):], " ")
+	if tok == "" {
+		return "", false
+	}
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~+/=", c) >= 0) {
+			return "", false
+		}
+	}
+	return tok, true
 }
 
 var waitRE = regexp.MustCompile(`in ([0-9.]+)s`)
