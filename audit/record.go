@@ -76,7 +76,7 @@ var ZeroHash = strings.Repeat("0", 64)
 var knownEvents = map[string]bool{
 	EventAuth: true, EventEvalStart: true, EventEval: true, EventSessionStart: true, EventSessionEnd: true,
 	EventPolicyReload: true, EventServerStart: true, EventServerStop: true, EventAccessDenied: true,
-	EventEgress: true,
+	EventEgress:       true,
 	EventTokensReload: true,
 }
 
