@@ -56,6 +56,9 @@ type initSpec struct {
 	// (its sessions take their own inside it); a cold worker whose
 	// namespaces failed runs without them.
 	Rootless bool `json:"rootless,omitempty"`
+	// Mounts are the session's host directories (mounts.go): bound at their
+	// targets in the minimal view, granted by Landlock where R sees them.
+	Mounts []Mount `json:"mounts,omitempty"`
 }
 
 type rlimitSpec struct {
@@ -149,6 +152,9 @@ func initWorker(args []string) error {
 	}
 
 	if !spec.Insecure {
+		if err := grantMounts(&spec); err != nil {
+			return err
+		}
 		// 5. Landlock: read-only system and R trees, read-write only the
 		// scratch directory, execute only R and its loader, no TCP, scoped
 		// signals and abstract sockets.

@@ -121,6 +121,9 @@ type profile struct {
 	Memory     int64
 	SessionCPU time.Duration
 	Allow      string
+	// Mounts is the canonical form of the session's mounts (mountsKey);
+	// "" for none. A worker with mounts serves only sessions of the same.
+	Mounts string
 }
 
 func profileOf(l Limits) profile { return profile{Memory: l.Memory, SessionCPU: l.SessionCPU} }

@@ -89,6 +89,9 @@ type Binding struct {
 	// Allowlist restricts user code; nil means unrestricted (the OS sandbox
 	// still applies).
 	Allowlist *Allowlist
+	// Mounts are host directories made visible to the session's worker
+	// (data directories, the user's workspace); none by default.
+	Mounts []Mount
 }
 
 // unrestrictedBind is the bind request of a session without an allowlist.
@@ -172,6 +175,14 @@ type bindProfile struct {
 
 func (b Binding) prepare() (bindProfile, error) {
 	prof := profileOf(b.Limits)
+	if err := ValidateMounts(b.Mounts); err != nil {
+		return bindProfile{}, fmt.Errorf("session mounts: %w", err)
+	}
+	key, err := mountsKey(b.Mounts)
+	if err != nil {
+		return bindProfile{}, err
+	}
+	prof.Mounts = key
 	if b.Allowlist == nil {
 		return bindProfile{prof: prof, body: unrestrictedBind}, nil
 	}

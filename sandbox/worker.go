@@ -187,6 +187,7 @@ type worker struct {
 	startedAt  time.Time
 	version    string
 	profile    profile // the rlimits it was started with
+	inView     bool    // started in a minimal view: mounts are at their targets
 	cpu        *cpuReader
 }
 
@@ -201,7 +202,10 @@ func newWorkerID() string {
 // runs (then already bound to bp), else started cold (not bound yet).
 func (l *launcher) start(ctx context.Context, bp bindProfile) (*worker, error) {
 	prof := bp.prof
-	if l.fork != nil {
+	// A session with mounts starts cold: its bind mounts are made by its
+	// own init, while a template's view holds none and its session
+	// processes may mount nothing but their scratch tmpfs.
+	if l.fork != nil && prof.Mounts == "" {
 		w, err := l.fork.start(ctx, bp)
 		if !errors.Is(err, errTemplateUnavailable) {
 			return w, err
@@ -261,6 +265,14 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 			return w, err
 		}
 	}
+	mounts, err := mountsOfKey(prof.Mounts)
+	if err != nil {
+		return w, err
+	}
+	if len(mounts) > 0 && tmpl != nil {
+		return w, errors.New("a fork template cannot have mounts")
+	}
+	w.inView = (l.privileged || l.rootless) && !l.cfg.Insecure
 	w.scratch = filepath.Join(l.cfg.ScratchRoot, w.id)
 	if err := os.Mkdir(w.scratch, 0o700); err != nil {
 		return w, fmt.Errorf("creating scratch directory: %w", err)
@@ -279,6 +291,7 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 		Landlock:     landlockFor(l.layout, l.cfg.rBinary(), l.loader, w.scratch),
 		Insecure:     l.cfg.Insecure,
 		Rootless:     l.rootless,
+		Mounts:       mounts,
 	}
 	harness := l.harness
 	if tmpl != nil {
