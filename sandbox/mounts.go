@@ -26,6 +26,13 @@ type Mount struct {
 	// Write allows creating, writing and removing files beneath; read-only
 	// otherwise. Nothing beneath is ever executable.
 	Write bool `json:"write,omitempty"`
+	// Home makes it R's home directory (HOME, "~"): a user's workspace.
+	Home bool `json:"home,omitempty"`
+	// Quota, for a writable mount, bounds the bytes of the regular files
+	// beneath it: checked every second during an evaluation and after it;
+	// an evaluation that leaves it over is stopped with a clear error (the
+	// worker is killed, as for the scratch quota). 0: no quota.
+	Quota int64 `json:"quota,omitempty"`
 }
 
 // MountTargetRoots are the directories beneath which a mount may appear in
@@ -45,9 +52,15 @@ func ValidateMounts(ms []Mount) error {
 	if len(ms) > maxMounts {
 		return fmt.Errorf("%d mounts exceed the maximum of %d", len(ms), maxMounts)
 	}
+	homes := 0
 	for i, m := range ms {
 		if err := m.validate(); err != nil {
 			return err
+		}
+		if m.Home {
+			if homes++; homes > 1 {
+				return errors.New("more than one mount is the home directory")
+			}
 		}
 		for _, o := range ms[:i] {
 			if within(m.Target, o.Target) || within(o.Target, m.Target) {
@@ -86,6 +99,9 @@ func (m Mount) validate() error {
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("mount source %s is not a directory", m.Source)
+	}
+	if m.Quota < 0 || (m.Quota > 0 && !m.Write) {
+		return fmt.Errorf("mount %s: a quota needs a writable mount and a positive size", m.Target)
 	}
 	if m.Source == "/" {
 		return errors.New("mount source / would expose the whole host")
@@ -145,9 +161,22 @@ func mountLandlock(s landlockSpec, ms []Mount, inView bool) landlockSpec {
 
 // VisiblePath is where a session's worker sees a mount's directory: its
 // target when the worker has a minimal view, its source otherwise.
-func (s *Session) VisiblePath(m Mount) string {
-	if s.w.inView {
+func (s *Session) VisiblePath(m Mount) string { return s.w.visiblePath(m) }
+
+func (w *worker) visiblePath(m Mount) string {
+	if w.inView {
 		return m.Target
 	}
 	return m.Source
+}
+
+// withHome replaces HOME in a worker's environment.
+func withHome(env []string, home string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "HOME=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "HOME="+home)
 }

@@ -23,6 +23,16 @@ func grantMounts(spec *initSpec) error {
 		return errors.New("a worker with mounts needs its user namespace, which could not be set up")
 	}
 	spec.Landlock = mountLandlock(spec.Landlock, spec.Mounts, inView)
+	// As root, each session of a user runs under another uid: files its R
+	// creates in a writable mount must stay writable by the next one. Only
+	// this user's sessions ever see the mount, so the mode bits protect
+	// nothing there; the scratch directory stays private (0700 tmpfs).
+	for _, m := range spec.Mounts {
+		if m.Write && spec.Privileged {
+			unix.Umask(0)
+			break
+		}
+	}
 	return nil
 }
 

@@ -122,3 +122,37 @@ func TestSessionWithoutMountsSeesNone(t *testing.T) {
 	out := string(res.Output)
 	assert.True(t, strings.Contains(out, "refused FALSE"), out)
 }
+
+// A writable home mount is R's "~"; what is written there stays on the
+// host; an evaluation that leaves it over its quota is stopped with a
+// clear error, and the next session can clean up.
+func TestHomeMountQuota(t *testing.T) {
+	p := newTestPool(t, nil)
+	home := hostDir(t, 0o777)
+	m := Mount{Source: home, Target: "/home/rwarden", Write: true, Home: true, Quota: 1 << 20}
+	open := func() *Session {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		s, err := p.Acquire(ctx, Binding{User: "alice", Limits: testLimits(), Mounts: []Mount{m}})
+		require.NoError(t, err)
+		t.Cleanup(s.Close)
+		return s
+	}
+	s := open()
+	res := eval(t, s, `cat("home", path.expand("~"), "\n"); saveRDS(1:10, "~/small.rds"); cat("back", sum(readRDS("~/small.rds")), "\n")`)
+	require.Empty(t, res.Error)
+	assert.Contains(t, string(res.Output), "home "+s.VisiblePath(m)+" \n")
+	assert.Contains(t, string(res.Output), "back 55")
+	assert.FileExists(t, filepath.Join(home, "small.rds"))
+
+	res = eval(t, s, `writeBin(raw(2e6), "~/big.bin"); cat("done\n")`)
+	assert.Equal(t, StatusKilled, res.Status)
+	assert.Contains(t, res.Error, "over its quota of 1048576 bytes")
+	assert.Contains(t, res.Error, s.VisiblePath(m))
+
+	s2 := open()
+	res = eval(t, s2, `file.remove("~/big.bin"); cat(sort(list.files("~")), "\n")`)
+	require.Empty(t, res.Error)
+	assert.Contains(t, string(res.Output), "small.rds")
+	assert.NotContains(t, string(res.Output), "big.bin")
+}

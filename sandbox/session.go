@@ -271,15 +271,23 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 		if cpu, err := w.cpu.read(); err == nil && cpu-cpuBefore > lim.CPU {
 			return errCPU
 		}
-		if checkScratch && time.Since(lastScratch) >= time.Second {
+		if time.Since(lastScratch) >= time.Second {
 			lastScratch = time.Now()
-			return s.checkScratch()
+			if checkScratch {
+				if err := s.checkScratch(); err != nil {
+					return err
+				}
+			}
+			return s.checkMountQuotas()
 		}
 		return nil
 	}
 	typ, payload, err := w.await(ctx, deadline, spin, sink, periodic)
 	if err == nil && checkScratch {
 		err = s.checkScratch()
+	}
+	if err == nil {
+		err = s.checkMountQuotas()
 	}
 	if err != nil {
 		return s.finishDead(res, sink, start, cpuBefore, err)
@@ -351,6 +359,8 @@ func (s *Session) finishDead(res *Result, sink *consoleSink, start time.Time, cp
 		w.kill("timeout")
 	case errors.Is(cause, errScratchQuota):
 		w.kill("scratch quota")
+	case errors.Is(cause, errMountQuota):
+		w.kill("mount quota")
 	case errors.Is(cause, errCPU):
 		w.kill("cpu")
 	case errors.Is(cause, context.Canceled), errors.Is(cause, context.DeadlineExceeded):
@@ -371,6 +381,9 @@ func (s *Session) finishDead(res *Result, sink *consoleSink, start time.Time, cp
 	case reason == "scratch quota":
 		res.Status = StatusKilled
 		res.Error = fmt.Sprintf("Error: evaluation exceeded the scratch disk quota of %d bytes and was stopped\n", w.l.cfg.ScratchBytes)
+	case reason == "mount quota":
+		res.Status = StatusKilled
+		res.Error = fmt.Sprintf("Error: evaluation stopped: %v; remove files to write again\n", cause)
 	case reason == "canceled":
 		return nil, cause
 	case reason == "cpu":

@@ -188,6 +188,7 @@ type worker struct {
 	version    string
 	profile    profile // the rlimits it was started with
 	inView     bool    // started in a minimal view: mounts are at their targets
+	mounts     []Mount // the session's host directories (mounts.go)
 	cpu        *cpuReader
 }
 
@@ -273,6 +274,7 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 		return w, errors.New("a fork template cannot have mounts")
 	}
 	w.inView = (l.privileged || l.rootless) && !l.cfg.Insecure
+	w.mounts = mounts
 	w.scratch = filepath.Join(l.cfg.ScratchRoot, w.id)
 	if err := os.Mkdir(w.scratch, 0o700); err != nil {
 		return w, fmt.Errorf("creating scratch directory: %w", err)
@@ -292,6 +294,11 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 		Insecure:     l.cfg.Insecure,
 		Rootless:     l.rootless,
 		Mounts:       mounts,
+	}
+	for _, m := range mounts {
+		if m.Home {
+			spec.Env = withHome(spec.Env, w.visiblePath(m))
+		}
 	}
 	harness := l.harness
 	if tmpl != nil {
