@@ -110,6 +110,7 @@ func CheckAll(ctx context.Context, c *config.Config, o CheckOptions) error {
 			p.Addf("policies_dir", "%v", err)
 		} else {
 			checkLimitNames(c, pol, p)
+			checkData(c, pol, p)
 		}
 	}
 	return p.Err()

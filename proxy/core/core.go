@@ -116,6 +116,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	}
 	p := config.NewProblems(cfg)
 	checkLimitNames(cfg, c.policy, p)
+	checkData(cfg, c.policy, p)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
