@@ -559,6 +559,24 @@ func (w *worker) exitSignal() syscall.Signal {
 // send writes one request to the worker, bounded by a deadline so a worker
 // that stopped reading cannot block rwarden.
 func (w *worker) send(typ, flags uint32, nonce, body []byte, deadline time.Time) error {
+	if len(body) > 64<<10 {
+		// A large body (an assignment) goes after its head, not copied
+		// into one frame: rwarden holds it once.
+		head, err := encodeRequestHead(typ, flags, nonce, len(body))
+		if err != nil {
+			return err
+		}
+		if err := w.req.SetWriteDeadline(deadline); err != nil {
+			return err
+		}
+		if _, err := w.req.Write(head); err != nil {
+			return fmt.Errorf("sending request to worker: %w", err)
+		}
+		if _, err := w.req.Write(body); err != nil {
+			return fmt.Errorf("sending request to worker: %w", err)
+		}
+		return nil
+	}
 	frame, err := encodeRequest(typ, flags, nonce, body)
 	if err != nil {
 		return err

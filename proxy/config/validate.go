@@ -190,7 +190,7 @@ func (s LimitSet) validate(p string, bad func(string, string, ...any)) {
 		durRange(bad, p+".idle", *s.Idle, time.Second, 30*24*time.Hour)
 	}
 	if s.Data != nil {
-		sizeRange(bad, p+".data", *s.Data, 1<<10, 64<<30)
+		sizeRange(bad, p+".data", *s.Data, 1<<10, 1<<30)
 	}
 }
 

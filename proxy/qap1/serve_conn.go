@@ -98,10 +98,18 @@ func (c *qapConn) serveOne(ctx context.Context) bool {
 		return false
 	}
 	c.tc.SetBusy(true)
-	// The payload is bounded by max_code_bytes and must arrive promptly.
+	// The payload is bounded by max_code_bytes (an assignment by the user's
+	// data limit, serve_data.go) and must arrive promptly.
 	_ = c.conn.SetReadDeadline(time.Now().Add(l.ReadTimeout.Std() * time.Duration(1+h.Len>>24)))
-	payload, err := ReadPayload(c.conn, h, int64(l.MaxCodeBytes))
+	limit, ok := c.payloadLimit(ctx, h)
+	if !ok {
+		return false
+	}
+	payload, err := ReadPayload(c.conn, h, limit)
 	if err != nil {
+		if errors.Is(err, ErrTooLarge) && isDataCmd(h.Cmd) && c.id != nil {
+			return c.refuseOversizedData(ctx, h, limit)
+		}
 		if errors.Is(err, ErrTooLarge) {
 			c.srv.log.Info("QAP1 message over max_code_bytes", "remote", c.peer.Remote, "bytes", h.Len)
 			c.answerErr(ErrDataOverflow)
