@@ -33,6 +33,11 @@ type Mount struct {
 	// an evaluation that leaves it over is stopped with a clear error (the
 	// worker is killed, as for the scratch quota). 0: no quota.
 	Quota int64 `json:"quota,omitempty"`
+	// Library makes it an R library tree (a site library, an renv project
+	// library): seen at its own path (Target equals Source), read-only,
+	// not noexec (R maps packages' shared objects from it), and put on R's
+	// library path (R_LIBS) ahead of R's own.
+	Library bool `json:"library,omitempty"`
 }
 
 // MountTargetRoots are the directories beneath which a mount may appear in
@@ -78,6 +83,12 @@ func (m Mount) validate() error {
 		}
 	}
 	under := false
+	if m.Library {
+		if m.Target != m.Source || m.Write || m.Home || m.Quota != 0 {
+			return fmt.Errorf("library %s: a library is read-only, at its own path, and no home", m.Source)
+		}
+		under = true
+	}
 	for _, r := range MountTargetRoots {
 		if m.Target != r && within(m.Target, r) {
 			under = true
@@ -147,7 +158,7 @@ func mountsOfKey(key string) ([]Mount, error) {
 func mountLandlock(s landlockSpec, ms []Mount, inView bool) landlockSpec {
 	for _, m := range ms {
 		p := m.Source
-		if inView {
+		if inView && !m.Library {
 			p = m.Target
 		}
 		if m.Write {
@@ -168,6 +179,17 @@ func (w *worker) visiblePath(m Mount) string {
 		return m.Target
 	}
 	return m.Source
+}
+
+// libraryPaths are the library trees among mounts, in order (R_LIBS).
+func libraryPaths(ms []Mount) []string {
+	var out []string
+	for _, m := range ms {
+		if m.Library {
+			out = append(out, m.Source)
+		}
+	}
+	return out
 }
 
 // withHome replaces HOME in a worker's environment.

@@ -60,7 +60,10 @@ func bindMounts(root string, ms []Mount, links map[string]string) error {
 		if err != nil {
 			return fmt.Errorf("view: binding %s at %s: %w", m.Source, m.Target, err)
 		}
-		flags := uintptr(unix.MS_REMOUNT|unix.MS_BIND|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC) | keptMountFlags(m.Source)
+		flags := uintptr(unix.MS_REMOUNT|unix.MS_BIND|unix.MS_NOSUID|unix.MS_NODEV) | keptMountFlags(m.Source)
+		if !m.Library {
+			flags |= unix.MS_NOEXEC // data: nothing there runs or maps as code
+		}
 		if !m.Write {
 			flags |= unix.MS_RDONLY
 		}

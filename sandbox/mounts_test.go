@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/internal/testutil"
 )
 
 // hostDir makes a directory outside t.TempDir (whose parents are 0700) that
@@ -155,4 +157,27 @@ func TestHomeMountQuota(t *testing.T) {
 	require.Empty(t, res.Error)
 	assert.Contains(t, string(res.Output), "small.rds")
 	assert.NotContains(t, string(res.Output), "big.bin")
+}
+
+// A library tree given to a session is on its library path and its
+// packages load under the OS sandbox; a session without it cannot load
+// them.
+func TestLibraryMount(t *testing.T) {
+	p := newTestPool(t, nil)
+	lib := testutil.InstallTinyPackage(t)
+	m := Mount{Source: lib, Target: lib, Library: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := p.Acquire(ctx, Binding{User: "alice", Limits: testLimits(), Mounts: []Mount{m}})
+	require.NoError(t, err)
+	defer s.Close()
+	res := eval(t, s, `library(rwtiny); cat(hello("alice"), "\n"); cat(.libPaths()[1], "\n")`)
+	require.Empty(t, res.Error)
+	assert.Contains(t, string(res.Output), "hello, alice")
+	assert.Contains(t, string(res.Output), lib)
+	res = eval(t, s, `r <- tryCatch({writeLines("x", "`+lib+`/x.txt"); "written"}, error = function(e) "refused", warning = function(w) "refused"); cat(r, "\n")`)
+	assert.Contains(t, string(res.Output), "refused")
+
+	res = run(t, p, testLimits(), `r <- tryCatch({library(rwtiny, lib.loc = "`+lib+`"); "loaded"}, error = function(e) "not loaded"); cat(r, "\n")`)
+	assert.Contains(t, string(res.Output), "not loaded")
 }

@@ -300,6 +300,9 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 			spec.Env = withHome(spec.Env, w.visiblePath(m))
 		}
 	}
+	if libs := libraryPaths(mounts); len(libs) > 0 {
+		spec.Env = append(spec.Env, "R_LIBS="+strings.Join(libs, ":"))
+	}
 	harness := l.harness
 	if tmpl != nil {
 		spec.Template = true

@@ -15,6 +15,11 @@ type DataConfig struct {
 	Roles map[string][]MountConfig `yaml:"roles,omitempty"`
 	// Users maps a user to the directories only their sessions see.
 	Users map[string][]MountConfig `yaml:"users,omitempty"`
+	// Libraries maps a role to R library trees (a site library, an renv
+	// project's library) its users' sessions load packages from, ahead of
+	// R's own. Every configured tree is scanned into the exports index, so
+	// that policies can name its functions.
+	Libraries map[string][]string `yaml:"libraries,omitempty"`
 	// Workspace is the persistent home directory of each user.
 	Workspace WorkspaceConfig `yaml:"workspace"`
 }
@@ -66,6 +71,22 @@ func (c *Config) WorkspaceQuota() int64 {
 	return DefaultWorkspaceQuota
 }
 
+// LibraryPaths lists every configured library tree once, in the order
+// of the roles' names.
+func (c *Config) LibraryPaths() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, name := range sortedKeys(c.Data.Libraries) {
+		for _, l := range c.Data.Libraries[name] {
+			if !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
 // validateData checks the data section's form; the session core checks
 // that sources exist and are no symlinks (sandbox.ValidateMounts).
 func (c *Config) validateData(bad func(string, string, ...any)) {
@@ -93,6 +114,13 @@ func (c *Config) validateData(bad func(string, string, ...any)) {
 			bad("data.users."+name, "%q is not a valid user name", name)
 		}
 		check("data.users."+name, c.Data.Users[name])
+	}
+	for _, name := range sortedKeys(c.Data.Libraries) {
+		for i, l := range c.Data.Libraries[name] {
+			if !filepath.IsAbs(l) || filepath.Clean(l) != l || strings.ContainsAny(l, ":\n") {
+				bad("data.libraries."+name+"["+strconv.Itoa(i)+"]", "must be an absolute, clean path without ':', got %q", l)
+			}
+		}
 	}
 	if d := c.Data.Workspace.Dir; d != "" && (!filepath.IsAbs(d) || filepath.Clean(d) != d) {
 		bad("data.workspace.dir", "must be an absolute, clean path, got %q", d)

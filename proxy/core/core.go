@@ -110,7 +110,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 		cacheDir = filepath.Join(cfg.StateDir, "cache")
 	}
 	c.policy, err = policy.Open(ctx, policy.Config{Dir: cfg.PoliciesDir, CacheDir: cacheDir,
-		RHome: cfg.Pool.RHome, Logger: log})
+		RHome: cfg.Pool.RHome, LibPaths: cfg.LibraryPaths(), Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("loading policies: %w", err)
 	}

@@ -48,6 +48,16 @@ func ResolveMounts(c *config.Config, user string, roles []string) ([]sandbox.Mou
 			}
 		}
 	}
+	for _, r := range roles {
+		for _, lib := range c.Data.Libraries[strings.TrimPrefix(r, rolePrefix)] {
+			if _, ok := byTarget[lib]; ok {
+				continue
+			}
+			m := sandbox.Mount{Source: lib, Target: lib, Library: true}
+			byTarget[lib] = m
+			out = append(out, m)
+		}
+	}
 	for _, mc := range c.Data.Users[user] {
 		if err := add(mc, "data.users."+user); err != nil {
 			return nil, err
@@ -122,6 +132,18 @@ func checkData(c *config.Config, pol *policy.Engine, p *config.Problems) {
 			p.Addf("data.roles."+name, "no role %q in the policy (%s)", rolePrefix+name, c.PoliciesDir)
 		}
 		checkMountSet(p, "data.roles."+name, c.Data.Roles[name])
+	}
+	for _, name := range sortedKeys(c.Data.Libraries) {
+		if !contains(roles, rolePrefix+name) {
+			p.Addf("data.libraries."+name, "no role %q in the policy (%s)", rolePrefix+name, c.PoliciesDir)
+		}
+		var ms []sandbox.Mount
+		for _, l := range c.Data.Libraries[name] {
+			ms = append(ms, sandbox.Mount{Source: l, Target: l, Library: true})
+		}
+		if err := sandbox.ValidateMounts(ms); err != nil {
+			p.Addf("data.libraries."+name, "%v", err)
+		}
 	}
 	for _, name := range sortedKeys(c.Data.Users) {
 		if !pol.HasUser(name) {

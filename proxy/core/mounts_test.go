@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rwarden/rwarden/internal/testutil"
 	"github.com/rwarden/rwarden/proxy/config"
 )
 
@@ -103,4 +106,53 @@ func TestDataMountsAndWorkspace(t *testing.T) {
 	assert.Equal(t, StatusKilled, out.Result.Status)
 	assert.Contains(t, out.ErrorMessage(), "over its quota of 2097152 bytes")
 	assert.Contains(t, out.ErrorMessage(), "remove files")
+}
+
+// Issue 17 acceptance 3: a package installed at test time into a library
+// configured for role:analyst is in the exports index, loads under the OS
+// sandbox for alice, and its functions are checked by name: hello is
+// granted to her, secret is not.
+func TestRoleLibraryPackage(t *testing.T) {
+	needR(t)
+	cfg := testConfig(t)
+	lib := testutil.InstallTinyPackage(t)
+	alice := filepath.Join(cfg.PoliciesDir, "users", "alice.csv")
+	f, err := os.OpenFile(alice, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("p, alice, pkg:rwtiny, load, allow\np, alice, rwtiny::hello, call, allow\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	_, loaded, err := writeConfig(t, cfg, fmt.Sprintf("data:\n  libraries:\n    analyst: [%s]\n", lib))
+	require.NoError(t, err)
+	// Its own index cache: the shared one describes R without this library.
+	c, err := Open(context.Background(), loaded, Options{
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		PolicyCacheDir: t.TempDir(),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, c.Stop()) })
+	ctx := context.Background()
+	eval := func(user, code string) *Outcome {
+		t.Helper()
+		s, err := c.OpenSession(ctx, identity(user), Peer{Protocol: "test"})
+		require.NoError(t, err)
+		defer s.Close()
+		return s.Evaluate(ctx, []byte(code), EvalOptions{})
+	}
+	out := eval("alice", `library(rwtiny); cat(hello("alice"), "\n")`)
+	require.True(t, out.OK(), out.ErrorMessage())
+	assert.Contains(t, string(out.Result.Output), "hello, alice")
+	out = eval("alice", `cat(rwtiny::hello(), "\n")`)
+	require.True(t, out.OK(), out.ErrorMessage())
+	assert.Contains(t, string(out.Result.Output), "hello, world")
+
+	out = eval("alice", `library(rwtiny); secret()`)
+	assert.Equal(t, DecisionDenied, out.Decision)
+	assert.Contains(t, out.ErrorMessage(), "rwtiny::secret")
+	out = eval("alice", `rwtiny::secret()`)
+	assert.Equal(t, DecisionDenied, out.Decision)
+	assert.Contains(t, out.ErrorMessage(), "rwtiny::secret")
+	// guest (role:restricted) has neither the grant nor the library.
+	out = eval("guest", `library(rwtiny)`)
+	assert.Equal(t, DecisionDenied, out.Decision)
 }
