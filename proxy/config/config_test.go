@@ -104,7 +104,8 @@ func TestExampleConfigLoads(t *testing.T) {
 		"syslog", "admin", "allow_remote", "limits", "default", "roles", "users", "wall", "cpu", "memory",
 		"output", "sessions", "session_wall", "session_cpu", "pool", "warm", "max", "acquire_timeout",
 		"scratch_bytes", "uid_range", "user", "r_home", "busy_poll", "insecure_no_sandbox", "auth", "argon2", "time",
-		"threads", "max_concurrent_hashes", "shutdown_grace", "max_connections", "connections", "per_address", "reserve_fds"} {
+		"threads", "max_concurrent_hashes", "shutdown_grace", "max_connections", "connections", "per_address", "reserve_fds",
+		"data", "libraries", "workspace", "enabled", "dir", "quota", "source", "target", "write"} {
 		assert.Contains(t, string(data), key+":", "example config does not document %s", key)
 	}
 }
