@@ -51,7 +51,9 @@ type Workspace struct {
 
 // Workspace opens id's workspace for file access, if workspaces are on
 // and the user's policy grants files:workspace (audited when refused).
-func (c *Core) Workspace(ctx context.Context, id Identity, peer Peer) (*Workspace, error) {
+// what names the request in the refusal's audit record ("files",
+// "CMD_openFile").
+func (c *Core) Workspace(ctx context.Context, id Identity, peer Peer, what string) (*Workspace, error) {
 	why := ""
 	if !c.cfg.Data.Workspace.Enabled {
 		why = "workspaces are not configured (data.workspace.enabled)"
@@ -61,7 +63,7 @@ func (c *Core) Workspace(ctx context.Context, id Identity, peer Peer) (*Workspac
 		why = "the policy does not grant " + policy.FilesWorkspace
 	}
 	if why != "" {
-		_ = c.Refuse(ctx, Refusal{Peer: peer, Identity: &id, What: "files", Reason: why})
+		_ = c.Refuse(ctx, Refusal{Peer: peer, Identity: &id, What: what, Reason: why})
 		return nil, fmt.Errorf("%w: %s", ErrFilesDenied, why)
 	}
 	dir, err := EnsureWorkspace(c.cfg, id.User)
@@ -174,17 +176,10 @@ func (w *Workspace) put(name string, r io.Reader, size int64) error {
 	if used+size > w.quota {
 		return fmt.Errorf("the workspace holds %d bytes; %d more would exceed its quota of %d bytes", used, size, w.quota)
 	}
-	tmp := filepath.Join(w.dir, ".upload-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-	mode := uint32(0o600)
-	if os.Geteuid() == 0 {
-		mode = 0o666 // each session of the user runs under another uid (EnsureWorkspace)
-	}
-	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
+	f, tmp, err := w.createTemp()
 	if err != nil {
-		return fmt.Errorf("creating upload: %w", err)
+		return err
 	}
-	f := os.NewFile(uintptr(fd), tmp)
-	_ = unix.Fchmod(fd, mode)
 	n, err := io.CopyN(f, r, size)
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -198,4 +193,116 @@ func (w *Workspace) put(name string, r io.Reader, size int64) error {
 		return fmt.Errorf("storing %s: %w", name, err)
 	}
 	return nil
+}
+
+// Upload is a workspace file being written piece by piece (QAP1's
+// CMD_createFile and CMD_writeFile): a temporary file renamed into place
+// by Close, bounded by the user's data limit and the workspace quota as
+// it grows.
+type Upload struct {
+	w        *Workspace
+	name     string
+	tmp      string
+	f        *os.File
+	written  int64
+	room     int64 // bytes the quota and the data limit still allow
+	failed   error
+	finished bool
+}
+
+// Create starts writing the workspace file name.
+func (w *Workspace) Create(ctx context.Context, name string) (*Upload, error) {
+	if err := checkName(name); err != nil {
+		_ = w.audit(ctx, "files_put", name, 0, err)
+		return nil, err
+	}
+	used := sandbox.DirUsage(w.dir)
+	if old, err := os.Lstat(filepath.Join(w.dir, name)); err == nil && old.Mode().IsRegular() {
+		used -= old.Size()
+	}
+	f, tmp, err := w.createTemp()
+	if err != nil {
+		return nil, err
+	}
+	return &Upload{w: w, name: name, tmp: tmp, f: f, room: min(w.limit, w.quota-used)}, nil
+}
+
+// createTemp creates a new hidden file in the workspace, never following a
+// symlink.
+func (w *Workspace) createTemp() (*os.File, string, error) {
+	tmp := filepath.Join(w.dir, ".upload-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	mode := uint32(0o600)
+	if os.Geteuid() == 0 {
+		mode = 0o666 // each session of the user runs under another uid (EnsureWorkspace)
+	}
+	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
+	if err != nil {
+		return nil, "", fmt.Errorf("creating upload: %w", err)
+	}
+	_ = unix.Fchmod(fd, mode)
+	return os.NewFile(uintptr(fd), tmp), tmp, nil
+}
+
+// Write appends p, refusing (for good) what would exceed the quota or the
+// data limit.
+func (u *Upload) Write(p []byte) (int, error) {
+	if u.failed != nil {
+		return 0, u.failed
+	}
+	if int64(len(p)) > u.room-u.written {
+		u.failed = fmt.Errorf("writing %s: %d more bytes would exceed the workspace quota of %d bytes or the data limit of %d bytes",
+			u.name, len(p), u.w.quota, u.w.limit)
+		return 0, u.failed
+	}
+	n, err := u.f.Write(p)
+	u.written += int64(n)
+	if err != nil {
+		u.failed = fmt.Errorf("writing %s: %w", u.name, err)
+	}
+	return n, u.failed
+}
+
+// Close stores the file (or, after a failed write, drops it) and audits it.
+func (u *Upload) Close(ctx context.Context) error {
+	if u.finished {
+		return nil
+	}
+	u.finished = true
+	err := u.f.Close()
+	if u.failed != nil {
+		err = u.failed
+	}
+	if err == nil {
+		err = os.Rename(u.tmp, filepath.Join(u.w.dir, u.name))
+	}
+	if err != nil {
+		os.Remove(u.tmp)
+	}
+	if aerr := u.w.audit(ctx, "files_put", u.name, u.written, err); aerr != nil {
+		return aerr
+	}
+	return err
+}
+
+// Abort drops an upload that was not closed (the connection ended).
+func (u *Upload) Abort() {
+	if u.finished {
+		return
+	}
+	u.finished = true
+	u.f.Close()
+	os.Remove(u.tmp)
+}
+
+// Remove deletes the workspace file name.
+func (w *Workspace) Remove(ctx context.Context, name string) error {
+	err := checkName(name)
+	if err == nil {
+		// unlink never follows a symlink in its last component.
+		err = unix.Unlinkat(unix.AT_FDCWD, filepath.Join(w.dir, name), 0)
+	}
+	if aerr := w.audit(ctx, "files_rm", name, 0, err); aerr != nil {
+		return aerr
+	}
+	return err
 }

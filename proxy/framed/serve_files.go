@@ -20,7 +20,7 @@ import (
 func serveFiles(ctx context.Context, c *core.Core, conn net.Conn, br *bufio.Reader, id core.Identity, peer core.Peer, req *FilesRequest, readTimeout time.Duration) {
 	log := c.Logger()
 	fail := func(err error) { filesError(log, conn, peer, err) }
-	ws, err := c.Workspace(ctx, id, peer)
+	ws, err := c.Workspace(ctx, id, peer, "files")
 	if err != nil {
 		fail(err)
 		return

@@ -16,9 +16,10 @@ import (
 // on: Rserve would drop the connection and with it every object of the
 // session.
 
-// isDataCmd reports whether cmd assigns a value.
+// isDataCmd reports whether cmd carries data: assigns a value or writes
+// a workspace file.
 func isDataCmd(cmd int32) bool {
-	return cmd == CmdSerAssign || cmd == CmdSetSEXP || cmd == CmdAssignSEXP
+	return cmd == CmdSerAssign || cmd == CmdSetSEXP || cmd == CmdAssignSEXP || cmd == CmdWriteFile
 }
 
 // maxDrain bounds what rwarden reads and discards of an assignment over
@@ -46,7 +47,7 @@ func (c *qapConn) payloadLimit(ctx context.Context, h Header) (limit int64, ok b
 // refuseOversizedData answers an assignment over the user's limit, keeping
 // the connection when its payload can be drained. false ends it.
 func (c *qapConn) refuseOversizedData(ctx context.Context, h Header, limit int64) bool {
-	reason := fmt.Sprintf("an assignment of %d bytes exceeds the data limit of %d bytes (limits.*.data)", h.Len, limit)
+	reason := fmt.Sprintf("a transfer of %d bytes exceeds the data limit of %d bytes (limits.*.data)", h.Len, limit)
 	c.srv.log.Info("QAP1 assignment over the data limit", "remote", c.peer.Remote, "user", c.id.User, "bytes", h.Len, "limit", limit)
 	if h.Len > maxDrain {
 		c.answerErr(ErrDataOverflow)
@@ -58,9 +59,9 @@ func (c *qapConn) refuseOversizedData(ctx context.Context, h Header, limit int64
 		c.readFailed(err, "payload")
 		return false
 	}
-	c.auditDenied(ctx, "assign", reason)
+	c.auditDenied(ctx, "CMD_"+qapCommandNames[h.Cmd], reason)
 	if c.ensureSession(ctx) {
-		c.setErrorMessage(ctx, "Error: rwarden refused the assignment: "+reason+"; the session goes on\n")
+		c.setErrorMessage(ctx, "Error: rwarden refused "+reason+"; the session goes on\n")
 	} else {
 		return false
 	}
