@@ -32,6 +32,11 @@ const DefaultIdle = 10 * time.Minute
 // (limits.*.data).
 const DefaultData = 256 << 20
 
+// MaxData is the most one data transfer may carry whatever the
+// configuration says: what a worker accepts in one request, less room
+// for the frame.
+const MaxData = sandbox.MaxAssignBytes - 1<<20
+
 // DefaultLimits are the limits when the configuration sets none: the
 // sandbox's defaults (the one place they are defined), DefaultSessions and
 // DefaultIdle.

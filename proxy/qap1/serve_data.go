@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rwarden/rwarden/sandbox"
+	"github.com/rwarden/rwarden/proxy/core"
 )
 
 // Large data in: the assignment commands carry values, whose size is
@@ -41,7 +41,7 @@ func (c *qapConn) payloadLimit(ctx context.Context, h Header) (limit int64, ok b
 	if !c.authenticated(ctx) {
 		return limit, false
 	}
-	return max(limit, min(c.core.LimitsFor(c.id.User).Data, sandbox.MaxAssignBytes-(1<<20))), true
+	return max(limit, min(c.core.LimitsFor(c.id.User).Data, core.MaxData)), true
 }
 
 // refuseOversizedData answers an assignment over the user's limit, keeping
