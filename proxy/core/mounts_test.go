@@ -156,3 +156,35 @@ func TestRoleLibraryPackage(t *testing.T) {
 	out = eval("guest", `library(rwtiny)`)
 	assert.Equal(t, DecisionDenied, out.Decision)
 }
+
+// The data section is checked at start: roles and users it names must
+// exist in the policy, sources must be real directories reached without a
+// symlink; the server refuses to start, naming the key.
+func TestOpenRejectsBadDataMounts(t *testing.T) {
+	needR(t)
+	cfg := testConfig(t)
+	dir := dataDir(t)
+	link := filepath.Join(dir, "link")
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "real"), 0o755))
+	require.NoError(t, os.Symlink(filepath.Join(dir, "real"), link))
+	path, loaded, err := writeConfig(t, cfg, fmt.Sprintf(`data:
+  roles:
+    analyst: [{source: %s, target: /data/shared}]
+    ghost: [{source: %s/real, target: /data/g}]
+  users:
+    nobody: [{source: %s/real, target: /data/n}]
+    alice: [{source: %s/missing, target: /data/a}]
+  libraries:
+    analyst: [%s/real]
+`, link, dir, dir, dir, dir))
+	require.NoError(t, err, "the file itself is fine")
+	// Its own index cache: the library makes the shared one be rebuilt.
+	_, err = Open(context.Background(), loaded, Options{PolicyCacheDir: t.TempDir()})
+	require.Error(t, err)
+	msg := err.Error()
+	assert.Contains(t, msg, path+":10: data.roles.analyst: mount source "+link+" is reached through a symlink")
+	assert.Contains(t, msg, "data.roles.ghost: no role \"role:ghost\" in the policy")
+	assert.Contains(t, msg, "data.users.nobody: no user \"nobody\" in the policy")
+	assert.Contains(t, msg, "data.users.alice: mount source "+dir+"/missing")
+	assert.NotContains(t, msg, "data.libraries")
+}
