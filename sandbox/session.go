@@ -430,9 +430,15 @@ func (s *Session) closeLocked(reason string) {
 // request sends a request whose answer is a nonce and an error text (bind,
 // assign, set-error) and waits for it.
 func (w *worker) request(ctx context.Context, typ uint32, body []byte, want uint32, timeout time.Duration) error {
+	return w.requestParts(ctx, typ, [][]byte{body}, want, timeout)
+}
+
+// requestParts is request with a body in parts, written one after the
+// other (an assignment's name and its serialization, never joined).
+func (w *worker) requestParts(ctx context.Context, typ uint32, parts [][]byte, want uint32, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	nonce := newNonce()
-	if err := w.send(typ, 0, nonce, body, deadline); err != nil {
+	if err := w.sendParts(typ, 0, nonce, parts, deadline); err != nil {
 		return err
 	}
 	sink := &consoleSink{limit: 4 << 10}
@@ -469,10 +475,10 @@ func (s *Session) Assign(ctx context.Context, name string, serialized []byte) er
 	if name == "" || len(name) > 10000 {
 		return fmt.Errorf("bad variable name")
 	}
-	body := make([]byte, 4, 4+len(name)+len(serialized))
-	binary.LittleEndian.PutUint32(body, uint32(len(name)))
-	body = append(append(body, name...), serialized...)
-	err := s.w.request(ctx, reqAssign, body, respDone, s.binding.Limits.Wall)
+	head := make([]byte, 4, 4+len(name))
+	binary.LittleEndian.PutUint32(head, uint32(len(name)))
+	head = append(head, name...)
+	err := s.w.requestParts(ctx, reqAssign, [][]byte{head, serialized}, respDone, s.binding.Limits.Wall)
 	if err != nil && (errors.Is(err, errProtocol) || !s.w.alive() || ctx.Err() != nil) {
 		s.closeLocked("assign failed")
 	}

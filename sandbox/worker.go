@@ -562,29 +562,39 @@ func (w *worker) exitSignal() syscall.Signal {
 // send writes one request to the worker, bounded by a deadline so a worker
 // that stopped reading cannot block rwarden.
 func (w *worker) send(typ, flags uint32, nonce, body []byte, deadline time.Time) error {
-	if len(body) > 64<<10 {
-		// A large body (an assignment) goes after its head, not copied
-		// into one frame: rwarden holds it once.
-		head, err := encodeRequestHead(typ, flags, nonce, len(body))
+	return w.sendParts(typ, flags, nonce, [][]byte{body}, deadline)
+}
+
+// sendParts writes one request whose body is parts, one after the other.
+// A small body goes out in one write; a large one (an assignment) after
+// its head, part by part, never copied into one frame: rwarden holds it
+// once.
+func (w *worker) sendParts(typ, flags uint32, nonce []byte, parts [][]byte, deadline time.Time) error {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if err := w.req.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	if n > 64<<10 {
+		head, err := encodeRequestHead(typ, flags, nonce, n)
 		if err != nil {
 			return err
 		}
-		if err := w.req.SetWriteDeadline(deadline); err != nil {
-			return err
-		}
-		if _, err := w.req.Write(head); err != nil {
-			return fmt.Errorf("sending request to worker: %w", err)
-		}
-		if _, err := w.req.Write(body); err != nil {
-			return fmt.Errorf("sending request to worker: %w", err)
+		for _, b := range append([][]byte{head}, parts...) {
+			if _, err := w.req.Write(b); err != nil {
+				return fmt.Errorf("sending request to worker: %w", err)
+			}
 		}
 		return nil
 	}
+	body := make([]byte, 0, n)
+	for _, p := range parts {
+		body = append(body, p...)
+	}
 	frame, err := encodeRequest(typ, flags, nonce, body)
 	if err != nil {
-		return err
-	}
-	if err := w.req.SetWriteDeadline(deadline); err != nil {
 		return err
 	}
 	if _, err := w.req.Write(frame); err != nil {
