@@ -28,7 +28,9 @@ func dataDir(t *testing.T) string {
 }
 
 // where is the path a user's R sees a mount at: its target with a mount
-// view (root), its source without one.
+// view (root), its source without one. (A rootless rwarden also has a
+// view; these core tests run as root or, unprivileged, on the level the
+// sandbox's own tests cover as nobody.)
 func where(target, source string) string {
 	if os.Geteuid() == 0 {
 		return target
