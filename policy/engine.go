@@ -23,6 +23,10 @@ type Config struct {
 	// RHome is the R installation whose exports resolve unqualified
 	// names; empty means DefaultRHome.
 	RHome string
+	// LibPaths are library trees beyond R's own (site libraries, an renv
+	// project library) whose packages the index lists, so that policies
+	// can name their functions; workers see them only where configured.
+	LibPaths []string
 	// Logger receives reloads and index builds; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -61,7 +65,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if rHome == "" {
 		rHome = DefaultRHome
 	}
-	ix, err := loadIndex(ctx, rHome, cfg.CacheDir, log)
+	ix, err := loadIndexWith(ctx, rHome, cfg.LibPaths, cfg.CacheDir, log)
 	if err != nil {
 		return nil, fmt.Errorf("opening policy: %w", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -37,11 +39,17 @@ const DefaultRHome = "/usr/lib/R"
 // loadIndex returns the exports index for the R at rHome, from cacheDir when
 // the cached copy still describes this R, otherwise by running R.
 func loadIndex(ctx context.Context, rHome, cacheDir string, log *slog.Logger) (*Index, error) {
+	return loadIndexWith(ctx, rHome, nil, cacheDir, log)
+}
+
+// loadIndexWith is loadIndex with extra library trees (Config.LibPaths)
+// ahead of R's own: a cached index serves only if it lists every one.
+func loadIndexWith(ctx context.Context, rHome string, libs []string, cacheDir string, log *slog.Logger) (*Index, error) {
 	var cachePath string
 	if cacheDir != "" {
 		cachePath = filepath.Join(cacheDir, indexCacheFile)
 		if ix, err := readIndexCache(cachePath); err == nil {
-			if ix.Fingerprint == fingerprintR(rHome, ix.LibPaths) {
+			if ix.Fingerprint == fingerprintR(rHome, ix.LibPaths) && hasAll(ix.LibPaths, libs) {
 				log.Debug("exports index from cache", "path", cachePath)
 				return ix, nil
 			}
@@ -51,7 +59,7 @@ func loadIndex(ctx context.Context, rHome, cacheDir string, log *slog.Logger) (*
 		}
 	}
 	start := time.Now()
-	ix, err := buildIndex(ctx, rHome)
+	ix, err := buildIndex(ctx, rHome, libs)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +79,12 @@ func loadIndex(ctx context.Context, rHome, cacheDir string, log *slog.Logger) (*
 }
 
 // buildIndex runs R (trusted, outside any sandbox) to list its exports.
-func buildIndex(ctx context.Context, rHome string) (*Index, error) {
+func buildIndex(ctx context.Context, rHome string, libs []string) (*Index, error) {
+	for _, l := range libs {
+		if !filepath.IsAbs(l) || strings.ContainsAny(l, ":\x00\n") {
+			return nil, fmt.Errorf("library path %q is not an absolute path without ':'", l)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, indexBuildTimeout)
 	defer cancel()
 	rscript := filepath.Join(rHome, "bin", "Rscript")
@@ -86,6 +99,11 @@ func buildIndex(ctx context.Context, rHome string) (*Index, error) {
 		"HOME=" + os.TempDir(),
 		"R_HOME=" + rHome,
 		"DISPLAY=",
+	}
+	if len(libs) > 0 {
+		// The configured library trees, as the workers that have them see
+		// them (sandbox.Mount, Library): ahead of R's own.
+		cmd.Env = append(cmd.Env, "R_LIBS="+strings.Join(libs, ":"))
 	}
 	cmd.Dir = os.TempDir()
 	var stdout, stderr limitedBuffer
@@ -102,6 +120,16 @@ func buildIndex(ctx context.Context, rHome string) (*Index, error) {
 		return nil, fmt.Errorf("listing R's exports: %w", err)
 	}
 	return ix, nil
+}
+
+// hasAll reports whether every one of want is in have.
+func hasAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // limitedBuffer keeps at most max bytes and remembers that it overflowed.

@@ -25,7 +25,7 @@ var (
 func realIndex(t testing.TB) *Index {
 	t.Helper()
 	realIndexOnce.Do(func() {
-		realIndexVal, realIndexErr = buildIndex(context.Background(), DefaultRHome)
+		realIndexVal, realIndexErr = buildIndex(context.Background(), DefaultRHome, nil)
 	})
 	require.NoError(t, realIndexErr, "building the exports index needs R at %s (make deps)", DefaultRHome)
 	return realIndexVal
@@ -146,7 +146,7 @@ func TestFingerprintTracksLibraries(t *testing.T) {
 }
 
 func TestBuildIndexFailsWithoutR(t *testing.T) {
-	_, err := buildIndex(context.Background(), t.TempDir())
+	_, err := buildIndex(context.Background(), t.TempDir(), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Rscript")
 }

@@ -20,6 +20,11 @@ const (
 	// DynamicCall is the capability requested for a computed function
 	// reference, something the static analysis cannot name.
 	DynamicCall = "dynamic:call"
+	// FilesWorkspace is the capability of listing, downloading and
+	// uploading the files of one's own workspace from outside R (rwarden
+	// files, QAP1's file commands); R code in a session reaches the
+	// workspace without it. Denied unless granted.
+	FilesWorkspace = "files:workspace"
 )
 
 // objectKind classifies an exact (non-glob) object.
@@ -92,7 +97,7 @@ func classifyObject(obj string) objectKind {
 		if validPackageName(obj[len(internalPrefix):]) {
 			return kindCapability
 		}
-	case obj == DynamicCall:
+	case obj == DynamicCall, obj == FilesWorkspace:
 		return kindCapability
 	}
 	return kindInvalid

@@ -58,6 +58,9 @@ type initSpec struct {
 	Rootless bool `json:"rootless,omitempty"`
 	// UnixSockets: the worker's filter allows socket(AF_UNIX) (egress).
 	UnixSockets bool `json:"unix_sockets,omitempty"`
+	// Mounts are the session's host directories (mounts.go): bound at their
+	// targets in the minimal view, granted by Landlock where R sees them.
+	Mounts []Mount `json:"mounts,omitempty"`
 }
 
 type rlimitSpec struct {
@@ -151,6 +154,9 @@ func initWorker(args []string) error {
 	}
 
 	if !spec.Insecure {
+		if err := grantMounts(&spec); err != nil {
+			return err
+		}
 		// 5. Landlock: read-only system and R trees, read-write only the
 		// scratch directory, execute only R and its loader, no TCP, scoped
 		// signals and abstract sockets.

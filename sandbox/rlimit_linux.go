@@ -125,6 +125,9 @@ type profile struct {
 	// to reach its session's egress forwarders; started cold, never forked
 	// (egress_linux.go).
 	Sockets bool
+	// Mounts is the canonical form of the session's mounts (mountsKey);
+	// "" for none. A worker with mounts serves only sessions of the same.
+	Mounts string
 }
 
 func profileOf(l Limits) profile { return profile{Memory: l.Memory, SessionCPU: l.SessionCPU} }

@@ -94,6 +94,9 @@ type Binding struct {
 	// Session.ListenUnix. Such a worker starts cold and needs root (a
 	// private filesystem view); see egress_linux.go.
 	UnixSockets bool
+	// Mounts are host directories made visible to the session's worker
+	// (data directories, the user's workspace); none by default.
+	Mounts []Mount
 }
 
 // unrestrictedBind is the bind request of a session without an allowlist.
@@ -182,6 +185,14 @@ type bindProfile struct {
 func (b Binding) prepare() (bindProfile, error) {
 	prof := profileOf(b.Limits)
 	prof.Sockets = b.UnixSockets
+	if err := ValidateMounts(b.Mounts); err != nil {
+		return bindProfile{}, fmt.Errorf("session mounts: %w", err)
+	}
+	key, err := mountsKey(b.Mounts)
+	if err != nil {
+		return bindProfile{}, err
+	}
+	prof.Mounts = key
 	if b.Allowlist == nil {
 		return bindProfile{prof: prof, body: unrestrictedBind}, nil
 	}
@@ -273,15 +284,23 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 		if cpu, err := w.cpu.read(); err == nil && cpu-cpuBefore > lim.CPU {
 			return errCPU
 		}
-		if checkScratch && time.Since(lastScratch) >= time.Second {
+		if time.Since(lastScratch) >= time.Second {
 			lastScratch = time.Now()
-			return s.checkScratch()
+			if checkScratch {
+				if err := s.checkScratch(); err != nil {
+					return err
+				}
+			}
+			return s.checkMountQuotas()
 		}
 		return nil
 	}
 	typ, payload, err := w.await(ctx, deadline, spin, sink, periodic)
 	if err == nil && checkScratch {
 		err = s.checkScratch()
+	}
+	if err == nil {
+		err = s.checkMountQuotas()
 	}
 	if err != nil {
 		return s.finishDead(res, sink, start, cpuBefore, err)
@@ -358,6 +377,8 @@ func (s *Session) finishDead(res *Result, sink *consoleSink, start time.Time, cp
 		w.kill("timeout")
 	case errors.Is(cause, errScratchQuota):
 		w.kill("scratch quota")
+	case errors.Is(cause, errMountQuota):
+		w.kill("mount quota")
 	case errors.Is(cause, errCPU):
 		w.kill("cpu")
 	case errors.Is(cause, context.Canceled), errors.Is(cause, context.DeadlineExceeded):
@@ -378,6 +399,9 @@ func (s *Session) finishDead(res *Result, sink *consoleSink, start time.Time, cp
 	case reason == "scratch quota":
 		res.Status = StatusKilled
 		res.Error = fmt.Sprintf("Error: evaluation exceeded the scratch disk quota of %d bytes and was stopped\n", w.l.cfg.ScratchBytes)
+	case reason == "mount quota":
+		res.Status = StatusKilled
+		res.Error = fmt.Sprintf("Error: evaluation stopped: %v; remove files to write again\n", cause)
 	case reason == "canceled":
 		return nil, cause
 	case reason == "cpu":
@@ -424,9 +448,15 @@ func (s *Session) closeLocked(reason string) {
 // request sends a request whose answer is a nonce and an error text (bind,
 // assign, set-error) and waits for it.
 func (w *worker) request(ctx context.Context, typ uint32, body []byte, want uint32, timeout time.Duration) error {
+	return w.requestParts(ctx, typ, [][]byte{body}, want, timeout)
+}
+
+// requestParts is request with a body in parts, written one after the
+// other (an assignment's name and its serialization, never joined).
+func (w *worker) requestParts(ctx context.Context, typ uint32, parts [][]byte, want uint32, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	nonce := newNonce()
-	if err := w.send(typ, 0, nonce, body, deadline); err != nil {
+	if err := w.sendParts(typ, 0, nonce, parts, deadline); err != nil {
 		return err
 	}
 	sink := &consoleSink{limit: 4 << 10}
@@ -463,10 +493,10 @@ func (s *Session) Assign(ctx context.Context, name string, serialized []byte) er
 	if name == "" || len(name) > 10000 {
 		return fmt.Errorf("bad variable name")
 	}
-	body := make([]byte, 4, 4+len(name)+len(serialized))
-	binary.LittleEndian.PutUint32(body, uint32(len(name)))
-	body = append(append(body, name...), serialized...)
-	err := s.w.request(ctx, reqAssign, body, respDone, s.binding.Limits.Wall)
+	head := make([]byte, 4, 4+len(name))
+	binary.LittleEndian.PutUint32(head, uint32(len(name)))
+	head = append(head, name...)
+	err := s.w.requestParts(ctx, reqAssign, [][]byte{head, serialized}, respDone, s.binding.Limits.Wall)
 	if err != nil && (errors.Is(err, errProtocol) || !s.w.alive() || ctx.Err() != nil) {
 		s.closeLocked("assign failed")
 	}

@@ -36,7 +36,7 @@ func TestProtectionsHoldUnprivileged(t *testing.T) {
 	copyExe := filepath.Join(dir, "sandbox.test")
 	copyFile(t, exe, copyExe, 0o755)
 
-	tests := "^(TestOrdinaryWork|TestSessionBehaviour|TestOSHolds|TestWorkersIsolatedFromEachOther|TestLimitsEnforced|TestScratchQuota|TestPoolNeverReusesWorkers|TestWorkerKilledMidEvaluation|TestForkedSessionConfinement|TestForkedSessionsIsolated|TestForkedSessionsRandomState|TestForkedSessionWallClockKill|TestTemplateSeccompFilter|TestScratchFiles|TestPlotCapture)$"
+	tests := "^(TestOrdinaryWork|TestSessionBehaviour|TestOSHolds|TestWorkersIsolatedFromEachOther|TestLimitsEnforced|TestScratchQuota|TestPoolNeverReusesWorkers|TestWorkerKilledMidEvaluation|TestForkedSessionConfinement|TestForkedSessionsIsolated|TestForkedSessionsRandomState|TestForkedSessionWallClockKill|TestTemplateSeccompFilter|TestScratchFiles|TestPlotCapture|TestSessionMounts|TestHomeMountQuota|TestLibraryMount)$"
 	cmd := exec.Command(copyExe, "-test.run", tests, "-test.count=1", "-test.v", "-test.timeout=10m")
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "TMPDIR=/tmp", "HOME=/tmp"}
@@ -45,7 +45,8 @@ func TestProtectionsHoldUnprivileged(t *testing.T) {
 	require.NoError(t, err, "tests as nobody failed:\n%s", out)
 	for _, name := range []string{"TestOrdinaryWork", "TestOSHolds", "TestWorkersIsolatedFromEachOther", "TestLimitsEnforced", "TestScratchQuota", "TestPoolNeverReusesWorkers",
 		"TestForkedSessionConfinement", "TestForkedSessionsIsolated", "TestForkedSessionsRandomState", "TestForkedSessionWallClockKill",
-		"TestTemplateSeccompFilter", "TestScratchFiles", "TestPlotCapture"} {
+		"TestTemplateSeccompFilter", "TestScratchFiles", "TestPlotCapture",
+		"TestSessionMounts", "TestHomeMountQuota", "TestLibraryMount"} {
 		assert.Contains(t, string(out), "--- PASS: "+name+" ", "%s did not run and pass as nobody", name)
 	}
 	// Unprivileged, stat() of a path that exists is not confined (no mount

@@ -369,6 +369,10 @@ func enterView(spec initSpec, rootless bool) error {
 			return fmt.Errorf("view: making %s read-only: %w", b.path, err)
 		}
 	}
+	// The session's mounts (data directories, workspace) at their targets.
+	if err := bindMounts(root, spec.Mounts, plan.links); err != nil {
+		return err
+	}
 	// Scratch: the worker's only writable directory, size-limited and
 	// noexec (nothing written there can be executed or mapped as code).
 	if err := os.MkdirAll(in(spec.Scratch), 0o755); err != nil {

@@ -38,6 +38,11 @@ const (
 	maxRequestBody = 64 << 20
 )
 
+// MaxAssignBytes bounds one assignment sent to a worker (the frame's
+// length is read by R as a signed 32-bit integer); front ends bound it
+// further per user.
+const MaxAssignBytes = 1 << 30
+
 // harness status codes (ST_* in harness.R).
 const (
 	hsOK      = 0
@@ -51,16 +56,29 @@ var errProtocol = errors.New("worker protocol violation")
 // encodeRequest frames a request: int32 type, int32 flags, int32 length, then
 // the nonce and body.
 func encodeRequest(typ, flags uint32, nonce []byte, body []byte) ([]byte, error) {
-	n := len(nonce) + len(body)
-	if n > maxRequestBody {
-		return nil, fmt.Errorf("request of %d bytes exceeds the worker limit of %d", n, maxRequestBody)
+	head, err := encodeRequestHead(typ, flags, nonce, len(body))
+	if err != nil {
+		return nil, err
 	}
-	buf := make([]byte, reqHeaderLen, reqHeaderLen+n)
+	return append(head, body...), nil
+}
+
+// encodeRequestHead is a request's frame up to its body (header and
+// nonce), for a body of n bytes sent after it: a large assignment is then
+// written to the worker as it is, not copied into a frame first.
+func encodeRequestHead(typ, flags uint32, nonce []byte, n int) ([]byte, error) {
+	limit := maxRequestBody
+	if typ == reqAssign {
+		limit = MaxAssignBytes
+	}
+	if n < 0 || n > limit-len(nonce) {
+		return nil, fmt.Errorf("request of %d bytes exceeds the worker limit of %d", n+len(nonce), limit)
+	}
+	buf := make([]byte, reqHeaderLen, reqHeaderLen+len(nonce))
 	binary.LittleEndian.PutUint32(buf[0:], typ)
 	binary.LittleEndian.PutUint32(buf[4:], flags)
-	binary.LittleEndian.PutUint32(buf[8:], uint32(n))
-	buf = append(buf, nonce...)
-	return append(buf, body...), nil
+	binary.LittleEndian.PutUint32(buf[8:], uint32(len(nonce)+n))
+	return append(buf, nonce...), nil
 }
 
 // parseRespHeader validates a response header and returns type and length.

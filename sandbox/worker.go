@@ -188,6 +188,8 @@ type worker struct {
 	startedAt  time.Time
 	version    string
 	profile    profile // the rlimits it was started with
+	inView     bool    // started in a minimal view: mounts are at their targets
+	mounts     []Mount // the session's host directories (mounts.go)
 	cpu        *cpuReader
 
 	// requests counts the requests sent to it (its R code runs only for
@@ -211,7 +213,10 @@ func (l *launcher) start(ctx context.Context, bp bindProfile) (*worker, error) {
 	prof := bp.prof
 	// A worker with sockets never comes from a template: the template's
 	// seccomp filter (inherited by every fork) denies all sockets.
-	if l.fork != nil && !prof.Sockets {
+	// A session with mounts starts cold: its bind mounts are made by its
+	// own init, while a template's view holds none and its session
+	// processes may mount nothing but their scratch tmpfs.
+	if l.fork != nil && !prof.Sockets && prof.Mounts == "" {
 		w, err := l.fork.start(ctx, bp)
 		if !errors.Is(err, errTemplateUnavailable) {
 			return w, err
@@ -271,6 +276,15 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 			return w, err
 		}
 	}
+	mounts, err := mountsOfKey(prof.Mounts)
+	if err != nil {
+		return w, err
+	}
+	if len(mounts) > 0 && tmpl != nil {
+		return w, errors.New("a fork template cannot have mounts")
+	}
+	w.inView = (l.privileged || l.rootless) && !l.cfg.Insecure
+	w.mounts = mounts
 	w.scratch = filepath.Join(l.cfg.ScratchRoot, w.id)
 	if err := os.Mkdir(w.scratch, 0o700); err != nil {
 		return w, fmt.Errorf("creating scratch directory: %w", err)
@@ -290,9 +304,18 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 		Insecure:     l.cfg.Insecure,
 		Rootless:     l.rootless,
 		UnixSockets:  prof.Sockets && tmpl == nil,
+		Mounts:       mounts,
 	}
 	if spec.UnixSockets {
 		spec.Env = append(spec.Env, EgressEnv+"="+EgressPath)
+	}
+	for _, m := range mounts {
+		if m.Home {
+			spec.Env = withHome(spec.Env, w.visiblePath(m))
+		}
+	}
+	if libs := libraryPaths(mounts); len(libs) > 0 {
+		spec.Env = append(spec.Env, "R_LIBS="+strings.Join(libs, ":"))
 	}
 	harness := l.harness
 	if tmpl != nil {
@@ -553,12 +576,40 @@ func (w *worker) exitSignal() syscall.Signal {
 // send writes one request to the worker, bounded by a deadline so a worker
 // that stopped reading cannot block rwarden.
 func (w *worker) send(typ, flags uint32, nonce, body []byte, deadline time.Time) error {
-	frame, err := encodeRequest(typ, flags, nonce, body)
-	if err != nil {
-		return err
+	return w.sendParts(typ, flags, nonce, [][]byte{body}, deadline)
+}
+
+// sendParts writes one request whose body is parts, one after the other.
+// A small body goes out in one write; a large one (an assignment) after
+// its head, part by part, never copied into one frame: rwarden holds it
+// once.
+func (w *worker) sendParts(typ, flags uint32, nonce []byte, parts [][]byte, deadline time.Time) error {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
 	}
 	w.requests.Add(1) // before the process can see it (memoryUsage)
 	if err := w.req.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	if n > 64<<10 {
+		head, err := encodeRequestHead(typ, flags, nonce, n)
+		if err != nil {
+			return err
+		}
+		for _, b := range append([][]byte{head}, parts...) {
+			if _, err := w.req.Write(b); err != nil {
+				return fmt.Errorf("sending request to worker: %w", err)
+			}
+		}
+		return nil
+	}
+	body := make([]byte, 0, n)
+	for _, p := range parts {
+		body = append(body, p...)
+	}
+	frame, err := encodeRequest(typ, flags, nonce, body)
+	if err != nil {
 		return err
 	}
 	if _, err := w.req.Write(frame); err != nil {

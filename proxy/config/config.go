@@ -26,6 +26,7 @@ type Config struct {
 	Admin         AdminConfig       `yaml:"admin"`
 	Limits        LimitsConfig      `yaml:"limits"`
 	Pool          PoolConfig        `yaml:"pool"`
+	Data          DataConfig        `yaml:"data"`
 	Auth          AuthConfig        `yaml:"auth"`
 	Connections   ConnectionsConfig `yaml:"connections"`
 	Throttle      ThrottleConfig    `yaml:"throttle"`
@@ -184,6 +185,10 @@ type LimitSet struct {
 	// Idle is how long a session (QAP1's, later HTTP's) may wait for its
 	// client's next request before it is ended and its worker freed.
 	Idle *Duration `yaml:"idle,omitempty"`
+	// Data bounds one data transfer into a session (QAP1's assign commands,
+	// a workspace upload): a larger one is refused with a clear error and
+	// the session goes on.
+	Data *Size `yaml:"data,omitempty"`
 }
 
 // LimitsConfig holds the limits at each level.

@@ -108,7 +108,9 @@ func TestExampleConfigLoads(t *testing.T) {
 		"free_space_warn", "free_space_critical",
 		"throttle", "login", "failure_delay", "max_failure_delay", "forget_every", "user_guesses_per_minute",
 		"user_guess_burst", "trust_for", "requests", "evaluations_per_minute", "evaluation_burst",
-		"denials_per_minute", "denial_burst", "full_records", "window"} {
+		"denials_per_minute", "denial_burst", "full_records", "window",
+
+		"data", "libraries", "workspace", "enabled", "dir", "quota", "source", "target", "write"} {
 		assert.Contains(t, string(data), key+":", "example config does not document %s", key)
 	}
 }

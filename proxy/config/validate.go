@@ -75,6 +75,8 @@ func (c *Config) validate(d *strictDecoder) {
 		c.Limits.Users[name].validate("limits.users."+name, bad)
 	}
 
+	c.validateData(bad)
+
 	inRange(bad, "connections.max", c.Connections.Max, 0, 10_000_000)
 	inRange(bad, "connections.per_address", c.Connections.PerAddress, 1, 10_000_000)
 	inRange(bad, "connections.reserve_fds", c.Connections.ReserveFDs, 0, 10_000_000)
@@ -217,6 +219,9 @@ func (s LimitSet) validate(p string, bad func(string, string, ...any)) {
 	}
 	if s.Idle != nil {
 		durRange(bad, p+".idle", *s.Idle, time.Second, 30*24*time.Hour)
+	}
+	if s.Data != nil {
+		sizeRange(bad, p+".data", *s.Data, 1<<10, 1<<30)
 	}
 }
 

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"fmt"
+
 	"github.com/rwarden/rwarden/policy"
 	"github.com/rwarden/rwarden/sandbox"
 )
@@ -38,5 +40,9 @@ func (c *Core) binding(user string, l Limits) (sandbox.Binding, error) {
 	if err != nil {
 		return sandbox.Binding{}, err
 	}
-	return sandbox.Binding{User: user, Limits: l.Limits, Allowlist: allow}, nil
+	mounts, err := c.mountsFor(user)
+	if err != nil {
+		return sandbox.Binding{}, fmt.Errorf("data mounts of %s: %w", user, err)
+	}
+	return sandbox.Binding{User: user, Limits: l.Limits, Allowlist: allow, Mounts: mounts}, nil
 }

@@ -104,12 +104,13 @@ func CheckAll(ctx context.Context, c *config.Config, o CheckOptions) error {
 		if cacheDir == "" {
 			cacheDir = filepath.Join(c.StateDir, "cache")
 		}
-		pol, err := policy.Open(ctx, policy.Config{Dir: c.PoliciesDir, CacheDir: cacheDir, RHome: c.Pool.RHome,
+		pol, err := policy.Open(ctx, policy.Config{Dir: c.PoliciesDir, CacheDir: cacheDir, RHome: c.Pool.RHome, LibPaths: c.LibraryPaths(),
 			Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			p.Addf("policies_dir", "%v", err)
 		} else {
 			checkLimitNames(c, pol, p)
+			checkData(c, pol, p)
 		}
 	}
 	return p.Err()

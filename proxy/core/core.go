@@ -126,12 +126,13 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 		cacheDir = filepath.Join(cfg.StateDir, "cache")
 	}
 	c.policy, err = policy.Open(ctx, policy.Config{Dir: cfg.PoliciesDir, CacheDir: cacheDir,
-		RHome: cfg.Pool.RHome, Logger: log})
+		RHome: cfg.Pool.RHome, LibPaths: cfg.LibraryPaths(), Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("loading policies: %w", err)
 	}
 	p := config.NewProblems(cfg)
 	checkLimitNames(cfg, c.policy, p)
+	checkData(cfg, c.policy, p)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ type Limits struct {
 	sandbox.Limits
 	Sessions int           // concurrent sessions per user
 	Idle     time.Duration // a session's wait for its client's next request
+	Data     int64         // bytes of one data transfer into a session
 }
 
 // DefaultSessions is the built-in limit of concurrent sessions per user.
@@ -27,11 +28,20 @@ const DefaultSessions = 4
 // holds a worker (and one of the user's sessions) at most this long.
 const DefaultIdle = 10 * time.Minute
 
+// DefaultData is the built-in bound of one data transfer into a session
+// (limits.*.data).
+const DefaultData = 256 << 20
+
+// MaxData is the most one data transfer may carry whatever the
+// configuration says: what a worker accepts in one request, less room
+// for the frame.
+const MaxData = sandbox.MaxAssignBytes - 1<<20
+
 // DefaultLimits are the limits when the configuration sets none: the
 // sandbox's defaults (the one place they are defined), DefaultSessions and
 // DefaultIdle.
 func DefaultLimits() Limits {
-	return Limits{Limits: sandbox.DefaultLimits(), Sessions: DefaultSessions, Idle: DefaultIdle}
+	return Limits{Limits: sandbox.DefaultLimits(), Sessions: DefaultSessions, Idle: DefaultIdle, Data: DefaultData}
 }
 
 // rolePrefix starts every role name in the policy ("role:restricted"); the
@@ -94,6 +104,9 @@ func apply(s config.LimitSet, l *Limits) {
 	if s.Idle != nil {
 		l.Idle = s.Idle.Std()
 	}
+	if s.Data != nil {
+		l.Data = int64(*s.Data)
+	}
 }
 
 // tighten keeps, for every key, the smaller of s's and o's values.
@@ -102,7 +115,7 @@ func tighten(s, o config.LimitSet) config.LimitSet {
 		Wall: minPtr(s.Wall, o.Wall), CPU: minPtr(s.CPU, o.CPU), Memory: minPtr(s.Memory, o.Memory),
 		Output: minPtr(s.Output, o.Output), Sessions: minPtr(s.Sessions, o.Sessions),
 		SessionWall: minPtr(s.SessionWall, o.SessionWall), SessionCPU: minPtr(s.SessionCPU, o.SessionCPU),
-		Idle: minPtr(s.Idle, o.Idle),
+		Idle: minPtr(s.Idle, o.Idle), Data: minPtr(s.Data, o.Data),
 	}
 }
 

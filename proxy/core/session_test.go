@@ -22,11 +22,11 @@ import (
 // an analyst without limits of its own (default level), guest holds
 // role:restricted (role level), alice has her own entry (user level).
 const levelLimits = `limits:
-  default:    {wall: 8s,     cpu: 50s, memory: 1GiB,   output: 4KiB, sessions: 2, session_wall: 50m, session_cpu: 9m, idle: 9m}
+  default:    {wall: 8s,     cpu: 50s, memory: 1GiB,   output: 4KiB, sessions: 2, session_wall: 50m, session_cpu: 9m, idle: 9m, data: 300MiB}
   roles:
-    restricted: {wall: 3s,   cpu: 40s, memory: 512MiB, output: 1KiB, sessions: 1, session_wall: 40m, session_cpu: 8m, idle: 8m}
+    restricted: {wall: 3s,   cpu: 40s, memory: 512MiB, output: 1KiB, sessions: 1, session_wall: 40m, session_cpu: 8m, idle: 8m, data: 8MiB}
   users:
-    alice:    {wall: 5s, cpu: 30s, memory: 768MiB, output: 2KiB, sessions: 3, session_wall: 30m, session_cpu: 7m, idle: 7m}
+    alice:    {wall: 5s, cpu: 30s, memory: 768MiB, output: 2KiB, sessions: 3, session_wall: 30m, session_cpu: 7m, idle: 7m, data: 64MiB}
 `
 
 type level struct {
@@ -38,11 +38,11 @@ type level struct {
 
 var levels = []level{
 	{"demo", Limits{Limits: sandbox.Limits{Wall: 8 * time.Second, CPU: 50 * time.Second, Memory: 1 << 30, Output: 4 << 10,
-		SessionWall: 50 * time.Minute, SessionCPU: 9 * time.Minute}, Sessions: 2, Idle: 9 * time.Minute}, "8s", "x <- numeric(1.4e8)"},
+		SessionWall: 50 * time.Minute, SessionCPU: 9 * time.Minute}, Sessions: 2, Idle: 9 * time.Minute, Data: 300 << 20}, "8s", "x <- numeric(1.4e8)"},
 	{"guest", Limits{Limits: sandbox.Limits{Wall: 3 * time.Second, CPU: 40 * time.Second, Memory: 512 << 20, Output: 1 << 10,
-		SessionWall: 40 * time.Minute, SessionCPU: 8 * time.Minute}, Sessions: 1, Idle: 8 * time.Minute}, "3s", "x <- numeric(8e7)"},
+		SessionWall: 40 * time.Minute, SessionCPU: 8 * time.Minute}, Sessions: 1, Idle: 8 * time.Minute, Data: 8 << 20}, "3s", "x <- numeric(8e7)"},
 	{"alice", Limits{Limits: sandbox.Limits{Wall: 5 * time.Second, CPU: 30 * time.Second, Memory: 768 << 20, Output: 2 << 10,
-		SessionWall: 30 * time.Minute, SessionCPU: 7 * time.Minute}, Sessions: 3, Idle: 7 * time.Minute}, "5s", "x <- numeric(1.1e8)"},
+		SessionWall: 30 * time.Minute, SessionCPU: 7 * time.Minute}, Sessions: 3, Idle: 7 * time.Minute, Data: 64 << 20}, "5s", "x <- numeric(1.1e8)"},
 }
 
 func openLimitsCore(t *testing.T) *Core {

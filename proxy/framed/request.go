@@ -65,6 +65,9 @@ type Request struct {
 	Auth     *Credentials // nil when the client sent no AUTH line
 	Encoding Encoding
 	Code     []byte // converted to UTF-8; never contains NUL
+	// Files is set for a workspace files request (files.go) instead of
+	// code; a PUT's data is left unread in the reader.
+	Files *FilesRequest
 }
 
 // ReadRequest reads and checks one request. The caller sets read deadlines on
@@ -107,6 +110,14 @@ func ReadRequest(r io.Reader, lim Limits) (*Request, error) {
 		if bytes.HasPrefix(line, []byte(authPrefix)) {
 			return nil, protoErr(nil, "only one AUTH line is allowed")
 		}
+	}
+	if bytes.HasPrefix(line, []byte(filesPrefix)) {
+		req.Encoding = UTF8
+		req.Files, err = readFilesRequest(br, line)
+		if err != nil {
+			return nil, err
+		}
+		return req, nil
 	}
 	enc, err := LookupEncoding(string(line))
 	if err != nil {

@@ -1,6 +1,7 @@
 package framed
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -47,7 +48,8 @@ func Serve(ctx context.Context, c *core.Core, tc *transport.Conn) {
 	}
 	peer := transport.PeerOf(conn, l, Protocol)
 
-	req, err := ReadRequest(conn, Limits{MaxCodeBytes: int64(l.Config.MaxCodeBytes)})
+	br := bufio.NewReaderSize(conn, 512) // a files PUT's data follows the request in it
+	req, err := ReadRequest(br, Limits{MaxCodeBytes: int64(l.Config.MaxCodeBytes)})
 	if err != nil {
 		refuseRequest(log, conn, peer, err, l.Config.ReadTimeout.Std())
 		return
@@ -63,9 +65,16 @@ func Serve(ctx context.Context, c *core.Core, tc *transport.Conn) {
 	}
 	if err != nil {
 		var af *core.AuthError
-		if errors.As(err, &af) {
+		if errors.As(err, &af) && req.Files != nil {
+			filesError(log, conn, peer, errors.New(af.Message))
+		} else if errors.As(err, &af) {
 			answer(log, conn, req.Encoding, "Error: "+af.Message+"\n")
 		}
+		return
+	}
+	if req.Files != nil {
+		tc.SetBusy(true)
+		serveFiles(ctx, c, conn, br, id, peer, req.Files, l.Config.ReadTimeout.Std())
 		return
 	}
 	sess, err := c.OpenSession(ctx, id, peer)

@@ -57,6 +57,7 @@ type qapConn struct {
 
 	sess     *core.Session
 	encoding StringEncoding
+	files    fileState // the open workspace file (serve_files.go)
 }
 
 // Serve serves one connection of the QAP1 protocol until the client
@@ -65,6 +66,7 @@ func (srv *Server) Serve(ctx context.Context, tc *transport.Conn) {
 	l := tc.Listener()
 	c := &qapConn{srv: srv, core: srv.core, l: l, tc: tc, conn: tc, peer: transport.PeerOf(tc, l, Protocol)}
 	defer func() {
+		c.closeFiles()
 		if c.sess != nil {
 			c.sess.Close()
 		}
@@ -98,10 +100,18 @@ func (c *qapConn) serveOne(ctx context.Context) bool {
 		return false
 	}
 	c.tc.SetBusy(true)
-	// The payload is bounded by max_code_bytes and must arrive promptly.
+	// The payload is bounded by max_code_bytes (an assignment by the user's
+	// data limit, serve_data.go) and must arrive promptly.
 	_ = c.conn.SetReadDeadline(time.Now().Add(l.ReadTimeout.Std() * time.Duration(1+h.Len>>24)))
-	payload, err := ReadPayload(c.conn, h, int64(l.MaxCodeBytes))
+	limit, ok := c.payloadLimit(ctx, h)
+	if !ok {
+		return false
+	}
+	payload, err := ReadPayload(c.conn, h, limit)
 	if err != nil {
+		if errors.Is(err, ErrTooLarge) && isDataCmd(h.Cmd) && c.id != nil {
+			return c.refuseOversizedData(ctx, h, limit)
+		}
 		if errors.Is(err, ErrTooLarge) {
 			c.srv.log.Info("QAP1 message over max_code_bytes", "remote", c.peer.Remote, "bytes", h.Len)
 			c.answerErr(ErrDataOverflow)
@@ -195,8 +205,9 @@ func (c *qapConn) dispatch(ctx context.Context, cmd int32, payload []byte) bool 
 			return c.answerErr(ErrInvPar)
 		}
 		return c.answerOK(nil) // rwarden sizes its buffers itself
+	case cmd >= CmdOpenFile && cmd <= CmdRemoveFile:
+		return c.cmdFile(ctx, cmd, params)
 	case cmd == CmdShutdown,
-		cmd >= CmdOpenFile && cmd <= CmdRemoveFile,
 		cmd >= CmdDetachSession && cmd <= CmdAttachSession,
 		cmd&^0xf == CmdCtrl:
 		return c.denyCommand(ctx, cmd)
@@ -212,6 +223,7 @@ var qapCommandNames = map[int32]string{
 	CmdRemoveFile: "removeFile", CmdDetachSession: "detachSession",
 	CmdDetachedVoidEval: "detachedVoidEval", CmdAttachSession: "attachSession",
 	CmdCtrlEval: "ctrlEval", CmdCtrlShutdown: "ctrlShutdown", CmdCtrlSource: "ctrlSource",
+	CmdSetSEXP: "setSEXP", CmdAssignSEXP: "assignSEXP", CmdSerAssign: "serAssign",
 }
 
 // denyCommand refuses a command rwarden never runs (server shutdown, file

@@ -256,7 +256,7 @@ func (c *qapConn) cmdSerAssign(ctx context.Context, payload []byte) bool {
 	default:
 		return c.answerErr(ErrInvPar)
 	}
-	return c.assign(ctx, name, v.Elems[1])
+	return c.assignSized(ctx, name, v.Elems[1], len(payload))
 }
 
 // cmdSetSEXP is CMD_setSEXP and CMD_assignSEXP: a name (DT_STRING) and a
@@ -279,12 +279,15 @@ func (c *qapConn) cmdSetSEXP(ctx context.Context, params []Param) bool {
 	default:
 		return c.answerErr(ErrInvPar)
 	}
-	return c.assign(ctx, name, v)
+	return c.assignSized(ctx, name, v, len(params[1].Data))
 }
 
-// assign binds name to v in the session, if v is plain data: rwarden
+// assignSized binds name to v in the session, if v is plain data: rwarden
 // checks it, serializes it itself and hands the worker those bytes.
-func (c *qapConn) assign(ctx context.Context, name string, v *rdata.Value) bool {
+//
+// sizeHint is the size of the client's encoding of v, the likely size of
+// rwarden's serialization of it.
+func (c *qapConn) assignSized(ctx context.Context, name string, v *rdata.Value, sizeHint int) bool {
 	if name == "" || !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
 		return c.answerErr(ErrInvPar)
 	}
@@ -294,7 +297,7 @@ func (c *qapConn) assign(ctx context.Context, name string, v *rdata.Value) bool 
 		c.setErrorMessage(ctx, "Error: rwarden assigns only data (vectors, lists, attributes, NULL): "+err.Error()+"\n")
 		return c.answerErr(ErrAccessDenied)
 	}
-	b, err := rdata.Serialize(v)
+	b, err := rdata.SerializeSized(v, sizeHint)
 	if err != nil {
 		return c.answerErr(ErrInvPar)
 	}

@@ -19,8 +19,16 @@ const (
 // markers; anything else (closures, other environments, promises, byte
 // code, pointers, S4 objects) is an error, because rwarden never hands on
 // an object it could not check.
-func Serialize(v *Value) ([]byte, error) {
+func Serialize(v *Value) ([]byte, error) { return SerializeSized(v, 0) }
+
+// SerializeSized is Serialize into a buffer of about sizeHint bytes (the
+// size of the serialization v was decoded from, say): a large value is
+// then written without growing, and copying, its buffer again and again.
+func SerializeSized(v *Value, sizeHint int) ([]byte, error) {
 	e := &encoder{syms: map[string]int{}}
+	if sizeHint > 0 {
+		e.b = make([]byte, 0, sizeHint+64)
+	}
 	e.b = append(e.b, 'X', '\n')
 	e.int(2)
 	e.int(rVersion)
