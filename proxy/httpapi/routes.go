@@ -35,6 +35,7 @@ func (s *Server) routes() http.Handler {
 	for _, e := range s.endpoints() {
 		mux.HandleFunc(e.method+" "+e.path, e.handle)
 	}
+	s.ocpuRoutes(mux)
 	return liftReadDeadline(mux)
 }
 
