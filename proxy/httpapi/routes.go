@@ -36,6 +36,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(e.method+" "+e.path, e.handle)
 	}
 	s.ocpuRoutes(mux)
+	s.consoleRoutes(mux)
 	return liftReadDeadline(mux)
 }
 
