@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rwarden/rwarden/proxy/core"
+	"github.com/rwarden/rwarden/proxy/rdata"
 	"github.com/rwarden/rwarden/proxy/transport"
 )
 
@@ -26,7 +28,8 @@ import (
 // Unlike OpenCPU, every request is authenticated (as for /v1), the call
 // and every argument are policy-checked, and a key is readable only by
 // the user whose call made it. Not supported: scripts, package files,
-// GET of package objects, session keys as arguments, file uploads.
+// GET of package objects, file uploads. A results key as an argument
+// (x=x0abc...) passes that call's value on when it is plain data.
 
 func (s *Server) ocpuRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /ocpu/library/{pkg}/R/{fun}", s.ocpuCall)
@@ -76,6 +79,10 @@ func (s *Server) ocpuCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer cs.Close()
+	if !s.ocpuKeyArgs(w, r, cs, id.User, args) {
+		return
+	}
+	code = ocpuCall(pkg, fun, args)
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(cs.Limits().Wall + transport.AnswerTimeout))
 	out := cs.Evaluate(r.Context(), []byte(code), core.EvalOptions{WantValue: true, Plots: true})
 	status, res := result(out, true)
@@ -96,6 +103,52 @@ func (s *Server) ocpuCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.ocpuRender(w, http.StatusCreated, kept, format, "")
+}
+
+// ocpuKeyRE is a results key, as an argument names it.
+var ocpuKeyRE = regexp.MustCompile(`^x[0-9a-f]{32}$`)
+
+// ocpuKeyArgs replaces arguments that are the key of an earlier call's
+// results (OpenCPU's chaining: x=x0abc...) by that call's value, bound in
+// the new session as data under a name of its own (.ocpu_<key>). Only the
+// user's own results, and only plain data: the value is decoded, checked
+// (rdata.CheckData) and serialized again by rwarden, never passed as
+// stored. It answers the request itself when it fails.
+func (s *Server) ocpuKeyArgs(w http.ResponseWriter, r *http.Request, cs *core.Session, user string, args []ocpuArg) bool {
+	for i, a := range args {
+		key := strings.TrimSpace(a.code)
+		if !ocpuKeyRE.MatchString(key) {
+			continue
+		}
+		prev := s.ocpu.get(key, user)
+		if prev == nil || prev.value == nil {
+			ocpuText(w, http.StatusBadRequest, "argument "+a.name+": no session "+key+" with a value (or it expired)\n")
+			return false
+		}
+		v, err := rdata.Unserialize(prev.value, rdata.Limits{})
+		if err == nil {
+			err = rdata.CheckData(v)
+		}
+		var b []byte
+		if err == nil {
+			b, err = rdata.Serialize(v)
+		}
+		if err != nil {
+			ocpuText(w, http.StatusBadRequest, "argument "+a.name+": the value of "+key+" cannot be passed on: "+err.Error()+"\n")
+			return false
+		}
+		name := ".ocpu_" + key
+		if err := cs.Assign(r.Context(), name, b); err != nil {
+			if errors.Is(err, core.ErrAuditUnavailable) {
+				writeError(w, http.StatusServiceUnavailable, "unavailable", err.Error(), nil)
+				return false
+			}
+			ocpuText(w, http.StatusServiceUnavailable, "argument "+a.name+": the value could not be passed on\n")
+			return false
+		}
+		args[i].code = name
+	}
+	return true
 }
 
 // ocpuFailure answers a call that did not succeed: an R error as text

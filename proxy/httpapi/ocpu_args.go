@@ -134,9 +134,37 @@ func formArgs(vals url.Values, max int64) ([]ocpuArg, error) {
 		if total > max {
 			return nil, fmt.Errorf("%w: the arguments are above the limit of %d bytes of code", errTooLarge, max)
 		}
-		args = append(args, ocpuArg{name: k, code: vals[k][0]})
+		code, err := formValue(vals[k][0])
+		if err != nil {
+			return nil, fmt.Errorf("argument %q: %w", k, err)
+		}
+		args = append(args, ocpuArg{name: k, code: code})
 	}
 	return checkArgs(args)
+}
+
+// formValue is the R code of a form value. A value is R code, as in
+// OpenCPU, except a JSON array or object and the JSON words true, false
+// and null, which are not R: those are data (OpenCPU accepts JSON there,
+// and opencpu.js sends JSON.stringify of plain values in forms).
+func formValue(v string) (string, error) {
+	t := strings.TrimSpace(v)
+	switch {
+	case t == "true" || t == "false" || t == "null",
+		(strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{")) && json.Valid([]byte(t)):
+		dec := json.NewDecoder(strings.NewReader(t))
+		dec.UseNumber()
+		var x any
+		if err := dec.Decode(&x); err != nil {
+			return "", fmt.Errorf("malformed JSON: %w", err)
+		}
+		var b strings.Builder
+		if err := rLiteral(&b, x, 0); err != nil {
+			return "", err
+		}
+		return b.String(), nil
+	}
+	return v, nil
 }
 
 // multipartArgs reads a multipart form of plain fields (file uploads are

@@ -53,6 +53,23 @@ func TestParseForm(t *testing.T) {
 	assert.ErrorContains(t, err, `"z" is empty`)
 }
 
+func TestFormValue(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"c(1, 2)", "c(1, 2)"},
+		{"{a; b}", "{a; b}"}, // R braces, not JSON
+		{`"text"`, `"text"`},
+		{"[1, 2]", "c(1,2)"},
+		{`{"a": [true]}`, `list("a" = c(TRUE))`},
+		{" true ", "TRUE"},
+		{"null", "NULL"},
+	}
+	for _, tt := range tests {
+		got, err := formValue(tt.in)
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+	}
+}
+
 func TestOcpuCall(t *testing.T) {
 	got := ocpuCall("stats", "rnorm", []ocpuArg{{"n", "3 # comment"}, {"mean", "1"}})
 	assert.Equal(t, "stats::rnorm(n = (\n3 # comment\n),mean = (\n1\n))", got)

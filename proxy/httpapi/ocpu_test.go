@@ -88,6 +88,25 @@ func TestOpenCPU(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, code)
 	})
 
+	t.Run("chained calls", func(t *testing.T) {
+		code, hdr, body := a.form(t, alice, "POST", "/ocpu/library/base/R/seq", formCT, "from=1&to=5")
+		require.Equal(t, http.StatusCreated, code, "%s", body)
+		key := hdr.Get("X-ocpu-session")
+		code, _, body = a.form(t, alice, "POST", "/ocpu/library/base/R/sum/json", formCT, "x="+key)
+		require.Equal(t, http.StatusCreated, code, "%s", body)
+		assert.JSONEq(t, `[15]`, string(body))
+		// Another user's key is unknown to them.
+		code, _, body = a.form(t, guest, "POST", "/ocpu/library/base/R/sum/json", formCT, "x="+key)
+		assert.Equal(t, http.StatusBadRequest, code, "%s", body)
+		assert.Contains(t, string(body), "no session")
+		// A value that is not plain data is not passed on.
+		code, hdr, body = a.form(t, alice, "POST", "/ocpu/library/base/R/identity", formCT, "x=function() 1")
+		require.Equal(t, http.StatusCreated, code, "%s", body)
+		code, _, body = a.form(t, alice, "POST", "/ocpu/library/base/R/print/print", formCT, "x="+hdr.Get("X-ocpu-session"))
+		assert.Equal(t, http.StatusBadRequest, code, "%s", body)
+		assert.Contains(t, string(body), "cannot be passed on")
+	})
+
 	t.Run("json arguments", func(t *testing.T) {
 		code, hdr, body := a.form(t, alice, "POST", "/ocpu/library/base/R/paste/json", "application/json",
 			`{"x": ["a", "b\"); system(\"id"], "collapse": "+"}`)
