@@ -143,6 +143,20 @@ func TestConsoleBrowser(t *testing.T) {
 	))
 	assert.Equal(t, "alice", text("#who"))
 
+	// Record Content-Security-Policy violations and script errors from
+	// here on; at the end there must be none but the two provoked below.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		window.rwardenProblems = [];
+		document.addEventListener("securitypolicyviolation", (e) => window.rwardenProblems.push("csp " + e.effectiveDirective));
+		window.addEventListener("error", (e) => window.rwardenProblems.push("error " + e.message));
+		window.addEventListener("unhandledrejection", (e) => window.rwardenProblems.push("rejection " + e.reason));
+	})()`)))
+	problems := func() []string {
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.rwardenProblems`))
+		require.NoError(t, err)
+		return p
+	}
+
 	t.Run("streamed output", func(t *testing.T) {
 		runCode(`for (i in 1:4) { cat("tick", i, "\n"); Sys.sleep(1) }`)
 		// The first line is on the page while the loop still runs.
@@ -183,6 +197,24 @@ func TestConsoleBrowser(t *testing.T) {
 		assert.Contains(t, v, "base::system")
 		assert.Contains(t, v, ".csv", "the rule names its policy file")
 		waitIdle()
+	})
+
+	t.Run("strict CSP", func(t *testing.T) {
+		assert.Empty(t, problems(), "the console ran without a CSP violation or script error")
+		// An inline script and an image from elsewhere are both blocked.
+		require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+			const s = document.createElement("script");
+			s.textContent = "window.rwardenInline = 1";
+			document.body.appendChild(s);
+			const i = document.createElement("img");
+			i.src = "https://203.0.113.1/x.png";
+			document.body.appendChild(i);
+		})()`)))
+		require.NoError(t, chromedp.Do(ctx, poll(`window.rwardenProblems.length >= 2`)))
+		assert.ElementsMatch(t, []string{"csp script-src-elem", "csp img-src"}, problems())
+		ran, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.rwardenInline === 1`))
+		require.NoError(t, err)
+		assert.False(t, ran, "the inline script did not run")
 	})
 
 	t.Run("sign out", func(t *testing.T) {
