@@ -36,6 +36,11 @@ type ocpuArg struct{ name, code string }
 // readOcpuArgs reads a call's arguments from its body (at most max
 // bytes of code in all).
 func readOcpuArgs(w http.ResponseWriter, r *http.Request, max int64) ([]ocpuArg, error) {
+	// Checked for every call, body or not: a browser sends an empty form
+	// cross-site as readily as a full one.
+	if err := sameOrigin(r); err != nil {
+		return nil, err
+	}
 	if r.ContentLength == 0 {
 		return nil, nil
 	}
@@ -49,9 +54,6 @@ func readOcpuArgs(w http.ResponseWriter, r *http.Request, max int64) ([]ocpuArg,
 			return nil, err
 		}
 		return jsonArgs(body, max)
-	}
-	if err := sameOrigin(r); err != nil {
-		return nil, err
 	}
 	switch mt {
 	case "application/x-www-form-urlencoded":
@@ -73,10 +75,10 @@ func readOcpuArgs(w http.ResponseWriter, r *http.Request, max int64) ([]ocpuArg,
 // errCrossSite is a form sent by a browser from another site.
 var errCrossSite = errors.New("cross-site form submission refused")
 
-// sameOrigin refuses a form a browser sent from another site. A JSON body
+// sameOrigin refuses a call a browser sent from another site. A JSON body
 // cannot be sent cross-site without a CORS preflight (which this server
-// never grants), but a form can, and the browser would attach the user's
-// cached Basic credentials or client certificate. Browsers mark such
+// never grants), but a form can (an empty one too), and the browser would
+// attach the user's cached Basic credentials or client certificate. Browsers mark such
 // requests (Sec-Fetch-Site, Origin); clients that are not browsers (curl,
 // R, Python) send neither and are not affected.
 func sameOrigin(r *http.Request) error {

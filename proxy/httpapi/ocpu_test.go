@@ -192,6 +192,8 @@ func TestOpenCPU(t *testing.T) {
 			{"too large", alice, "/ocpu/library/base/R/sum/json", formCT, "x=" + strings.Repeat("1", 5<<10), nil, 413, nil},
 			{"time limit", guest, "/ocpu/library/base/R/sum/json", formCT, "x={while (TRUE) NULL; 1}", nil, 504, nil},
 			{"cross-site form", alice, "/ocpu/library/base/R/sum/json", formCT, "x=1", []string{"Origin", "https://evil.example"}, 403, nil},
+			{"cross-site empty form", alice, "/ocpu/library/base/R/Sys.time/json", formCT, "", []string{"Sec-Fetch-Site", "same-site"}, 403, nil},
+			{"same-origin form", alice, "/ocpu/library/base/R/sum/json", formCT, "x=1", []string{"Sec-Fetch-Site", "same-origin", "Origin", a.url}, 201, nil},
 			{"cross-site fetch", alice, "/ocpu/library/base/R/sum/json", formCT, "x=1", []string{"Sec-Fetch-Site", "cross-site"}, 403, nil},
 			{"unsupported media type", alice, "/ocpu/library/base/R/sum/json", "text/plain", "x=1", nil, 415, nil},
 			{"unknown format", alice, "/ocpu/library/base/R/sum/xml", formCT, "x=1", nil, 404, nil},
