@@ -93,3 +93,26 @@ func FuzzJSONArgs(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFormArgs: whatever the form body, parsing does not panic, and every
+// argument accepted has a syntactic name and non-blank code.
+func FuzzFormArgs(f *testing.F) {
+	for _, s := range []string{"n=3", "x=%5B1%2C2%5D&y={a;b}", "a=true&b=null", "x=%zz", "=1&&"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		vals, err := parseForm(body)
+		if err != nil {
+			return
+		}
+		args, err := formArgs(vals, 1<<16)
+		if err != nil {
+			return
+		}
+		for _, a := range args {
+			if !rName.MatchString(a.name) || strings.TrimSpace(a.code) == "" {
+				t.Fatalf("bad argument %+v", a)
+			}
+		}
+	})
+}
