@@ -33,6 +33,14 @@ func TestConsolePage(t *testing.T) {
 	assert.NotContains(t, page, "<style")
 	assert.NotRegexp(t, `(?i)\son[a-z]+=`, page, "no inline event handlers")
 	assert.NotRegexp(t, `(?i)(src|href)="(https?:)?//`, page, "no external assets")
+	// The console's own requests get no Basic challenge (the browser
+	// would show its login dialog and cache what was typed there).
+	code, hdr, _ = a.do(t, nil, &creds{"nobody", "x"}, "POST", "/v1/eval", map[string]any{"code": "1"}, "X-Rwarden-Console", "1")
+	assert.Equal(t, http.StatusUnauthorized, code)
+	assert.Empty(t, hdr.Get("WWW-Authenticate"))
+	code, hdr, _ = a.do(t, nil, nil, "POST", "/v1/eval", map[string]any{"code": "1"})
+	assert.Equal(t, http.StatusUnauthorized, code)
+	assert.NotEmpty(t, hdr.Get("WWW-Authenticate"), "other clients are challenged")
 	for _, f := range []string{"/console/console.js", "/console/console.css"} {
 		code, _, _ := a.do(t, nil, nil, "GET", f, nil)
 		assert.Equal(t, http.StatusOK, code, f)

@@ -37,7 +37,7 @@ func (s *Server) routes() http.Handler {
 	}
 	s.ocpuRoutes(mux)
 	s.consoleRoutes(mux)
-	return liftReadDeadline(mux)
+	return liftReadDeadline(noChallenge(mux))
 }
 
 // liftReadDeadline lifts the read deadline at once for requests without a

@@ -22,7 +22,7 @@
   async function openSession() {
     const resp = await fetch("/v1/sessions", {
       method: "POST",
-      headers: { "Authorization": auth, "Content-Type": "application/json" },
+      headers: { "Authorization": auth, "X-Rwarden-Console": "1", "Content-Type": "application/json" },
       body: "{}",
       credentials: "omit",
     });
@@ -55,7 +55,7 @@
   async function signOut() {
     if (session && auth) {
       await fetch("/v1/sessions/" + encodeURIComponent(session), {
-        method: "DELETE", headers: { "Authorization": auth }, credentials: "omit",
+        method: "DELETE", headers: { "Authorization": auth, "X-Rwarden-Console": "1" }, credentials: "omit",
       }).catch(() => {});
     }
     auth = null;
@@ -77,7 +77,7 @@
   // showPlot fetches a plot with the credentials (an <img> cannot send
   // them) and shows it from a blob: URL.
   async function showPlot(entry, url) {
-    const resp = await fetch(url, { headers: { "Authorization": auth }, credentials: "omit" });
+    const resp = await fetch(url, { headers: { "Authorization": auth, "X-Rwarden-Console": "1" }, credentials: "omit" });
     if (!resp.ok) {
       entry.appendChild(el("div", "error", "plot unavailable: HTTP " + resp.status));
       return;
@@ -150,7 +150,7 @@
   function evalRequest(code) {
     return fetch("/v1/sessions/" + encodeURIComponent(session) + "/eval", {
       method: "POST",
-      headers: { "Authorization": auth, "Content-Type": "application/json", "Accept": "text/event-stream" },
+      headers: { "Authorization": auth, "X-Rwarden-Console": "1", "Content-Type": "application/json", "Accept": "text/event-stream" },
       body: JSON.stringify({ code: code, value: false }),
       credentials: "omit",
     });
