@@ -15,6 +15,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/proxy/config"
 )
 
 // TestConsolePage checks what the console page is served with: a strict
@@ -84,7 +87,9 @@ func screenshotDir(t *testing.T) string {
 // loop's lines arrive while it still runs, draw a plot, meet a denial.
 func TestConsoleBrowser(t *testing.T) {
 	exe := chromiumPath(t)
-	a := startAPI(t, nil)
+	a := startAPI(t, func(cfg *config.Config) {
+		require.NoError(t, auth.AddUser(cfg.UsersFile, "admin", []byte(adminPassword), cheapArgon))
+	})
 	dir := screenshotDir(t)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -150,6 +155,11 @@ func TestConsoleBrowser(t *testing.T) {
 		shot("1-signed-in"),
 	))
 	assert.Equal(t, "alice", text("#who"))
+	// alice is no admin: no audit view offered.
+	require.NoError(t, chromedp.Do(ctx, poll(`document.getElementById("show-audit").dataset.allowed !== undefined`)))
+	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("show-audit").hidden`))
+	require.NoError(t, err)
+	assert.True(t, hidden, "no audit view for a user without role:admin")
 
 	// Record Content-Security-Policy violations and script errors from
 	// here on; at the end there must be none but the two provoked below.
@@ -223,6 +233,7 @@ func TestConsoleBrowser(t *testing.T) {
 		ran, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.rwardenInline === 1`))
 		require.NoError(t, err)
 		assert.False(t, ran, "the inline script did not run")
+		require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.rwardenProblems = []; document.querySelectorAll("body > img, body > script").forEach((e) => e.remove())`)))
 	})
 
 	t.Run("sign out", func(t *testing.T) {
@@ -231,5 +242,34 @@ func TestConsoleBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("login")),
 		))
 		assert.Empty(t, text("#transcript"))
+	})
+
+	t.Run("audit view", func(t *testing.T) {
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.ID("user"), "admin"),
+			chromedp.SetValue(chromedp.ID("password"), adminPassword),
+			chromedp.Click(chromedp.ID("signin")),
+			chromedp.WaitVisible(chromedp.ID("show-audit")),
+			chromedp.Click(chromedp.ID("show-audit")),
+			poll(`document.querySelectorAll("#audit-table tr.record").length > 0`),
+		))
+		assert.Contains(t, text("#chain"), "Hash chain intact")
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.ID("audit-user"), "alice"),
+			chromedp.SetValue(chromedp.ID("audit-decision"), "denied"),
+			chromedp.Click(chromedp.ID("audit-refresh")),
+			poll(`[...document.querySelectorAll("#audit-table tr.record")].every((tr) => tr.children[3].textContent === "alice")`),
+			shot("5-audit"),
+		))
+		rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
+			`[...document.querySelectorAll("#audit-table tr.record")].map((tr) => [...tr.children].map((td) => td.textContent))`))
+		require.NoError(t, err)
+		require.NotEmpty(t, rows, "alice's denial of system() is in the trail")
+		for _, r := range rows {
+			assert.Equal(t, "alice", r[3])
+			assert.Equal(t, "denied", r[4])
+		}
+		assert.Contains(t, rows[0][6], "base::system")
+		assert.Empty(t, problems())
 	})
 }

@@ -45,11 +45,75 @@
       return;
     }
     $("password").value = "";
+    probeAudit();
     $("who").textContent = $("user").value;
     $("login").hidden = true;
     $("console").hidden = false;
     $("signout").hidden = false;
     $("code").focus();
+  }
+
+  // The audit view (admins only): the newest records that match the
+  // filter, and whether the whole hash chain verifies. "live" refreshes it
+  // every few seconds.
+  let liveTimer = null;
+
+  async function probeAudit() {
+    const resp = await fetch("/v1/audit?limit=1", { headers: headers(), credentials: "omit" }).catch(() => null);
+    $("show-audit").dataset.allowed = resp && resp.ok ? "1" : "";
+    $("show-audit").hidden = !(resp && resp.ok);
+  }
+
+  function headers() {
+    return { "Authorization": auth, "X-Rwarden-Console": "1" };
+  }
+
+  function showView(name) {
+    $("console").hidden = name !== "console";
+    $("audit").hidden = name !== "audit";
+    $("show-console").hidden = name === "console" || $("show-audit").hidden;
+    $("show-audit").hidden = name === "audit" || $("show-audit").dataset.allowed !== "1";
+    if (name === "audit") loadAudit();
+    else setLive(false);
+  }
+
+  function setLive(on) {
+    if (liveTimer) { clearInterval(liveTimer); liveTimer = null; }
+    $("audit-live").checked = on;
+    if (on) liveTimer = setInterval(loadAudit, 3000);
+  }
+
+  async function loadAudit(ev) {
+    if (ev) ev.preventDefault();
+    const q = new URLSearchParams({ limit: "200" });
+    if ($("audit-user").value) q.set("user", $("audit-user").value);
+    if ($("audit-decision").value) q.set("decision", $("audit-decision").value);
+    if ($("audit-since").value) q.set("since", new Date($("audit-since").value).toISOString().replace(/\.\d+Z$/, "Z"));
+    const resp = await fetch("/v1/audit?" + q.toString(), { headers: headers(), credentials: "omit" });
+    const body = await resp.json().catch(() => ({}));
+    if (!resp.ok) {
+      $("chain").className = "error";
+      $("chain").textContent = body.message || ("HTTP " + resp.status);
+      return;
+    }
+    const chain = body.chain || {};
+    $("chain").className = chain.ok ? "chain-ok" : "chain-broken";
+    $("chain").textContent = chain.ok
+      ? "Hash chain intact: " + chain.checked + " records verified."
+      : "Hash chain BROKEN after " + chain.checked + " records: " + chain.break;
+    const rows = (body.records || []).map((r) => {
+      const tr = document.createElement("tr");
+      tr.className = "record";
+      const detail = [r.code ? r.code : "", r.error ? "error: " + r.error : "",
+        (r.violations || []).map((v) => v.line + ":" + v.col + " " + v.object).join("\n")]
+        .filter((x) => x !== "").join("\n");
+      [String(r.seq), (r.time || "").replace("T", " ").replace(/\..*$/, ""), r.event, r.user || "",
+        r.decision || "", r.status || "", detail].forEach((text, i) => {
+        tr.appendChild(el("td", i === 6 ? "detail" : "", text));
+      });
+      return tr;
+    });
+    $("audit-table").tBodies[0].replaceChildren(...rows);
   }
 
   async function signOut() {
@@ -60,6 +124,13 @@
     }
     auth = null;
     session = null;
+    setLive(false);
+    $("audit-table").tBodies[0].replaceChildren();
+    $("chain").textContent = "";
+    $("audit").hidden = true;
+    $("show-audit").hidden = true;
+    $("show-audit").dataset.allowed = "";
+    $("show-console").hidden = true;
     $("transcript").replaceChildren();
     $("console").hidden = true;
     $("signout").hidden = true;
@@ -179,6 +250,10 @@
     $("login").addEventListener("submit", signIn);
     $("run-form").addEventListener("submit", submit);
     $("signout").addEventListener("click", signOut);
+    $("show-audit").addEventListener("click", () => showView("audit"));
+    $("show-console").addEventListener("click", () => showView("console"));
+    $("audit-form").addEventListener("submit", loadAudit);
+    $("audit-live").addEventListener("change", () => setLive($("audit-live").checked));
     $("code").addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) submit(ev);
     });
