@@ -25,7 +25,6 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", consoleFile("console/index.html", "text/html; charset=utf-8"))
 	mux.HandleFunc("GET /console/console.js", consoleFile("console/console.js", "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /console/console.css", consoleFile("console/console.css", "text/css; charset=utf-8"))
-	mux.HandleFunc("GET /v1/audit", s.getAudit)
 }
 
 func consoleFile(name, ctype string) http.HandlerFunc {

@@ -27,6 +27,7 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", "/v1/sessions/{id}/files/{name}", s.getFile},
 		{"POST", "/v1/sessions/{id}/data/{name}", s.putData},
 		{"GET", "/v1/sessions/{id}/data/{name}", s.getData},
+		{"GET", "/v1/audit", s.getAudit},
 	}
 }
 
