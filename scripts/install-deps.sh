@@ -56,6 +56,7 @@ PKGS=(
   pkg-config         # lets cgo find libseccomp
   gcc libc6-dev      # cgo and the fork library
   python3            # the Python client and its tests
+  chromium           # headless browser for the browser console test (proxy/httpapi TestConsoleBrowser)
   ca-certificates make git procps iproute2
 )
 

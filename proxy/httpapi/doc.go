@@ -26,6 +26,11 @@
 //	POST   /v1/sessions/{id}/data/{name}        a JSON or CSV table becomes a data frame
 //	GET    /v1/sessions/{id}/data/{name}        a value as JSON, CSV or RDS
 //
+//	GET    /v1/audit                            audit records and chain state, admins only
+//	POST   /ocpu/library/{pkg}/R/{fun}[/{format}]  OpenCPU-compatible call (ocpu.go)
+//	GET    /ocpu/tmp/{key}/...                  its results: R/.val, stdout, console, graphics
+//	GET    /                                    the browser console (console.go)
+//
 // With "Accept: text/event-stream" an evaluation answers with events
 // (console, message, warning, plot, done or error), the console output
 // sent as R produces it.

@@ -27,6 +27,7 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", "/v1/sessions/{id}/files/{name}", s.getFile},
 		{"POST", "/v1/sessions/{id}/data/{name}", s.putData},
 		{"GET", "/v1/sessions/{id}/data/{name}", s.getData},
+		{"GET", "/v1/audit", s.getAudit},
 	}
 }
 
@@ -35,7 +36,9 @@ func (s *Server) routes() http.Handler {
 	for _, e := range s.endpoints() {
 		mux.HandleFunc(e.method+" "+e.path, e.handle)
 	}
-	return liftReadDeadline(mux)
+	s.ocpuRoutes(mux)
+	s.consoleRoutes(mux)
+	return liftReadDeadline(noChallenge(mux))
 }
 
 // liftReadDeadline lifts the read deadline at once for requests without a

@@ -23,12 +23,13 @@ type Server struct {
 	core     *core.Core
 	log      *slog.Logger
 	sessions *sessionTable
+	ocpu     *ocpuStore
 	handler  http.Handler
 }
 
 // NewServer returns the HTTP front end of c.
 func NewServer(c *core.Core) *Server {
-	s := &Server{core: c, log: c.Logger(), sessions: newSessionTable()}
+	s := &Server{core: c, log: c.Logger(), sessions: newSessionTable(), ocpu: newOcpuStore()}
 	s.handler = s.routes()
 	return s
 }
