@@ -418,26 +418,40 @@ func (l *launcher) startCold(ctx context.Context, prof profile, tmpl *templateSt
 	}()
 	hdr := make([]byte, 4, 4+len(harness))
 	binary.LittleEndian.PutUint32(hdr, uint32(len(harness)))
-	if err := w.req.SetWriteDeadline(time.Now().Add(l.cfg.StartTimeout)); err != nil {
+	// The start timeout bounds the whole start, from launch to ready: the
+	// harness must be taken within it too.
+	deadline, limit := w.startDeadline(ctx)
+	if err := w.req.SetWriteDeadline(deadline); err != nil {
 		return w, err
 	}
 	if _, err := w.req.Write(append(hdr, harness...)); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return w, fmt.Errorf("worker did not become ready: waited %v, stopped by %s while it was being sent its harness (%s)",
+				time.Since(w.begun).Round(time.Millisecond), limit, processState(w.pid))
+		}
 		return w, fmt.Errorf("sending the harness to the worker: %w", err)
 	}
 	return w, w.awaitReady(ctx)
 }
 
-// awaitReady waits for the harness's ready message.
-func (w *worker) awaitReady(ctx context.Context) error {
-	l := w.l
-	// The start timeout bounds the whole start, from launch to ready.
-	deadline := w.begun.Add(l.cfg.StartTimeout)
-	limit := fmt.Sprintf("the worker start timeout of %v", l.cfg.StartTimeout)
+// startDeadline is when the start must be done (the start timeout bounds
+// the whole start, from launch to ready, unless the caller's deadline comes
+// first) and the name of that limit, for the error that says what happened.
+func (w *worker) startDeadline(ctx context.Context) (time.Time, string) {
+	timeout := w.l.cfg.StartTimeout
+	deadline := w.begun.Add(timeout)
+	limit := fmt.Sprintf("the worker start timeout of %v", timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 		limit = fmt.Sprintf("the request's deadline (%v after the start began; the start timeout is %v)",
-			max(0, d.Sub(w.begun)).Round(time.Millisecond), l.cfg.StartTimeout)
+			max(0, d.Sub(w.begun)).Round(time.Millisecond), timeout)
 	}
+	return deadline, limit
+}
+
+// awaitReady waits for the harness's ready message.
+func (w *worker) awaitReady(ctx context.Context) error {
+	deadline, limit := w.startDeadline(ctx)
 	startLog := &consoleSink{limit: 16 << 10}
 	typ, payload, err := w.await(ctx, deadline, 0, startLog, nil)
 	if err != nil {
