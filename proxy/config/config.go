@@ -28,6 +28,7 @@ type Config struct {
 	Pool          PoolConfig       `yaml:"pool"`
 	Auth          AuthConfig       `yaml:"auth"`
 	ShutdownGrace Duration         `yaml:"shutdown_grace"`
+	MCP           MCPConfig        `yaml:"mcp"`
 
 	// File is the configuration file it was loaded from ("" for defaults).
 	File string `yaml:"-"`
@@ -101,6 +102,14 @@ type AuditConfig struct {
 	RotateEvery Duration `yaml:"rotate_every"`    // 0: never by age
 	Code        string   `yaml:"code,omitempty"`  // full | truncated:N | hash_only
 	Syslog      bool     `yaml:"syslog"`          // also send records to syslog
+}
+
+// MCPConfig configures the MCP server at /mcp on the http listeners.
+type MCPConfig struct {
+	// AllowedOrigins are the browser origins (scheme://host[:port]) whose
+	// requests are served; a request with any other Origin header is
+	// refused. Clients that send no Origin (not browsers) are unaffected.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
 // AdminConfig configures the /metrics and /healthz endpoint.

@@ -99,6 +99,9 @@ type EvalOptions struct {
 	// Evaluate returns (may be nil). The outcome's Result.Output still holds
 	// everything kept.
 	Stream func(Event)
+	// AuditDetail is added to the evaluation's audit record (e.g. the MCP
+	// client that asked for it). Keys are the front end's own.
+	AuditDetail map[string]string
 }
 
 // Evaluate checks code against the user's policy and, if allowed, runs it in
@@ -141,6 +144,12 @@ func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 		rec.Error = clip(out.Refusal, 4096)
 	case out.Decision == DecisionDenied:
 		rec.Status = "denied"
+	}
+	for k, v := range opts.AuditDetail {
+		if rec.Detail == nil {
+			rec.Detail = map[string]string{}
+		}
+		rec.Detail[k] = clip(v, 256)
 	}
 	at := time.Now()
 	err := s.c.audit.Write(ctx, rec)

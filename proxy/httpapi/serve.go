@@ -23,6 +23,7 @@ type Server struct {
 	core     *core.Core
 	log      *slog.Logger
 	sessions *sessionTable
+	mux      *http.ServeMux
 	handler  http.Handler
 }
 
