@@ -33,7 +33,7 @@ var cheapArgon = auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, Ke
 
 const (
 	alicePassword = "wonderland-42"
-	guestPassword   = "guest-password-7"
+	guestPassword = "guest-password-7"
 )
 
 // srv is a real core with the HTTP API and the MCP server on a TLS listener.
