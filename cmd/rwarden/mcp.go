@@ -55,8 +55,8 @@ Credentials as for rwarden eval: --user with the password in RWARDEN_PASSWORD,
 or a client certificate (--cert, --key). The server certificate is verified
 against --tls-ca (default: the system roots). Logs go to standard error.`,
 		Example: `  RWARDEN_PASSWORD=... rwarden mcp --addr 127.0.0.1:9444 --tls-ca pki/ca.pem --user alice`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMCP(cmd, f) },
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runMCP(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "", "server address HOST:PORT of an http listener")
