@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages rwarden needs to build, run and test on Debian
 # (bookworm): R, libseccomp for the worker's seccomp filter, Rserve and
-# RSclient for the compatibility tests and benchmarks, Python for the client.
+# RSclient for the compatibility tests and benchmarks, Python for the client,
+# Node.js and npm for the MCP test with the TypeScript SDK.
 # Idempotent: packages already present are not reinstalled.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ PKGS=(
   pkg-config         # lets cgo find libseccomp
   gcc libc6-dev      # cgo
   python3            # the Python client and its tests
+  nodejs npm         # the MCP interoperability test runs the official TypeScript SDK client (proxy/e2e)
   ca-certificates make git procps iproute2
 )
 

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -40,6 +41,12 @@ func (c *Config) validate(d *strictDecoder) {
 			bad(p+".address", "address %s is already used by %s", l.Address, prev)
 		}
 		seen[l.Address] = p
+	}
+	for i, o := range c.MCP.AllowedOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			bad("mcp.allowed_origins["+strconv.Itoa(i)+"]", "must be an origin such as https://host or https://host:port, got %q", o)
+		}
 	}
 	if c.Pool.UserMemoryShare < 0 || c.Pool.UserMemoryShare > 100 {
 		bad("pool.user_memory_share", "must be a percentage between 1 and 100 (0 for the default), got %d", c.Pool.UserMemoryShare)
