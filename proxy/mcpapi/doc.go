@@ -15,6 +15,7 @@
 // audit record naming the MCP client and its version).
 //
 // Tools: r_eval, r_session_open, r_session_close, r_describe_policy,
-// r_list_packages (tools.go). rwarden's sessions opened here are the HTTP
+// r_list_packages (tools.go); the files of a session's scratch directory
+// as resources (resources.go). rwarden's sessions opened here are the HTTP
 // API's sessions (the same ids, bound to the same user).
 package mcpapi

@@ -117,6 +117,24 @@ func TestTools(t *testing.T) {
 	require.False(t, pk.IsError)
 	assert.Contains(t, text(t, pk), `"stats"`)
 
+	// The session's files are resources.
+	tpl, err := cs.ListResourceTemplates(ctx, nil)
+	require.NoError(t, err)
+	require.Len(t, tpl.ResourceTemplates, 1)
+	assert.Equal(t, "rwarden://session/{session}/files/{name}", tpl.ResourceTemplates[0].URITemplate)
+	r = call(t, cs, "r_eval", map[string]any{"code": "writeLines(c('a', 'b'), 'out.txt')", "session": sess.Session})
+	require.False(t, r.IsError, text(t, r))
+	res, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "rwarden://session/" + sess.Session + "/files/out.txt"})
+	require.NoError(t, err)
+	require.Len(t, res.Contents, 1)
+	assert.Equal(t, "a\nb\n", res.Contents[0].Text)
+	for _, bad := range []string{"rwarden://session/" + sess.Session + "/files/missing.txt",
+		"rwarden://session/" + sess.Session + "/files/..%2Fetc%2Fpasswd",
+		"rwarden://session/not-a-session/files/out.txt"} {
+		_, err = cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: bad})
+		assert.Error(t, err, bad)
+	}
+
 	cl := call(t, cs, "r_session_close", map[string]any{"session": sess.Session})
 	require.False(t, cl.IsError, text(t, cl))
 	r = call(t, cs, "r_eval", map[string]any{"code": "x", "session": sess.Session})
@@ -126,12 +144,18 @@ func TestTools(t *testing.T) {
 	// Every evaluation names the MCP client in its audit record.
 	evals := s.records(t, audit.EventEval)
 	require.NotEmpty(t, evals)
+	var reads int
 	for _, e := range evals {
+		assert.Equal(t, "alice", e.User)
+		if e.Detail["op"] == "get_file" { // the resource read, audited by the core
+			reads++
+			continue
+		}
 		assert.Equal(t, "rwarden-test-agent", e.Detail["mcp_client"])
 		assert.Equal(t, "9.8.7", e.Detail["mcp_client_version"])
 		assert.Equal(t, "r_eval", e.Detail["mcp_tool"])
-		assert.Equal(t, "alice", e.User)
 	}
+	assert.Equal(t, 2, reads, "out.txt and missing.txt (the others never reach a session)")
 	var denied bool
 	for _, e := range evals {
 		denied = denied || e.Status == "denied"

@@ -66,6 +66,7 @@ func New(c *core.Core, h *httpapi.Server, o Options) *Server {
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "rwarden", Title: "rwarden: R under policy", Version: version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: s.log})
 	s.addTools()
+	s.addResources()
 	s.sdk = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
 		&mcp.StreamableHTTPOptions{
 			SessionTimeout: sessionTimeout,
