@@ -248,3 +248,27 @@ func TestRefused(t *testing.T) {
 		return origin && nocreds && other && failed
 	}, 10*time.Second, 100*time.Millisecond)
 }
+
+// TestTimeout: timeout_s stops an evaluation; the session stays usable
+// (with a fresh R state).
+func TestTimeout(t *testing.T) {
+	s := start(t)
+	cs, err := s.connect(t, "alice", alicePassword, nil)
+	require.NoError(t, err)
+	open := call(t, cs, "r_session_open", nil)
+	var sess struct {
+		Session string `json:"session"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(text(t, open)), &sess))
+	r := call(t, cs, "r_eval", map[string]any{"code": "x <- 1", "session": sess.Session})
+	require.False(t, r.IsError, text(t, r))
+	t0 := time.Now()
+	r = call(t, cs, "r_eval", map[string]any{"code": "Sys.sleep(20)", "session": sess.Session, "timeout_s": 1})
+	assert.Less(t, time.Since(t0), 10*time.Second)
+	require.True(t, r.IsError)
+	assert.Contains(t, text(t, r), "status: timeout")
+	assert.Contains(t, text(t, r), "time limit of 1s")
+	r = call(t, cs, "r_eval", map[string]any{"code": "'x' %in% ls()", "session": sess.Session})
+	require.False(t, r.IsError, text(t, r))
+	assert.Contains(t, text(t, r), "value (JSON): [false]")
+}

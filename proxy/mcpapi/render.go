@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -76,4 +77,16 @@ func jsonResult(v any) *mcp.CallToolResult {
 		return textResult(true, "internal error: "+err.Error())
 	}
 	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: json.RawMessage(b)}
+}
+
+// timeoutResult is an evaluation stopped by the timeout_s the caller gave.
+func timeoutResult(limit time.Duration, session string) *mcp.CallToolResult {
+	msg := fmt.Sprintf("the time limit of %s given by timeout_s was reached: the evaluation was stopped", limit)
+	if session != "" {
+		msg += "; the session's R state (its variables) is lost, the session itself stays open"
+	}
+	res := map[string]any{"status": "timeout", "error": msg, "session": session}
+	sc, _ := json.Marshal(res)
+	return &mcp.CallToolResult{IsError: true, StructuredContent: json.RawMessage(sc),
+		Content: []mcp.Content{&mcp.TextContent{Text: "status: timeout\nerror: " + msg + "\n"}}}
 }

@@ -113,13 +113,16 @@ func (s *Server) rEval(ctx context.Context, req *mcp.CallToolRequest, in evalIn)
 	if in.TimeoutS < 0 {
 		return textResult(true, "timeout_s must be positive"), nil, nil
 	}
+	evalCtx := ctx
+	var limit time.Duration
 	if in.TimeoutS > 0 {
-		d := time.Duration(in.TimeoutS * float64(time.Second))
-		if wall := cs.Limits().Wall; wall > 0 && d > wall {
-			d = wall
+		// Above the user's wall limit the core's own limit applies first.
+		limit = time.Duration(min(in.TimeoutS, 1e6) * float64(time.Second))
+		if wall := cs.Limits().Wall; wall > 0 && limit > wall {
+			limit = wall
 		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
+		evalCtx, cancel = context.WithTimeout(ctx, limit)
 		defer cancel()
 	}
 	wantValue := in.Value == nil || *in.Value
@@ -129,9 +132,14 @@ func (s *Server) rEval(ctx context.Context, req *mcp.CallToolRequest, in evalIn)
 		prog = newProgress(ctx, req.Session, tok)
 		opts.Stream = func(ev core.Event) { prog.add(ev.Data) }
 	}
-	out := cs.Evaluate(ctx, []byte(in.Code), opts)
+	out := cs.Evaluate(evalCtx, []byte(in.Code), opts)
 	if prog != nil {
 		prog.finish()
+	}
+	if limit > 0 && out.Result == nil && ctx.Err() == nil && errors.Is(evalCtx.Err(), context.DeadlineExceeded) {
+		// The core reports a canceled evaluation as refused; here the
+		// caller's own time limit stopped it.
+		return timeoutResult(limit, in.Session), nil, nil
 	}
 	return render(out, wantValue, in.Session), nil, nil
 }
