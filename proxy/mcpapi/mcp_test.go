@@ -210,6 +210,10 @@ func TestRefused(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json, text/event-stream")
 		for k, v := range hdr {
+			if k == "Host" {
+				req.Host = v
+				continue
+			}
 			req.Header.Set(k, v)
 		}
 		resp, err := c.Do(req)
@@ -220,6 +224,10 @@ func TestRefused(t *testing.T) {
 	resp := post(s.httpClient("", "", nil), nil)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	resp = post(s.httpClient("alice", alicePassword, nil), map[string]string{"Origin": "https://evil.example.com"})
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	// DNS rebinding: a loopback listener reached under another name (the
+	// SDK's own check).
+	resp = post(s.httpClient("alice", alicePassword, nil), map[string]string{"Host": "rebound.example.com"})
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	resp = post(s.httpClient("alice", alicePassword, nil), map[string]string{"Origin": allowedOrigin})
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
