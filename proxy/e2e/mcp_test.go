@@ -197,3 +197,19 @@ func TestE2EMCPStdioBridgeGoClient(t *testing.T) {
 	require.False(t, r.IsError)
 	assert.Contains(t, r.Content[0].(*mcp.TextContent).Text, "value (JSON): [3]")
 }
+
+// The bridge with a wrong password: the client's initialize fails with the
+// server's refusal passed on as a JSON-RPC error (401; the Go client tries
+// a discovery request first, so its initialize meets the login limiter's
+// 429).
+func TestE2EMCPStdioBridgeBadPassword(t *testing.T) {
+	m := startMCP(t)
+	cmd := exec.Command(bin, m.bridgeArgs()...)
+	cmd.Env = append(os.Environ(), "RWARDEN_PASSWORD=wrong")
+	client := mcp.NewClient(&mcp.Implementation{Name: "go-bridge-test", Version: "1"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	require.Error(t, err)
+	assert.Regexp(t, `the server answered (401|429) `, err.Error())
+}
