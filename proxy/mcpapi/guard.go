@@ -151,7 +151,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	k, done := s.tickets.issue(&caller{id: id, peer: peer, r: r})
 	defer done()
 	r.Header.Set(ticketHeader, k)
-	s.sdk.ServeHTTP(&ownerRecorder{ResponseWriter: w, s: s, user: id.User}, r)
+	s.handlerFor(r).ServeHTTP(&ownerRecorder{ResponseWriter: w, s: s, user: id.User}, r)
 }
 
 // ownerRecorder binds the session id the SDK hands out (on initialize) to

@@ -44,6 +44,10 @@ func TestTools(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 
+	// The Go SDK client speaks the sessionless protocol (the stateless
+	// handler); the TypeScript client of the e2e test the older one.
+	require.NotNil(t, cs.InitializeResult())
+	assert.Equal(t, "2026-07-28", cs.InitializeResult().ProtocolVersion)
 	tools, err := cs.ListTools(ctx, nil)
 	require.NoError(t, err)
 	var names []string

@@ -18,6 +18,18 @@ const Path = "/mcp"
 // sessions) that saw no request for this long.
 const sessionTimeout = 30 * time.Minute
 
+// sessionlessVersion is the first protocol version without MCP sessions.
+const sessionlessVersion = "2026-07-28"
+
+// handlerFor picks the SDK handler for r by the protocol version it
+// declares.
+func (s *Server) handlerFor(r *http.Request) http.Handler {
+	if v := r.Header.Get("Mcp-Protocol-Version"); v >= sessionlessVersion {
+		return s.stateless
+	}
+	return s.sessions
+}
+
 // maxBody bounds a JSON-RPC message body beyond the listener's
 // max_code_bytes (the JSON around the code and its escapes).
 const maxBody = 64 << 10
@@ -38,10 +50,12 @@ type Server struct {
 	http    *httpapi.Server
 	log     *slog.Logger
 	origins []string
-	sdk     http.Handler
-	mcp     *mcp.Server
-	tickets tickets
-	owners  owners
+	// sessions serves the protocol versions before 2026-07-28, stateless
+	// the later ones (see New).
+	sessions, stateless http.Handler
+	mcp                 *mcp.Server
+	tickets             tickets
+	owners              owners
 }
 
 // Mount creates the MCP server of c and mounts it at Path on h.
@@ -67,13 +81,25 @@ func New(c *core.Core, h *httpapi.Server, o Options) *Server {
 		&mcp.ServerOptions{Instructions: instructions, Logger: s.log})
 	s.addTools()
 	s.addResources()
-	s.sdk = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
-		&mcp.StreamableHTTPOptions{
-			SessionTimeout: sessionTimeout,
-			Logger:         s.log,
-			// Bounded again per request below (max_code_bytes).
-			MaxRequestBodyBytes: 1 << 20,
-		})
+	get := func(*http.Request) *mcp.Server { return s.mcp }
+	// The SDK serves protocol 2026-07-28 (sessionless: every request
+	// carries the client's name, version and capabilities in _meta) only
+	// in stateless mode, and the versions before it need the MCP session
+	// (Mcp-Session-Id) that stateless mode turns off: their client info
+	// comes once, with initialize. A request says its version in the
+	// Mcp-Protocol-Version header (required since 2026-07-28; the
+	// initialize of older clients has none or an older one).
+	s.sessions = mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{
+		SessionTimeout: sessionTimeout,
+		Logger:         s.log,
+		// Bounded again, and first, by ServeHTTP (max_code_bytes).
+		MaxRequestBodyBytes: 1 << 20,
+	})
+	s.stateless = mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{
+		Stateless:           true,
+		Logger:              s.log,
+		MaxRequestBodyBytes: 1 << 20,
+	})
 	return s
 }
 
