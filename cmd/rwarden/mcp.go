@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -180,10 +181,7 @@ func isCall(msg []byte) bool {
 
 // forward POSTs one message and writes what comes back.
 func (b *mcpBridge) forward(ctx context.Context, msg []byte) {
-	var head struct {
-		ID     json.RawMessage `json:"id"`
-		Method string          `json:"method"`
-	}
+	var head mcpHead
 	_ = json.Unmarshal(msg, &head)
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
@@ -195,6 +193,7 @@ func (b *mcpBridge) forward(ctx context.Context, msg []byte) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	b.headers(req)
+	head.setHeaders(req)
 	resp, err := b.client.Do(req)
 	if err != nil {
 		b.fail(head.ID, "rwarden mcp: the server could not be reached: "+err.Error())
@@ -225,6 +224,52 @@ func (b *mcpBridge) forward(ctx context.Context, msg []byte) {
 		return
 	}
 	b.emit(body, head.Method == "initialize")
+}
+
+// mcpHead is what the bridge reads of a message: its id and method, and
+// what protocol 2026-07-28 wants repeated in HTTP headers.
+type mcpHead struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Params struct {
+		Name string `json:"name"`
+		URI  string `json:"uri"`
+		Meta struct {
+			ProtocolVersion string `json:"io.modelcontextprotocol/protocolVersion"`
+		} `json:"_meta"`
+	} `json:"params"`
+}
+
+// setHeaders sets the headers of a request of protocol 2026-07-28 and
+// later (the version is in the message's _meta): the server routes and
+// checks by them.
+func (h *mcpHead) setHeaders(req *http.Request) {
+	v := h.Params.Meta.ProtocolVersion
+	if v == "" {
+		return
+	}
+	req.Header.Set("Mcp-Protocol-Version", v)
+	if h.Method != "" {
+		req.Header.Set("Mcp-Method", headerValue(h.Method))
+	}
+	switch h.Method {
+	case "tools/call", "prompts/get":
+		req.Header.Set("Mcp-Name", headerValue(h.Params.Name))
+	case "resources/read":
+		req.Header.Set("Mcp-Name", headerValue(h.Params.URI))
+	}
+}
+
+// headerValue is s as a header value: itself when it is printable ASCII
+// without spaces at its ends (which HTTP drops), else base64 in the
+// protocol's =?base64?...?= form.
+func headerValue(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e || ((i == 0 || i == len(s)-1) && s[i] == ' ') {
+			return "=?base64?" + base64.StdEncoding.EncodeToString([]byte(s)) + "?="
+		}
+	}
+	return s
 }
 
 func (b *mcpBridge) headers(req *http.Request) {

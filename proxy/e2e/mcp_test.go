@@ -192,6 +192,7 @@ func TestE2EMCPStdioBridgeGoClient(t *testing.T) {
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
 	require.NoError(t, err)
 	defer cs.Close()
+	assert.Equal(t, "2026-07-28", cs.InitializeResult().ProtocolVersion, "the bridge carries the sessionless protocol")
 	r, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "r_eval", Arguments: map[string]any{"code": "mean(c(1, 2, 6))"}})
 	require.NoError(t, err)
 	require.False(t, r.IsError)
