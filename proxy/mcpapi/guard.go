@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -137,8 +138,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// evaluation's own limits allow.
 		max := httpapi.MaxCodeBytes(r) + maxBody
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
-		if err != nil {
-			http.Error(w, fmt.Sprintf("the request body could not be read (at most %d bytes)", max), http.StatusRequestEntityTooLarge)
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			http.Error(w, fmt.Sprintf("the request body is above the limit of %d bytes", max), http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
+			http.Error(w, "the request body could not be read", http.StatusBadRequest)
 			return
 		}
 		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})

@@ -242,6 +242,18 @@ func TestRefused(t *testing.T) {
 	resp = post(s.httpClient("guest", guestPassword, nil), map[string]string{"Mcp-Session-Id": sid})
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 
+	// A body above max_code_bytes + 64 KiB is refused before it is parsed.
+	big := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"r_eval","arguments":{"code":"` +
+		strings.Repeat("1;", int(s.cfg.Listeners[0].MaxCodeBytes)) + `"}}}`
+	req, err := http.NewRequest("POST", s.url, strings.NewReader(big))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err = s.httpClient("alice", alicePassword, nil).Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+
 	// Wrong credentials last: the failed login rate-limits alice.
 	_, err = s.connect(t, "alice", "wrong", nil)
 	require.Error(t, err)
