@@ -88,21 +88,25 @@ func (o *owners) set(sid, user string) {
 	o.m[sid] = owner{user: user, seen: now}
 }
 
-// check reports whether sid may be used by user: a session of another
-// user is refused; an unknown one is left to the SDK (which answers 404).
-func (o *owners) check(sid, user string) bool {
+// check reports whether sid is a session of user. Every session the SDK
+// hands out passes through ServeHTTP and is recorded here, so an id not
+// recorded (unknown, or forgotten after the timeout) is refused too, as
+// the SDK would: fail closed rather than let the SDK find a session this
+// table no longer knows the owner of. other reports an id that belongs to
+// another user.
+func (o *owners) check(sid, user string) (ok, other bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	v, ok := o.m[sid]
-	if !ok {
-		return true
+	v, known := o.m[sid]
+	if !known {
+		return false, false
 	}
 	if v.user != user {
-		return false
+		return false, true
 	}
 	v.seen = time.Now()
 	o.m[sid] = v
-	return true
+	return true, false
 }
 
 // sessionHeader is the streamable HTTP transport's session header.
@@ -126,10 +130,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if sid := r.Header.Get(sessionHeader); sid != "" && !s.owners.check(sid, id.User) {
-		s.refuse(r.Context(), peer, &id, "MCP session of another user")
-		http.Error(w, "session not found", http.StatusNotFound)
-		return
+	if sid := r.Header.Get(sessionHeader); sid != "" && s.handlerFor(r) == s.sessions {
+		if ok, other := s.owners.check(sid, id.User); !ok {
+			if other {
+				s.refuse(r.Context(), peer, &id, "MCP session of another user")
+			}
+			http.Error(w, "session not found", http.StatusNotFound)
+			return
+		}
 	}
 	if r.Method == http.MethodPost {
 		// The whole message within the listener's read_timeout (the HTTP

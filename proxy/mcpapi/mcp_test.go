@@ -242,6 +242,10 @@ func TestRefused(t *testing.T) {
 	resp = post(s.httpClient("guest", guestPassword, nil), map[string]string{"Mcp-Session-Id": sid})
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 
+	// An id that was never handed out.
+	resp = post(s.httpClient("alice", alicePassword, nil), map[string]string{"Mcp-Session-Id": "NOTASESSION"})
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+
 	// A body above max_code_bytes + 64 KiB is refused before it is parsed.
 	big := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"r_eval","arguments":{"code":"` +
 		strings.Repeat("1;", int(s.cfg.Listeners[0].MaxCodeBytes)) + `"}}}`
