@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -132,6 +133,16 @@ func TestTools(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res.Contents, 1)
 	assert.Equal(t, "a\nb\n", res.Contents[0].Text)
+	// The session is the HTTP API's too.
+	get, err := http.NewRequest("GET", strings.TrimSuffix(s.url, "/mcp")+"/v1/sessions/"+sess.Session+"/files/out.txt", nil)
+	require.NoError(t, err)
+	hr, err := s.httpClient("alice", alicePassword, nil).Do(get)
+	require.NoError(t, err)
+	body, err := io.ReadAll(hr.Body)
+	hr.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, hr.StatusCode)
+	assert.Equal(t, "a\nb\n", string(body))
 	for _, bad := range []string{"rwarden://session/" + sess.Session + "/files/missing.txt",
 		"rwarden://session/" + sess.Session + "/files/..%2Fetc%2Fpasswd",
 		"rwarden://session/not-a-session/files/out.txt"} {
@@ -159,7 +170,7 @@ func TestTools(t *testing.T) {
 		assert.Equal(t, "9.8.7", e.Detail["mcp_client_version"])
 		assert.Equal(t, "r_eval", e.Detail["mcp_tool"])
 	}
-	assert.Equal(t, 2, reads, "out.txt and missing.txt (the others never reach a session)")
+	assert.Equal(t, 3, reads, "out.txt twice (MCP, /v1) and missing.txt (the others never reach a session)")
 	var denied bool
 	for _, e := range evals {
 		denied = denied || e.Status == "denied"
