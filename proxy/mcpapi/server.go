@@ -78,7 +78,7 @@ func New(c *core.Core, h *httpapi.Server, o Options) *Server {
 		version = "dev"
 	}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "rwarden", Title: "rwarden: R under policy", Version: version},
-		&mcp.ServerOptions{Instructions: instructions, Logger: s.log})
+		&mcp.ServerOptions{Instructions: instructions, Logger: sdkLogger(s.log)})
 	s.addTools()
 	s.addResources()
 	get := func(*http.Request) *mcp.Server { return s.mcp }
@@ -91,13 +91,13 @@ func New(c *core.Core, h *httpapi.Server, o Options) *Server {
 	// initialize of older clients has none or an older one).
 	s.sessions = mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{
 		SessionTimeout: sessionTimeout,
-		Logger:         s.log,
+		Logger:         sdkLogger(s.log),
 		// Bounded again, and first, by ServeHTTP (max_code_bytes).
 		MaxRequestBodyBytes: 1 << 20,
 	})
 	s.stateless = mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{
 		Stateless:           true,
-		Logger:              s.log,
+		Logger:              sdkLogger(s.log),
 		MaxRequestBodyBytes: 1 << 20,
 	})
 	return s
