@@ -103,6 +103,11 @@ func TestTools(t *testing.T) {
 	assert.Contains(t, den, "line 2:1")
 	assert.Contains(t, den, "rule:")
 
+	r = call(t, cs, "r_eval", map[string]any{"code": "f <- function() { warning('careful'); 2 }\nf()", "session": sess.Session})
+	require.False(t, r.IsError, text(t, r))
+	assert.Contains(t, text(t, r), "warning: careful")
+	assert.Contains(t, text(t, r), "value (JSON): [2]")
+
 	r = call(t, cs, "r_eval", map[string]any{"code": "stop('boom')", "session": sess.Session})
 	require.True(t, r.IsError)
 	assert.Contains(t, text(t, r), "boom")
