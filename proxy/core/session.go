@@ -100,7 +100,8 @@ type EvalOptions struct {
 	// everything kept.
 	Stream func(Event)
 	// AuditDetail is added to the evaluation's audit record (e.g. the MCP
-	// client that asked for it). Keys are the front end's own.
+	// client that asked for it), values clipped to 256 bytes; it never
+	// replaces a key the core set itself.
 	AuditDetail map[string]string
 }
 
@@ -149,7 +150,9 @@ func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 		if rec.Detail == nil {
 			rec.Detail = map[string]string{}
 		}
-		rec.Detail[k] = clip(v, 256)
+		if _, core := rec.Detail[k]; !core { // the core's own keys stand
+			rec.Detail[k] = clip(v, 256)
+		}
 	}
 	at := time.Now()
 	err := s.c.audit.Write(ctx, rec)
