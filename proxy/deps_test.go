@@ -29,7 +29,8 @@ func TestImportRules(t *testing.T) {
 		return own
 	}
 	allowed := map[string][]string{
-		".":         {"proxy/config", "proxy/core", "proxy/framed", "proxy/httpapi", "proxy/qap1", "proxy/transport"},
+		".":         {"proxy/config", "proxy/core", "proxy/framed", "proxy/httpapi", "proxy/mcpapi", "proxy/qap1", "proxy/transport"},
+		"mcpapi":    {"proxy/core", "proxy/httpapi"},
 		"httpapi":   {"proxy/core", "proxy/transport", "proxy/rdata"},
 		"framed":    {"proxy/core", "proxy/transport"},
 		"qap1":      {"proxy/core", "proxy/transport", "proxy/rdata"},

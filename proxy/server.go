@@ -14,6 +14,7 @@ import (
 	"github.com/rwarden/rwarden/proxy/core"
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/rwarden/rwarden/proxy/httpapi"
+	"github.com/rwarden/rwarden/proxy/mcpapi"
 	"github.com/rwarden/rwarden/proxy/qap1"
 	"github.com/rwarden/rwarden/proxy/transport"
 )
@@ -95,6 +96,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 	srv.core.WatchConnections(srv.conns.Open, limits.Total)
 	srv.qap1 = qap1.NewServer(srv.core, cfg.StateDir)
 	srv.http = httpapi.NewServer(srv.core)
+	mcpapi.Mount(srv.core, srv.http, mcpapi.Options{AllowedOrigins: cfg.MCP.AllowedOrigins})
 	defer func() {
 		if err != nil {
 			for _, l := range srv.listeners {

@@ -3,7 +3,9 @@
 #
 # 1. System packages from apt: R, libseccomp for the worker's seccomp filter,
 #    gcc for cgo and the fork library, Rserve and RSclient for the
-#    compatibility tests and benchmarks, Python for the client.
+#    compatibility tests and benchmarks, Python for the client, Node.js and
+#    npm for the MCP test with the TypeScript SDK, Chromium for the browser
+#    console test, PostgreSQL, DBI and RPostgreSQL for the egress tests.
 # 2. A Go toolchain at least as new as go.mod's `go` line. Debian bookworm
 #    ships Go 1.19, too old for go.mod and too old to fetch a newer toolchain
 #    itself (GOTOOLCHAIN needs Go 1.21). When `go` on PATH is missing or too
@@ -57,6 +59,7 @@ PKGS=(
   gcc libc6-dev      # cgo and the fork library
   python3            # the Python client and its tests
   chromium           # headless browser for the browser console test (proxy/httpapi TestConsoleBrowser)
+  nodejs npm         # the MCP interoperability test runs the official TypeScript SDK client (proxy/e2e)
   ca-certificates make git procps iproute2
 )
 

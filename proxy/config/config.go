@@ -32,6 +32,7 @@ type Config struct {
 	Throttle      ThrottleConfig    `yaml:"throttle"`
 	ShutdownGrace Duration          `yaml:"shutdown_grace"`
 	Egress        EgressConfig      `yaml:"egress"`
+	MCP           MCPConfig         `yaml:"mcp"`
 
 	// File is the configuration file it was loaded from ("" for defaults).
 	File string `yaml:"-"`
@@ -162,6 +163,14 @@ type AuditConfig struct {
 	// evaluation fail closed. 0: that watermark is off.
 	FreeSpaceWarn     Size `yaml:"free_space_warn"`
 	FreeSpaceCritical Size `yaml:"free_space_critical"`
+}
+
+// MCPConfig configures the MCP server at /mcp on the http listeners.
+type MCPConfig struct {
+	// AllowedOrigins are the browser origins (scheme://host[:port]) whose
+	// requests are served; a request with any other Origin header is
+	// refused. Clients that send no Origin (not browsers) are unaffected.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
 // AdminConfig configures the /metrics and /healthz endpoint.

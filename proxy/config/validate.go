@@ -43,6 +43,12 @@ func (c *Config) validate(d *strictDecoder) {
 		seen[l.Address] = p
 	}
 	c.validateEgress(bad)
+	for i, o := range c.MCP.AllowedOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			bad("mcp.allowed_origins["+strconv.Itoa(i)+"]", "must be an origin such as https://host or https://host:port, got %q", o)
+		}
+	}
 	if c.Pool.UserMemoryShare < 0 || c.Pool.UserMemoryShare > 100 {
 		bad("pool.user_memory_share", "must be a percentage between 1 and 100 (0 for the default), got %d", c.Pool.UserMemoryShare)
 	}

@@ -106,6 +106,10 @@ type EvalOptions struct {
 	// Evaluate returns (may be nil). The outcome's Result.Output still holds
 	// everything kept.
 	Stream func(Event)
+	// AuditDetail is added to the evaluation's audit record (e.g. the MCP
+	// client that asked for it), values clipped to 256 bytes; it never
+	// replaces a key the core set itself.
+	AuditDetail map[string]string
 }
 
 // Evaluate checks code against the user's policy and, if allowed, runs it in
@@ -162,6 +166,14 @@ func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	// eval_start is in the trail and should not stay without an outcome.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeWriteTimeout)
 	defer cancel()
+	for k, v := range opts.AuditDetail {
+		if rec.Detail == nil {
+			rec.Detail = map[string]string{}
+		}
+		if _, core := rec.Detail[k]; !core { // the core's own keys stand
+			rec.Detail[k] = clip(v, 256)
+		}
+	}
 	at := time.Now()
 	err := s.c.audit.Write(wctx, rec)
 	s.c.metrics.auditLatency.Observe(time.Since(at).Seconds())

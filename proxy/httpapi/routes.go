@@ -33,6 +33,7 @@ func (s *Server) endpoints() []endpoint {
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	for _, e := range s.endpoints() {
 		mux.HandleFunc(e.method+" "+e.path, e.handle)
 	}

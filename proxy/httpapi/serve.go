@@ -24,6 +24,7 @@ type Server struct {
 	log      *slog.Logger
 	sessions *sessionTable
 	ocpu     *ocpuStore
+	mux      *http.ServeMux
 	handler  http.Handler
 }
 
