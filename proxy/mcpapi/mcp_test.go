@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/auth"
 )
 
 func text(t *testing.T, r *mcp.CallToolResult) string {
@@ -274,6 +275,19 @@ func TestRefused(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 
+	// API tokens, through the same authentication as /v1: a valid one is
+	// accepted, an expired one refused and audited (checked below). The
+	// valid one goes first: a failure delays this address's next login.
+	tokens := auth.TokensFileFor(s.cfg.UsersFile)
+	expired, _, err := auth.CreateToken(tokens, "alice", time.Hour, time.Now().Add(-2*time.Hour))
+	require.NoError(t, err)
+	valid, _, err := auth.CreateToken(tokens, "alice", time.Hour, time.Now())
+	require.NoError(t, err)
+	resp = post(s.httpClient("", "", nil), map[string]string{"Authorization": "Bearer " + valid})
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "valid API token")
+	resp = post(s.httpClient("", "", nil), map[string]string{"Authorization": "Bearer " + expired})
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "expired API token")
+
 	// Wrong credentials last: the failed login rate-limits alice.
 	_, err = s.connect(t, "alice", "wrong", nil)
 	require.Error(t, err)
@@ -285,11 +299,12 @@ func TestRefused(t *testing.T) {
 			nocreds = nocreds || r.Error == "no credentials"
 			other = other || (r.User == "guest" && r.Error == "MCP session of another user")
 		}
-		var failed bool
+		var failed, expiredToken bool
 		for _, r := range s.records(t, audit.EventAuth) {
-			failed = failed || (r.User == "alice" && r.Status != audit.StatusSuccess)
+			failed = failed || (r.User == "alice" && r.Status != audit.StatusSuccess && r.AuthMethod != string(auth.MethodToken))
+			expiredToken = expiredToken || (r.AuthMethod == string(auth.MethodToken) && r.Status != audit.StatusSuccess)
 		}
-		return origin && nocreds && other && failed
+		return origin && nocreds && other && failed && expiredToken
 	}, 10*time.Second, 100*time.Millisecond)
 }
 
