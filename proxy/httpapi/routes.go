@@ -35,11 +35,31 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.mux = mux
 	for _, e := range s.endpoints() {
-		mux.HandleFunc(e.method+" "+e.path, e.handle)
+		mux.HandleFunc(e.method+" "+e.path, refuseCrossSite(e.method, e.handle))
 	}
 	s.ocpuRoutes(mux)
 	s.consoleRoutes(mux)
 	return liftReadDeadline(noChallenge(mux))
+}
+
+// refuseCrossSite refuses a request that changes state (anything but GET)
+// when a browser sent it from another site: a browser that holds a user's
+// Basic credentials or client certificate would otherwise let any web page
+// open sessions or run code as that user with a form or a fetch without
+// CORS (an empty POST needs no content type). Clients that are not
+// browsers send neither header and are not affected; /mcp checks Origin
+// against its own allow list.
+func refuseCrossSite(method string, h http.HandlerFunc) http.HandlerFunc {
+	if method == http.MethodGet || method == http.MethodHead {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := sameOrigin(r); err != nil {
+			writeError(w, http.StatusForbidden, "cross_site", err.Error(), nil)
+			return
+		}
+		h(w, r)
+	}
 }
 
 // liftReadDeadline lifts the read deadline at once for requests without a
