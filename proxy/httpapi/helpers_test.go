@@ -2,39 +2,31 @@ package httpapi_test
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/internal/apitest"
 	"github.com/rwarden/rwarden/internal/workertest"
-	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/core"
-	"github.com/rwarden/rwarden/proxy/httpapi"
 	"github.com/rwarden/rwarden/proxy/setup"
-	"github.com/rwarden/rwarden/proxy/transport"
 )
 
 // TestMain lets this test binary serve as the worker init, as rwarden does.
 func TestMain(m *testing.M) { workertest.Main(m) }
 
-// cheapArgon keeps test logins fast; production uses auth.DefaultParams.
-var cheapArgon = auth.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+var cheapArgon = apitest.CheapArgon
 
 const (
-	alicePassword = "wonderland-42"
-	guestPassword = "guest-password-7"
+	alicePassword = apitest.AlicePassword
+	guestPassword = apitest.GuestPassword
 )
 
 // api is a real core with the HTTP front end on a TLS listener.
@@ -50,58 +42,8 @@ type api struct {
 // a loopback TLS listener; mod may change the configuration first.
 func startAPI(t *testing.T, mod func(*config.Config)) *api {
 	t.Helper()
-	workertest.NeedR(t)
-	state, err := os.MkdirTemp("", "rwarden-http-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(state) })
-	st, err := setup.PrepareDefaultState(state, policies.FS, cheapArgon)
-	require.NoError(t, err)
-	cfg := st.Config
-	require.NoError(t, auth.AddUser(cfg.UsersFile, "alice", []byte(alicePassword), cheapArgon))
-	require.NoError(t, auth.AddUser(cfg.UsersFile, "guest", []byte(guestPassword), cheapArgon))
-	lc := cfg.Listeners[0]
-	lc.Address, lc.Protocol = "127.0.0.1:0", httpapi.Protocol
-	cfg.Listeners = []config.ListenerConfig{lc}
-	cfg.Pool.Warm, cfg.Pool.Max = 1, 8
-	cfg.Pool.AcquireTimeout = config.Duration(2 * time.Minute)
-	if mod != nil {
-		mod(cfg)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("RWARDEN_TEST_LOG") != "" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c, err := core.Open(ctx, cfg, core.Options{Logger: logger, PolicyCacheDir: workertest.PolicyCache(t)})
-	require.NoError(t, err)
-	require.NoError(t, c.Start(ctx))
-	l, err := transport.Open(ctx, cfg.Listeners[0])
-	require.NoError(t, err)
-	front := httpapi.NewServer(c)
-	tracker := transport.NewTracker()
-	accepted := make(chan struct{})
-	go func() {
-		defer close(accepted)
-		l.Accept(tracker, logger, func(tc *transport.Conn) { front.Serve(ctx, tc) }, nil)
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-accepted
-		cancel()
-		tracker.CloseAll()
-		<-tracker.Done()
-		front.CloseSessions()
-		require.NoError(t, c.Stop())
-	})
-	pool := x509.NewCertPool()
-	ca, err := os.ReadFile(st.PKI.CACertPath)
-	require.NoError(t, err)
-	require.True(t, pool.AppendCertsFromPEM(ca))
-	return &api{
-		url: "https://" + l.Addr().String(), cfg: cfg, st: st, core: c,
-		client: &http.Client{Timeout: 3 * time.Minute, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}}},
-	}
+	s := apitest.Start(t, "rwarden-http-", mod, nil)
+	return &api{url: s.URL, cfg: s.Cfg, st: s.State, core: s.Core, client: s.Client(3 * time.Minute)}
 }
 
 // certClient is a client presenting the demo user's certificate.

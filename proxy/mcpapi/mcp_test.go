@@ -308,8 +308,9 @@ func TestRefused(t *testing.T) {
 	}, 10*time.Second, 100*time.Millisecond)
 }
 
-// TestTimeout: timeout_s stops an evaluation; the session stays usable
-// (with a fresh R state).
+// TestTimeout: timeout_s stops an evaluation; the session's R state is
+// lost with it, and every later evaluation in that session says so instead
+// of running silently in a fresh R (issue 14); a new session works.
 func TestTimeout(t *testing.T) {
 	s := start(t)
 	cs, err := s.connect(t, "alice", alicePassword, nil)
@@ -328,6 +329,8 @@ func TestTimeout(t *testing.T) {
 	assert.Contains(t, text(t, r), "status: timeout")
 	assert.Contains(t, text(t, r), "time limit of 1s")
 	r = call(t, cs, "r_eval", map[string]any{"code": "'x' %in% ls()", "session": sess.Session})
+	require.True(t, r.IsError, text(t, r))
+	assert.Contains(t, text(t, r), "R state was lost")
+	r = call(t, cs, "r_eval", map[string]any{"code": "1+1"})
 	require.False(t, r.IsError, text(t, r))
-	assert.Contains(t, text(t, r), "value (JSON): [false]")
 }
