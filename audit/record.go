@@ -21,6 +21,7 @@ const (
 	EventServerStart  = "server_start"  //
 	EventServerStop   = "server_stop"   //
 	EventAccessDenied = "access_denied" // a protocol command refused by the front end
+	EventAdmin        = "admin"         // an admin API request; Status: StatusSuccess or StatusFailure, Detail["action"]
 )
 
 // Decisions of an evaluation.
@@ -64,6 +65,7 @@ var ZeroHash = strings.Repeat("0", 64)
 var knownEvents = map[string]bool{
 	EventAuth: true, EventEvalStart: true, EventEval: true, EventSessionStart: true, EventSessionEnd: true,
 	EventPolicyReload: true, EventServerStart: true, EventServerStop: true, EventAccessDenied: true,
+	EventAdmin: true,
 }
 
 var knownDecisions = map[string]bool{

@@ -35,7 +35,9 @@ type Server struct {
 	qap1      *qap1.Server
 	listeners []*transport.Listener
 	admin     net.Listener
-	conns     *transport.Tracker
+	// adminCerts reloads the admin listener's TLS files (nil: plain HTTP).
+	adminCerts *transport.CertReloader
+	conns      *transport.Tracker
 
 	// OnReady, when set before Serve, is called once Serve has started the
 	// core and the accept loops of every listener (bound since New), before
@@ -111,8 +113,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 		srv.listeners = append(srv.listeners, l)
 	}
 	if cfg.Admin.Address != "" {
-		if srv.admin, err = net.Listen("tcp", cfg.Admin.Address); err != nil {
-			return nil, fmt.Errorf("admin listener %s: %w", cfg.Admin.Address, err)
+		if srv.admin, srv.adminCerts, err = listenAdmin(cfg.Admin); err != nil {
+			return nil, err
 		}
 	}
 	return srv, nil
@@ -189,15 +191,21 @@ func (srv *Server) Reload() error {
 			}
 		}
 	}
+	if srv.adminCerts != nil {
+		if err := srv.adminCerts.Reload(); err != nil {
+			errs = append(errs, fmt.Errorf("admin listener certificate: %w", err))
+		}
+	}
 	if err := srv.core.Reload(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// serveAdmin runs the admin listener (/metrics, /healthz) until ctx ends.
+// serveAdmin runs the admin listener (/metrics, /healthz, the admin API)
+// until ctx ends.
 func (srv *Server) serveAdmin(ctx context.Context, ln net.Listener) {
-	hs := &http.Server{Handler: srv.core.AdminHandler(), ReadHeaderTimeout: 5 * time.Second,
+	hs := &http.Server{Handler: srv.adminHandler(), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -142,13 +142,28 @@ type AuditConfig struct {
 	FreeSpaceCritical Size `yaml:"free_space_critical"`
 }
 
-// AdminConfig configures the /metrics and /healthz endpoint.
+// AdminConfig configures the admin listener: /metrics and /healthz (no
+// authentication) and, with TLS, the admin API under /admin/v1/ (client
+// certificates of users holding Role).
 type AdminConfig struct {
 	Address string `yaml:"address"` // host:port; empty: off
-	// AllowRemote permits a non-loopback admin address. The endpoint has no
-	// authentication, so this is an explicit decision.
+	// AllowRemote permits a non-loopback admin address. /metrics and
+	// /healthz have no authentication, so this is an explicit decision.
 	AllowRemote bool `yaml:"allow_remote"`
+	// TLS serves the admin listener over TLS. The admin API (/admin/v1/)
+	// exists only with TLS and a client_ca: it needs client certificates.
+	TLS ListenerTLS `yaml:"tls"`
+	// Role is the policy role a certificate's user must hold for the admin
+	// API (default role:admin).
+	Role string `yaml:"role"`
 }
+
+// DefaultAdminRole is admin.role unless configured.
+const DefaultAdminRole = "role:admin"
+
+// APIEnabled reports whether the admin API is served (TLS with client
+// certificates verified against a CA).
+func (a AdminConfig) APIEnabled() bool { return a.TLS.Cert != "" && a.TLS.ClientCA != "" }
 
 // LimitSet is a partial set of limits as written in the configuration; nil
 // fields are not set at that level.
@@ -375,4 +390,5 @@ func (c *Config) FillPaths(baseDir string) {
 		l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA = abs(l.TLS.Cert), abs(l.TLS.Key), abs(l.TLS.ClientCA)
 		l.TLS.fillDefaults()
 	}
+	c.Admin.fillPaths(abs)
 }

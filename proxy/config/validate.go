@@ -61,6 +61,7 @@ func (c *Config) validate(d *strictDecoder) {
 			bad("admin.address", "%s is not a loopback address; the admin endpoint has no authentication, set admin.allow_remote: true to expose it anyway", c.Admin.Address)
 		}
 	}
+	c.Admin.validate(bad)
 
 	c.Limits.Default.validate("limits.default", bad)
 	for _, name := range sortedKeys(c.Limits.Roles) {

@@ -53,6 +53,12 @@ type Core struct {
 	refusedLog logLimiter
 	// allowlists maps *policy.Allowlist to its *sandbox.Allowlist.
 	allowlists sync.Map
+	// live maps the id of every open session to its *Session (admin API).
+	live sync.Map
+	// reloads is what the admin API reports about policy reloads.
+	reloads reloadStatus
+	// openedAt is when the policy of the start was loaded.
+	openedAt time.Time
 }
 
 // Open opens every layer of cfg, in an order that fails closed: the audit
@@ -64,7 +70,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Core{cfg: cfg, log: log}
+	c := &Core{cfg: cfg, log: log, openedAt: time.Now()}
 	if c.budget, err = newMemBudget(cfg.Pool); err != nil {
 		return nil, err
 	}
@@ -217,6 +223,7 @@ func (c *Core) prewarm() {
 
 // onPolicyReload records every policy reload, accepted or rejected.
 func (c *Core) onPolicyReload(ev policy.ReloadEvent) {
+	c.reloads.note(ev)
 	rec := &audit.Record{Event: audit.EventPolicyReload, Detail: map[string]string{"file": ev.File}}
 	if ev.OK {
 		rec.Status = audit.StatusOK

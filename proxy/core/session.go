@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rwarden/rwarden/audit"
@@ -34,6 +35,12 @@ type Session struct {
 	// stopped by a limit); such a session never gets a fresh worker, every
 	// later request is refused with ErrStateLost.
 	lost string
+
+	// lastEval is when the last evaluation finished (unix nanoseconds,
+	// 0: none yet); ended is why an operator ended the session (admin API).
+	// Both are read without mu, which an evaluation holds while it runs.
+	lastEval atomic.Int64
+	ended    atomic.Pointer[string]
 }
 
 // ID is the session id used in audit records.
@@ -79,6 +86,7 @@ func (c *Core) OpenSession(ctx context.Context, id Identity, peer Peer) (*Sessio
 		return nil, fmt.Errorf("%w: %v", ErrAuditUnavailable, err)
 	}
 	c.metrics.sessionsOpen.Inc()
+	c.live.Store(s.sid, s)
 	return s, nil
 }
 
@@ -116,6 +124,7 @@ func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	}
 	out := s.evaluate(ctx, code, opts)
 	out.Elapsed = time.Since(t0)
+	s.lastEval.Store(time.Now().UnixNano())
 	if out.Decision == DecisionDenied || out.Syntax != nil {
 		s.c.requests.denied(s.rateKey())
 	}
@@ -171,6 +180,9 @@ func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 }
 
 func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *Outcome {
+	if err := s.endedErr(); err != nil {
+		return &Outcome{Decision: DecisionError, Refusal: err.Error()}
+	}
 	if s.closed {
 		return &Outcome{Decision: DecisionError, Refusal: "session closed"}
 	}
@@ -215,6 +227,10 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	res, err := s.worker.Eval(ctx, string(code), sandbox.EvalOptions{WantValue: opts.WantValue, Quiet: opts.Quiet}, stream)
 	if err != nil {
 		s.dropWorker()
+		if e := s.endedErr(); e != nil {
+			s.markLost(*s.ended.Load())
+			return &Outcome{Decision: DecisionKilled, evalID: evalID, Refusal: e.Error()}
+		}
 		if ctx.Err() != nil {
 			s.markLost("its evaluation was interrupted (" + ctx.Err().Error() + ")")
 			return &Outcome{Decision: DecisionInterrupted, evalID: evalID,
@@ -224,6 +240,7 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 		return &Outcome{Decision: DecisionCrashed, evalID: evalID, Refusal: "the R worker is gone: " + err.Error()}
 	}
 	if res.Status.WorkerGone() {
+		s.endedOutcome(res)
 		s.dropWorker()
 		s.markLost(fmt.Sprintf("its R worker was stopped (%s)", res.Status))
 	}
@@ -285,6 +302,7 @@ func (s *Session) closeWith(reason string) {
 		return
 	}
 	s.closed = true
+	s.c.live.Delete(s.sid)
 	s.dropWorker()
 	s.release()
 	rec := s.record(audit.EventSessionEnd)
