@@ -29,11 +29,11 @@ func TestImportRules(t *testing.T) {
 		return own
 	}
 	allowed := map[string][]string{
-		".":         {"proxy/admin", "proxy/config", "proxy/core", "proxy/framed", "proxy/qap1", "proxy/transport"},
+		".":         {"internal/filewatch", "proxy/admin", "proxy/config", "proxy/core", "proxy/framed", "proxy/qap1", "proxy/transport"},
 		"admin":     {"proxy/config", "proxy/core"},
 		"framed":    {"proxy/core", "proxy/transport"},
 		"qap1":      {"proxy/core", "proxy/transport", "proxy/rdata"},
-		"core":      {"audit", "auth", "internal/units", "policy", "policy/rsyntax", "sandbox", "proxy/config", "proxy/transport"},
+		"core":      {"audit", "auth", "internal/filewatch", "internal/units", "policy", "policy/rsyntax", "sandbox", "proxy/config", "proxy/transport"},
 		"transport": {"proxy/config"},
 		"config":    {"internal/units"},
 		"setup":     {"auth", "proxy/config"},

@@ -142,6 +142,7 @@ func (srv *Server) Serve(ctx context.Context) error {
 	if err := srv.core.Start(hard); err != nil {
 		return err
 	}
+	srv.watchCertificates(hard)
 	var acceptWG sync.WaitGroup
 	for _, l := range srv.listeners {
 		serve := frontEnd(l.Config.Protocol)
@@ -186,13 +187,17 @@ func (srv *Server) Reload() error {
 	var errs []error
 	for _, l := range srv.listeners {
 		if l.Reloader != nil {
-			if err := l.Reloader.Reload(); err != nil {
+			err := l.Reloader.Reload()
+			srv.core.NoteFileReload("certificate", l.Config.Address, err)
+			if err != nil {
 				errs = append(errs, fmt.Errorf("listener %s certificate: %w", l.Config.Address, err))
 			}
 		}
 	}
 	if srv.adminCerts != nil {
-		if err := srv.adminCerts.Reload(); err != nil {
+		err := srv.adminCerts.Reload()
+		srv.core.NoteFileReload("certificate", "admin "+srv.cfg.Admin.Address, err)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("admin listener certificate: %w", err))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/policy"
@@ -57,6 +58,8 @@ type Core struct {
 	live sync.Map
 	// reloads is what the admin API reports about policy reloads.
 	reloads reloadStatus
+	// fileReloads counts users file and certificate reloads.
+	fileReloads *prometheus.CounterVec
 	// openedAt is when the policy of the start was loaded.
 	openedAt time.Time
 }
@@ -152,6 +155,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	}
 	closers = append(closers, c.pool.Close)
 	c.metrics = newMetrics(c.pool.Stats)
+	c.fileReloads = newFileReloads()
+	c.metrics.reg.MustRegister(c.fileReloads)
 	c.metrics.watchBudget(c.budget)
 	c.disk = newDiskWatch(cfg.Audit.File, int64(cfg.Audit.FreeSpaceWarn), int64(cfg.Audit.FreeSpaceCritical), log)
 	c.metrics.reg.MustRegister(c.disk.collectors()...)
@@ -175,6 +180,9 @@ func (c *Core) Start(ctx context.Context) error {
 	go c.disk.run(ctx)
 	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
 		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
+	}
+	if err := c.watchUsers(ctx); err != nil {
+		c.log.Error("watching the users file failed; changes need SIGHUP", "err", err)
 	}
 	return nil
 }
@@ -274,10 +282,12 @@ func (c *Core) addPolicyWarnings(rec *audit.Record) {
 // in force; every problem is returned.
 func (c *Core) Reload() error {
 	var errs []error
-	if err := c.users.Reload(); err != nil {
+	err := c.users.Reload()
+	c.NoteFileReload("users", c.cfg.UsersFile, err)
+	if err != nil {
 		errs = append(errs, err)
 	}
-	err := c.policy.Reload()
+	err = c.policy.Reload()
 	ev := policy.ReloadEvent{Time: time.Now(), OK: err == nil, File: c.cfg.PoliciesDir, Err: err}
 	var le interface{ LineNumber() int }
 	if errors.As(err, &le) {
