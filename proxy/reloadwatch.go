@@ -17,6 +17,7 @@ func (srv *Server) watchCertificates(ctx context.Context) {
 		if r == nil {
 			return
 		}
+		srv.core.WatchCertificate(name, r.Leaf)
 		err := filewatch.Watch(ctx, []string{t.Cert, t.Key, t.ClientCA}, srv.log, func() {
 			srv.core.NoteFileReload("certificate", name, r.Reload())
 		})

@@ -29,6 +29,8 @@ type Options struct {
 	// PolicyCacheDir keeps the R exports index (default: state_dir/cache).
 	// Tests share one across servers.
 	PolicyCacheDir string
+	// Build names the running build in rwarden_build_info.
+	Build BuildInfo
 }
 
 // Core holds the inner layers a server joins.
@@ -157,6 +159,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	c.metrics = newMetrics(c.pool.Stats)
 	c.fileReloads = newFileReloads()
 	c.metrics.reg.MustRegister(c.fileReloads)
+	c.registerOpsMetrics(opts.Build)
 	c.metrics.watchBudget(c.budget)
 	c.disk = newDiskWatch(cfg.Audit.File, int64(cfg.Audit.FreeSpaceWarn), int64(cfg.Audit.FreeSpaceCritical), log)
 	c.metrics.reg.MustRegister(c.disk.collectors()...)
