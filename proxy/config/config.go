@@ -62,6 +62,9 @@ type ListenerConfig struct {
 	// MaxConnections bounds this listener's open connections; 0: only the
 	// server-wide limits (connections.max, connections.per_address) apply.
 	MaxConnections int `yaml:"max_connections"`
+	// LDAP, when set, checks this listener's passwords against a directory
+	// instead of the users file.
+	LDAP *LDAPConfig `yaml:"ldap,omitempty"`
 }
 
 // ConnectionsConfig bounds open client connections across listeners, so
@@ -389,6 +392,9 @@ func (c *Config) FillPaths(baseDir string) {
 		}
 		l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA = abs(l.TLS.Cert), abs(l.TLS.Key), abs(l.TLS.ClientCA)
 		l.TLS.fillDefaults()
+		if l.LDAP != nil {
+			l.LDAP.fillPaths(abs)
+		}
 	}
 	c.Admin.fillPaths(abs)
 }

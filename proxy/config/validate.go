@@ -160,6 +160,9 @@ func (c *Config) validateListener(l *ListenerConfig, p string, bad func(string, 
 			bad(p+".anonymous_user", "anonymous access is only allowed on loopback or unix: listeners, not on %s", l.Address)
 		}
 	}
+	if l.LDAP != nil {
+		l.LDAP.validate(p+".ldap", bad)
+	}
 	sizeRange(bad, p+".max_code_bytes", l.MaxCodeBytes, 1, 256<<20)
 	durRange(bad, p+".read_timeout", l.ReadTimeout, 100*time.Millisecond, time.Hour)
 }
