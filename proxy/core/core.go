@@ -62,6 +62,8 @@ type Core struct {
 	reloads reloadStatus
 	// fileReloads counts users file and certificate reloads.
 	fileReloads *prometheus.CounterVec
+	// ldap maps a listener address to its directory (nil: users file).
+	ldap map[string]*auth.LDAP
 	// openedAt is when the policy of the start was loaded.
 	openedAt time.Time
 }
@@ -134,6 +136,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	p := config.NewProblems(cfg)
 	checkLimitNames(cfg, c.policy, p)
 	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if err := c.openLDAP(); err != nil {
 		return nil, err
 	}
 

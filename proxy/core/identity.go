@@ -99,6 +99,9 @@ func HasTransportIdentity(peer Peer) bool {
 
 func (c *Core) identify(ctx context.Context, peer Peer, creds *Credentials) (Identity, error) {
 	if creds != nil {
+		if l := c.ldapFor(peer.Listener); l != nil {
+			return c.ldapIdentity(ctx, l, creds, peer)
+		}
 		return c.passwordIdentity(ctx, creds, peer)
 	}
 	if peer.TLS != nil {

@@ -1,0 +1,100 @@
+package core
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/rwarden/rwarden/auth"
+)
+
+// openLDAP builds the directory authenticator of every listener that has
+// one, keyed by listener address. Every mapped role must exist in the
+// policy in force (fail at start rather than at the first login).
+func (c *Core) openLDAP() error {
+	roles := c.policy.RoleNames()
+	for i, l := range c.cfg.Listeners {
+		if l.LDAP == nil {
+			continue
+		}
+		lc := l.LDAP
+		for g, rs := range lc.GroupRoles {
+			for _, r := range rs {
+				if !slices.Contains(roles, r) {
+					return fmt.Errorf("listeners[%d].ldap.group_roles.%s: the policy defines no %s", i, g, r)
+				}
+			}
+		}
+		var tc *tls.Config
+		if lc.CA != "" {
+			pem, err := os.ReadFile(lc.CA)
+			if err != nil {
+				return fmt.Errorf("listeners[%d].ldap.ca: %w", i, err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return fmt.Errorf("listeners[%d].ldap.ca: %s holds no PEM certificate", i, lc.CA)
+			}
+			tc = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+		a, err := auth.NewLDAP(auth.LDAPConfig{URL: lc.URL, StartTLS: lc.StartTLS, TLS: tc, UserDN: lc.UserDN,
+			GroupBase: lc.GroupBase, GroupFilter: lc.GroupFilter, GroupAttr: lc.GroupAttr, GroupRoles: lc.GroupRoles,
+			CacheTTL: lc.CacheTTL.Std(), Timeout: lc.Timeout.Std()})
+		if err != nil {
+			return fmt.Errorf("listeners[%d].ldap: %w", i, err)
+		}
+		if c.ldap == nil {
+			c.ldap = map[string]*auth.LDAP{}
+		}
+		c.ldap[l.Address] = a
+	}
+	return nil
+}
+
+// ldapIdentity checks a password against the listener's directory: the
+// same login limits, answers and audit as a users-file password; the
+// user's groups become their roles in the policy (a user with a policy
+// file keeps it).
+func (c *Core) ldapIdentity(ctx context.Context, l *auth.LDAP, creds *Credentials, peer Peer) (Identity, error) {
+	id := Identity{User: creds.User, Method: auth.MethodLDAP, Detail: peer.Remote}
+	refused := &AuthError{Message: "authentication failed", Reason: "bad credentials"}
+	at, lim := c.limiter.Begin(creds.User, peer.Remote)
+	if lim != nil {
+		c.metrics.loginsLimited.WithLabelValues(lim.Limit).Inc()
+		return id, &AuthError{Message: loginLimitMessage(lim), Reason: "rate limited: " + lim.Error(), RateLimited: true}
+	}
+	roles, err := l.Authenticate(ctx, creds.User, creds.Password)
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		at.Failed()
+		return id, refused
+	case errors.Is(err, auth.ErrNoMappedGroup):
+		at.Failed()
+		refused.Reason = "ldap: " + err.Error()
+		return id, refused
+	case err != nil:
+		// Not a guess: the directory did not answer. Fail closed.
+		at.Abandon()
+		c.log.Error("LDAP directory unavailable", "listener", peer.Listener, "err", err)
+		return id, &AuthError{Message: "the login directory is unavailable; try again later", Reason: err.Error()}
+	}
+	if _, err := c.policy.SetExternalRoles(creds.User, roles); err != nil {
+		at.Abandon()
+		return id, &AuthError{Message: "authentication failed", Reason: "ldap roles: " + err.Error()}
+	}
+	if !c.policy.HasUser(creds.User) {
+		at.Failed()
+		refused.Reason = "ldap user has no policy"
+		return id, refused
+	}
+	id.Detail = peer.Remote + " groups->" + fmt.Sprint(roles)
+	at.Succeeded()
+	return id, nil
+}
+
+// ldapFor is the directory of a listener, nil when it uses the users file.
+func (c *Core) ldapFor(listener string) *auth.LDAP { return c.ldap[listener] }
