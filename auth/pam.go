@@ -12,6 +12,10 @@ import (
 	"github.com/msteinert/pam/v2"
 )
 
+// pamMaxConcurrent bounds PAM conversations at once: modules such as
+// pam_unix sleep after a failure, and a flood must not pile up threads.
+const pamMaxConcurrent = 4
+
 // PAMAvailable reports whether this binary was built with PAM (-tags pam).
 const PAMAvailable = true
 

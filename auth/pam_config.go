@@ -14,10 +14,6 @@ type PAMConfig struct {
 	GroupRoles map[string][]string
 }
 
-// pamMaxConcurrent bounds PAM conversations at once: modules such as
-// pam_unix sleep after a failure, and a flood must not pile up threads.
-const pamMaxConcurrent = 4
-
 func (c PAMConfig) check() error {
 	if c.Service == "" {
 		return errors.New("pam: a service name is required")
