@@ -2,6 +2,9 @@ package auth
 
 import "errors"
 
+// MethodPAM is a password checked through PAM.
+const MethodPAM Method = "pam"
+
 // PAMConfig says which PAM service checks passwords and which roles the
 // user's Unix groups give.
 type PAMConfig struct {

@@ -65,6 +65,8 @@ type ListenerConfig struct {
 	// LDAP, when set, checks this listener's passwords against a directory
 	// instead of the users file.
 	LDAP *LDAPConfig `yaml:"ldap,omitempty"`
+	// PAM, when set, checks passwords through PAM (a -tags pam build).
+	PAM *PAMConfig `yaml:"pam,omitempty"`
 }
 
 // ConnectionsConfig bounds open client connections across listeners, so
@@ -394,6 +396,9 @@ func (c *Config) FillPaths(baseDir string) {
 		l.TLS.fillDefaults()
 		if l.LDAP != nil {
 			l.LDAP.fillPaths(abs)
+		}
+		if l.PAM != nil {
+			l.PAM.ConfDir = abs(l.PAM.ConfDir)
 		}
 	}
 	c.Admin.fillPaths(abs)

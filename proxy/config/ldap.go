@@ -86,3 +86,29 @@ func loopbackHost(h string) bool {
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
 }
+
+// PAMConfig makes a listener check passwords through a PAM service
+// instead of the users file; the user's Unix groups give the roles. It
+// needs a binary built with -tags pam.
+type PAMConfig struct {
+	Service string `yaml:"service"` // /etc/pam.d/NAME
+	// ConfDir replaces /etc/pam.d (tests).
+	ConfDir    string              `yaml:"conf_dir"`
+	GroupRoles map[string][]string `yaml:"group_roles"`
+}
+
+func (p *PAMConfig) validate(path string, bad func(string, string, ...any)) {
+	if p.Service == "" || strings.ContainsAny(p.Service, "/ ") {
+		bad(path+".service", "must name a PAM service (a file in /etc/pam.d), got %q", p.Service)
+	}
+	if len(p.GroupRoles) == 0 {
+		bad(path+".group_roles", "is required: map at least one Unix group to roles")
+	}
+	for _, g := range sortedKeys(p.GroupRoles) {
+		for _, r := range p.GroupRoles[g] {
+			if !strings.HasPrefix(r, "role:") {
+				bad(path+".group_roles."+g, "%q is not a role (role:NAME)", r)
+			}
+		}
+	}
+}

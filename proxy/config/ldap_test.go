@@ -57,3 +57,30 @@ func TestListenerLDAPConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestListenerPAMConfig(t *testing.T) {
+	const head = "listeners:\n  - address: \"127.0.0.1:9000\"\n    plaintext: true\n"
+	tests := []struct {
+		name, pam string
+		problem   string
+	}{
+		{name: "good", pam: "    pam: {service: rwarden, group_roles: {staff: [role:analyst]}}\n"},
+		{name: "service path", pam: "    pam: {service: ../etc/x, group_roles: {staff: [role:analyst]}}\n", problem: "listeners[0].pam.service: must name a PAM service"},
+		{name: "no roles", pam: "    pam: {service: rwarden}\n", problem: "listeners[0].pam.group_roles: is required"},
+		{name: "with ldap", pam: "    pam: {service: rwarden, group_roles: {staff: [role:analyst]}}\n    ldap: {url: \"ldap://127.0.0.1\", user_dn: \"uid=%s\", group_base: x, group_filter: \"(m=%s)\", group_roles: {a: [role:analyst]}}\n",
+			problem: "listeners[0].pam: a listener checks passwords with ldap or pam, not both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(head+tt.pam), "test.yaml", "/base")
+			if tt.problem != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.problem)
+				return
+			}
+			require.NoError(t, err)
+			require.NotNil(t, c.Listeners[0].PAM)
+			assert.Equal(t, "rwarden", c.Listeners[0].PAM.Service)
+		})
+	}
+}

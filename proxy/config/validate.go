@@ -163,6 +163,12 @@ func (c *Config) validateListener(l *ListenerConfig, p string, bad func(string, 
 	if l.LDAP != nil {
 		l.LDAP.validate(p+".ldap", bad)
 	}
+	if l.PAM != nil {
+		l.PAM.validate(p+".pam", bad)
+		if l.LDAP != nil {
+			bad(p+".pam", "a listener checks passwords with ldap or pam, not both")
+		}
+	}
 	sizeRange(bad, p+".max_code_bytes", l.MaxCodeBytes, 1, 256<<20)
 	durRange(bad, p+".read_timeout", l.ReadTimeout, 100*time.Millisecond, time.Hour)
 }

@@ -62,8 +62,9 @@ type Core struct {
 	reloads reloadStatus
 	// fileReloads counts users file and certificate reloads.
 	fileReloads *prometheus.CounterVec
-	// ldap maps a listener address to its directory (nil: users file).
-	ldap map[string]*auth.LDAP
+	// ldap maps a listener address to its LDAP or PAM check (none: the
+	// users file).
+	ldap map[string]directory
 	// openedAt is when the policy of the start was loaded.
 	openedAt time.Time
 }

@@ -99,8 +99,8 @@ func HasTransportIdentity(peer Peer) bool {
 
 func (c *Core) identify(ctx context.Context, peer Peer, creds *Credentials) (Identity, error) {
 	if creds != nil {
-		if l := c.ldapFor(peer.Listener); l != nil {
-			return c.ldapIdentity(ctx, l, creds, peer)
+		if d, ok := c.directoryFor(peer.Listener); ok {
+			return c.directoryIdentity(ctx, d, creds, peer)
 		}
 		return c.passwordIdentity(ctx, creds, peer)
 	}

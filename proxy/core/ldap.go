@@ -47,10 +47,41 @@ func (c *Core) openLDAP() error {
 		if err != nil {
 			return fmt.Errorf("listeners[%d].ldap: %w", i, err)
 		}
-		if c.ldap == nil {
-			c.ldap = map[string]*auth.LDAP{}
+		c.addDirectory(l.Address, directory{method: auth.MethodLDAP, check: a})
+	}
+	return c.openPAM()
+}
+
+func (c *Core) addDirectory(listener string, d directory) {
+	if c.ldap == nil {
+		c.ldap = map[string]directory{}
+	}
+	c.ldap[listener] = d
+}
+
+// openPAM sets up the PAM check of every listener with a pam section
+// (fails when this binary was built without PAM).
+func (c *Core) openPAM() error {
+	roles := c.policy.RoleNames()
+	for i, l := range c.cfg.Listeners {
+		if l.PAM == nil {
+			continue
 		}
-		c.ldap[l.Address] = a
+		if l.LDAP != nil {
+			return fmt.Errorf("listeners[%d]: ldap and pam exclude each other", i)
+		}
+		for g, rs := range l.PAM.GroupRoles {
+			for _, r := range rs {
+				if !slices.Contains(roles, r) {
+					return fmt.Errorf("listeners[%d].pam.group_roles.%s: the policy defines no %s", i, g, r)
+				}
+			}
+		}
+		p, err := auth.NewPAM(auth.PAMConfig{Service: l.PAM.Service, ConfDir: l.PAM.ConfDir, GroupRoles: l.PAM.GroupRoles})
+		if err != nil {
+			return fmt.Errorf("listeners[%d].pam: %w", i, err)
+		}
+		c.addDirectory(l.Address, directory{method: auth.MethodPAM, check: p})
 	}
 	return nil
 }
@@ -59,8 +90,8 @@ func (c *Core) openLDAP() error {
 // same login limits, answers and audit as a users-file password; the
 // user's groups become their roles in the policy (a user with a policy
 // file keeps it).
-func (c *Core) ldapIdentity(ctx context.Context, l *auth.LDAP, creds *Credentials, peer Peer) (Identity, error) {
-	id := Identity{User: creds.User, Method: auth.MethodLDAP, Detail: peer.Remote}
+func (c *Core) directoryIdentity(ctx context.Context, l directory, creds *Credentials, peer Peer) (Identity, error) {
+	id := Identity{User: creds.User, Method: l.method, Detail: peer.Remote}
 	refused := &AuthError{Message: "authentication failed", Reason: "bad credentials"}
 	at, lim := c.limiter.Begin(creds.User, peer.Remote)
 	if lim != nil {
@@ -74,27 +105,42 @@ func (c *Core) ldapIdentity(ctx context.Context, l *auth.LDAP, creds *Credential
 		return id, refused
 	case errors.Is(err, auth.ErrNoMappedGroup):
 		at.Failed()
-		refused.Reason = "ldap: " + err.Error()
+		refused.Reason = string(l.method) + ": " + err.Error()
 		return id, refused
 	case err != nil:
 		// Not a guess: the directory did not answer. Fail closed.
 		at.Abandon()
-		c.log.Error("LDAP directory unavailable", "listener", peer.Listener, "err", err)
+		c.log.Error("login directory unavailable", "method", l.method, "listener", peer.Listener, "err", err)
 		return id, &AuthError{Message: "the login directory is unavailable; try again later", Reason: err.Error()}
 	}
 	if _, err := c.policy.SetExternalRoles(creds.User, roles); err != nil {
 		at.Abandon()
-		return id, &AuthError{Message: "authentication failed", Reason: "ldap roles: " + err.Error()}
+		return id, &AuthError{Message: "authentication failed", Reason: string(l.method) + " roles: " + err.Error()}
 	}
 	if !c.policy.HasUser(creds.User) {
 		at.Failed()
-		refused.Reason = "ldap user has no policy"
+		refused.Reason = string(l.method) + " user has no policy"
 		return id, refused
 	}
-	id.Detail = peer.Remote + " groups->" + fmt.Sprint(roles)
 	at.Succeeded()
 	return id, nil
 }
 
-// ldapFor is the directory of a listener, nil when it uses the users file.
-func (c *Core) ldapFor(listener string) *auth.LDAP { return c.ldap[listener] }
+// directory is an external password check (LDAP, PAM) that gives roles.
+type directory struct {
+	method auth.Method
+	check  interface {
+		Authenticate(ctx context.Context, user string, password []byte) ([]string, error)
+	}
+}
+
+// Authenticate checks the password and returns the roles.
+func (d directory) Authenticate(ctx context.Context, user string, password []byte) ([]string, error) {
+	return d.check.Authenticate(ctx, user, password)
+}
+
+// directoryFor is the directory of a listener (ok false: the users file).
+func (c *Core) directoryFor(listener string) (directory, bool) {
+	d, ok := c.ldap[listener]
+	return d, ok
+}
