@@ -113,7 +113,14 @@ func (c *Core) directoryIdentity(ctx context.Context, l directory, creds *Creden
 		c.log.Error("login directory unavailable", "method", l.method, "listener", peer.Listener, "err", err)
 		return id, &AuthError{Message: "the login directory is unavailable; try again later", Reason: err.Error()}
 	}
-	if _, err := c.policy.SetExternalRoles(creds.User, roles); err != nil {
+	before := c.policy.Roles(creds.User)
+	_, err = c.policy.SetExternalRoles(creds.User, roles)
+	if !slices.Equal(before, c.policy.Roles(creds.User)) {
+		// The roles changed: a new policy snapshot, whose allowlists
+		// replace the cached ones (as after a policy reload).
+		c.allowlists.Clear()
+	}
+	if err != nil {
 		at.Abandon()
 		return id, &AuthError{Message: "authentication failed", Reason: string(l.method) + " roles: " + err.Error()}
 	}
