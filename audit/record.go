@@ -21,6 +21,7 @@ const (
 	EventServerStart  = "server_start"  //
 	EventServerStop   = "server_stop"   //
 	EventAccessDenied = "access_denied" // a protocol command refused by the front end
+	EventAdmin        = "admin"         // an admin API request; Status: StatusSuccess or StatusFailure, Detail["action"]
 	EventTokensReload = "tokens_reload" // the API tokens file changed; Status: StatusOK or StatusRejected
 	// EventEgress: a forwarded network connection of a session; Status one
 	// of the Egress constants, Detail destination, address, conn, and for
@@ -78,6 +79,7 @@ var knownEvents = map[string]bool{
 	EventPolicyReload: true, EventServerStart: true, EventServerStop: true, EventAccessDenied: true,
 	EventEgress:       true,
 	EventTokensReload: true,
+	EventAdmin:        true,
 }
 
 var knownDecisions = map[string]bool{

@@ -44,6 +44,9 @@ type Engine struct {
 
 	reloadMu sync.Mutex // one reload at a time
 	cur      atomic.Pointer[snapshot]
+	// external maps users without a policy file to the roles an external
+	// directory gave them (SetExternalRoles); guarded by reloadMu.
+	external map[string][]string
 }
 
 // Open loads the exports index (from the cache or by running R) and the
@@ -98,6 +101,7 @@ func (e *Engine) Reload() error {
 	if err != nil {
 		return err
 	}
+	e.addExternal(ps)
 	s, err := newSnapshot(ps, filepath.Join(e.dir, modelFile))
 	if err != nil {
 		return err

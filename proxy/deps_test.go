@@ -29,12 +29,13 @@ func TestImportRules(t *testing.T) {
 		return own
 	}
 	allowed := map[string][]string{
-		".":         {"proxy/config", "proxy/core", "proxy/framed", "proxy/httpapi", "proxy/mcpapi", "proxy/qap1", "proxy/transport"},
+		".":         {"internal/filewatch", "proxy/admin", "proxy/config", "proxy/core", "proxy/framed", "proxy/httpapi", "proxy/mcpapi", "proxy/qap1", "proxy/transport"},
+		"admin":     {"proxy/config", "proxy/core"},
 		"mcpapi":    {"proxy/core", "proxy/httpapi"},
 		"httpapi":   {"proxy/core", "proxy/transport", "proxy/rdata"},
 		"framed":    {"proxy/core", "proxy/transport"},
 		"qap1":      {"proxy/core", "proxy/transport", "proxy/rdata"},
-		"core":      {"audit", "auth", "internal/units", "policy", "policy/rsyntax", "sandbox", "proxy/config", "proxy/egress", "proxy/transport"},
+		"core":      {"audit", "auth", "internal/filewatch", "internal/units", "policy", "policy/rsyntax", "sandbox", "proxy/config", "proxy/egress", "proxy/transport"},
 		"egress":    nil,
 		"transport": {"proxy/config"},
 		"config":    {"internal/units"},

@@ -38,7 +38,9 @@ type Server struct {
 	http      *httpapi.Server
 	listeners []*transport.Listener
 	admin     net.Listener
-	conns     *transport.Tracker
+	// adminCerts reloads the admin listener's TLS files (nil: plain HTTP).
+	adminCerts *transport.CertReloader
+	conns      *transport.Tracker
 
 	// OnReady, when set before Serve, is called once Serve has started the
 	// core and the accept loops of every listener (bound since New), before
@@ -116,8 +118,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 		srv.listeners = append(srv.listeners, l)
 	}
 	if cfg.Admin.Address != "" {
-		if srv.admin, err = net.Listen("tcp", cfg.Admin.Address); err != nil {
-			return nil, fmt.Errorf("admin listener %s: %w", cfg.Admin.Address, err)
+		if srv.admin, srv.adminCerts, err = listenAdmin(cfg.Admin); err != nil {
+			return nil, err
 		}
 	}
 	return srv, nil
@@ -147,6 +149,7 @@ func (srv *Server) Serve(ctx context.Context) error {
 	if err := srv.core.Start(hard); err != nil {
 		return err
 	}
+	srv.watchCertificates(hard)
 	var acceptWG sync.WaitGroup
 	for _, l := range srv.listeners {
 		serve := frontEnd(l.Config.Protocol)
@@ -192,9 +195,18 @@ func (srv *Server) Reload() error {
 	var errs []error
 	for _, l := range srv.listeners {
 		if l.Reloader != nil {
-			if err := l.Reloader.Reload(); err != nil {
+			err := l.Reloader.Reload()
+			srv.core.NoteFileReload("certificate", l.Config.Address, err)
+			if err != nil {
 				errs = append(errs, fmt.Errorf("listener %s certificate: %w", l.Config.Address, err))
 			}
+		}
+	}
+	if srv.adminCerts != nil {
+		err := srv.adminCerts.Reload()
+		srv.core.NoteFileReload("certificate", "admin "+srv.cfg.Admin.Address, err)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("admin listener certificate: %w", err))
 		}
 	}
 	if err := srv.core.Reload(); err != nil {
@@ -203,9 +215,10 @@ func (srv *Server) Reload() error {
 	return errors.Join(errs...)
 }
 
-// serveAdmin runs the admin listener (/metrics, /healthz) until ctx ends.
+// serveAdmin runs the admin listener (/metrics, /healthz, the admin API)
+// until ctx ends.
 func (srv *Server) serveAdmin(ctx context.Context, ln net.Listener) {
-	hs := &http.Server{Handler: srv.core.AdminHandler(), ReadHeaderTimeout: 5 * time.Second,
+	hs := &http.Server{Handler: srv.adminHandler(), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -14,6 +14,7 @@ import (
 	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy"
 	"github.com/rwarden/rwarden/proxy/config"
+	"github.com/rwarden/rwarden/proxy/core"
 	"github.com/rwarden/rwarden/proxy/setup"
 	"github.com/spf13/cobra"
 )
@@ -21,7 +22,7 @@ import (
 func init() { rootCmd.AddCommand(newServeCmd()) }
 
 func newServeCmd() *cobra.Command {
-	var configFile, stateDir, logLevel string
+	var configFile, stateDir, logLevel, logFormat string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the rwarden server",
@@ -38,12 +39,13 @@ SIGTERM or SIGINT stop it gracefully (running evaluations may finish within
 shutdown_grace); SIGHUP reloads certificates, users and policies.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServe(cmd.Context(), cmd.ErrOrStderr(), configFile, stateDir, logLevel)
+			return runServe(cmd.Context(), cmd.ErrOrStderr(), configFile, stateDir, logLevel, logFormat)
 		},
 	}
 	cmd.Flags().StringVar(&configFile, "config", "", "configuration file (YAML)")
 	cmd.Flags().StringVar(&stateDir, "state-dir", "", "state directory for the embedded defaults (default: /var/lib/rwarden as root, else ~/.local/state/rwarden)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	cmd.Flags().StringVar(&logFormat, "log-format", "text", "text (key=value) or json (one JSON object per line)")
 	return cmd
 }
 
@@ -61,16 +63,23 @@ func defaultStateDir() string {
 	return filepath.Join(home, ".local", "state", "rwarden")
 }
 
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
 }
 
-func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLevel string) error {
-	log, err := newLogger(stderr, logLevel)
+func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLevel, logFormat string) error {
+	log, err := newLogger(stderr, logLevel, logFormat)
 	if err != nil {
 		return err
 	}
@@ -96,7 +105,7 @@ func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLe
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := proxy.New(ctx, cfg, proxy.Options{Logger: log})
+	srv, err := proxy.New(ctx, cfg, proxy.Options{Logger: log, Build: buildInfo()})
 	if err != nil {
 		return err
 	}
@@ -117,4 +126,14 @@ func runServe(ctx context.Context, stderr io.Writer, configFile, stateDir, logLe
 		banner()
 	}
 	return srv.Serve(ctx)
+}
+
+// buildInfo names this build for /metrics; a commit the Makefile did not
+// set is left to the core, which reads the VCS revision Go embedded.
+func buildInfo() core.BuildInfo {
+	b := core.BuildInfo{Version: version, Commit: commit}
+	if b.Commit == "unknown" {
+		b.Commit = ""
+	}
+	return b
 }

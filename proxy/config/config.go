@@ -68,6 +68,11 @@ type ListenerConfig struct {
 	MaxConnections int `yaml:"max_connections"`
 	// OIDC, on an http listener, accepts OIDC bearer tokens from one issuer.
 	OIDC *OIDCConfig `yaml:"oidc,omitempty"`
+	// LDAP, when set, checks this listener's passwords against a directory
+	// instead of the users file.
+	LDAP *LDAPConfig `yaml:"ldap,omitempty"`
+	// PAM, when set, checks passwords through PAM (a -tags pam build).
+	PAM *PAMConfig `yaml:"pam,omitempty"`
 }
 
 // ConnectionsConfig bounds open client connections across listeners, so
@@ -173,13 +178,28 @@ type MCPConfig struct {
 	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
-// AdminConfig configures the /metrics and /healthz endpoint.
+// AdminConfig configures the admin listener: /metrics and /healthz (no
+// authentication) and, with TLS, the admin API under /admin/v1/ (client
+// certificates of users holding Role).
 type AdminConfig struct {
 	Address string `yaml:"address"` // host:port; empty: off
-	// AllowRemote permits a non-loopback admin address. The endpoint has no
-	// authentication, so this is an explicit decision.
+	// AllowRemote permits a non-loopback admin address. /metrics and
+	// /healthz have no authentication, so this is an explicit decision.
 	AllowRemote bool `yaml:"allow_remote"`
+	// TLS serves the admin listener over TLS. The admin API (/admin/v1/)
+	// exists only with TLS and a client_ca: it needs client certificates.
+	TLS ListenerTLS `yaml:"tls"`
+	// Role is the policy role a certificate's user must hold for the admin
+	// API (default role:admin).
+	Role string `yaml:"role"`
 }
+
+// DefaultAdminRole is admin.role unless configured.
+const DefaultAdminRole = "role:admin"
+
+// APIEnabled reports whether the admin API is served (TLS with client
+// certificates verified against a CA).
+func (a AdminConfig) APIEnabled() bool { return a.TLS.Cert != "" && a.TLS.ClientCA != "" }
 
 // LimitSet is a partial set of limits as written in the configuration; nil
 // fields are not set at that level.
@@ -416,5 +436,12 @@ func (c *Config) FillPaths(baseDir string) {
 			}
 		}
 		l.TLS.fillDefaults()
+		if l.LDAP != nil {
+			l.LDAP.fillPaths(abs)
+		}
+		if l.PAM != nil {
+			l.PAM.ConfDir = abs(l.PAM.ConfDir)
+		}
 	}
+	c.Admin.fillPaths(abs)
 }

@@ -69,6 +69,7 @@ func (c *Config) validate(d *strictDecoder) {
 			bad("admin.address", "%s is not a loopback address; the admin endpoint has no authentication, set admin.allow_remote: true to expose it anyway", c.Admin.Address)
 		}
 	}
+	c.Admin.validate(bad)
 
 	c.Limits.Default.validate("limits.default", bad)
 	for _, name := range sortedKeys(c.Limits.Roles) {
@@ -167,6 +168,15 @@ func (c *Config) validateListener(l *ListenerConfig, p string, bad func(string, 
 			bad(p+".anonymous_user", "%q is not a valid user name (a letter or _, then letters, digits, _ . -; at most 64)", l.AnonymousUser)
 		} else if !local && addrOK {
 			bad(p+".anonymous_user", "anonymous access is only allowed on loopback or unix: listeners, not on %s", l.Address)
+		}
+	}
+	if l.LDAP != nil {
+		l.LDAP.validate(p+".ldap", bad)
+	}
+	if l.PAM != nil {
+		l.PAM.validate(p+".pam", bad)
+		if l.LDAP != nil {
+			bad(p+".pam", "a listener checks passwords with ldap or pam, not both")
 		}
 	}
 	sizeRange(bad, p+".max_code_bytes", l.MaxCodeBytes, 1, 256<<20)

@@ -196,3 +196,13 @@ func memTotal() (int64, error) {
 	}
 	return 0, fmt.Errorf("no MemTotal in /proc/meminfo")
 }
+
+// workerOf is the worker s holds and its last memory sample (nil: none).
+func (b *memBudget) workerOf(s *Session) (*sandbox.Session, int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if e, ok := b.held[s]; ok {
+		return e.w, e.use
+	}
+	return nil, 0
+}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/auth"
 	"github.com/rwarden/rwarden/policy"
@@ -28,6 +29,8 @@ type Options struct {
 	// PolicyCacheDir keeps the R exports index (default: state_dir/cache).
 	// Tests share one across servers.
 	PolicyCacheDir string
+	// Build names the running build in rwarden_build_info.
+	Build BuildInfo
 }
 
 // Core holds the inner layers a server joins.
@@ -55,6 +58,17 @@ type Core struct {
 	refusedLog logLimiter
 	// allowlists maps *policy.Allowlist to its *sandbox.Allowlist.
 	allowlists sync.Map
+	// live maps the id of every open session to its *Session (admin API).
+	live sync.Map
+	// reloads is what the admin API reports about policy reloads.
+	reloads reloadStatus
+	// fileReloads counts users file and certificate reloads.
+	fileReloads *prometheus.CounterVec
+	// ldap maps a listener address to its LDAP or PAM check (none: the
+	// users file).
+	ldap map[string]directory
+	// openedAt is when the policy of the start was loaded.
+	openedAt time.Time
 }
 
 // Open opens every layer of cfg, in an order that fails closed: the audit
@@ -66,7 +80,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Core{cfg: cfg, log: log}
+	c := &Core{cfg: cfg, log: log, openedAt: time.Now()}
 	if c.budget, err = newMemBudget(cfg.Pool); err != nil {
 		return nil, err
 	}
@@ -136,6 +150,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
+	if err := c.openLDAP(); err != nil {
+		return nil, err
+	}
 
 	c.pool, err = sandbox.NewPool(sandbox.Config{
 		RHome:        cfg.Pool.RHome,
@@ -160,6 +177,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 		return nil, err
 	}
 	c.metrics = newMetrics(c.pool.Stats)
+	c.fileReloads = newFileReloads()
+	c.metrics.reg.MustRegister(c.fileReloads)
+	c.registerOpsMetrics(opts.Build)
 	c.metrics.watchBudget(c.budget)
 	c.disk = newDiskWatch(cfg.Audit.File, int64(cfg.Audit.FreeSpaceWarn), int64(cfg.Audit.FreeSpaceCritical), log)
 	c.metrics.reg.MustRegister(c.disk.collectors()...)
@@ -184,6 +204,9 @@ func (c *Core) Start(ctx context.Context) error {
 	go c.watchTokens(ctx)
 	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
 		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
+	}
+	if err := c.watchUsers(ctx); err != nil {
+		c.log.Error("watching the users file failed; changes need SIGHUP", "err", err)
 	}
 	return nil
 }
@@ -232,6 +255,7 @@ func (c *Core) prewarm() {
 
 // onPolicyReload records every policy reload, accepted or rejected.
 func (c *Core) onPolicyReload(ev policy.ReloadEvent) {
+	c.reloads.note(ev)
 	rec := &audit.Record{Event: audit.EventPolicyReload, Detail: map[string]string{"file": ev.File}}
 	if ev.OK {
 		rec.Status = audit.StatusOK
@@ -282,10 +306,12 @@ func (c *Core) addPolicyWarnings(rec *audit.Record) {
 // in force; every problem is returned.
 func (c *Core) Reload() error {
 	var errs []error
-	if err := c.users.Reload(); err != nil {
+	err := c.users.Reload()
+	c.NoteFileReload("users", c.cfg.UsersFile, err)
+	if err != nil {
 		errs = append(errs, err)
 	}
-	err := c.policy.Reload()
+	err = c.policy.Reload()
 	ev := policy.ReloadEvent{Time: time.Now(), OK: err == nil, File: c.cfg.PoliciesDir, Err: err}
 	var le interface{ LineNumber() int }
 	if errors.As(err, &le) {

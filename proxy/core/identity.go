@@ -110,6 +110,9 @@ func (c *Core) identify(ctx context.Context, peer Peer, creds *Credentials) (Ide
 		return c.bearerIdentity(ctx, creds.Bearer, peer)
 	}
 	if creds != nil {
+		if d, ok := c.directoryFor(peer.Listener); ok {
+			return c.directoryIdentity(ctx, d, creds, peer)
+		}
 		return c.passwordIdentity(ctx, creds, peer)
 	}
 	if peer.TLS != nil {

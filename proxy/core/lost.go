@@ -26,6 +26,9 @@ func (s *Session) markLost(why string) {
 // lostErr is the error of a lost session, nil otherwise. The caller holds
 // s.mu.
 func (s *Session) lostErr() error {
+	if err := s.endedErr(); err != nil {
+		return err
+	}
 	if s.lost == "" {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rwarden/rwarden/audit"
@@ -37,6 +38,12 @@ type Session struct {
 	lost string
 	// egress are the forwarders of the worker's granted destinations.
 	egress []*egress.Forwarder
+
+	// lastEval is when the last evaluation finished (unix nanoseconds,
+	// 0: none yet); ended is why an operator ended the session (admin API).
+	// Both are read without mu, which an evaluation holds while it runs.
+	lastEval atomic.Int64
+	ended    atomic.Pointer[string]
 }
 
 // ID is the session id used in audit records.
@@ -82,6 +89,7 @@ func (c *Core) OpenSession(ctx context.Context, id Identity, peer Peer) (*Sessio
 		return nil, fmt.Errorf("%w: %v", ErrAuditUnavailable, err)
 	}
 	c.metrics.sessionsOpen.Inc()
+	c.live.Store(s.sid, s)
 	return s, nil
 }
 
@@ -125,6 +133,7 @@ func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	}
 	out := s.evaluate(ctx, code, opts)
 	out.Elapsed = time.Since(t0)
+	s.lastEval.Store(time.Now().UnixNano())
 	if out.Decision == DecisionDenied || out.Syntax != nil {
 		s.c.requests.denied(s.rateKey())
 	}
@@ -188,6 +197,9 @@ func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 }
 
 func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *Outcome {
+	if err := s.endedErr(); err != nil {
+		return &Outcome{Decision: DecisionError, Refusal: err.Error()}
+	}
 	if s.closed {
 		return &Outcome{Decision: DecisionError, Refusal: "session closed"}
 	}
@@ -232,6 +244,10 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	res, err := s.worker.Eval(ctx, string(code), sandbox.EvalOptions{WantValue: opts.WantValue, Quiet: opts.Quiet, Plots: opts.Plots}, stream)
 	if err != nil {
 		s.dropWorker()
+		if e := s.endedErr(); e != nil {
+			s.markLost(*s.ended.Load())
+			return &Outcome{Decision: DecisionKilled, evalID: evalID, Refusal: e.Error()}
+		}
 		if ctx.Err() != nil {
 			s.markLost("its evaluation was interrupted (" + ctx.Err().Error() + ")")
 			return &Outcome{Decision: DecisionInterrupted, evalID: evalID,
@@ -241,6 +257,7 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 		return &Outcome{Decision: DecisionCrashed, evalID: evalID, Refusal: "the R worker is gone: " + err.Error()}
 	}
 	if res.Status.WorkerGone() {
+		s.endedOutcome(res)
 		s.dropWorker()
 		s.markLost(fmt.Sprintf("its R worker was stopped (%s)", res.Status))
 	}
@@ -309,6 +326,7 @@ func (s *Session) closeWith(reason string) {
 		return
 	}
 	s.closed = true
+	s.c.live.Delete(s.sid)
 	s.dropWorker()
 	s.release()
 	rec := s.record(audit.EventSessionEnd)

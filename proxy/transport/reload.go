@@ -66,3 +66,19 @@ func (r *CertReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 func (r *CertReloader) Certificate() *tls.Certificate { return r.cur.Load().cert }
 
 func (r *CertReloader) clientCAs() *x509.CertPool { return r.cur.Load().cas }
+
+// Leaf is the certificate currently served, parsed (nil if it cannot be).
+func (r *CertReloader) Leaf() *x509.Certificate {
+	c := r.cur.Load().cert
+	if c.Leaf != nil {
+		return c.Leaf
+	}
+	if len(c.Certificate) == 0 {
+		return nil
+	}
+	x, err := x509.ParseCertificate(c.Certificate[0])
+	if err != nil {
+		return nil
+	}
+	return x
+}
