@@ -25,6 +25,7 @@ func init() { rootCmd.AddCommand(newAdminCmd()) }
 // adminFlags say where the admin API is and which certificate to use.
 type adminFlags struct {
 	address, cert, key, ca string
+	token                  string // an API token of an admin user, instead of a certificate
 	json                   bool
 	timeout                time.Duration
 }
@@ -38,16 +39,19 @@ func newAdminCmd() *cobra.Command {
 		Use:   "admin",
 		Short: "Client of the admin API: sessions, ending a session, users, policy status, audit head",
 		Long: `Talks to the admin API of a running rwarden (admin.address with admin.tls, see
-docs/operations.md) over TLS with a client certificate of a user holding the admin
-role (admin.role, default role:admin). Every request is recorded in the audit trail.
+docs/operations.md) over TLS with a client certificate, or an API token
+(rwarden token create), of a user holding the admin role (admin.role, default
+role:admin). Every request is recorded in the audit trail.
 
 The flags can also be set by environment: RWARDEN_ADMIN_ADDRESS, RWARDEN_ADMIN_CERT,
-RWARDEN_ADMIN_KEY, RWARDEN_ADMIN_CA.`,
+RWARDEN_ADMIN_KEY, RWARDEN_ADMIN_CA; the token only by environment,
+RWARDEN_ADMIN_TOKEN, so that it never shows in a process listing.`,
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.address, "address", envOr("RWARDEN_ADMIN_ADDRESS", "127.0.0.1:9100"), "admin listener host:port")
 	pf.StringVar(&f.cert, "cert", os.Getenv("RWARDEN_ADMIN_CERT"), "client certificate (PEM) of an admin user")
 	pf.StringVar(&f.key, "key", os.Getenv("RWARDEN_ADMIN_KEY"), "its private key (PEM)")
+	f.token = os.Getenv("RWARDEN_ADMIN_TOKEN")
 	pf.StringVar(&f.ca, "ca", os.Getenv("RWARDEN_ADMIN_CA"), "CA bundle (PEM) that the server's certificate must chain to (default: the system's)")
 	pf.BoolVar(&f.json, "json", false, "print the server's JSON answer")
 	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this long")
@@ -151,17 +155,19 @@ func mib(n int64) string {
 	return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
 }
 
-// client is an HTTPS client presenting the admin certificate.
+// client is an HTTPS client presenting the admin certificate (if any).
 func (f *adminFlags) client() (*http.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if f.cert == "" || f.key == "" {
-		return nil, errors.New("the admin API needs --cert and --key (a client certificate of an admin user)")
+	switch {
+	case f.cert != "" && f.key != "":
+		cert, err := tls.LoadX509KeyPair(f.cert, f.key)
+		if err != nil {
+			return nil, fmt.Errorf("loading the client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	case f.token == "":
+		return nil, errors.New("the admin API needs --cert and --key (a client certificate of an admin user) or RWARDEN_ADMIN_TOKEN (an API token of one)")
 	}
-	cert, err := tls.LoadX509KeyPair(f.cert, f.key)
-	if err != nil {
-		return nil, fmt.Errorf("loading the client certificate: %w", err)
-	}
-	tc.Certificates = []tls.Certificate{cert}
 	if f.ca != "" {
 		pem, err := os.ReadFile(f.ca)
 		if err != nil {
@@ -187,6 +193,9 @@ func (f *adminFlags) do(cmd *cobra.Command, method, path string, v any, show fun
 	req, err := http.NewRequestWithContext(ctx, method, "https://"+f.address+"/admin/v1/"+path, nil)
 	if err != nil {
 		return fmt.Errorf("admin request: %w", err)
+	}
+	if f.token != "" && (f.cert == "" || f.key == "") {
+		req.Header.Set("Authorization", "Bearer "+f.token)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -19,9 +19,10 @@ import (
 // users and roles, the policy reload status and the audit chain head. The
 // HTTP side lives in proxy/admin; every admin action is audited here.
 
-// AdminCredentials is what an admin API request presents. Only a verified
-// client certificate (Peer.TLS) is accepted today; Token is the seam for
-// the API tokens of the HTTP front end and is refused until they exist.
+// AdminCredentials is what an admin API request presents: a verified
+// client certificate (Peer.TLS), or an API token (`rwarden token create`)
+// of an admin user as Token, checked like a bearer login (rate-limited per
+// address and token).
 type AdminCredentials struct {
 	Peer  Peer
 	Token string
@@ -36,7 +37,7 @@ var ErrNotAdmin = errors.New("not an administrator")
 // the configured admin role (admin.role). A refusal is audited (under a
 // flood, through the flood aggregation) and returned as an *AuthError.
 func (c *Core) AuthorizeAdmin(ctx context.Context, cr AdminCredentials, action string) (Identity, error) {
-	id, err := c.adminIdentity(cr)
+	id, err := c.adminIdentity(ctx, cr)
 	if err == nil {
 		return id, nil
 	}
@@ -59,14 +60,20 @@ func (c *Core) AuthorizeAdmin(ctx context.Context, cr AdminCredentials, action s
 	return id, af
 }
 
-func (c *Core) adminIdentity(cr AdminCredentials) (Identity, error) {
-	if cr.Token != "" {
-		return Identity{}, &AuthError{Message: "API tokens are not supported yet: use a client certificate", Reason: "admin API token (not supported)"}
+func (c *Core) adminIdentity(ctx context.Context, cr AdminCredentials) (Identity, error) {
+	var id Identity
+	var err error
+	switch {
+	case cr.Token != "":
+		if !auth.LooksLikeAPIToken(cr.Token) {
+			return Identity{Method: auth.MethodToken}, &AuthError{Message: "the admin API takes rwarden API tokens only", Reason: "admin bearer token is not an API token"}
+		}
+		id, err = c.bearerIdentity(ctx, cr.Token, cr.Peer)
+	case cr.Peer.TLS == nil || len(cr.Peer.TLS.PeerCertificates) == 0:
+		return Identity{}, &AuthError{Message: "the admin API needs a client certificate or an API token of an admin user", Reason: "no client certificate or token"}
+	default:
+		id, _, err = c.certIdentity(cr.Peer)
 	}
-	if cr.Peer.TLS == nil || len(cr.Peer.TLS.PeerCertificates) == 0 {
-		return Identity{}, &AuthError{Message: "the admin API needs a client certificate of an admin user", Reason: "no client certificate"}
-	}
-	id, _, err := c.certIdentity(cr.Peer)
 	if err != nil {
 		return id, err
 	}

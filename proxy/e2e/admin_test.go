@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,6 +28,7 @@ type adminE2E struct {
 	qap, admin          string
 	adminCert, adminKey string
 	aliceCert, aliceKey string
+	usersFile           string
 }
 
 func startAdmin(t *testing.T) *adminE2E {
@@ -45,7 +47,8 @@ admin:
   tls: {cert: %s, key: %s, client_ca: %s}
 `, adminPort, l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA))
 	e := &adminE2E{fixture: &fixture{srv: srv, pki: st.PKI, audit: filepath.Join(state, "audit.jsonl")},
-		qap: fmt.Sprintf("127.0.0.1:%d", qapPort), admin: fmt.Sprintf("127.0.0.1:%d", adminPort)}
+		qap: fmt.Sprintf("127.0.0.1:%d", qapPort), admin: fmt.Sprintf("127.0.0.1:%d", adminPort),
+		usersFile: st.Config.UsersFile}
 	var err error
 	e.adminCert, e.adminKey, err = st.PKI.IssueClientCert("admin", t.TempDir())
 	require.NoError(t, err)
@@ -141,10 +144,41 @@ func TestE2EAdminAPI(t *testing.T) {
 			}
 		}
 		require.Len(t, refused, 3)
-		assert.Equal(t, "no client certificate", refused[0].Error)
+		assert.Equal(t, "no client certificate or token", refused[0].Error)
 		assert.Equal(t, "alice", refused[1].User)
 		assert.Contains(t, refused[1].Error, "lacks role:admin")
 		assert.Equal(t, "list_users", refused[2].Detail["action"])
+	})
+
+	t.Run("API tokens of admin users", func(t *testing.T) {
+		token := func(user string) string {
+			out, err := exec.Command(bin, "token", "create", "--users", e.usersFile, "--user", user, "--expires", "1d").Output()
+			require.NoError(t, err)
+			return strings.TrimSpace(string(out))
+		}
+		users := func(tok string) (string, error) {
+			cmd := exec.Command(bin, "admin", "--address", e.admin, "--ca", e.pki.CACertPath, "users")
+			cmd.Env = append(os.Environ(), "RWARDEN_ADMIN_TOKEN="+tok)
+			out, err := cmd.CombinedOutput()
+			return string(out), err
+		}
+		adminTok, aliceTok := token("admin"), token("alice")
+		out, err := users(adminTok)
+		require.NoError(t, err, out)
+		assert.Contains(t, out, "role:admin")
+		out, err = users(aliceTok)
+		assert.Error(t, err)
+		assert.Contains(t, out, "not an administrator")
+		var ok, refused bool
+		for _, r := range e.adminRecords(t) {
+			if r.AuthMethod != "token" {
+				continue
+			}
+			ok = ok || (r.User == "admin" && r.Status == audit.StatusSuccess && r.Detail["action"] == "list_users")
+			refused = refused || (r.User == "alice" && r.Status == audit.StatusFailure)
+		}
+		assert.True(t, ok, "the admin's token request is audited")
+		assert.True(t, refused, "alice's token refusal is audited")
 	})
 
 	q := dialQAP(t, "tcp", e.qap, nil)
@@ -254,7 +288,7 @@ func TestE2EAdminAPI(t *testing.T) {
 				continue
 			}
 			assert.Equal(t, "admin", r.User)
-			assert.Equal(t, "certificate", r.AuthMethod)
+			assert.Contains(t, []string{"certificate", "token"}, r.AuthMethod)
 			assert.Equal(t, "admin", r.Protocol)
 			actions[r.Detail["action"]]++
 			if r.Detail["action"] == "end_session" {
