@@ -60,6 +60,8 @@ PKGS=(
   python3            # the Python client and its tests
   chromium           # headless browser for the browser console test (proxy/httpapi TestConsoleBrowser)
   nodejs npm         # the MCP interoperability test runs the official TypeScript SDK client (proxy/e2e)
+  slapd              # OpenLDAP server: the LDAP login tests start one on loopback (auth, proxy/e2e)
+  libpam0g-dev       # PAM headers: the PAM login test builds rwarden with -tags pam (proxy/e2e)
   ca-certificates make git procps iproute2
 )
 
