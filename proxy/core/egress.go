@@ -82,6 +82,10 @@ func (s *Session) recordEgress(ev egress.Event) error {
 		rec.Detail["received"] = strconv.FormatInt(ev.Received, 10)
 		rec.Duration = ev.Duration
 	}
+	if ev.Kind == egress.EventRefused && ev.Refused > 1 {
+		// Refusals in a loop are recorded once a second with their count.
+		rec.Detail["aggregated"] = strconv.FormatInt(ev.Refused, 10)
+	}
 	if ev.Err != nil {
 		rec.Error = ev.Err.Error()
 	}

@@ -19,7 +19,8 @@ const (
 	DecisionTimeout = audit.DecisionTimeout
 	DecisionKilled  = audit.DecisionKilled
 	DecisionCrashed = audit.DecisionCrashed
-	// DecisionInterrupted: cut by rwarden's shutdown before it finished.
+	// DecisionInterrupted: cut before it finished, by rwarden's shutdown or
+	// by an HTTP client that left mid-evaluation.
 	DecisionInterrupted = audit.DecisionInterrupted
 )
 

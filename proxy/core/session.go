@@ -250,8 +250,11 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 		}
 		if ctx.Err() != nil {
 			s.markLost("its evaluation was interrupted (" + ctx.Err().Error() + ")")
+			// The context ends on rwarden's shutdown and also when an HTTP
+			// client leaves mid-evaluation: the trail must not claim a
+			// shutdown that did not happen.
 			return &Outcome{Decision: DecisionInterrupted, evalID: evalID,
-				Refusal: "evaluation interrupted before it finished (" + ctx.Err().Error() + "): rwarden is shutting down"}
+				Refusal: "evaluation interrupted before it finished (" + ctx.Err().Error() + "): the client left or rwarden is shutting down"}
 		}
 		s.markLost("its R worker is gone: " + err.Error())
 		return &Outcome{Decision: DecisionCrashed, evalID: evalID, Refusal: "the R worker is gone: " + err.Error()}

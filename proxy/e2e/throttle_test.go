@@ -33,6 +33,7 @@ import (
 type throttleServer struct {
 	srv              *server
 	login, anon      string
+	httpAnon         string // an HTTP listener of the anonymous guest
 	admin, auditFile string
 }
 
@@ -41,7 +42,7 @@ func startThrottle(t *testing.T, extra string) *throttleServer {
 	needR(t)
 	state, st := prepareState(t)
 	require.NoError(t, auth.AddUser(st.Config.UsersFile, "alice", []byte(alicePassword), cheapArgon))
-	login, anon, admin := freePort(t), freePort(t), freePort(t)
+	login, anon, admin, httpAnon := freePort(t), freePort(t), freePort(t), freePort(t)
 	srv := serveWith(t, state, fmt.Sprintf(`  - address: "127.0.0.1:%d"
     protocol: qap1
     plaintext: true
@@ -49,9 +50,14 @@ func startThrottle(t *testing.T, extra string) *throttleServer {
     protocol: qap1
     plaintext: true
     anonymous_user: guest
-`, login, anon), fmt.Sprintf("admin: {address: \"127.0.0.1:%d\"}\n%s", admin, extra))
+  - address: "127.0.0.1:%d"
+    protocol: http
+    plaintext: true
+    anonymous_user: guest
+`, login, anon, httpAnon), fmt.Sprintf("admin: {address: \"127.0.0.1:%d\"}\n%s", admin, extra))
 	return &throttleServer{srv: srv, login: fmt.Sprintf("127.0.0.1:%d", login), anon: fmt.Sprintf("127.0.0.1:%d", anon),
-		admin: fmt.Sprintf("127.0.0.1:%d", admin), auditFile: filepath.Join(state, "audit.jsonl")}
+		httpAnon: fmt.Sprintf("127.0.0.1:%d", httpAnon),
+		admin:    fmt.Sprintf("127.0.0.1:%d", admin), auditFile: filepath.Join(state, "audit.jsonl")}
 }
 
 // dialFrom opens a QAP1 connection from a given loopback source address
@@ -318,7 +324,8 @@ func framedFlooder(src, addr string, stop <-chan struct{}, sent, errAnswers *ato
 // grows the audit by at most 1 MiB and leaves another user's evaluations
 // unaffected; the flood is refused with a text naming the limit, and every
 // refusal is in the trail, in full or counted in a summary. QAP1 clients
-// flood on their connections, framed clients by reconnecting.
+// flood on their connections, framed clients by reconnecting, HTTP clients
+// on keep-alive connections.
 func TestDenialFloodBoundsAudit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("30 s floods (skipped by -short)")
@@ -330,6 +337,7 @@ func TestDenialFloodBoundsAudit(t *testing.T) {
 	}{
 		{"qap1", qapFlooder, func(e *throttleServer) string { return e.anon }},
 		{"framed", framedFlooder, func(e *throttleServer) string { return e.srv.addr }},
+		{"http", httpFlooder, func(e *throttleServer) string { return e.httpAnon }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.protocol, func(t *testing.T) {

@@ -37,7 +37,17 @@ type Event struct {
 	Sent, Received int64
 	Duration       time.Duration
 	Err            error
+	// Refused is, in a refused event, how many refused connections it
+	// stands for (1, or more when refusals came faster than one a
+	// second; Conn and Err are then the latest's).
+	Refused int64
 }
+
+// refusalEvery is how often refused events are reported: a worker that
+// connects in a loop (over max_connections, or to a destination that is
+// down) must not write an audit record per attempt. Refusals in between
+// are counted in the next refused event, or in a last one at Close.
+const refusalEvery = time.Second
 
 // Options tune a Forwarder.
 type Options struct {
@@ -71,6 +81,11 @@ type Forwarder struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+
+	refMu      sync.Mutex
+	refLast    time.Time
+	refPending int64
+	refLatest  Event
 }
 
 // Serve starts forwarding ln's connections to dest. ln is owned by the
@@ -107,6 +122,30 @@ func (f *Forwarder) Close() {
 	}
 	f.mu.Unlock()
 	f.wg.Wait()
+	f.refMu.Lock()
+	defer f.refMu.Unlock()
+	if f.refPending > 0 {
+		ev := f.refLatest
+		ev.Refused = f.refPending
+		f.refPending = 0
+		_ = f.opts.OnEvent(ev)
+	}
+}
+
+// refuse reports a refused connection, or counts it for the next report
+// (see refusalEvery).
+func (f *Forwarder) refuse(ev Event) {
+	f.refMu.Lock()
+	defer f.refMu.Unlock()
+	ev.Kind = EventRefused
+	f.refPending++
+	f.refLatest = ev
+	if now := time.Now(); now.Sub(f.refLast) >= refusalEvery {
+		f.refLast = now
+		ev.Refused = f.refPending
+		f.refPending = 0
+		_ = f.opts.OnEvent(ev)
+	}
 }
 
 func (f *Forwarder) track(c net.Conn) bool {
@@ -146,8 +185,7 @@ func (f *Forwarder) acceptLoop() {
 		if f.open.Add(1) > int64(f.opts.MaxConns) {
 			f.open.Add(-1)
 			_ = c.Close()
-			_ = f.opts.OnEvent(Event{Kind: EventRefused, Destination: f.dest, Conn: n,
-				Err: fmt.Errorf("more than %d open connections", f.opts.MaxConns)})
+			f.refuse(Event{Destination: f.dest, Conn: n, Err: fmt.Errorf("more than %d open connections", f.opts.MaxConns)})
 			continue
 		}
 		if !f.track(c) {
@@ -172,7 +210,7 @@ func (f *Forwarder) forward(in net.Conn, n int64) {
 	out, err := f.opts.Dial(dctx, "tcp", f.dest.Address)
 	cancel()
 	if err != nil {
-		_ = f.opts.OnEvent(Event{Kind: EventRefused, Destination: f.dest, Conn: n, Err: fmt.Errorf("connecting to %s: %w", f.dest.Address, err)})
+		f.refuse(Event{Destination: f.dest, Conn: n, Err: fmt.Errorf("connecting to %s: %w", f.dest.Address, err)})
 		return
 	}
 	if !f.track(out) {

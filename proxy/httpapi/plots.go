@@ -23,7 +23,15 @@ import (
 type plotRef struct {
 	PNG string `json:"png,omitempty"`
 	SVG string `json:"svg,omitempty"`
+	// Omitted says why an inline plot is left out (maxInlinePlotBytes).
+	Omitted string `json:"omitted,omitempty"`
 }
+
+// maxInlinePlotBytes bounds the plots (PNG and SVG bytes together) one
+// answer carries inline: 16 plots of 16 MiB each, base64-encoded and then
+// JSON-encoded, would cost rwarden over a gigabyte of memory for one
+// request. Plots past the bound are listed with a reason instead.
+const maxInlinePlotBytes = 16 << 20
 
 // maxSessionPlotBytes bounds the plots a session keeps.
 const maxSessionPlotBytes = 64 << 20
@@ -94,8 +102,15 @@ func sessionPlotRefs(s *session, plots []core.Plot) []plotRef {
 // inlinePlotRefs are an evaluation's plots as data: URLs.
 func inlinePlotRefs(plots []core.Plot) []plotRef {
 	refs := make([]plotRef, 0, len(plots))
+	total := 0
 	for _, p := range plots {
 		var r plotRef
+		total += len(p.PNG) + len(p.SVG)
+		if total > maxInlinePlotBytes {
+			r.Omitted = fmt.Sprintf("the answer's plots are larger than %d bytes together: draw in a session to fetch them by URL", maxInlinePlotBytes)
+			refs = append(refs, r)
+			continue
+		}
 		if len(p.PNG) > 0 {
 			r.PNG = "data:image/png;base64," + base64.StdEncoding.EncodeToString(p.PNG)
 		}

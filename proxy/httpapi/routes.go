@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/rwarden/rwarden/proxy/core"
@@ -66,10 +67,19 @@ func refuseCrossSite(method string, h http.HandlerFunc) http.HandlerFunc {
 // body (GET, DELETE, an empty POST): there is nothing more to read, and
 // the server's background read of the idle connection must not hit the
 // deadline while the answer is worked on (it would cancel the request).
+// It also closes the connection after a chunked request (see below).
 func liftReadDeadline(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength == 0 {
 			_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+		}
+		if slices.Contains(r.TransferEncoding, "chunked") {
+			// net/http drops a Content-Length sent along with chunked
+			// coding, so such a request (a smuggling attempt when a front
+			// proxy trusts the length) cannot be told apart here. RFC 9112
+			// section 6.1: close the connection after answering it, so
+			// nothing that followed the chunks is read as a request.
+			w.Header().Set("Connection", "close")
 		}
 		h.ServeHTTP(w, r)
 	})

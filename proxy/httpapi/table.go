@@ -25,6 +25,25 @@ import (
 // maxColumns bounds a table's columns.
 const maxColumns = 10_000
 
+// maxCells bounds a table's cells. Parsing costs some 150 bytes of memory
+// per cell, so a 32 MiB body of one-byte cells (16 million of them) would
+// cost gigabytes; the bound is checked on the raw body before anything is
+// parsed (tableCellsBound).
+const maxCells = 1 << 20
+
+// tableCellsBound is an upper bound of the cells in a table body, from
+// its separators alone: every JSON value after the first follows a comma
+// (nothing nested is accepted), and every CSV cell after the first
+// follows a comma or a line end. Separators inside strings only make the
+// bound larger.
+func tableCellsBound(b []byte, csv bool) int {
+	n := bytes.Count(b, []byte{','}) + 1
+	if csv {
+		n += bytes.Count(b, []byte{'\n'})
+	}
+	return n
+}
+
 // errTable is a body that is not a table this API accepts.
 var errTable = errors.New("not a table")
 
@@ -50,6 +69,9 @@ func validName(name string) bool { return nameRE.MatchString(name) && !reserved[
 // jsonlite writes for a data frame) or an object of column arrays. Cells
 // are numbers, strings, booleans or null (NA); nothing nested.
 func parseJSONTable(b []byte) ([]column, error) {
+	if tableCellsBound(b, false) > maxCells {
+		return nil, fmt.Errorf("%w: more than %d cells (commas)", errTable, maxCells)
+	}
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) > 0 && b[0] == '[':
@@ -204,6 +226,9 @@ func scalar(x any) (any, error) {
 func parseCSVTable(b []byte) ([]column, error) {
 	if !utf8.Valid(b) {
 		return nil, fmt.Errorf("%w: CSV must be UTF-8", errTable)
+	}
+	if tableCellsBound(b, true) > maxCells {
+		return nil, fmt.Errorf("%w: more than %d cells (commas and line ends)", errTable, maxCells)
 	}
 	r := csv.NewReader(bytes.NewReader(b))
 	r.ReuseRecord = false

@@ -56,6 +56,9 @@ func toJSON(v *rdata.Value) (json.RawMessage, error) {
 	if err := j.value(v, 0); err != nil {
 		return nil, err
 	}
+	if err := j.full(); err != nil {
+		return nil, err // the last cells written (a raw vector's base64)
+	}
 	return json.RawMessage(j.b.Bytes()), nil
 }
 
@@ -99,10 +102,10 @@ func (j *jsonWriter) value(v *rdata.Value, depth int) error {
 				j.b.WriteByte(',')
 			}
 			cell(j, i)
-			if i%4096 == 0 {
-				if err := j.full(); err != nil {
-					return err
-				}
+			// Every cell: one string may be megabytes, and escaping
+			// makes it up to six times larger than R's bytes.
+			if err := j.full(); err != nil {
+				return err
 			}
 		}
 		j.b.WriteByte(']')
@@ -263,6 +266,9 @@ func (j *jsonWriter) matrix(v *rdata.Value, dim *rdata.Value) error {
 				j.b.WriteByte(',')
 			}
 			cell(j, c*nr+r) // R stores matrices by column
+			if err := j.full(); err != nil {
+				return err
+			}
 		}
 		j.b.WriteByte(']')
 		if err := j.full(); err != nil {
