@@ -65,9 +65,19 @@ PKGS=(
   ca-certificates make git procps iproute2
 )
 
+# provided P: a command that stands for package P when another package
+# supplies it (NodeSource's nodejs bundles npm and conflicts with Debian's).
+provided() {
+  case "$1" in
+    nodejs) command -v node >/dev/null ;;
+    npm) command -v npm >/dev/null ;;
+    *) return 1 ;;
+  esac
+}
+
 missing=()
 for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || provided "$p" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   apt_install "${missing[@]}"
