@@ -96,26 +96,11 @@ func runEval(cmd *cobra.Command, f evalFlags, args []string) error {
 	if err != nil {
 		return withExit(evalExitFailure, fmt.Errorf("encoding the code: %w", err))
 	}
-	var creds *framed.Credentials
-	if f.user != "" {
-		pw, err := evalPassword(f.user, cmd.ErrOrStderr())
-		if err != nil {
-			return withExit(evalExitFailure, err)
-		}
-		creds = &framed.Credentials{User: f.user, Password: pw}
-		defer clear(pw)
-	}
-
-	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-	defer cancel()
-	conn, err := evalDial(ctx, f)
+	conn, creds, done, err := framedConnect(cmd, f)
 	if err != nil {
 		return withExit(evalExitFailure, err)
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
+	defer done()
 	if f.stream {
 		return streamEval(cmd, conn, creds, f, enc, raw)
 	}
@@ -201,6 +186,33 @@ func readEvalCode(code string, codeSet bool, args []string, stdin io.Reader) (st
 		return "", fmt.Errorf("reading code: more than %d bytes", maxEvalCode)
 	}
 	return string(b), nil
+}
+
+// framedConnect takes the password (with --user), dials the server and
+// gives the connection the deadline of --timeout; done closes it and
+// forgets the password.
+func framedConnect(cmd *cobra.Command, f evalFlags) (conn net.Conn, creds *framed.Credentials, done func(), err error) {
+	var pw []byte
+	if f.user != "" {
+		if pw, err = evalPassword(f.user, cmd.ErrOrStderr()); err != nil {
+			return nil, nil, nil, err
+		}
+		creds = &framed.Credentials{User: f.user, Password: pw}
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	if conn, err = evalDial(ctx, f); err != nil {
+		cancel()
+		clear(pw)
+		return nil, nil, nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	return conn, creds, func() {
+		conn.Close()
+		cancel()
+		clear(pw)
+	}, nil
 }
 
 // evalPassword takes the password from RWARDEN_PASSWORD or asks on the

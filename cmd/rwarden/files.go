@@ -4,7 +4,6 @@ package main
 // over the framed protocol's files extension (proxy/framed/files.go).
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -90,25 +89,11 @@ func runFiles(cmd *cobra.Command, f evalFlags, args []string) error {
 		}
 		upload, size = fh, st.Size()
 	}
-	var creds *framed.Credentials
-	if f.user != "" {
-		pw, err := evalPassword(f.user, cmd.ErrOrStderr())
-		if err != nil {
-			return withExit(evalExitFailure, err)
-		}
-		creds = &framed.Credentials{User: f.user, Password: pw}
-		defer clear(pw)
-	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-	defer cancel()
-	conn, err := evalDial(ctx, f)
+	conn, creds, done, err := framedConnect(cmd, f)
 	if err != nil {
 		return withExit(evalExitFailure, err)
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
+	defer done()
 	if err := framed.WriteFilesRequest(conn, creds, op, name); err != nil {
 		return withExit(evalExitFailure, err)
 	}
