@@ -5,13 +5,13 @@ package auth
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/internal/testutil"
 )
 
 // PAM against a local test user (useradd, chpasswd) through pam_unix, with
@@ -21,21 +21,7 @@ func TestPAMAuthenticate(t *testing.T) {
 		t.Skip("creates a local user: needs root")
 	}
 	const user, group, pw = "rwpamtest", "rwpamanalysts", "pam-Secret-42"
-	run := func(name string, args ...string) {
-		t.Helper()
-		out, err := exec.Command(name, args...).CombinedOutput()
-		require.NoError(t, err, "%s %v: %s", name, args, out)
-	}
-	_ = exec.Command("userdel", user).Run()
-	_ = exec.Command("groupdel", group).Run()
-	run("groupadd", group)
-	t.Cleanup(func() { _ = exec.Command("groupdel", group).Run() })
-	run("useradd", "-M", "-G", group, user)
-	t.Cleanup(func() { _ = exec.Command("userdel", user).Run() })
-	cmd := exec.Command("chpasswd")
-	cmd.Stdin = strings.NewReader(user + ":" + pw + "\n")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
+	removeUser := testutil.LocalUser(t, user, group, pw)
 
 	conf := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(conf, "rwarden-test"),
@@ -73,7 +59,7 @@ func TestPAMAuthenticate(t *testing.T) {
 	_, err = other.Authenticate(ctx, user, []byte(pw))
 	assert.ErrorIs(t, err, ErrNoMappedGroup)
 
-	run("userdel", user)
+	removeUser()
 	_, err = p.Authenticate(ctx, user, []byte(pw))
 	assert.ErrorIs(t, err, ErrBadCredentials, "a removed user is refused at once (no cache)")
 }

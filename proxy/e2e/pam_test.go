@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/internal/testutil"
 	"github.com/rwarden/rwarden/proxy/framed"
 )
 
@@ -36,21 +36,7 @@ func TestE2EPAMLogin(t *testing.T) {
 	require.NoError(t, err, string(out))
 
 	const user, group, pw = "rwpame2e", "rwpame2eanalysts", "pam-E2e-Secret"
-	run := func(name string, args ...string) {
-		t.Helper()
-		out, err := exec.Command(name, args...).CombinedOutput()
-		require.NoError(t, err, "%s %v: %s", name, args, out)
-	}
-	_ = exec.Command("userdel", user).Run()
-	_ = exec.Command("groupdel", group).Run()
-	run("groupadd", group)
-	t.Cleanup(func() { _ = exec.Command("groupdel", group).Run() })
-	run("useradd", "-M", "-G", group, user)
-	t.Cleanup(func() { _ = exec.Command("userdel", user).Run() })
-	cmd := exec.Command("chpasswd")
-	cmd.Stdin = strings.NewReader(user + ":" + pw + "\n")
-	out, err = cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
+	removeUser := testutil.LocalUser(t, user, group, pw)
 
 	state, st := prepareState(t)
 	pamDir := filepath.Join(state, "pam.d")
@@ -77,7 +63,7 @@ func TestE2EPAMLogin(t *testing.T) {
 	assert.Equal(t, "pam", rec.AuthMethod)
 	assert.Equal(t, "Error: authentication failed\n", login(user, "wrong", "1"))
 	time.Sleep(1500 * time.Millisecond) // failed logins from one address are delayed
-	run("userdel", user)
+	removeUser()
 	assert.Equal(t, "Error: authentication failed\n", login(user, pw, "1"), "a removed user is refused")
 
 	n := 0
