@@ -119,12 +119,14 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// startFramedBenchServer runs rwarden with the anonymous user guest on a
-// plaintext and a TLS loopback listener, default audit settings (fsync
-// always) and a pool sized for 8 concurrent clients.
-func startFramedBenchServer(b *testing.B) (*Server, string, string, *tls.Config) {
+// startGuestBenchServer runs rwarden for a benchmark of the anonymous user guest
+// (sessions at most at once, a pool of benchWarm warm workers and poolMax
+// in all, default audit settings) on the listeners made from the embedded
+// defaults' TLS listener, and waits until the pool is warm. It returns the
+// server and a TLS configuration that trusts it.
+func startGuestBenchServer(b *testing.B, prefix string, sessions, poolMax int, listeners func(tlsL config.ListenerConfig) []config.ListenerConfig) (*Server, *setup.DefaultState, *tls.Config) {
 	b.Helper()
-	state, err := os.MkdirTemp("", "rwarden-bench-framed-")
+	state, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -134,30 +136,43 @@ func startFramedBenchServer(b *testing.B) (*Server, string, string, *tls.Config)
 		b.Fatal(err)
 	}
 	cfg := st.Config
-	tlsL := cfg.Listeners[0]
-	tlsL.Address, tlsL.AnonymousUser = "127.0.0.1:0", "guest"
-	plain := config.NewListener("127.0.0.1:0")
-	plain.Address, plain.Plaintext, plain.AnonymousUser = "127.0.0.1:0", true, "guest"
-	cfg.Listeners = []config.ListenerConfig{tlsL, plain}
-	sessions := 64
+	cfg.Listeners = listeners(cfg.Listeners[0])
 	cfg.Limits.Users = map[string]config.LimitSet{"guest": {Sessions: &sessions}}
-	cfg.Pool.Warm, cfg.Pool.Max = benchWarm, 16
+	cfg.Pool.Warm, cfg.Pool.Max = benchWarm, poolMax
 	cfg.Pool.AcquireTimeout = config.Duration(2 * time.Minute)
 	srv := serveForTest(b, cfg, Options{})
-	pem, err := os.ReadFile(st.PKI.CACertPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	// Wait until the anonymous user's workers are warm.
+	tlsCfg := benchTLS(b, st.PKI.CACertPath)
 	for deadline := time.Now().Add(2 * time.Minute); srv.Core().PoolStats().Idle < benchWarm; {
 		if time.Now().After(deadline) {
 			b.Fatal("pool did not warm up")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return srv, srv.Addr(1).String(), srv.Addr(0).String(), &tls.Config{RootCAs: pool, ServerName: "localhost"}
+	return srv, st, tlsCfg
+}
+
+func benchTLS(b *testing.B, caPath string) *tls.Config {
+	pem, err := os.ReadFile(caPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return &tls.Config{RootCAs: pool, ServerName: "localhost"}
+}
+
+// startFramedBenchServer runs rwarden with the anonymous user guest on a
+// plaintext and a TLS loopback listener, default audit settings (fsync
+// always) and a pool sized for 8 concurrent clients.
+func startFramedBenchServer(b *testing.B) (*Server, string, string, *tls.Config) {
+	b.Helper()
+	srv, _, tlsCfg := startGuestBenchServer(b, "rwarden-bench-framed-", 64, 16, func(tlsL config.ListenerConfig) []config.ListenerConfig {
+		tlsL.Address, tlsL.AnonymousUser = "127.0.0.1:0", "guest"
+		plain := config.NewListener("127.0.0.1:0")
+		plain.Address, plain.Plaintext, plain.AnonymousUser = "127.0.0.1:0", true, "guest"
+		return []config.ListenerConfig{tlsL, plain}
+	})
+	return srv, srv.Addr(1).String(), srv.Addr(0).String(), tlsCfg
 }
 
 func framedOneShot(addr string, cfg *tls.Config) error {

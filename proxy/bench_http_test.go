@@ -3,12 +3,10 @@ package proxy
 import (
 	"bufio"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,9 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/config"
-	"github.com/rwarden/rwarden/proxy/setup"
 )
 
 // BenchmarkHTTPVsFramed (make bench): the HTTP API's one-shot POST
@@ -143,42 +139,11 @@ func streamLags(b *testing.B, client *http.Client, url string, n int) []time.Dur
 // pool sized for 8 concurrent clients.
 func startHTTPBenchServer(b *testing.B) (*Server, string, string, *tls.Config) {
 	b.Helper()
-	state, err := os.MkdirTemp("", "rwarden-bench-http-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(state) })
-	st, err := setup.PrepareDefaultState(state, policies.FS, cheapArgon)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := st.Config
-	f := cfg.Listeners[0]
-	f.Address, f.AnonymousUser = "127.0.0.1:0", "guest"
-	h := f
-	h.Protocol = config.ProtocolHTTP
-	cfg.Listeners = []config.ListenerConfig{f, h}
-	sessions := 64
-	cfg.Limits.Users = map[string]config.LimitSet{"guest": {Sessions: &sessions}}
-	cfg.Pool.Warm, cfg.Pool.Max = benchWarm, 16
-	cfg.Pool.AcquireTimeout = config.Duration(2 * time.Minute)
-	srv := serveForTest(b, cfg, Options{})
-	tlsCfg := benchTLS(b, st.PKI.CACertPath)
-	for deadline := time.Now().Add(2 * time.Minute); srv.Core().PoolStats().Idle < benchWarm; {
-		if time.Now().After(deadline) {
-			b.Fatal("pool did not warm up")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	srv, _, tlsCfg := startGuestBenchServer(b, "rwarden-bench-http-", 64, 16, func(f config.ListenerConfig) []config.ListenerConfig {
+		f.Address, f.AnonymousUser = "127.0.0.1:0", "guest"
+		h := f
+		h.Protocol = config.ProtocolHTTP
+		return []config.ListenerConfig{f, h}
+	})
 	return srv, srv.Addr(0).String(), "https://" + srv.Addr(1).String(), tlsCfg
-}
-
-func benchTLS(b *testing.B, caPath string) *tls.Config {
-	pem, err := os.ReadFile(caPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	return &tls.Config{RootCAs: pool, ServerName: "localhost"}
 }

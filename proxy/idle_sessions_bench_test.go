@@ -14,10 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/qap1"
-	"github.com/rwarden/rwarden/proxy/setup"
 )
 
 // BenchmarkIdleSessionsHeld (issue 12, scripts/bench-idle-sessions.sh):
@@ -35,31 +33,12 @@ func BenchmarkIdleSessionsHeld(b *testing.B) {
 	}
 	n := envInt("RWARDEN_IDLE_SESSIONS", 500)
 	idle := envInt("RWARDEN_IDLE_SECONDS", 10)
-	state, err := os.MkdirTemp("", "rwarden-bench-idle-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(state) })
-	st, err := setup.PrepareDefaultState(state, policies.FS, cheapArgon)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := st.Config
-	l := qapListener("127.0.0.1:0")
-	l.AnonymousUser = "guest"
-	cfg.Listeners = []config.ListenerConfig{l}
-	sessions := n + benchWarm
-	cfg.Limits.Users = map[string]config.LimitSet{"guest": {Sessions: &sessions}}
-	cfg.Pool.Warm, cfg.Pool.Max = benchWarm, n+2*benchWarm
-	cfg.Pool.AcquireTimeout = config.Duration(2 * time.Minute)
-	srv := serveForTest(b, cfg, Options{})
+	srv, _, _ := startGuestBenchServer(b, "rwarden-bench-idle-", n+benchWarm, n+2*benchWarm, func(config.ListenerConfig) []config.ListenerConfig {
+		l := qapListener("127.0.0.1:0")
+		l.AnonymousUser = "guest"
+		return []config.ListenerConfig{l}
+	})
 	addr := srv.Addr(0).String()
-	for deadline := time.Now().Add(2 * time.Minute); srv.Core().PoolStats().Idle < benchWarm; {
-		if time.Now().After(deadline) {
-			b.Fatal("pool did not warm up")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	for i := 0; i < b.N; i++ {
 		availBefore := memAvailable()
 		conns := make([]net.Conn, n)

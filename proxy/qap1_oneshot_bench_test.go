@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -16,10 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/qap1"
-	"github.com/rwarden/rwarden/proxy/setup"
 )
 
 // BenchmarkQAP1OneShotVsRserve (issue 12): sustained one-shot `1+1` on
@@ -200,40 +197,13 @@ func loadAverage() string {
 // the framed benchmark's pool (benchWarm warm sessions, 16 at most).
 func startQAPOneShotServer(b *testing.B) (srv *Server, plain, tlsAddr, certPath, keyPath string, tlsCfg *tls.Config) {
 	b.Helper()
-	state, err := os.MkdirTemp("", "rwarden-bench-qap1-oneshot-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(state) })
-	st, err := setup.PrepareDefaultState(state, policies.FS, cheapArgon)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := st.Config
-	tlsL := cfg.Listeners[0]
-	tlsL.Address, tlsL.Protocol, tlsL.AnonymousUser = "127.0.0.1:0", qap1.Protocol, "guest"
-	plainL := qapListener("127.0.0.1:0")
-	plainL.AnonymousUser = "guest"
-	cfg.Listeners = []config.ListenerConfig{tlsL, plainL}
-	sessions := 64
-	cfg.Limits.Users = map[string]config.LimitSet{"guest": {Sessions: &sessions}}
-	cfg.Pool.Warm, cfg.Pool.Max = benchWarm, 16
-	cfg.Pool.AcquireTimeout = config.Duration(2 * time.Minute)
-	srv = serveForTest(b, cfg, Options{})
-	pem, err := os.ReadFile(st.PKI.CACertPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	for deadline := time.Now().Add(2 * time.Minute); srv.Core().PoolStats().Idle < benchWarm; {
-		if time.Now().After(deadline) {
-			b.Fatal("pool did not warm up")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return srv, srv.Addr(1).String(), srv.Addr(0).String(), st.PKI.ServerCertPath, st.PKI.ServerKeyPath,
-		&tls.Config{RootCAs: pool, ServerName: "localhost"}
+	srv, st, tlsCfg := startGuestBenchServer(b, "rwarden-bench-qap1-oneshot-", 64, 16, func(tlsL config.ListenerConfig) []config.ListenerConfig {
+		tlsL.Address, tlsL.Protocol, tlsL.AnonymousUser = "127.0.0.1:0", qap1.Protocol, "guest"
+		plainL := qapListener("127.0.0.1:0")
+		plainL.AnonymousUser = "guest"
+		return []config.ListenerConfig{tlsL, plainL}
+	})
+	return srv, srv.Addr(1).String(), srv.Addr(0).String(), st.PKI.ServerCertPath, st.PKI.ServerKeyPath, tlsCfg
 }
 
 // qapOneShot: connect (TLS when cfg is set), read the ID string, CMD_eval
