@@ -48,9 +48,9 @@ func (r *recorder) next(t *testing.T) Event {
 	}
 }
 
-// echoServer answers every connection with "echo:" and what it read, until
-// the client's end of input.
-func echoServer(t *testing.T) string {
+// tcpServer serves every connection on a loopback port with handle (which
+// need not close it) until the test ends.
+func tcpServer(t *testing.T, handle func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -63,33 +63,27 @@ func echoServer(t *testing.T) string {
 			}
 			go func() {
 				defer c.Close()
-				b, _ := io.ReadAll(c)
-				_, _ = c.Write(append([]byte("echo:"), b...))
+				handle(c)
 			}()
 		}
 	}()
 	return ln.Addr().String()
 }
 
+// echoServer answers every connection with "echo:" and what it read, until
+// the client's end of input.
+func echoServer(t *testing.T) string {
+	t.Helper()
+	return tcpServer(t, func(c net.Conn) {
+		b, _ := io.ReadAll(c)
+		_, _ = c.Write(append([]byte("echo:"), b...))
+	})
+}
+
 // streamEchoServer echoes as it reads.
 func streamEchoServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return tcpServer(t, func(c net.Conn) { _, _ = io.Copy(c, c) })
 }
 
 func unixListener(t *testing.T) (net.Listener, string) {
