@@ -309,29 +309,16 @@ func TestNativeProbeUnprivileged(t *testing.T) {
 		t.Skip("not root: TestNativeProbe already runs unprivileged")
 	}
 	libDir := probeLibDir(t)
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	dir, err := os.MkdirTemp("", "rwarden-unpriv-native-")
-	require.NoError(t, err)
-	defer os.RemoveAll(dir)
-	require.NoError(t, os.Chmod(dir, 0o755))
-	copyExe := filepath.Join(dir, "sandbox.test")
-	copyFile(t, exe, copyExe, 0o755)
 	tests := "^(TestNativeProbe|TestInstalledPackagesLoad|TestMinimalView)$"
-	cmd := exec.Command(copyExe, "-test.run", tests, "-test.count=1", "-test.v", "-test.timeout=10m")
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "TMPDIR=/tmp", "HOME=/tmp", "RWARDEN_PROBE_LIB_DIR=" + libDir}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "tests as nobody failed:\n%s", out)
+	out := runAsNobody(t, "rwarden-unpriv-native-", tests, "RWARDEN_PROBE_LIB_DIR="+libDir)
 	t.Logf("as nobody:\n%s", out)
 	for _, name := range []string{"TestNativeProbe", "TestInstalledPackagesLoad"} {
-		assert.Contains(t, string(out), "--- PASS: "+name+" ", "%s did not run and pass as nobody", name)
+		assert.Contains(t, out, "--- PASS: "+name+" ", "%s did not run and pass as nobody", name)
 	}
 	// TestMinimalView runs where the host allows unprivileged user
 	// namespaces and says so where it does not.
-	assert.True(t, strings.Contains(string(out), "--- PASS: TestMinimalView ") ||
-		strings.Contains(string(out), "no unprivileged user namespaces"), "TestMinimalView as nobody:\n%s", out)
+	assert.True(t, strings.Contains(out, "--- PASS: TestMinimalView ") ||
+		strings.Contains(out, "no unprivileged user namespaces"), "TestMinimalView as nobody:\n%s", out)
 }
 
 // W^X keeps dyn.load of installed packages working: every installed package

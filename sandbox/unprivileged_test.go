@@ -27,32 +27,18 @@ func TestProtectionsHoldUnprivileged(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("not root: this run already exercises the unprivileged path")
 	}
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	dir, err := os.MkdirTemp("", "rwarden-unpriv-")
-	require.NoError(t, err)
-	defer os.RemoveAll(dir)
-	require.NoError(t, os.Chmod(dir, 0o755))
-	copyExe := filepath.Join(dir, "sandbox.test")
-	copyFile(t, exe, copyExe, 0o755)
-
 	tests := "^(TestOrdinaryWork|TestSessionBehaviour|TestOSHolds|TestWorkersIsolatedFromEachOther|TestLimitsEnforced|TestScratchQuota|TestPoolNeverReusesWorkers|TestWorkerKilledMidEvaluation|TestForkedSessionConfinement|TestForkedSessionsIsolated|TestForkedSessionsRandomState|TestForkedSessionWallClockKill|TestTemplateSeccompFilter|TestScratchFiles|TestPlotCapture|TestSessionMounts|TestHomeMountQuota|TestLibraryMount)$"
-	cmd := exec.Command(copyExe, "-test.run", tests, "-test.count=1", "-test.v", "-test.timeout=10m")
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "TMPDIR=/tmp", "HOME=/tmp"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "tests as nobody failed:\n%s", out)
+	out := runAsNobody(t, "rwarden-unpriv-", tests)
 	for _, name := range []string{"TestOrdinaryWork", "TestOSHolds", "TestWorkersIsolatedFromEachOther", "TestLimitsEnforced", "TestScratchQuota", "TestPoolNeverReusesWorkers",
 		"TestForkedSessionConfinement", "TestForkedSessionsIsolated", "TestForkedSessionsRandomState", "TestForkedSessionWallClockKill",
 		"TestTemplateSeccompFilter", "TestScratchFiles", "TestPlotCapture",
 		"TestSessionMounts", "TestHomeMountQuota", "TestLibraryMount"} {
-		assert.Contains(t, string(out), "--- PASS: "+name+" ", "%s did not run and pass as nobody", name)
+		assert.Contains(t, out, "--- PASS: "+name+" ", "%s did not run and pass as nobody", name)
 	}
 	// Unprivileged, stat() of a path that exists is not confined (no mount
 	// namespace): only those subtests of TestForkedSessionsIsolated skip,
 	// and the root template's filter (the kernel refuses nobody the same).
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		if strings.Contains(line, "--- SKIP") && !strings.Contains(line, "TestTemplateSeccompFilter/template-root ") {
 			assert.Contains(t, line, "TestForkedSessionsIsolated/stat_", "unexpected skip as nobody")
 		}
@@ -154,4 +140,27 @@ func TestWorkersDieWithRwarden(t *testing.T) {
 	_, err = NewPool(Config{ScratchRoot: root, Warm: 0, Max: 1, MaxLimits: testLimits()})
 	assert.ErrorContains(t, err, "in use by another rwarden")
 	_ = context.Background
+}
+
+// runAsNobody runs the tests matching the -test.run pattern tests in a
+// copy of this test binary as nobody (uid and gid 65534, no groups), with
+// a minimal environment plus env, and fails the test unless they pass; it
+// returns their verbose output.
+func runAsNobody(t *testing.T, prefix, tests string, env ...string) string {
+	t.Helper()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	dir, err := os.MkdirTemp("", prefix)
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	copyExe := filepath.Join(dir, "sandbox.test")
+	copyFile(t, exe, copyExe, 0o755)
+	cmd := exec.Command(copyExe, "-test.run", tests, "-test.count=1", "-test.v", "-test.timeout=10m")
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "TMPDIR=/tmp", "HOME=/tmp"}, env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "tests as nobody failed:\n%s", out)
+	return string(out)
 }
