@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -76,24 +75,6 @@ func (n *notifySocket) all() string {
 	return strings.Join(n.msgs, " | ")
 }
 
-// syncBuffer is a bytes.Buffer safe to read while the process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestServeNotifiesSystemd runs `rwarden serve` as a Type=notify unit with
 // a watchdog would (NOTIFY_SOCKET, WATCHDOG_USEC): READY=1 comes once it
 // answers evaluations, WATCHDOG=1 follows at half the interval, and
@@ -124,7 +105,7 @@ shutdown_grace: 5s
 `, state)), 0o600))
 
 	notify, sock := listenNotify(t)
-	var stderr syncBuffer
+	var stderr testutil.SyncBuffer
 	cmd := exec.Command(bin, "serve", "--config", cfg)
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=400000")
 	cmd.Stderr = &stderr

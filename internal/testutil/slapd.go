@@ -1,13 +1,11 @@
 package testutil
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,7 +55,7 @@ directory %[1]s/data
 	ln.Close()
 	url := fmt.Sprintf("ldap://127.0.0.1:%d", port)
 	cmd := exec.Command(slapd, "-f", filepath.Join(dir, "slapd.conf"), "-h", url+"/", "-d", "0")
-	out := &lockedBuffer{}
+	out := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -115,22 +113,4 @@ func SeedDirectory(t *testing.T, c *ldap.Conn) {
 	for g, ms := range map[string][]string{"analysts": member("alice", "bob"), "admins": member("bob"), "staff": member("carol")} {
 		LDAPAdd(t, c, "cn="+g+",ou=groups,"+LDAPSuffix, map[string][]string{"objectClass": {"groupOfNames"}, "cn": {g}, "member": ms})
 	}
-}
-
-// lockedBuffer collects slapd's output for failure messages.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/internal/testutil"
 	"github.com/rwarden/rwarden/policies"
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/rwarden/rwarden/proxy/setup"
@@ -83,7 +83,7 @@ type server struct {
 	cmd   *exec.Cmd
 	state string
 	addr  string // the plaintext loopback listener, anonymous user guest
-	log   *syncLog
+	log   *testutil.SyncBuffer
 }
 
 // serve writes a configuration with a plaintext loopback listener for the
@@ -103,7 +103,7 @@ listeners:
     anonymous_user: guest
 %s%s`, state, port, listeners, extra)), 0o600))
 	s := &server{cmd: exec.Command(bin, "serve", "--config", cfgFile), state: state,
-		addr: fmt.Sprintf("127.0.0.1:%d", port), log: &syncLog{}}
+		addr: fmt.Sprintf("127.0.0.1:%d", port), log: &testutil.SyncBuffer{}}
 	stderr, err := s.cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, s.cmd.Start())
@@ -174,23 +174,4 @@ func tlsClientConfig(t *testing.T, caFile string) *tls.Config {
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM(pem))
 	return &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
-}
-
-// syncLog collects the server's stderr on one goroutine while tests read
-// it on theirs.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) WriteString(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.WriteString(s)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
