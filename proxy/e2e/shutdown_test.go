@@ -2,13 +2,16 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -60,6 +63,23 @@ shutdown_grace: 30s
 		}
 	}()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	// The server's R workers, sampled until it has exited (see rWatch).
+	workers := &rWatch{server: cmd.Process.Pid, seen: map[procID]bool{}}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	waited := make(chan error, 1) // the exit, once the last sample is in
+	go func() {
+		for {
+			workers.sample()
+			select {
+			case err := <-exited:
+				workers.sample()
+				waited <- err
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
 
 	answer := make(chan string, 1)
 	go func() {
@@ -79,7 +99,7 @@ shutdown_grace: 30s
 		answer <- string(b)
 	}()
 	// Let the evaluation start, then ask the server to stop.
-	require.Eventually(t, func() bool { return len(rProcesses(state)) >= 1 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return workers.running() >= 1 }, 30*time.Second, 20*time.Millisecond)
 	time.Sleep(time.Second)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 
@@ -89,35 +109,116 @@ shutdown_grace: 30s
 	case <-time.After(time.Minute):
 		t.Fatal("no answer")
 	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
 	select {
 	case err := <-waited:
 		assert.NoError(t, err, "rwarden did not exit 0; log:\n%s", log.String())
 	case <-time.After(time.Minute):
 		t.Fatal("rwarden did not exit")
 	}
-	assert.Eventually(t, func() bool { return len(rProcesses(state)) == 0 }, 10*time.Second, 50*time.Millisecond,
+	require.NotEmpty(t, workers.seen, "no R worker of this server was ever seen")
+	assert.Eventually(t, func() bool { return len(workers.alive()) == 0 }, 10*time.Second, 50*time.Millisecond,
 		"R processes remain after shutdown")
 	// New connections are refused once it stopped.
 	_, err = net.DialTimeout("tcp", addr, time.Second)
 	assert.Error(t, err)
 }
 
-// rProcesses lists R processes working in a scratch directory under state.
-func rProcesses(state string) []int {
-	var out []int
+// procID names one process for its whole life: a pid can be reused, its
+// start time (in clock ticks since boot) with it cannot.
+type procID struct {
+	pid   int
+	start uint64
+}
+
+// rWatch finds a server's R workers by parentage, not by path: every worker
+// is a child of the server (a worker is rwarden's init re-executed as R; a
+// forked session is cloned with CLONE_PARENT), while paths such as a
+// worker's /proc/PID/cwd read differently from a chroot (the kernel prints
+// a path outside the reader's root from the host's root) and R processes of
+// other test binaries run at the same time. Once the server has exited its
+// orphans would no longer be its children, so the test samples until the
+// exit and then checks that every worker it saw is gone.
+type rWatch struct {
+	server int
+	mu     sync.Mutex
+	now    int             // R children of the server at the last sample
+	seen   map[procID]bool // every R child of the server ever sampled
+}
+
+// sample records the server's R children as they are now.
+func (w *rWatch) sample() {
+	n := 0
+	for _, p := range rProcs() {
+		if p.ppid == w.server {
+			n++
+			w.mu.Lock()
+			w.seen[p.procID] = true
+			w.mu.Unlock()
+		}
+	}
+	w.mu.Lock()
+	w.now = n
+	w.mu.Unlock()
+}
+
+func (w *rWatch) running() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.now
+}
+
+// alive lists the workers seen that still run (a zombie has ended).
+func (w *rWatch) alive() []procID {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []procID
+	for _, p := range rProcs() {
+		if w.seen[p.procID] {
+			out = append(out, p.procID)
+		}
+	}
+	return out
+}
+
+type rProc struct {
+	procID
+	ppid int
+}
+
+// rProcs lists the running (not zombie) processes whose executable is R's.
+func rProcs() []rProc {
+	var out []rProc
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
-		if strings.HasSuffix(exe, "/bin/exec/R") && strings.HasPrefix(cwd, state) {
-			out = append(out, pid)
+		if !strings.HasSuffix(exe, "/bin/exec/R") {
+			continue
 		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // ended meanwhile
+		}
+		// The command name (field 2) can hold spaces and parentheses: the
+		// fields that follow start after its last ')'. From there: state,
+		// ppid, ... and starttime, field 22 of the whole line.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 20 || f[0] == "Z" {
+			continue
+		}
+		ppid, err1 := strconv.Atoi(f[1])
+		start, err2 := strconv.ParseUint(f[19], 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		out = append(out, rProc{procID{pid, start}, ppid})
 	}
 	return out
 }
