@@ -26,7 +26,7 @@ FRESH_DIR="${FRESH_DIR:-/var/tmp/rwarden-fresh}"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 BASE="$FRESH_DIR/base"
 
-say() { echo "fresh-machine-test: $*" >&2; }
+say() { echo "fresh-machine-test: $(date -u +%H:%M:%S) $*" >&2; }
 die() { say "FAIL: $*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot, mounts)"
