@@ -294,6 +294,10 @@ func literalInterpreter(path string) (string, error) {
 // The old root is detached, so nothing of the host outside the plan remains
 // reachable.
 func enterView(spec initSpec, rootless bool) error {
+	// The skeleton's directories must be passable by the worker's uid
+	// whatever umask rwarden was started with (the systemd unit's is 0077):
+	// their modes are the ones written below, not masked.
+	defer unix.Umask(unix.Umask(0o022))
 	plan, err := planView(spec)
 	if err != nil {
 		return err

@@ -97,6 +97,9 @@ if [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl start rwarden.service || { journalctl -u rwarden --no-pager | tail -40 >&2; die "systemctl start"; }
   systemctl is-active rwarden.service >&2
+  systemctl status --no-pager --lines=15 rwarden.service >&2 || true
+  say "systemd-analyze security of the running unit"
+  systemd-analyze security --no-pager rwarden.service >&2 || say "(systemd-analyze security failed)"
 else
   say "systemd is not PID 1 here: running the unit's command lines as the unit would"
   user="$(unit_value User)"; user="${user:-root}"
