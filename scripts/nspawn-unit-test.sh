@@ -8,8 +8,9 @@
 # runs, `make deb-test` does the same without a container.
 #
 # Needs root, debootstrap, systemd-container (systemd-nspawn), nsenter and
-# network access to the Debian mirror (R and systemd are installed in the
-# root). Usage:
+# network access to the Debian mirror (systemd and everything the package
+# depends on or recommends are installed in the base root: the container
+# has no network, --private-network). Usage:
 #
 #   scripts/nspawn-unit-test.sh bin/rwarden_0.1.0_amd64.deb
 #
@@ -62,7 +63,7 @@ if [ ! -x "$BASE/lib/systemd/systemd" ]; then
     cp /usr/local/share/ca-certificates/*.crt "$BASE.partial/usr/local/share/ca-certificates/"
   fi
   in_chroot "$BASE.partial" sh -c 'apt-get update && apt-get install -y --no-install-recommends \
-    systemd systemd-sysv dbus ca-certificates iproute2 procps r-base-core r-cran-data.table libseccomp2' \
+    systemd systemd-sysv dbus ca-certificates iproute2 procps r-base-core r-cran-data.table libseccomp2 python3' \
     > "$NSPAWN_DIR/base-apt.log" 2>&1 || die "installing systemd and R in the base root (log: $NSPAWN_DIR/base-apt.log)"
   mv "$BASE.partial" "$BASE"
 fi
@@ -105,7 +106,7 @@ NSPAWN_PID=$!
 LEADER=""
 for _ in $(seq 1 120); do
   kill -0 "$NSPAWN_PID" 2>/dev/null || { cat "$RUN/console.log" >&2; die "systemd-nspawn exited"; }
-  LEADER="$(ps --ppid "$NSPAWN_PID" -o pid= | tr -d ' ' | head -1)"
+  LEADER="$(ps --ppid "$NSPAWN_PID" -o pid= | tr -d ' ' | head -1 || true)"
   if [ -n "$LEADER" ]; then
     state="$(nsenter -t "$LEADER" -a /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
       systemctl is-system-running 2>/dev/null || true)"
