@@ -26,7 +26,7 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-require github.com/pires/go-proxyproto v0.15.0 // indirect
+require github.com/pires/go-proxyproto v0.15.0
 
 require (
 	github.com/Azure/go-ntlmssp v0.1.1 // indirect
