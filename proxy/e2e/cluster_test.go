@@ -3,8 +3,11 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,7 +43,8 @@ func clientSource(c int) string { return fmt.Sprintf("127.0.0.%d", 20+c) }
 type clusterNode struct {
 	name      string
 	state     string
-	addr      string
+	addr      string // framed, behind the balancer
+	httpAddr  string // HTTP API, reached directly
 	adminPort int
 	cfgFile   string
 	cmd       *exec.Cmd
@@ -53,8 +57,9 @@ func newClusterNode(t *testing.T, i int, shared *setup.DefaultState) *clusterNod
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(state) })
 	n := &clusterNode{name: fmt.Sprintf("node-%d", i), state: state,
-		addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), adminPort: freePort(t),
-		cfgFile: filepath.Join(state, "rwarden.yaml")}
+		addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		adminPort: freePort(t),
+		cfgFile:   filepath.Join(state, "rwarden.yaml")}
 	// Each node its own uid range: workers of two nodes never share a uid.
 	first := 61000 + 100*i
 	require.NoError(t, os.WriteFile(n.cfgFile, fmt.Appendf(nil, `state_dir: %s
@@ -66,12 +71,16 @@ listeners:
     plaintext: true
     anonymous_user: guest
     proxy_protocol: {from: [%s/32]}
+  - address: "%s"
+    protocol: http
+    plaintext: true
+    anonymous_user: guest
 admin: {address: "127.0.0.1:%d"}
 pool: {warm: 2, max: 12, acquire_timeout: 1m, uid_range: "%d-%d"}
 limits: {users: {guest: {sessions: 20}}}
 shutdown_grace: 1s
 `, state, n.name, shared.Config.UsersFile, shared.Config.PoliciesDir, n.addr, balancerSource,
-		n.adminPort, first, first+99), 0o600))
+		n.httpAddr, n.adminPort, first, first+99), 0o600))
 	return n
 }
 
@@ -207,6 +216,17 @@ func evalFrom(src, addr, code string, prefix []byte) (string, error) {
 	return string(ans), err
 }
 
+// httpPost sends a JSON POST to a node's HTTP API as the anonymous guest.
+func httpPost(t *testing.T, n *clusterNode, path, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post("http://"+n.httpAddr+path, "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
 var clusterCode = regexp.MustCompile(`^c <- (\d+); k <- (\d+);`)
 
 // Issue 19, acceptance 2 and 4: three nodes behind HAProxy (TCP mode,
@@ -302,6 +322,19 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 			victim, best = n, e
 		}
 	}
+	// An HTTP session on the node about to be killed: its id names the node.
+	code, body := httpPost(t, victim, "/v1/sessions", "")
+	require.Equal(t, http.StatusCreated, code, body)
+	var sess struct{ ID string }
+	require.NoError(t, json.Unmarshal([]byte(body), &sess))
+	require.True(t, strings.HasPrefix(sess.ID, victim.name+"."), "session id %q names its node", sess.ID)
+	code, body = httpPost(t, victim, "/v1/sessions/"+sess.ID+"/eval", `{"code": "y <- 5"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	other := nodes[0]
+	if other == victim {
+		other = nodes[1]
+	}
+
 	require.Eventually(t, func() bool { return victim.inFlight(t) > 0 }, 10*time.Second, 5*time.Millisecond)
 	victim.kill(t)
 	killedAt := time.Now()
@@ -309,8 +342,18 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 	for c := 1; c <= clients; c++ {
 		before[c] = done[c].Load()
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// While its node is gone, the session is asked for on another node:
+	// a clear answer naming the node, not a 500 or a hang.
+	code, body = httpPost(t, other, "/v1/sessions/"+sess.ID+"/eval", `{"code": "y"}`)
+	assert.Equal(t, http.StatusMisdirectedRequest, code, body)
+	assert.Contains(t, body, `"error":"wrong_node"`)
+	assert.Contains(t, body, "session belongs to node "+victim.name+", but this request reached node "+other.name)
+	time.Sleep(time.Until(killedAt.Add(1500 * time.Millisecond)))
 	victim.start(t)
+	// Back, the node no longer has it (lost with the process).
+	code, body = httpPost(t, victim, "/v1/sessions/"+sess.ID+"/eval", `{"code": "y"}`)
+	assert.Equal(t, http.StatusNotFound, code, body)
+	assert.Contains(t, body, "no such session on node "+victim.name)
 	restarts := len(victim.records(t, audit.Filter{Event: audit.EventServerStart}))
 	require.Equal(t, 2, restarts)
 
@@ -384,8 +427,8 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 		evals := 0
 		for _, r := range n.records(t, audit.Filter{}) {
 			assert.Equal(t, n.name, r.Node, "%s seq %d", n.name, r.Seq)
-			if r.Event != audit.EventEval && r.Event != audit.EventEvalStart {
-				continue
+			if r.Event != audit.EventEval && r.Event != audit.EventEvalStart || r.Protocol == "http" {
+				continue // the clients' evaluations (not the HTTP session's, made directly)
 			}
 			m := clusterCode.FindStringSubmatch(r.Code)
 			require.NotNil(t, m, "code %q", r.Code)
