@@ -45,6 +45,7 @@ type clusterNode struct {
 	state     string
 	addr      string // framed, behind the balancer
 	httpAddr  string // HTTP API, reached directly
+	qapAddr   string // QAP1, proxy_protocol too
 	adminPort int
 	cfgFile   string
 	cmd       *exec.Cmd
@@ -58,7 +59,7 @@ func newClusterNode(t *testing.T, i int, shared *setup.DefaultState) *clusterNod
 	t.Cleanup(func() { os.RemoveAll(state) })
 	n := &clusterNode{name: fmt.Sprintf("node-%d", i), state: state,
 		addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		adminPort: freePort(t),
+		qapAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),		adminPort: freePort(t),
 		cfgFile:   filepath.Join(state, "rwarden.yaml")}
 	// Each node its own uid range: workers of two nodes never share a uid.
 	first := 61000 + 100*i
@@ -75,12 +76,17 @@ listeners:
     protocol: http
     plaintext: true
     anonymous_user: guest
+  - address: "%s"
+    protocol: qap1
+    plaintext: true
+    anonymous_user: guest
+    proxy_protocol: {from: [%s/32]}
 admin: {address: "127.0.0.1:%d"}
 pool: {warm: 2, max: 12, acquire_timeout: 1m, uid_range: "%d-%d"}
 limits: {users: {guest: {sessions: 20}}}
 shutdown_grace: 1s
 `, state, n.name, shared.Config.UsersFile, shared.Config.PoliciesDir, n.addr, balancerSource,
-		n.httpAddr, n.adminPort, first, first+99), 0o600))
+		n.httpAddr, n.qapAddr, balancerSource, n.adminPort, first, first+99), 0o600))
 	return n
 }
 
@@ -427,7 +433,7 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 		evals := 0
 		for _, r := range n.records(t, audit.Filter{}) {
 			assert.Equal(t, n.name, r.Node, "%s seq %d", n.name, r.Seq)
-			if r.Event != audit.EventEval && r.Event != audit.EventEvalStart || r.Protocol == "http" {
+			if r.Event != audit.EventEval && r.Event != audit.EventEvalStart || r.Protocol != "framed" {
 				continue // the clients' evaluations (not the HTTP session's, made directly)
 			}
 			m := clusterCode.FindStringSubmatch(r.Code)
@@ -478,4 +484,39 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 		}
 	}
 	assert.True(t, sawDirect)
+
+	// QAP1, where the server speaks first: from the balancer's address
+	// with a PROXY v2 header, the session is recorded under the address
+	// the header names; from another address without one, the server's
+	// identification comes at once (nothing is read before QAP1 reads).
+	qapFrom := func(src string, prefix []byte) *qapClient {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+		c, err := d.Dial("tcp", direct.qapAddr)
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		require.NoError(t, c.SetDeadline(time.Now().Add(time.Minute)))
+		_, err = c.Write(prefix)
+		require.NoError(t, err)
+		q := &qapClient{t: t, conn: c}
+		start := time.Now()
+		_, err = io.ReadFull(c, q.id[:])
+		require.NoError(t, err)
+		assert.Less(t, time.Since(start), 2*time.Second, "the identification is not held back")
+		require.Equal(t, "Rsrv", string(q.id[:4]))
+		return q
+	}
+	h.SourceAddr = &net.TCPAddr{IP: net.ParseIP("192.0.2.50"), Port: 5000}
+	viaBalancer, err := h.Format()
+	require.NoError(t, err)
+	q := qapFrom(balancerSource, viaBalancer)
+	assert.Equal(t, []float64{42}, q.mustEval("6 * 7 + 0").Reals)
+	q = qapFrom("127.0.0.1", nil)
+	assert.Equal(t, []float64{43}, q.mustEval("6 * 7 + 1").Reals)
+	remotes := map[string]string{}
+	for _, r := range direct.records(t, audit.Filter{Event: audit.EventEval}) {
+		if r.Protocol == "qap1" {
+			remotes[r.Code], _, _ = net.SplitHostPort(r.Remote)
+		}
+	}
+	assert.Equal(t, map[string]string{"6 * 7 + 0": "192.0.2.50", "6 * 7 + 1": "127.0.0.1"}, remotes)
 }
