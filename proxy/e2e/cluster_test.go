@@ -426,6 +426,22 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 	assert.Contains(t, string(tab), victim.name)
 	assert.Contains(t, string(tab), "interrupted")
 
+	// The trails of all nodes queried together: --node selects one node's.
+	var all []string
+	for _, n := range nodes {
+		all = append(all, n.auditFiles(t)...)
+	}
+	byNode := exec.Command(bin, append([]string{"audit", "query", "--json", "--node", victim.name}, all...)...)
+	out, err = byNode.Output()
+	require.NoError(t, err)
+	selected := strings.Split(strings.TrimSpace(string(out)), "\n")
+	assert.Len(t, selected, len(victim.records(t, audit.Filter{})))
+	for _, line := range selected {
+		r, err := audit.ParseRecord([]byte(line))
+		require.NoError(t, err)
+		assert.Equal(t, victim.name, r.Node)
+	}
+
 	// Every evaluation record of every node: its node's name and its
 	// client's address, never the balancer's.
 	total := 0
