@@ -59,8 +59,8 @@ func newClusterNode(t *testing.T, i int, shared *setup.DefaultState) *clusterNod
 	t.Cleanup(func() { os.RemoveAll(state) })
 	n := &clusterNode{name: fmt.Sprintf("node-%d", i), state: state,
 		addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		qapAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),		adminPort: freePort(t),
-		cfgFile:   filepath.Join(state, "rwarden.yaml")}
+		qapAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), adminPort: freePort(t),
+		cfgFile: filepath.Join(state, "rwarden.yaml")}
 	// Each node its own uid range: workers of two nodes never share a uid.
 	first := 61000 + 100*i
 	require.NoError(t, os.WriteFile(n.cfgFile, fmt.Appendf(nil, `state_dir: %s
