@@ -536,3 +536,56 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"6 * 7 + 0": "192.0.2.50", "6 * 7 + 1": "127.0.0.1"}, remotes)
 }
+
+// The request limits of an anonymous user count per source address; behind
+// a balancer that is the address its PROXY header names, so one client
+// using up its evaluations does not refuse another client that comes
+// through the same balancer.
+func TestE2EProxyProtocolRateLimitsPerClient(t *testing.T) {
+	needR(t)
+	state, _ := prepareState(t)
+	port := freePort(t)
+	serveWith(t, state, fmt.Sprintf(`  - address: "127.0.0.1:%d"
+    plaintext: true
+    anonymous_user: guest
+    proxy_protocol: {from: [%s/32]}
+`, port, balancerSource), "pool: {warm: 1, max: 4}\nthrottle: {requests: {evaluations_per_minute: 1, evaluation_burst: 2}}\n")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	via := func(client string) []byte {
+		h := &proxyproto.Header{Version: 2, Command: proxyproto.PROXY, TransportProtocol: proxyproto.TCPv4,
+			SourceAddr:      &net.TCPAddr{IP: net.ParseIP(client), Port: 40000},
+			DestinationAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: port}}
+		b, err := h.Format()
+		require.NoError(t, err)
+		return b
+	}
+	for i := range 2 {
+		ans, err := evalFrom(balancerSource, addr, fmt.Sprintf("%d + 1", i), via("192.0.2.1"))
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("[1] %d\n", i+1), ans)
+	}
+	ans, err := evalFrom(balancerSource, addr, "3 + 1", via("192.0.2.1"))
+	if err == nil {
+		assert.Contains(t, ans, "rate limit", "the third evaluation of 192.0.2.1 is over its burst")
+	}
+	ans, err = evalFrom(balancerSource, addr, "40 + 2", via("192.0.2.2"))
+	require.NoError(t, err)
+	assert.Equal(t, "[1] 42\n", ans, "another client behind the same balancer is not limited")
+
+	var limited, served bool
+	_, err = audit.Query([]string{filepath.Join(state, "audit.jsonl")}, audit.Filter{}, func(r *audit.Record) error {
+		host, _, _ := net.SplitHostPort(r.Remote)
+		if r.Status == audit.StatusRateLimited || r.Event == audit.EventAccessDenied {
+			assert.Equal(t, "192.0.2.1", host, "seq %d: %s", r.Seq, r.Error)
+			limited = true
+		}
+		if r.Event == audit.EventEval && r.Code == "40 + 2" {
+			assert.Equal(t, "192.0.2.2", host)
+			served = true
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.True(t, limited, "the refusal is recorded under the client's address")
+	assert.True(t, served)
+}
