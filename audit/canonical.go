@@ -40,6 +40,7 @@ func encodeUnsealed(b []byte, r *Record) []byte {
 	b = strconv.AppendUint(b, r.Seq, 10)
 	b = append(b, `,"event":`...)
 	b = appendString(b, r.Event)
+	b = appendStringField(b, "node", r.Node)
 	b = appendStringField(b, "session", r.Session)
 	b = appendStringField(b, "user", r.User)
 	b = appendStringField(b, "auth_method", r.AuthMethod)

@@ -34,6 +34,7 @@ func fullRecord() *Record {
 		Time:       time.Date(2025, 3, 4, 5, 6, 7, 80900, time.UTC),
 		Seq:        42,
 		Event:      EventEval,
+		Node:       "node-1",
 		Session:    "s-0001",
 		User:       "zoë \"q\" \\ <admin>&",
 		AuthMethod: "password",

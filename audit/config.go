@@ -49,6 +49,10 @@ type Config struct {
 	CodeMode    string        // "full" (default) | "truncated:N" | "hash_only"
 	Syslog      bool          // also send each record to the local syslog/journald, best effort
 	Logger      *slog.Logger  // nil = slog.Default()
+	// Node names the rwarden node writing this chain; it is set on every
+	// record that does not name one, so that records gathered from several
+	// nodes say which chain they belong to. "": no node field.
+	Node string
 
 	// BatchDelay is the gathering window of FsyncBatch; 0 = DefaultBatchDelay.
 	BatchDelay time.Duration

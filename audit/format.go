@@ -106,8 +106,12 @@ func orDash(s string) string {
 
 // FormatLine renders a record as one readable line (used by `audit tail`).
 func FormatLine(r *Record) string {
-	return fmt.Sprintf("%s #%d %s user=%s %s remote=%s %s",
-		r.Time.UTC().Format(displayTime), r.Seq, sanitize(r.Event, 40), orDash(r.User),
+	node := ""
+	if r.Node != "" {
+		node = " node=" + sanitize(r.Node, 40)
+	}
+	return fmt.Sprintf("%s #%d%s %s user=%s %s remote=%s %s",
+		r.Time.UTC().Format(displayTime), r.Seq, node, sanitize(r.Event, 40), orDash(r.User),
 		orDash(Result(r)), orDash(r.Remote), Summary(r))
 }
 
@@ -121,18 +125,18 @@ type Table struct {
 // NewTable returns a table writer on w.
 func NewTable(w io.Writer) *Table { return &Table{w: w} }
 
-const tableRow = "%-24s %7s %-14s %-12s %-11s %-21s %s\n"
+const tableRow = "%-24s %7s %-10s %-14s %-12s %-11s %-21s %s\n"
 
 // Row writes one record, preceded by the header on the first call.
 func (t *Table) Row(r *Record) error {
 	if !t.header {
 		t.header = true
-		if _, err := fmt.Fprintf(t.w, tableRow, "TIME", "SEQ", "EVENT", "USER", "RESULT", "REMOTE", "SUMMARY"); err != nil {
+		if _, err := fmt.Fprintf(t.w, tableRow, "TIME", "SEQ", "NODE", "EVENT", "USER", "RESULT", "REMOTE", "SUMMARY"); err != nil {
 			return fmt.Errorf("writing table: %w", err)
 		}
 	}
 	_, err := fmt.Fprintf(t.w, tableRow, r.Time.UTC().Format(displayTime), strconv.FormatUint(r.Seq, 10),
-		sanitize(r.Event, 40), orDash(r.User), orDash(Result(r)), orDash(r.Remote), Summary(r))
+		orDash(r.Node), sanitize(r.Event, 40), orDash(r.User), orDash(Result(r)), orDash(r.Remote), Summary(r))
 	if err != nil {
 		return fmt.Errorf("writing table: %w", err)
 	}
@@ -149,4 +153,14 @@ func (t *Table) RowEval(r *Record, interrupted bool) error {
 		return t.Row(&shown)
 	}
 	return t.Row(r)
+}
+
+// SanitizeList renders names read from a trail (node names) for a
+// terminal: each escaped like every other field, joined by ", ".
+func SanitizeList(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = sanitize(n, 64)
+	}
+	return strings.Join(out, ", ")
 }

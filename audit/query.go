@@ -10,6 +10,7 @@ import (
 // inclusive and Until exclusive.
 type Filter struct {
 	User     string
+	Node     string
 	Event    string
 	Decision string
 	Since    time.Time
@@ -20,6 +21,8 @@ type Filter struct {
 func (f *Filter) Match(r *Record) bool {
 	switch {
 	case f.User != "" && r.User != f.User:
+		return false
+	case f.Node != "" && r.Node != f.Node:
 		return false
 	case f.Event != "" && r.Event != f.Event:
 		return false

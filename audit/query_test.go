@@ -22,6 +22,7 @@ func fixedChain(t *testing.T, n int) string {
 	prev := ZeroHash
 	for i := 0; i < n; i++ {
 		r := sample(i)
+		r.Node = []string{"", "node-a", "node-b"}[i%3] // none: a trail from before node names
 		r.Time, r.Seq, r.PrevHash = t0.Add(time.Duration(i)*time.Minute), uint64(i+1), prev
 		buf = seal(buf, r)
 		prev = r.Hash

@@ -94,6 +94,7 @@ type Record struct {
 	Time        time.Time         `json:"time"`
 	Seq         uint64            `json:"seq"`
 	Event       string            `json:"event"`
+	Node        string            `json:"node,omitempty"` // the rwarden node that wrote it (cluster.node); each node has its own chain
 	Session     string            `json:"session,omitempty"`
 	User        string            `json:"user,omitempty"`
 	AuthMethod  string            `json:"auth_method,omitempty"`

@@ -3,6 +3,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // VerifyOptions tune Verify.
@@ -31,6 +32,10 @@ type VerifyReport struct {
 	// whose outcome is not in the trail: evaluations cut by a kill or
 	// crash of rwarden, or still running. They do not break the chain.
 	Interrupted []uint64
+	// Nodes are the node names the records carry, in the order first
+	// seen: one for a node's chain; more when cluster.node was changed
+	// (or the host renamed) while the chain went on.
+	Nodes []string
 }
 
 // OK reports whether the chain is intact.
@@ -125,6 +130,9 @@ func VerifyWith(files []string, opt VerifyOptions) (*VerifyReport, error) {
 			anchors[r.Hash] = true
 		}
 		rep.Records++
+		if r.Node != "" && !slices.Contains(rep.Nodes, r.Node) {
+			rep.Nodes = append(rep.Nodes, r.Node)
+		}
 		evals.add(r)
 		prevPrev, prev = prev, r
 		prevFile, prevLine = e.File, e.Line

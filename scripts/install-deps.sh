@@ -5,7 +5,8 @@
 #    gcc for cgo and the fork library, Rserve and RSclient for the
 #    compatibility tests and benchmarks, Python for the client, Node.js and
 #    npm for the MCP test with the TypeScript SDK, Chromium for the browser
-#    console test, PostgreSQL, DBI and RPostgreSQL for the egress tests.
+#    console test, PostgreSQL, DBI and RPostgreSQL for the egress tests, HAProxy
+#    for the cluster test.
 # 2. A Go toolchain at least as new as go.mod's `go` line. Debian bookworm
 #    ships Go 1.19, too old for go.mod and too old to fetch a newer toolchain
 #    itself (GOTOOLCHAIN needs Go 1.21). When `go` on PATH is missing or too
@@ -54,6 +55,7 @@ PKGS=(
   r-cran-data.table  # data.table: granted to role:analyst, used by the benign corpus and the parameter model
   r-cran-dbi r-cran-rpostgresql  # DBI + RPostgreSQL: network egress tests (alice queries PostgreSQL)
   postgresql         # initdb/pg_ctl/psql: the egress tests start a temporary cluster on loopback
+  haproxy            # the cluster test runs deploy/haproxy/haproxy.cfg in front of three nodes
   libseccomp-dev     # seccomp filter for workers (cgo, libseccomp-golang)
   pkg-config         # lets cgo find libseccomp
   gcc libc6-dev      # cgo and the fork library

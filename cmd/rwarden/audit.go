@@ -48,6 +48,9 @@ func newAuditVerifyCmd() *cobra.Command {
 			}
 			fmt.Fprintf(out, "OK: %d records, seq %d..%d in %d file(s); head %s\n",
 				rep.Records, rep.FirstSeq, rep.LastSeq, len(rep.Files), rep.LastHash)
+			if len(rep.Nodes) > 0 {
+				fmt.Fprintf(out, "node(s): %s\n", audit.SanitizeList(rep.Nodes))
+			}
 			printInterrupted(out, rep.Interrupted)
 			return nil
 		},
@@ -102,6 +105,7 @@ func newAuditQueryCmd() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.User, "user", "", "only records of this user")
+	fl.StringVar(&f.Node, "node", "", "only records written by this node (cluster.node)")
 	fl.StringVar(&f.Event, "event", "", "only this event (auth, eval_start, eval, session_start, session_end, policy_reload, server_start, server_stop, access_denied)")
 	fl.StringVar(&f.Decision, "decision", "", "only evaluations with this decision (allowed, denied, error, timeout, killed, crashed, interrupted: also evaluations started with no outcome in the trail)")
 	fl.StringVar(&since, "since", "", "from this time on: RFC 3339, a date, or a duration ago like 1h")

@@ -33,6 +33,7 @@ type Config struct {
 	ShutdownGrace Duration          `yaml:"shutdown_grace"`
 	Egress        EgressConfig      `yaml:"egress"`
 	MCP           MCPConfig         `yaml:"mcp"`
+	Cluster       ClusterConfig     `yaml:"cluster"`
 
 	// File is the configuration file it was loaded from ("" for defaults).
 	File string `yaml:"-"`
@@ -73,6 +74,9 @@ type ListenerConfig struct {
 	LDAP *LDAPConfig `yaml:"ldap,omitempty"`
 	// PAM, when set, checks passwords through PAM (a -tags pam build).
 	PAM *PAMConfig `yaml:"pam,omitempty"`
+	// ProxyProtocol, when set, takes the client's address from a PROXY
+	// protocol header sent by a configured load balancer.
+	ProxyProtocol *ProxyProtocolConfig `yaml:"proxy_protocol,omitempty"`
 }
 
 // ConnectionsConfig bounds open client connections across listeners, so

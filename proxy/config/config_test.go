@@ -105,7 +105,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		"output", "sessions", "session_wall", "session_cpu", "pool", "warm", "max", "acquire_timeout",
 		"scratch_bytes", "uid_range", "user", "r_home", "busy_poll", "insecure_no_sandbox", "auth", "argon2", "time",
 		"threads", "max_concurrent_hashes", "shutdown_grace", "max_connections", "connections", "per_address", "reserve_fds",
-		"free_space_warn", "free_space_critical",
+		"free_space_warn", "free_space_critical", "cluster", "node", "proxy_protocol", "from", "optional", "header_timeout",
 		"throttle", "login", "failure_delay", "max_failure_delay", "forget_every", "user_guesses_per_minute",
 		"user_guess_burst", "trust_for", "requests", "evaluations_per_minute", "evaluation_burst",
 		"denials_per_minute", "denial_burst", "full_records", "window",

@@ -69,6 +69,8 @@ type Core struct {
 	ldap map[string]directory
 	// openedAt is when the policy of the start was loaded.
 	openedAt time.Time
+	// node is this node's name (config NodeName, fixed at Open).
+	node string
 }
 
 // Open opens every layer of cfg, in an order that fails closed: the audit
@@ -80,7 +82,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Core{cfg: cfg, log: log, openedAt: time.Now()}
+	c := &Core{cfg: cfg, log: log, openedAt: time.Now(), node: cfg.NodeName()}
 	if c.budget, err = newMemBudget(cfg.Pool); err != nil {
 		return nil, err
 	}
@@ -110,7 +112,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	c.audit, err = audit.Open(audit.Config{
 		File: cfg.Audit.File, Fsync: cfg.Audit.Fsync, RotateBytes: int64(cfg.Audit.RotateBytes),
 		RotateEvery: cfg.Audit.RotateEvery.Std(), CodeMode: cfg.Audit.Code, Syslog: cfg.Audit.Syslog,
-		Logger: log,
+		Logger: log, Node: c.node,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening the audit trail: %w", err)
@@ -189,6 +191,10 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 
 // Logger is the core's logger, for front ends.
 func (c *Core) Logger() *slog.Logger { return c.log }
+
+// Node is this node's name (cluster.node, or derived from the host name):
+// every audit record carries it, and HTTP and MCP session ids begin with it.
+func (c *Core) Node() string { return c.node }
 
 // Start records the server start and watches the policy directory until
 // ctx ends.

@@ -142,7 +142,7 @@ func TestE2EMCPTypeScriptClient(t *testing.T) {
 			require.NoError(t, json.Unmarshal(out, &r), string(out))
 
 			assert.Equal(t, []string{"r_describe_policy", "r_eval", "r_list_packages", "r_session_close", "r_session_open"}, r.Tools)
-			assert.Len(t, r.Session, 43)
+			assert.Regexp(t, `^[a-z0-9-]+\.[A-Za-z0-9_-]{43}$`, r.Session, "node name, '.', 256 random bits")
 			assert.False(t, r.First.IsError, r.First.Text)
 			assert.False(t, r.Second.IsError, r.Second.Text)
 			assert.Contains(t, r.Second.Text, "value (JSON): [42]", "x from the first call")

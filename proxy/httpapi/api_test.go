@@ -146,7 +146,9 @@ func TestAPI(t *testing.T) {
 			Expires time.Time `json:"expires"`
 		}
 		require.NoError(t, json.Unmarshal(body, &s))
-		require.Len(t, s.ID, 43, "256 bits, base64url")
+		node := a.core.Node()
+		require.True(t, strings.HasPrefix(s.ID, node+"."), "the id %q names its node %q", s.ID, node)
+		require.Len(t, strings.TrimPrefix(s.ID, node+"."), 43, "256 bits, base64url")
 		assert.Equal(t, "/v1/sessions/"+s.ID, hdr.Get("Location"))
 		assert.True(t, s.Expires.After(time.Now()))
 		path := "/v1/sessions/" + s.ID
@@ -166,6 +168,15 @@ func TestAPI(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, code)
 		code, _, _ = a.do(t, nil, alice, "POST", "/v1/sessions/"+strings.Repeat("A", 43)+"/eval", map[string]any{"code": "1"})
 		assert.Equal(t, http.StatusNotFound, code)
+		// A session of another node (behind a load balancer that sent the
+		// request here, or whose node is gone) is named as such.
+		code, _, body = a.do(t, nil, alice, "POST", "/v1/sessions/othernode."+strings.Repeat("A", 43)+"/eval", map[string]any{"code": "1"})
+		assert.Equal(t, http.StatusMisdirectedRequest, code, "%s", body)
+		assert.Contains(t, string(body), `"error":"wrong_node"`)
+		assert.Contains(t, string(body), "session belongs to node othernode, but this request reached node "+node)
+		code, _, body = a.do(t, nil, alice, "POST", "/v1/sessions/"+node+"."+strings.Repeat("A", 43)+"/eval", map[string]any{"code": "1"})
+		assert.Equal(t, http.StatusNotFound, code)
+		assert.Contains(t, string(body), "no such session on node "+node)
 
 		code, _, _ = a.do(t, nil, alice, "DELETE", path, nil)
 		assert.Equal(t, http.StatusNoContent, code)

@@ -172,7 +172,13 @@ func (s *Server) closeSession(w http.ResponseWriter, r *http.Request) {
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request, id core.Identity) *session {
 	sess := s.sessions.acquire(r.PathValue("id"), id.User)
 	if sess == nil {
-		writeError(w, http.StatusNotFound, "not_found", "no such session", nil)
+		msg, wrongNode := s.SessionMissing(r.PathValue("id"))
+		if wrongNode {
+			// 421: this node cannot answer for that session.
+			writeError(w, http.StatusMisdirectedRequest, "wrong_node", msg, nil)
+		} else {
+			writeError(w, http.StatusNotFound, "not_found", msg, nil)
+		}
 	}
 	return sess
 }

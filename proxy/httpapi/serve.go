@@ -30,7 +30,7 @@ type Server struct {
 
 // NewServer returns the HTTP front end of c.
 func NewServer(c *core.Core) *Server {
-	s := &Server{core: c, log: c.Logger(), sessions: newSessionTable(), ocpu: newOcpuStore()}
+	s := &Server{core: c, log: c.Logger(), sessions: newSessionTable(c.Node()), ocpu: newOcpuStore()}
 	s.handler = s.routes()
 	return s
 }

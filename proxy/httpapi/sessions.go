@@ -27,23 +27,31 @@ type session struct {
 
 // sessionTable holds the open HTTP sessions by id.
 type sessionTable struct {
-	mu sync.Mutex
-	m  map[string]*session
+	mu   sync.Mutex
+	m    map[string]*session
+	node string // this node's name, the first part of every id
 }
 
-func newSessionTable() *sessionTable { return &sessionTable{m: map[string]*session{}} }
+func newSessionTable(node string) *sessionTable {
+	return &sessionTable{m: map[string]*session{}, node: node}
+}
 
-// newID is 256 random bits, URL-safe: unguessable, so that knowing an id
-// is not a credential on its own (the user must match too).
-func newID() string {
+// newID is the node's name, a '.' and 256 random bits, URL-safe:
+// unguessable, so that knowing an id is not a credential on its own (the
+// user must match too); the node's name lets another node say where the
+// session lives (nodes.go).
+func (t *sessionTable) newID() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	if t.node == "" {
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	return t.node + "." + base64.RawURLEncoding.EncodeToString(b)
 }
 
 // add registers a new core session and starts its idle timer.
 func (t *sessionTable) add(user string, cs *core.Session) *session {
-	s := &session{id: newID(), user: user, sess: cs}
+	s := &session{id: t.newID(), user: user, sess: cs}
 	s.mu.Lock()
 	s.timer = time.AfterFunc(cs.IdleTimeout(), func() { t.expire(s) })
 	s.mu.Unlock()

@@ -135,7 +135,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if other {
 				s.refuse(r.Context(), peer, &id, "MCP session of another user")
 			}
-			http.Error(w, "session not found", http.StatusNotFound)
+			// 404 tells an MCP client to start a new session; the text
+			// says whether the session lives on another node.
+			msg, _ := s.http.SessionMissing(sid)
+			http.Error(w, "MCP "+msg, http.StatusNotFound)
 			return
 		}
 	}

@@ -66,7 +66,7 @@ func TestTools(t *testing.T) {
 		Session string `json:"session"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(text(t, open)), &sess))
-	require.Len(t, sess.Session, 43)
+	require.Regexp(t, `^[a-z0-9-]+\.[A-Za-z0-9_-]{43}$`, sess.Session, "node name, '.', 256 random bits")
 
 	r := call(t, cs, "r_eval", map[string]any{"code": "x <- c(3, 4)\ncat('set\\n')", "session": sess.Session})
 	require.False(t, r.IsError, text(t, r))
@@ -254,6 +254,24 @@ func TestRefused(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	sid := resp.Header.Get("Mcp-Session-Id")
 	require.NotEmpty(t, sid)
+	node, _, _ := strings.Cut(sid, ".")
+	assert.Equal(t, s.cfg.NodeName(), node, "the MCP session id names its node")
+
+	// A session of another node (the balancer sent the request here, or
+	// its node is gone): 404, so the client starts a new session, with a
+	// text naming the node.
+	req, err := http.NewRequest("POST", s.url, strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`))
+	require.NoError(t, err)
+	req.SetBasicAuth("alice", alicePassword)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", "othernode."+strings.TrimPrefix(sid, node+"."))
+	other, err := s.httpClient("alice", alicePassword, nil).Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(other.Body)
+	other.Body.Close()
+	assert.Equal(t, http.StatusNotFound, other.StatusCode)
+	assert.Contains(t, string(body), "session belongs to node othernode")
 
 	// Alice's MCP session is not guest's: refused as an unknown one.
 	resp = post(s.httpClient("guest", guestPassword, nil), map[string]string{"Mcp-Session-Id": sid})
@@ -266,7 +284,7 @@ func TestRefused(t *testing.T) {
 	// A body above max_code_bytes + 64 KiB is refused before it is parsed.
 	big := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"r_eval","arguments":{"code":"` +
 		strings.Repeat("1;", int(s.cfg.Listeners[0].MaxCodeBytes)) + `"}}}`
-	req, err := http.NewRequest("POST", s.url, strings.NewReader(big))
+	req, err = http.NewRequest("POST", s.url, strings.NewReader(big))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")

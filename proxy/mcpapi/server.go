@@ -78,7 +78,8 @@ func New(c *core.Core, h *httpapi.Server, o Options) *Server {
 		version = "dev"
 	}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "rwarden", Title: "rwarden: R under policy", Version: version},
-		&mcp.ServerOptions{Instructions: instructions, Logger: sdkLogger(s.log)})
+		&mcp.ServerOptions{Instructions: instructions, Logger: sdkLogger(s.log),
+			GetSessionID: func() string { return newSessionID(c.Node()) }})
 	s.addTools()
 	s.addResources()
 	get := func(*http.Request) *mcp.Server { return s.mcp }

@@ -98,7 +98,8 @@ func (s *Server) rEval(ctx context.Context, req *mcp.CallToolRequest, in evalIn)
 	if in.Session != "" {
 		sess, release, ok := s.http.AcquireSession(in.Session, c.id.User)
 		if !ok {
-			return textResult(true, "no such session: open one with r_session_open"), nil, nil
+			msg, _ := s.http.SessionMissing(in.Session)
+			return textResult(true, msg+" with r_session_open"), nil, nil
 		}
 		defer release()
 		cs = sess
@@ -186,7 +187,8 @@ func (s *Server) rSessionClose(_ context.Context, req *mcp.CallToolRequest, in c
 		return nil, nil, err
 	}
 	if !s.http.CloseSession(in.Session, c.id.User) {
-		return textResult(true, "no such session"), nil, nil
+		msg, _ := s.http.SessionMissing(in.Session)
+		return textResult(true, msg), nil, nil
 	}
 	return textResult(false, "session closed"), nil, nil
 }

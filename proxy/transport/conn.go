@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -13,8 +14,30 @@ type Conn struct {
 	net.Conn
 	listener *Listener
 	addrKey  string // its source address as the per-address limit counts it
-	mu       sync.Mutex
-	busy     bool
+	// rd and remote are set by acceptProxy on a proxy_protocol listener,
+	// before the front end runs: what is read after the PROXY header (or
+	// the header check), and the client's address the header named.
+	rd     io.Reader
+	remote net.Addr
+	mu     sync.Mutex
+	busy   bool
+}
+
+// Read reads the client's bytes (after a PROXY protocol header).
+func (c *Conn) Read(b []byte) (int, error) {
+	if c.rd != nil {
+		return c.rd.Read(b)
+	}
+	return c.Conn.Read(b)
+}
+
+// RemoteAddr is the client's address: on a proxy_protocol listener the
+// one a load balancer's PROXY header named.
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.remote != nil {
+		return c.remote
+	}
+	return c.Conn.RemoteAddr()
 }
 
 // Listener is the listener that accepted the connection.

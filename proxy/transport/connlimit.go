@@ -72,6 +72,12 @@ func (t *Tracker) admit(c net.Conn, l *Listener) (key string, refused *Refused) 
 		remote = ra.String()
 	}
 	key = addressKey(c.RemoteAddr())
+	if l != nil && l.proxy != nil && l.proxy.isBalancer(c.RemoteAddr()) {
+		// A load balancer carries many clients: its connections count in
+		// the totals only (the clients' own addresses, known once the
+		// PROXY header is read, reach the login and request limits).
+		key = ""
+	}
 	switch {
 	case t.limits.Total > 0 && len(t.conns) >= t.limits.Total:
 		return "", &Refused{Reason: RefusedTotal, Limit: t.limits.Total, Remote: remote}

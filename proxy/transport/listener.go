@@ -21,11 +21,12 @@ type Listener struct {
 	// Reloader swaps the certificate on Reload; nil without TLS.
 	Reloader *CertReloader
 	ln       net.Listener
+	proxy    *proxyPolicy // nil: no PROXY protocol
 }
 
 // Open opens the listener lc describes (TLS files loaded, socket bound).
 func Open(ctx context.Context, lc config.ListenerConfig) (*Listener, error) {
-	l := &Listener{Config: lc}
+	l := &Listener{Config: lc, proxy: newProxyPolicy(lc.ProxyProtocol)}
 	if lc.TLS.Enabled() {
 		var err error
 		if l.TLS, l.Reloader, err = NewTLSConfig(lc.TLS); err != nil {
@@ -87,6 +88,12 @@ func (l *Listener) Accept(t *Tracker, log *slog.Logger, handle func(*Conn), refu
 					log.Error("connection handler panicked", "remote", tc.RemoteAddr().String(), "panic", r)
 				}
 			}()
+			if l.proxy != nil {
+				if err := tc.acceptProxy(l.proxy, log); err != nil {
+					log.Warn("connection refused", "listener", l.Config.Address, "remote", tc.Conn.RemoteAddr().String(), "err", err)
+					return
+				}
+			}
 			handle(tc)
 		}()
 	}
