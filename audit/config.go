@@ -49,6 +49,9 @@ type Config struct {
 	CodeMode    string        // "full" (default) | "truncated:N" | "hash_only"
 	Syslog      bool          // also send each record to the local syslog/journald, best effort
 	Logger      *slog.Logger  // nil = slog.Default()
+	// PolicyVersion, when set, stamps records written without a policy
+	// version with the one it returns (the shared store's version in force).
+	PolicyVersion func() int64
 
 	// BatchDelay is the gathering window of FsyncBatch; 0 = DefaultBatchDelay.
 	BatchDelay time.Duration

@@ -121,6 +121,9 @@ func (l *Log) write(ctx context.Context, r *Record, noSync bool) error {
 	}
 	req := &request{ctx: ctx, rec: r.clone(), done: make(chan error, 1), noSync: noSync}
 	applyCodeMode(&req.rec, l.cfg.CodeMode)
+	if req.rec.PolicyVersion == 0 && l.cfg.PolicyVersion != nil {
+		req.rec.PolicyVersion = l.cfg.PolicyVersion()
+	}
 	if inline, err := l.commitInline(req); inline || err != nil {
 		if err == nil {
 			err = <-req.done // answered by commit before commitInline returned

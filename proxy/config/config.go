@@ -33,6 +33,8 @@ type Config struct {
 	ShutdownGrace Duration          `yaml:"shutdown_grace"`
 	Egress        EgressConfig      `yaml:"egress"`
 	MCP           MCPConfig         `yaml:"mcp"`
+	Store         StoreConfig       `yaml:"store"`
+	Cluster       ClusterConfig     `yaml:"cluster"`
 
 	// File is the configuration file it was loaded from ("" for defaults).
 	File string `yaml:"-"`
@@ -444,4 +446,6 @@ func (c *Config) FillPaths(baseDir string) {
 		}
 	}
 	c.Admin.fillPaths(abs)
+	c.Store.DSNFile = abs(c.Store.DSNFile)
+	c.Cluster.fillNode()
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,6 +70,12 @@ type Core struct {
 	ldap map[string]directory
 	// openedAt is when the policy of the start was loaded.
 	openedAt time.Time
+	// policyVersion is the shared store's version in force (0: no store);
+	// versionMu makes a policy swap and its version one step for checks.
+	policyVersion atomic.Int64
+	versionMu     sync.RWMutex
+	// store is the shared store's link (nil: no store).
+	store atomic.Pointer[StoreLink]
 }
 
 // Open opens every layer of cfg, in an order that fails closed: the audit
@@ -110,7 +117,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	c.audit, err = audit.Open(audit.Config{
 		File: cfg.Audit.File, Fsync: cfg.Audit.Fsync, RotateBytes: int64(cfg.Audit.RotateBytes),
 		RotateEvery: cfg.Audit.RotateEvery.Std(), CodeMode: cfg.Audit.Code, Syslog: cfg.Audit.Syslog,
-		Logger: log,
+		Logger: log, PolicyVersion: c.policyVersion.Load,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening the audit trail: %w", err)

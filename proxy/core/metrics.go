@@ -172,6 +172,11 @@ func (c *Core) adminHandler() http.Handler {
 			fmt.Fprintf(w, "degraded: %v\n", diskProblem)
 			return
 		}
+		if err := c.storeProblem(); err != nil {
+			// Serving with the last policy version loaded: 200, degraded.
+			fmt.Fprintf(w, "degraded: %v\n", err)
+			return
+		}
 		fmt.Fprintln(w, "ok")
 	})
 	return mux
