@@ -209,6 +209,11 @@ func (c *Core) Start(ctx context.Context) error {
 	go c.flood.run(ctx)
 	go c.disk.run(ctx)
 	go c.watchTokens(ctx)
+	if c.store.Load() != nil {
+		// The store's node installs and applies each version itself;
+		// watching its files too would only reload everything twice.
+		return nil
+	}
 	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
 		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
 	}

@@ -28,7 +28,11 @@ func (c *Core) PolicyVersion() int64 { return c.policyVersion.Load() }
 // policy is swapped and the version set under one lock that every policy
 // check holds too, so that each decision is recorded with the version that
 // made it. On a rejected policy the previous one stays in force with its
-// version.
+// version. The reload's bookkeeping (its audit record, warm-up of workers
+// for the new allowlists) runs after it, in order, on its own goroutine:
+// under load the record's durable write can take longer than the second a
+// change has to reach every node, and the next version must not wait
+// for it.
 func (c *Core) ApplyStoreVersion(v int64) error {
 	var errs []error
 	err := c.users.Reload()
@@ -50,7 +54,15 @@ func (c *Core) ApplyStoreVersion(v int64) error {
 	if errors.As(err, &le) {
 		ev.Line = le.Line
 	}
-	c.onPolicyReload(ev)
+	if l := c.store.Load(); l != nil && l.notes != nil {
+		select {
+		case l.notes <- ev:
+		default:
+			c.onPolicyReload(ev) // a backlog of notes: slow down instead
+		}
+	} else {
+		c.onPolicyReload(ev)
+	}
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -72,11 +84,19 @@ type StoreLink struct {
 	Health func() error
 	// ShipBacklog is the number of local audit records not yet shipped.
 	ShipBacklog func() uint64
+	// notes carries applied versions to their bookkeeping, in order.
+	notes chan policy.ReloadEvent
 }
 
 // LinkStore reports the store's health in /healthz (degraded, still 200:
 // the node serves with the version it has) and in the metrics.
 func (c *Core) LinkStore(l StoreLink) {
+	l.notes = make(chan policy.ReloadEvent, 64)
+	go func() {
+		for ev := range l.notes {
+			c.onPolicyReload(ev)
+		}
+	}()
 	c.store.Store(&l)
 	up := func() float64 {
 		if l.Health() == nil {

@@ -135,6 +135,7 @@ func (n *Node) catchUp(ctx context.Context, conn *pgx.Conn) error {
 	if newest <= n.Version() {
 		return nil
 	}
+	t0 := time.Now()
 	v, b, err := latest(qctx, conn)
 	if err != nil {
 		if conn.IsClosed() {
@@ -147,8 +148,12 @@ func (n *Node) catchUp(ctx context.Context, conn *pgx.Conn) error {
 		n.log.Error("installing policy version failed; the previous one stays in force", "version", v, "err", err)
 		return nil
 	}
+	t1 := time.Now()
 	if err := n.apply(v); err != nil {
 		n.log.Error("policy version rejected; the previous one stays in force", "version", v, "err", err)
+	} else {
+		n.log.Info("policy version in force", "version", v, "fetch_install", t1.Sub(t0).Round(time.Millisecond),
+			"apply", time.Since(t1).Round(time.Millisecond))
 	}
 	// Recorded as seen even when rejected, so that a bad version is not
 	// re-applied every poll; the next version is.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,6 +46,9 @@ type Shipper struct {
 	shipped uint64 // the store's newest seq of this node, when known
 	known   bool
 	lastErr error
+	// backlog is kept apart from mu, so that /metrics never waits for a
+	// shipping pass: the store's newest seq, -1 while unknown.
+	stored atomic.Int64
 }
 
 // NewShipper ships src's records under the name node.
@@ -52,7 +56,9 @@ func NewShipper(dsn, node string, src AuditSource, log *slog.Logger) *Shipper {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Shipper{dsn: dsn, node: node, src: src, log: log.With("component", "audit-shipping")}
+	s := &Shipper{dsn: dsn, node: node, src: src, log: log.With("component", "audit-shipping")}
+	s.stored.Store(-1)
+	return s
 }
 
 // Run ships until ctx ends.
@@ -72,13 +78,11 @@ func (s *Shipper) Run(ctx context.Context) {
 // Backlog is how many local records the store does not have yet (as far
 // as known); for the metric.
 func (s *Shipper) Backlog() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	head := s.src.HeadSeq()
-	if !s.known || head < s.shipped {
+	head, stored := s.src.HeadSeq(), s.stored.Load()
+	if stored < 0 || head < uint64(stored) {
 		return head
 	}
-	return head - s.shipped
+	return head - uint64(stored)
 }
 
 // Ship sends everything the store lacks, in batches; it returns the first
@@ -96,6 +100,7 @@ func (s *Shipper) Ship(ctx context.Context) error {
 			s.conn = nil
 		}
 		s.known = false
+		s.stored.Store(-1)
 	} else if s.lastErr != nil {
 		s.log.Info("audit shipping resumed", "shipped_seq", s.shipped)
 	}
@@ -123,6 +128,7 @@ func (s *Shipper) ship(ctx context.Context) error {
 			return fmt.Errorf("%w: %v", ErrUnreachable, err)
 		}
 		s.shipped, s.known = uint64(max), true
+		s.stored.Store(max)
 	}
 	for s.src.HeadSeq() > s.shipped {
 		var rows []shipRow
@@ -148,6 +154,7 @@ func (s *Shipper) ship(ctx context.Context) error {
 			return err
 		}
 		s.shipped = rows[len(rows)-1].seq
+		s.stored.Store(int64(s.shipped))
 	}
 	return nil
 }
