@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"bytes"
-		"crypto/tls"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
