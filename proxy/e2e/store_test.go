@@ -134,7 +134,9 @@ func startStoreNodes(t *testing.T, pg *pgtest.Cluster, dsnFile string, count int
 				// The tests poll with logins and denied calls: the limiters
 				// (tested elsewhere) must not be what they measure.
 				"throttle: {login: {failure_delay: 10ms, max_failure_delay: 10ms, user_guesses_per_minute: 10000, user_guess_burst: 10000},"+
-				" requests: {denials_per_minute: 1000000, denial_burst: 1000000}}\n",
+				" requests: {denials_per_minute: 1000000, denial_burst: 1000000}}\n"+
+				// Load from several clients as the anonymous guest.
+				"limits: {users: {guest: {sessions: 32}}}\n",
 				n.admin, dsnFile, n.name))
 		}()
 	}
@@ -258,4 +260,159 @@ func TestE2EStoreChangeReachesAllNodes(t *testing.T) {
 		assert.True(t, sawV2, "node %s: a denial recorded with policy version 2", n.name)
 		assert.True(t, sawV4, "node %s: carol's evaluation recorded with policy version 4", n.name)
 	}
+}
+
+// lastSeq is the seq of the newest record in a node's local trail.
+func lastSeq(t *testing.T, file string) uint64 {
+	t.Helper()
+	var last uint64
+	require.NoError(t, audit.ReadFiles([]string{file}, func(e audit.Entry) error {
+		if e.Rec != nil {
+			last = e.Rec.Seq
+		}
+		return nil
+	}))
+	return last
+}
+
+// Issue 19, acceptance 3: PostgreSQL stopped under load: evaluations go on
+// under the last policy, /healthz says degraded, a change is refused with
+// a clear error; PostgreSQL back: the nodes catch up (new changes apply,
+// the audit records of the outage are shipped).
+func TestE2EStoreOutage(t *testing.T) {
+	needR(t)
+	pg := pgtest.Start(t)
+	dsnFile := filepath.Join(t.TempDir(), "dsn")
+	require.NoError(t, os.WriteFile(dsnFile, []byte(pg.DSN()), 0o600))
+	nodes, edit, cache := startStoreNodes(t, pg, dsnFile, 3)
+
+	// Load: two clients per node, evaluating until told to stop.
+	stop := make(chan struct{})
+	var answers, wrong atomic.Int64
+	var wrongMu sync.Mutex
+	var wrongs []string
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					ans := n.srv.evalNoFail("1 + 1")
+					answers.Add(1)
+					if ans != "[1] 2\n" {
+						wrong.Add(1)
+						wrongMu.Lock()
+						wrongs = append(wrongs, n.name+": "+ans)
+						wrongMu.Unlock()
+					}
+				}
+			}()
+		}
+	}
+	stopLoad := func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+			wg.Wait()
+		}
+	}
+	defer stopLoad()
+	require.Eventually(t, func() bool { return answers.Load() >= 6 }, time.Minute, 50*time.Millisecond)
+
+	pg.Stop(t)
+	for _, n := range nodes {
+		require.Eventually(t, func() bool { return strings.HasPrefix(n.healthz(t), "200 degraded: store unreachable") },
+			15*time.Second, 100*time.Millisecond, "node %s: %s", n.name, n.healthz(t))
+		assert.Equal(t, "0", n.metric("rwarden_store_up"), "node %s", n.name)
+	}
+	during := answers.Load()
+	require.NoError(t, os.WriteFile(filepath.Join(edit, "users", "guest.csv"), []byte("g, guest, role:restricted\np, guest, base::max, call, deny\n"), 0o600))
+	out, err := rwardenCLI("", "policy", "push", "--store", dsnFile, "--policies", edit, "--cache-dir", cache)
+	require.Error(t, err, "a change is refused while the store is down")
+	assert.Contains(t, out, "change refused, nothing was changed: the store is unreachable")
+	out, err = rwardenCLI("pw\n", "user", "add", "--store", dsnFile, "--argon-memory", "64", "--argon-time", "1", "dave")
+	require.Error(t, err)
+	assert.Contains(t, out, "change refused, nothing was changed: the store is unreachable")
+	require.Eventually(t, func() bool { return answers.Load() >= during+6 }, time.Minute, 50*time.Millisecond,
+		"evaluations go on while the store is down")
+	for _, n := range nodes {
+		assert.Contains(t, n.srv.eval(t, "max(1, 2)"), "[1] 2", "node %s: the last policy (version 1) stays in force", n.name)
+	}
+
+	pg.Restart(t)
+	for _, n := range nodes {
+		require.Eventually(t, func() bool { return n.healthz(t) == "200 ok\n" }, 15*time.Second, 100*time.Millisecond,
+			"node %s: %s", n.name, n.healthz(t))
+	}
+	out, err = rwardenCLI("", "policy", "push", "--store", dsnFile, "--policies", edit, "--cache-dir", cache)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "stored policy version 2")
+	untilAll(t, nodes, 5*time.Second, func(n *storeNode) string { return n.srv.evalNoFail("max(1, 2)") },
+		func(s string) bool { return strings.Contains(s, "not allowed by policy") })
+	stopLoad()
+	assert.Zero(t, wrong.Load(), "wrong answers: %v", wrongs)
+	t.Logf("%d evaluations under load, %d during the outage", answers.Load(), answers.Load()-during)
+
+	// Every node's trail, outage included, reaches the store and verifies.
+	// (Its last records, the ends of the sessions, are written after the
+	// answers: the heads are read again at each try.)
+	var verified string
+	heads := map[string]uint64{}
+	assert.Eventually(t, func() bool {
+		for _, n := range nodes {
+			heads[n.name] = lastSeq(t, n.audit)
+		}
+		verified, err = rwardenCLI("", "audit", "verify", "--store", dsnFile)
+		if err != nil {
+			return false
+		}
+		for _, n := range nodes {
+			if !strings.Contains(verified, fmt.Sprintf("node %s: OK: %d records, seq 1..%d;", n.name, heads[n.name], heads[n.name])) {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 200*time.Millisecond, "local heads %v", heads)
+	t.Logf("rwarden audit verify --store:\n%s", verified)
+	if t.Failed() {
+		for _, n := range nodes {
+			for _, l := range strings.Split(n.srv.log.String(), "\n") {
+				if strings.Contains(l, "ship") || strings.Contains(l, "store") {
+					t.Logf("%s: %s", n.name, l)
+				}
+			}
+		}
+	}
+	for _, n := range nodes {
+		var v1, v2 int
+		for _, r := range evalRecords(t, n.audit) {
+			switch r.PolicyVersion {
+			case 1:
+				v1++
+			case 2:
+				v2++
+			default:
+				t.Errorf("node %s: eval record %d carries policy version %d", n.name, r.Seq, r.PolicyVersion)
+			}
+		}
+		assert.Positive(t, v1, "node %s", n.name)
+		assert.Positive(t, v2, "node %s", n.name)
+	}
+	out, err = rwardenCLI("", "audit", "query", "--store", dsnFile, "--user", "guest", "--decision", "denied")
+	require.NoError(t, err, out)
+	for _, n := range nodes {
+		assert.Contains(t, out, n.name+" ", "central query lists every node's denials")
+	}
+}
+
+func verifiedNow(dsnFile string) string {
+	out, err := rwardenCLI("", "audit", "verify", "--store", dsnFile)
+	return fmt.Sprintf("%s (err %v)", out, err)
 }
