@@ -411,8 +411,3 @@ func TestE2EStoreOutage(t *testing.T) {
 		assert.Contains(t, out, n.name+" ", "central query lists every node's denials")
 	}
 }
-
-func verifiedNow(dsnFile string) string {
-	out, err := rwardenCLI("", "audit", "verify", "--store", dsnFile)
-	return fmt.Sprintf("%s (err %v)", out, err)
-}
