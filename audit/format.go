@@ -106,9 +106,13 @@ func orDash(s string) string {
 
 // FormatLine renders a record as one readable line (used by `audit tail`).
 func FormatLine(r *Record) string {
-	return fmt.Sprintf("%s #%d %s user=%s %s remote=%s %s",
+	line := fmt.Sprintf("%s #%d %s user=%s %s remote=%s %s",
 		r.Time.UTC().Format(displayTime), r.Seq, sanitize(r.Event, 40), orDash(r.User),
 		orDash(Result(r)), orDash(r.Remote), Summary(r))
+	if r.PolicyVersion != 0 {
+		line += " policy_version=" + strconv.FormatInt(r.PolicyVersion, 10)
+	}
+	return line
 }
 
 // Table writes records as a fixed-width table (used by `audit query`). Fixed

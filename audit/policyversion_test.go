@@ -51,4 +51,13 @@ func TestPolicyVersionStampedAndHashed(t *testing.T) {
 	rep, err := Verify([]string{file})
 	require.NoError(t, err)
 	assert.True(t, rep.OK(), "%v", rep.Break)
+
+	var got []int64
+	_, err = Query([]string{file}, Filter{PolicyVersion: 3}, func(r *Record) error {
+		got = append(got, r.PolicyVersion)
+		assert.Contains(t, FormatLine(r), " policy_version=3")
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []int64{3, 3}, got, "query --policy-version selects that version's records")
 }

@@ -134,6 +134,7 @@ func newAuditQueryCmd() *cobra.Command {
 	fl.StringVar(&since, "since", "", "from this time on: RFC 3339, a date, or a duration ago like 1h")
 	fl.StringVar(&until, "until", "", "before this time: RFC 3339, a date, or a duration ago like 10m")
 	fl.BoolVar(&asJSON, "json", false, "print JSON lines (the records as stored) instead of a table")
+	fl.Int64Var(&f.PolicyVersion, "policy-version", 0, "only records made under this shared-store policy version")
 	fl.StringVar(&spec, "store", "", storeFlagHelp)
 	return cmd
 }
