@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -405,6 +406,14 @@ func TestE2EStoreOutage(t *testing.T) {
 		assert.Positive(t, v1, "node %s", n.name)
 		assert.Positive(t, v2, "node %s", n.name)
 	}
+	// A node stopping ships its last records, server_stop included.
+	require.NoError(t, nodes[0].srv.cmd.Process.Signal(syscall.SIGTERM))
+	_ = nodes[0].srv.cmd.Wait()
+	out, err = rwardenCLI("", "audit", "verify", "--store", dsnFile)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, fmt.Sprintf("node n1: OK: %d records", lastSeq(t, nodes[0].audit)), "the whole trail of the stopped node")
+	assert.NotContains(t, out, "node n1: chain stops", "its chain ends with server_stop")
+	assert.Contains(t, out, "node n2: chain stops at seq", "a running node's chain is named as stopping without server_stop")
 	out, err = rwardenCLI("", "audit", "query", "--store", dsnFile, "--user", "guest", "--decision", "denied")
 	require.NoError(t, err, out)
 	for _, n := range nodes {
