@@ -144,23 +144,23 @@ func newPolicyPushCmd() *cobra.Command {
 	return cmd
 }
 
-// storeUsersOp runs op (one of auth's users-file edits) on the store's
-// users file as a new policy version: the latest users file is written to
-// a private temporary file, edited by the same code that edits a local
-// one, and stored back under the store's lock.
-func storeUsersOp(ctx context.Context, spec, what string, op func(path string) error) (int64, error) {
+// storeDocOp runs op (one of auth's edits of the users or tokens file) on
+// the store's document doc as a new policy version: the latest document is
+// written to a private temporary file, edited by the same code that edits
+// a local one, and stored back under the store's lock.
+func storeDocOp(ctx context.Context, spec, what, doc string, op func(path string) error) (int64, error) {
 	dsn, err := store.ReadDSN(spec)
 	if err != nil {
 		return 0, withExit(2, err)
 	}
-	tmp, err := os.MkdirTemp("", "rwarden-users-")
+	tmp, err := os.MkdirTemp("", "rwarden-store-")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(tmp)
-	path := filepath.Join(tmp, store.UsersFile)
-	v, err := store.Change(ctx, dsn, cliAuthor(), what, func(cur store.Bundle) (store.Bundle, error) {
-		if err := os.WriteFile(path, []byte(cur[store.UsersFile]), 0o600); err != nil {
+	path := filepath.Join(tmp, doc)
+	return store.Change(ctx, dsn, cliAuthor(), what, func(cur store.Bundle) (store.Bundle, error) {
+		if err := os.WriteFile(path, []byte(cur[doc]), 0o600); err != nil {
 			return nil, err
 		}
 		if err := op(path); err != nil {
@@ -170,33 +170,29 @@ func storeUsersOp(ctx context.Context, spec, what string, op func(path string) e
 		if err != nil {
 			return nil, err
 		}
-		cur[store.UsersFile] = string(data)
+		cur[doc] = string(data)
 		return cur, nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	return v, nil
 }
 
-// storeUsersList lists the users of the store's newest version.
-func storeUsersList(ctx context.Context, spec string) ([]string, error) {
+// storeDocRead runs read on a private copy of the newest version's doc.
+func storeDocRead(ctx context.Context, spec, doc string, read func(path string) error) error {
 	dsn, err := store.ReadDSN(spec)
 	if err != nil {
-		return nil, withExit(2, err)
+		return withExit(2, err)
 	}
 	_, b, err := store.Latest(ctx, dsn)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	tmp, err := os.MkdirTemp("", "rwarden-users-")
+	tmp, err := os.MkdirTemp("", "rwarden-store-")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(tmp)
-	path := filepath.Join(tmp, store.UsersFile)
-	if err := os.WriteFile(path, []byte(b[store.UsersFile]), 0o600); err != nil {
-		return nil, err
+	path := filepath.Join(tmp, doc)
+	if err := os.WriteFile(path, []byte(b[doc]), 0o600); err != nil {
+		return err
 	}
-	return auth.ListUsers(path)
+	return read(path)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rwarden/rwarden/internal/pgtest"
@@ -64,4 +65,42 @@ func TestUserCLIStore(t *testing.T) {
 	_, stderr, code := runUser(t, "carol-pw\n", append([]string{"add", "--store", dsnFile, "carol"}, cheap...)...)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "change refused, nothing was changed: the store is unreachable")
+}
+
+// `rwarden token --store`: tokens are created and revoked in the store's
+// tokens file; the token is printed only once stored.
+func TestTokenCLIStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL")
+	}
+	pg := pgtest.Start(t)
+	dsnFile := filepath.Join(t.TempDir(), "dsn")
+	require.NoError(t, os.WriteFile(dsnFile, []byte(pg.DSN()), 0o600))
+	_, err := store.Init(context.Background(), pg.DSN(), store.Bundle{store.PoliciesPrefix + "model.conf": "m"}, "test")
+	require.NoError(t, err)
+
+	tok, stderr, code := runCommand(newTokenCmd(), "", "create", "--store", dsnFile, "--user", "alice")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "stored policy version 2")
+	tok = strings.TrimSpace(tok)
+	require.True(t, strings.HasPrefix(tok, "rwt_"), tok)
+	id := tok[len("rwt_") : len("rwt_")+16]
+	out, stderr, code := runCommand(newTokenCmd(), "", "list", "--store", dsnFile)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, id+" alice ")
+	assert.Contains(t, out, " valid")
+	_, stderr, code = runCommand(newTokenCmd(), "", "revoke", "--store", dsnFile, id)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "stored policy version 3")
+	out, _, _ = runCommand(newTokenCmd(), "", "list", "--store", dsnFile)
+	assert.Contains(t, out, " revoked")
+	_, b, err := store.Latest(context.Background(), pg.DSN())
+	require.NoError(t, err)
+	assert.NotContains(t, b[store.TokensFile], tok[len("rwt_")+17:], "only the token's hash is stored")
+
+	pg.Stop(t)
+	tok, stderr, code = runCommand(newTokenCmd(), "", "create", "--store", dsnFile, "--user", "alice")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, tok, "a token that was not stored is never shown")
+	assert.Contains(t, stderr, "change refused, nothing was changed")
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 
 	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/proxy/store"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -66,7 +67,7 @@ func (t *usersTarget) edit(cmd *cobra.Command, what string, op func(path string)
 	if *t.store == "" {
 		return op(*t.file)
 	}
-	v, err := storeUsersOp(cmd.Context(), *t.store, what, op)
+	v, err := storeDocOp(cmd.Context(), *t.store, what, store.UsersFile, op)
 	if err == nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "stored policy version %d\n", v)
 	}
@@ -169,7 +170,10 @@ func newUserListCmd(t *usersTarget) *cobra.Command {
 			var users []string
 			var err error
 			if *t.store != "" {
-				users, err = storeUsersList(cmd.Context(), *t.store)
+				err = storeDocRead(cmd.Context(), *t.store, store.UsersFile, func(p string) error {
+					users, err = auth.ListUsers(p)
+					return err
+				})
 			} else {
 				users, err = auth.ListUsers(*t.file)
 			}
