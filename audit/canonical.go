@@ -84,6 +84,7 @@ func encodeUnsealed(b []byte, r *Record) []byte {
 	b = appendIntField(b, "output_bytes", r.OutputBytes)
 	b = appendStringField(b, "error", r.Error)
 	b = appendStringField(b, "worker", r.Worker)
+	b = appendIntField(b, "policy_version", r.PolicyVersion)
 	if len(r.Detail) > 0 {
 		keys := make([]string, 0, len(r.Detail))
 		for k := range r.Detail {

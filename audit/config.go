@@ -53,6 +53,9 @@ type Config struct {
 	// record that does not name one, so that records gathered from several
 	// nodes say which chain they belong to. "": no node field.
 	Node string
+	// PolicyVersion, when set, stamps records written without a policy
+	// version with the one it returns (the shared store's version in force).
+	PolicyVersion func() int64
 
 	// BatchDelay is the gathering window of FsyncBatch; 0 = DefaultBatchDelay.
 	BatchDelay time.Duration

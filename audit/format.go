@@ -110,9 +110,13 @@ func FormatLine(r *Record) string {
 	if r.Node != "" {
 		node = " node=" + sanitize(r.Node, 40)
 	}
-	return fmt.Sprintf("%s #%d%s %s user=%s %s remote=%s %s",
+	line := fmt.Sprintf("%s #%d%s %s user=%s %s remote=%s %s",
 		r.Time.UTC().Format(displayTime), r.Seq, node, sanitize(r.Event, 40), orDash(r.User),
 		orDash(Result(r)), orDash(r.Remote), Summary(r))
+	if r.PolicyVersion != 0 {
+		line += " policy_version=" + strconv.FormatInt(r.PolicyVersion, 10)
+	}
+	return line
 }
 
 // Table writes records as a fixed-width table (used by `audit query`). Fixed

@@ -124,6 +124,9 @@ func (l *Log) write(ctx context.Context, r *Record, noSync bool) error {
 	if req.rec.Node == "" {
 		req.rec.Node = l.cfg.Node
 	}
+	if req.rec.PolicyVersion == 0 && l.cfg.PolicyVersion != nil {
+		req.rec.PolicyVersion = l.cfg.PolicyVersion()
+	}
 	if inline, err := l.commitInline(req); inline || err != nil {
 		if err == nil {
 			err = <-req.done // answered by commit before commitInline returned

@@ -15,6 +15,9 @@ type Filter struct {
 	Decision string
 	Since    time.Time
 	Until    time.Time
+	// PolicyVersion, when not 0, selects records of that shared-store
+	// policy version.
+	PolicyVersion int64
 }
 
 // Match reports whether r passes the filter.
@@ -31,6 +34,8 @@ func (f *Filter) Match(r *Record) bool {
 	case !f.Since.IsZero() && r.Time.Before(f.Since):
 		return false
 	case !f.Until.IsZero() && !r.Time.Before(f.Until):
+		return false
+	case f.PolicyVersion != 0 && r.PolicyVersion != f.PolicyVersion:
 		return false
 	}
 	return true

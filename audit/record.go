@@ -91,30 +91,34 @@ var knownDecisions = map[string]bool{
 // order (see canonical.go and docs/audit.md); empty fields are omitted except
 // time, seq, event, prev_hash and hash.
 type Record struct {
-	Time        time.Time         `json:"time"`
-	Seq         uint64            `json:"seq"`
-	Event       string            `json:"event"`
-	Node        string            `json:"node,omitempty"` // the rwarden node that wrote it (cluster.node); each node has its own chain
-	Session     string            `json:"session,omitempty"`
-	User        string            `json:"user,omitempty"`
-	AuthMethod  string            `json:"auth_method,omitempty"`
-	Remote      string            `json:"remote,omitempty"`
-	Listener    string            `json:"listener,omitempty"`
-	Protocol    string            `json:"protocol,omitempty"`
-	CodeSHA256  string            `json:"code_sha256,omitempty"`
-	CodeBytes   int64             `json:"code_bytes,omitempty"` // length of the submitted code; more than len(Code) when truncated or hash_only
-	Code        string            `json:"code,omitempty"`
-	Decision    string            `json:"decision,omitempty"`
-	Violations  []Violation       `json:"violations,omitempty"`
-	Limits      *Limits           `json:"limits,omitempty"`
-	Status      string            `json:"status,omitempty"`
-	Duration    time.Duration     `json:"duration_ns,omitempty"`
-	OutputBytes int64             `json:"output_bytes,omitempty"`
-	Error       string            `json:"error,omitempty"`
-	Worker      string            `json:"worker,omitempty"`
-	Detail      map[string]string `json:"detail,omitempty"`
-	PrevHash    string            `json:"prev_hash"`
-	Hash        string            `json:"hash"`
+	Time        time.Time     `json:"time"`
+	Seq         uint64        `json:"seq"`
+	Event       string        `json:"event"`
+	Node        string        `json:"node,omitempty"` // the rwarden node that wrote it (cluster.node); each node has its own chain
+	Session     string        `json:"session,omitempty"`
+	User        string        `json:"user,omitempty"`
+	AuthMethod  string        `json:"auth_method,omitempty"`
+	Remote      string        `json:"remote,omitempty"`
+	Listener    string        `json:"listener,omitempty"`
+	Protocol    string        `json:"protocol,omitempty"`
+	CodeSHA256  string        `json:"code_sha256,omitempty"`
+	CodeBytes   int64         `json:"code_bytes,omitempty"` // length of the submitted code; more than len(Code) when truncated or hash_only
+	Code        string        `json:"code,omitempty"`
+	Decision    string        `json:"decision,omitempty"`
+	Violations  []Violation   `json:"violations,omitempty"`
+	Limits      *Limits       `json:"limits,omitempty"`
+	Status      string        `json:"status,omitempty"`
+	Duration    time.Duration `json:"duration_ns,omitempty"`
+	OutputBytes int64         `json:"output_bytes,omitempty"`
+	Error       string        `json:"error,omitempty"`
+	Worker      string        `json:"worker,omitempty"`
+	// PolicyVersion is the shared store's policy version in force when
+	// the record was made (for an evaluation: the one that decided it);
+	// 0, and omitted, without a store.
+	PolicyVersion int64             `json:"policy_version,omitempty"`
+	Detail        map[string]string `json:"detail,omitempty"`
+	PrevHash      string            `json:"prev_hash"`
+	Hash          string            `json:"hash"`
 }
 
 // Violation is one policy denial: which object, which act, where in the

@@ -41,6 +41,8 @@ type Server struct {
 	// adminCerts reloads the admin listener's TLS files (nil: plain HTTP).
 	adminCerts *transport.CertReloader
 	conns      *transport.Tracker
+	// store is the link to the shared store (nil: files on one node).
+	store *storeLink
 
 	// OnReady, when set before Serve, is called once Serve has started the
 	// core and the accept loops of every listener (bound since New), before
@@ -92,8 +94,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 	}
 	log.Info("connection limits", "max", limits.Total, "per_address", limits.PerAddress, "rlimit_nofile", soft, "reserve_fds", reserve)
 	srv := &Server{cfg: cfg, log: log, conns: transport.NewLimitedTracker(limits)}
+	if srv.store, err = openStore(ctx, cfg, srv); err != nil {
+		return nil, err
+	}
 	if srv.core, err = core.Open(ctx, cfg, opts); err != nil {
 		return nil, err
+	}
+	if srv.store != nil {
+		srv.store.link(srv.core, cfg.NodeName())
 	}
 	srv.core.WatchConnections(srv.conns.Open, limits.Total)
 	srv.qap1 = qap1.NewServer(srv.core, cfg.StateDir)
@@ -150,6 +158,9 @@ func (srv *Server) Serve(ctx context.Context) error {
 		return err
 	}
 	srv.watchCertificates(hard)
+	if srv.store != nil {
+		srv.store.run(hard, srv.core)
+	}
 	var acceptWG sync.WaitGroup
 	for _, l := range srv.listeners {
 		serve := frontEnd(l.Config.Protocol)
@@ -186,7 +197,11 @@ func (srv *Server) Serve(ctx context.Context) error {
 	}
 	kill()
 	srv.http.CloseSessions()
-	return srv.core.Stop()
+	err := srv.core.Stop()
+	if srv.store != nil {
+		srv.store.flush()
+	}
+	return err
 }
 
 // Reload re-reads certificates, users and policies (SIGHUP). A broken file

@@ -32,11 +32,24 @@ func newAuditCmd() *cobra.Command {
 
 func newAuditVerifyCmd() *cobra.Command {
 	var opt audit.VerifyOptions
+	var spec string
 	cmd := &cobra.Command{
-		Use:   "verify FILE...",
+		Use:   "verify FILE... | --store DSN-FILE",
 		Short: "Check the hash chain; exit 0 when intact, 1 when broken (naming file and line), 2 when unreadable",
-		Args:  cobra.MinimumNArgs(1),
+		Long: "With --store, each node's chain is checked from the records shipped to the shared store,\n" +
+			"and a node whose chain stops without server_stop is named.",
+		Args: filesOrStore(&spec),
 		RunE: func(cmd *cobra.Command, files []string) error {
+			if spec != "" {
+				ok, err := verifyStore(cmd.Context(), cmd.OutOrStdout(), spec, opt)
+				if err != nil {
+					return withExit(2, err)
+				}
+				if !ok {
+					return withExit(1, nil)
+				}
+				return nil
+			}
 			rep, err := audit.VerifyWith(files, opt)
 			if err != nil {
 				return withExit(2, err)
@@ -58,6 +71,7 @@ func newAuditVerifyCmd() *cobra.Command {
 	cmd.Flags().StringVar(&opt.ExpectLast, "expect-last", "", "the hash the chain must end with (the head logged at shutdown)")
 	cmd.Flags().StringSliceVar(&opt.Anchors, "anchor", nil, "a hash that must appear in the chain (repeatable)")
 	cmd.Flags().BoolVar(&opt.PartialStart, "partial", false, "accept a chain that starts after seq 1 (older files archived)")
+	cmd.Flags().StringVar(&spec, "store", "", storeFlagHelp)
 	return cmd
 }
 
@@ -66,11 +80,14 @@ func newAuditQueryCmd() *cobra.Command {
 		f            audit.Filter
 		since, until string
 		asJSON       bool
+		spec         string
 	)
 	cmd := &cobra.Command{
-		Use:   "query FILE...",
+		Use:   "query FILE... | --store DSN-FILE",
 		Short: "List matching records as a table, or as JSON lines with --json",
-		Args:  cobra.MinimumNArgs(1),
+		Long: "With --store, the records every node shipped to the shared store are listed, each with\n" +
+			"its node (as JSON: {\"node\": ..., \"record\": the record as stored}).",
+		Args: filesOrStore(&spec),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			now := time.Now()
 			var err error
@@ -85,6 +102,16 @@ func newAuditQueryCmd() *cobra.Command {
 				}
 			}
 			out := cmd.OutOrStdout()
+			if spec != "" {
+				skipped, err := queryStore(cmd.Context(), out, spec, f, asJSON)
+				if err != nil {
+					return withExit(2, err)
+				}
+				if skipped > 0 {
+					fmt.Fprintf(cmd.ErrOrStderr(), "rwarden: %d shipped line(s) were not readable records; run `rwarden audit verify --store`\n", skipped)
+				}
+				return nil
+			}
 			table := audit.NewTable(out)
 			skipped, err := audit.QueryEvals(files, f, func(r *audit.Record, interrupted bool) error {
 				if asJSON {
@@ -111,6 +138,8 @@ func newAuditQueryCmd() *cobra.Command {
 	fl.StringVar(&since, "since", "", "from this time on: RFC 3339, a date, or a duration ago like 1h")
 	fl.StringVar(&until, "until", "", "before this time: RFC 3339, a date, or a duration ago like 10m")
 	fl.BoolVar(&asJSON, "json", false, "print JSON lines (the records as stored) instead of a table")
+	fl.Int64Var(&f.PolicyVersion, "policy-version", 0, "only records made under this shared-store policy version")
+	fl.StringVar(&spec, "store", "", storeFlagHelp)
 	return cmd
 }
 
@@ -205,4 +234,17 @@ func printInterrupted(w io.Writer, seqs []uint64) {
 		list += fmt.Sprintf(" %d", s)
 	}
 	fmt.Fprintf(w, "%d evaluation(s) interrupted (eval_start with no outcome; still running if rwarden is up): seq%s\n", len(seqs), list)
+}
+
+// filesOrStore accepts files, or --store and no files.
+func filesOrStore(spec *string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case *spec != "" && len(args) > 0:
+			return fmt.Errorf("give audit files or --store, not both")
+		case *spec == "" && len(args) == 0:
+			return fmt.Errorf("give audit files or --store")
+		}
+		return nil
+	}
 }

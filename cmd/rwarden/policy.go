@@ -73,7 +73,7 @@ func newPolicyCmd() *cobra.Command {
 		Use:   "policy",
 		Short: "Check R code against a user's policy, or explain a decision",
 	}
-	cmd.AddCommand(newPolicyCheckCmd(), newPolicyExplainCmd())
+	cmd.AddCommand(newPolicyCheckCmd(), newPolicyExplainCmd(), newPolicyPushCmd())
 	return cmd
 }
 

@@ -18,13 +18,14 @@ import (
 	"time"
 
 	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/proxy/store"
 	"github.com/spf13/cobra"
 )
 
 func init() { rootCmd.AddCommand(newTokenCmd()) }
 
 func newTokenCmd() *cobra.Command {
-	var usersFile string
+	var usersFile, storeSpec string
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Create, list and revoke API tokens (HTTP Authorization: Bearer)",
@@ -32,10 +33,42 @@ func newTokenCmd() *cobra.Command {
 			"A token is printed once, when it is created. A running server sees changes on the\n" +
 			"next request and audits them. Exit status: 0 success, 1 operation failed, 2 bad input.",
 	}
-	cmd.PersistentFlags().StringVar(&usersFile, "users", "", "the users file; the tokens file is next to it (required)")
-	_ = cmd.MarkPersistentFlagRequired("users")
-	cmd.AddCommand(newTokenCreateCmd(&usersFile), newTokenListCmd(&usersFile), newTokenRevokeCmd(&usersFile))
+	cmd.PersistentFlags().StringVar(&usersFile, "users", "", "the users file; the tokens file is next to it (this or --store is required)")
+	cmd.PersistentFlags().StringVar(&storeSpec, "store", "", storeFlagHelp)
+	cmd.MarkFlagsMutuallyExclusive("users", "store")
+	cmd.MarkFlagsOneRequired("users", "store")
+	t := &tokensTarget{users: &usersFile, store: &storeSpec}
+	cmd.AddCommand(newTokenCreateCmd(t), newTokenListCmd(t), newTokenRevokeCmd(t))
 	return cmd
+}
+
+// tokensTarget is where `rwarden token` works: the tokens file next to a
+// users file, or the shared store's (each change a new policy version).
+type tokensTarget struct{ users, store *string }
+
+func (t *tokensTarget) name() string {
+	if *t.store != "" {
+		return "the store"
+	}
+	return auth.TokensFileFor(*t.users)
+}
+
+func (t *tokensTarget) edit(cmd *cobra.Command, what string, op func(path string) error) error {
+	if *t.store == "" {
+		return op(auth.TokensFileFor(*t.users))
+	}
+	v, err := storeDocOp(cmd.Context(), *t.store, what, store.TokensFile, op)
+	if err == nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "stored policy version %d\n", v)
+	}
+	return err
+}
+
+func (t *tokensTarget) read(cmd *cobra.Command, read func(path string) error) error {
+	if *t.store == "" {
+		return read(auth.TokensFileFor(*t.users))
+	}
+	return storeDocRead(cmd.Context(), *t.store, store.TokensFile, read)
 }
 
 // parseLifetime reads "30d", "12h", "90m" or any Go duration.
@@ -54,7 +87,7 @@ func parseLifetime(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func newTokenCreateCmd(usersFile *string) *cobra.Command {
+func newTokenCreateCmd(t *tokensTarget) *cobra.Command {
 	var user, expires string
 	cmd := &cobra.Command{
 		Use:   "create --user NAME [--expires 30d]",
@@ -68,14 +101,19 @@ func newTokenCreateCmd(usersFile *string) *cobra.Command {
 			if err != nil {
 				return withExit(2, err)
 			}
-			path := auth.TokensFileFor(*usersFile)
-			tok, info, err := auth.CreateToken(path, user, ttl, time.Now())
+			var tok string
+			var info auth.TokenInfo
+			err = t.edit(cmd, "token create for "+user, func(path string) error {
+				tok, info, err = auth.CreateToken(path, user, ttl, time.Now())
+				return err
+			})
 			if err != nil {
 				return withExit(1, err)
 			}
+			// Printed only once stored: a token that did not make it is never shown.
 			fmt.Fprintln(cmd.OutOrStdout(), tok)
 			fmt.Fprintf(cmd.ErrOrStderr(), "created token %s for %s in %s, expires %s; it is shown only now\n",
-				info.ID, info.User, path, info.Expires.Format(time.RFC3339))
+				info.ID, info.User, t.name(), info.Expires.Format(time.RFC3339))
 			return nil
 		},
 	}
@@ -85,24 +123,28 @@ func newTokenCreateCmd(usersFile *string) *cobra.Command {
 	return cmd
 }
 
-func newTokenListCmd(usersFile *string) *cobra.Command {
+func newTokenListCmd(t *tokensTarget) *cobra.Command {
 	var user string
 	cmd := &cobra.Command{
 		Use:   "list [--user NAME]",
 		Short: "List tokens: ID USER CREATED EXPIRES STATE (valid, expired, revoked)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ts, err := auth.ListTokens(auth.TokensFileFor(*usersFile))
+			var ts []auth.TokenInfo
+			err := t.read(cmd, func(path string) (err error) {
+				ts, err = auth.ListTokens(path)
+				return err
+			})
 			if err != nil {
 				return withExit(1, err)
 			}
 			now := time.Now()
-			for _, t := range ts {
-				if user != "" && t.User != user {
+			for _, tk := range ts {
+				if user != "" && tk.User != user {
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s %s\n", t.ID, t.User,
-					t.Created.Format(time.RFC3339), t.Expires.Format(time.RFC3339), t.State(now))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s %s\n", tk.ID, tk.User,
+					tk.Created.Format(time.RFC3339), tk.Expires.Format(time.RFC3339), tk.State(now))
 			}
 			return nil
 		},
@@ -111,13 +153,17 @@ func newTokenListCmd(usersFile *string) *cobra.Command {
 	return cmd
 }
 
-func newTokenRevokeCmd(usersFile *string) *cobra.Command {
+func newTokenRevokeCmd(t *tokensTarget) *cobra.Command {
 	return &cobra.Command{
 		Use:   "revoke ID",
 		Short: "Revoke a token by its id (from create or list); takes effect on the next request",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			info, err := auth.RevokeToken(auth.TokensFileFor(*usersFile), args[0], time.Now())
+			var info auth.TokenInfo
+			err := t.edit(cmd, "token revoke "+args[0], func(path string) (err error) {
+				info, err = auth.RevokeToken(path, args[0], time.Now())
+				return err
+			})
 			if errors.Is(err, auth.ErrUnknownTokenID) {
 				return withExit(1, fmt.Errorf("revoking %q: %w", args[0], err))
 			}

@@ -18,6 +18,7 @@ import (
 	"os"
 
 	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/proxy/store"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -25,24 +26,60 @@ import (
 func init() { rootCmd.AddCommand(newUserCmd()) }
 
 func newUserCmd() *cobra.Command {
-	var usersFile string
+	var usersFile, storeSpec string
 	cmd := &cobra.Command{
 		Use:   "user",
 		Short: "Add, change, delete and list users in the users file",
 		Long: "The users file holds one NAME:PHC line per user (argon2id hashes); comments are kept.\n" +
 			"Passwords are read from the terminal (twice, not echoed) or, when stdin is not a\n" +
 			"terminal, as exactly one line from stdin. User names match " + auth.UserNamePattern + ".\n" +
+			"With --store the users live in the shared store: each change is a new policy version\n" +
+			"that every node applies within a second.\n" +
 			"Exit status: 0 success, 1 operation failed, 2 bad input.",
 	}
-	cmd.PersistentFlags().StringVar(&usersFile, "users", "", "the users file (required)")
-	_ = cmd.MarkPersistentFlagRequired("users")
+	cmd.PersistentFlags().StringVar(&usersFile, "users", "", "the users file (this or --store is required)")
+	cmd.PersistentFlags().StringVar(&storeSpec, "store", "", storeFlagHelp)
+	cmd.MarkFlagsMutuallyExclusive("users", "store")
+	cmd.MarkFlagsOneRequired("users", "store")
+	t := &usersTarget{file: &usersFile, store: &storeSpec}
 	cmd.AddCommand(
-		newUserAddCmd(&usersFile),
-		newUserPasswdCmd(&usersFile),
-		newUserDelCmd(&usersFile),
-		newUserListCmd(&usersFile),
+		newUserAddCmd(t),
+		newUserPasswdCmd(t),
+		newUserDelCmd(t),
+		newUserListCmd(t),
 	)
 	return cmd
+}
+
+// usersTarget is where `rwarden user` works: a users file or the store.
+type usersTarget struct{ file, store *string }
+
+// name is how messages name the target.
+func (t *usersTarget) name() string {
+	if *t.store != "" {
+		return "the store"
+	}
+	return *t.file
+}
+
+// edit runs op on the users file, or on the store's as a new version.
+func (t *usersTarget) edit(cmd *cobra.Command, what string, op func(path string) error) error {
+	if *t.store == "" {
+		return op(*t.file)
+	}
+	v, err := storeDocOp(cmd.Context(), *t.store, what, store.UsersFile, op)
+	if err == nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "stored policy version %d\n", v)
+	}
+	return err
+}
+
+// passwordOp adapts a password operation to edit.
+func (t *usersTarget) passwordOp(cmd *cobra.Command, what string,
+	op func(path, user string, password []byte, p auth.Params) error) func(string, string, []byte, auth.Params) error {
+	return func(_, user string, pw []byte, p auth.Params) error {
+		return t.edit(cmd, what+" "+user, func(path string) error { return op(path, user, pw, p) })
+	}
 }
 
 // argonFlags adds the hashing-cost flags to cmd and returns the parameters
@@ -55,28 +92,28 @@ func argonFlags(cmd *cobra.Command) *auth.Params {
 	return &p
 }
 
-func newUserAddCmd(usersFile *string) *cobra.Command {
+func newUserAddCmd(t *usersTarget) *cobra.Command {
 	var p *auth.Params
 	cmd := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Add a user (creates the users file, mode 0600, if missing)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return setPassword(cmd, *usersFile, args[0], *p, auth.AddUser, "added user %s to %s\n")
+			return setPassword(cmd, t.name(), args[0], *p, t.passwordOp(cmd, "user add", auth.AddUser), "added user %s to %s\n")
 		},
 	}
 	p = argonFlags(cmd)
 	return cmd
 }
 
-func newUserPasswdCmd(usersFile *string) *cobra.Command {
+func newUserPasswdCmd(t *usersTarget) *cobra.Command {
 	var p *auth.Params
 	cmd := &cobra.Command{
 		Use:   "passwd NAME",
 		Short: "Set a new password for an existing user",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return setPassword(cmd, *usersFile, args[0], *p, auth.SetPassword, "changed the password of %s in %s\n")
+			return setPassword(cmd, t.name(), args[0], *p, t.passwordOp(cmd, "user passwd", auth.SetPassword), "changed the password of %s in %s\n")
 		},
 	}
 	p = argonFlags(cmd)
@@ -109,28 +146,37 @@ func setPassword(cmd *cobra.Command, path, name string, p auth.Params,
 	return nil
 }
 
-func newUserDelCmd(usersFile *string) *cobra.Command {
+func newUserDelCmd(t *usersTarget) *cobra.Command {
 	return &cobra.Command{
 		Use:   "del NAME",
 		Short: "Delete a user",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := auth.DeleteUser(*usersFile, args[0]); err != nil {
+			if err := t.edit(cmd, "user del "+args[0], func(path string) error { return auth.DeleteUser(path, args[0]) }); err != nil {
 				return userOpError(err)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "deleted user %s from %s\n", args[0], *usersFile)
+			fmt.Fprintf(cmd.ErrOrStderr(), "deleted user %s from %s\n", args[0], t.name())
 			return nil
 		},
 	}
 }
 
-func newUserListCmd(usersFile *string) *cobra.Command {
+func newUserListCmd(t *usersTarget) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List user names, one per line, sorted",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			users, err := auth.ListUsers(*usersFile)
+			var users []string
+			var err error
+			if *t.store != "" {
+				err = storeDocRead(cmd.Context(), *t.store, store.UsersFile, func(p string) error {
+					users, err = auth.ListUsers(p)
+					return err
+				})
+			} else {
+				users, err = auth.ListUsers(*t.file)
+			}
 			if err != nil {
 				return userOpError(err)
 			}

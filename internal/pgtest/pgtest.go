@@ -28,6 +28,7 @@ type Cluster struct {
 	bin  string
 	cred *syscall.Credential
 	dir  string
+	opts string // the server options it was started with
 }
 
 // SocketDir is the directory of its own Unix socket on the host.
@@ -134,10 +135,33 @@ func Start(t testing.TB) *Cluster {
 	if lastErr != nil {
 		t.Fatal(lastErr)
 	}
+	c.opts = fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", c.Port, dir)
 	t.Cleanup(func() {
 		_ = c.command("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop").Run()
 	})
 	return c
+}
+
+// DSN is a connection string for the cluster's superuser over loopback.
+func (c *Cluster) DSN() string {
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/postgres?sslmode=disable", c.User, c.Port)
+}
+
+// Stop stops the cluster (fast shutdown: connections are cut), for tests
+// of an unreachable database.
+func (c *Cluster) Stop(t testing.TB) {
+	t.Helper()
+	if out, err := c.command("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "fast", "-w", "-t", "60", "stop").CombinedOutput(); err != nil {
+		t.Fatalf("pg_ctl stop: %v\n%s", err, out)
+	}
+}
+
+// Restart starts a stopped cluster again on the same port.
+func (c *Cluster) Restart(t testing.TB) {
+	t.Helper()
+	if out, err := c.command("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-o", c.opts, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "start").CombinedOutput(); err != nil {
+		t.Fatalf("pg_ctl start: %v\n%s", err, out)
+	}
 }
 
 // SQL runs statements with psql over loopback TCP and returns its output

@@ -33,6 +33,7 @@ type Config struct {
 	ShutdownGrace Duration          `yaml:"shutdown_grace"`
 	Egress        EgressConfig      `yaml:"egress"`
 	MCP           MCPConfig         `yaml:"mcp"`
+	Store         StoreConfig       `yaml:"store"`
 	Cluster       ClusterConfig     `yaml:"cluster"`
 
 	// File is the configuration file it was loaded from ("" for defaults).
@@ -448,4 +449,5 @@ func (c *Config) FillPaths(baseDir string) {
 		}
 	}
 	c.Admin.fillPaths(abs)
+	c.Store.DSNFile = abs(c.Store.DSNFile)
 }

@@ -44,6 +44,7 @@ func (c *Config) validate(d *strictDecoder) {
 	}
 	c.validateEgress(bad)
 	c.validateCluster(bad)
+	c.validateStore(bad)
 	for i, o := range c.MCP.AllowedOrigins {
 		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {

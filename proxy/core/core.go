@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -71,6 +72,12 @@ type Core struct {
 	openedAt time.Time
 	// node is this node's name (config NodeName, fixed at Open).
 	node string
+	// policyVersion is the shared store's version in force (0: no store);
+	// versionMu makes a policy swap and its version one step for checks.
+	policyVersion atomic.Int64
+	versionMu     sync.RWMutex
+	// store is the shared store's link (nil: no store).
+	store atomic.Pointer[StoreLink]
 }
 
 // Open opens every layer of cfg, in an order that fails closed: the audit
@@ -112,7 +119,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Core, err e
 	c.audit, err = audit.Open(audit.Config{
 		File: cfg.Audit.File, Fsync: cfg.Audit.Fsync, RotateBytes: int64(cfg.Audit.RotateBytes),
 		RotateEvery: cfg.Audit.RotateEvery.Std(), CodeMode: cfg.Audit.Code, Syslog: cfg.Audit.Syslog,
-		Logger: log, Node: c.node,
+		Logger: log, Node: c.node, PolicyVersion: c.policyVersion.Load,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening the audit trail: %w", err)
@@ -208,6 +215,11 @@ func (c *Core) Start(ctx context.Context) error {
 	go c.flood.run(ctx)
 	go c.disk.run(ctx)
 	go c.watchTokens(ctx)
+	if c.store.Load() != nil {
+		// The store's node installs and applies each version itself;
+		// watching its files too would only reload everything twice.
+		return nil
+	}
 	if err := c.policy.Watch(ctx, c.onPolicyReload); err != nil {
 		c.log.Error("watching policies failed; changes need SIGHUP", "err", err)
 	}

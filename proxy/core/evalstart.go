@@ -21,6 +21,7 @@ func (s *Session) recordStart(ctx context.Context, code []byte, evalID string) e
 	rec := s.record(audit.EventEvalStart)
 	rec.SetCode(code, s.c.cfg.Audit.Code)
 	rec.Status = audit.StatusStarted
+	rec.PolicyVersion = s.decidedVersion
 	rec.Limits = auditLimits(s.limits)
 	rec.Detail = map[string]string{audit.DetailEvalID: evalID}
 	at := time.Now()

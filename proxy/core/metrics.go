@@ -167,9 +167,17 @@ func (c *Core) adminHandler() http.Handler {
 			fmt.Fprintf(w, "unhealthy: %v\n", err)
 			return
 		}
+		// Still serving: 200, but an operator's check sees the word.
+		var degraded []error
+		if err := c.storeProblem(); err != nil {
+			// Serving with the last policy version loaded.
+			degraded = append(degraded, err)
+		}
 		if level == diskWarn {
-			// Still serving: 200, but an operator's check sees the word.
-			fmt.Fprintf(w, "degraded: %v\n", diskProblem)
+			degraded = append(degraded, diskProblem)
+		}
+		if len(degraded) > 0 {
+			fmt.Fprintf(w, "degraded: %v\n", errors.Join(degraded...))
 			return
 		}
 		fmt.Fprintln(w, "ok")

@@ -38,6 +38,9 @@ type Session struct {
 	lost string
 	// egress are the forwarders of the worker's granted destinations.
 	egress []*egress.Forwarder
+	// decidedVersion is the policy version that decided the evaluation
+	// running (0: none decided it; the trail stamps the one in force).
+	decidedVersion int64
 
 	// lastEval is when the last evaluation finished (unix nanoseconds,
 	// 0: none yet); ended is why an operator ended the session (admin API).
@@ -139,6 +142,7 @@ func (s *Session) Evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	}
 
 	rec := s.record(audit.EventEval)
+	rec.PolicyVersion = s.decidedVersion
 	rec.SetCode(code, s.c.cfg.Audit.Code)
 	rec.Decision = out.Decision
 	rec.Duration = out.Elapsed
@@ -207,9 +211,11 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 		return &Outcome{Decision: DecisionError, Refusal: err.Error()}
 	}
 	s.evals++
+	s.decidedVersion = 0 // until a check decides
 	// Layer 3: the static policy. Denied code never reaches a worker.
 	pt := time.Now()
-	dec, err := s.c.policy.Check(s.id.User, code)
+	dec, ver, err := s.c.checkPolicy(s.id.User, code)
+	s.decidedVersion = ver
 	s.c.metrics.policyLatency.Observe(time.Since(pt).Seconds())
 	var syn *SyntaxError
 	switch {
