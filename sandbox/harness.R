@@ -930,12 +930,23 @@ local(envir = .rwarden, {
         if (is.list(x) || is.pairlist(x)) return(all(vapply(x, is_plain_data, NA)))
         TRUE
     }
-    assign_request <- function(payload) {
+    # A streamed assignment (flag 16) carries the client's serialization of
+    # list(name, value), which rwarden checked as it passed it on, and a
+    # last byte that says whether the check went through to the end (1);
+    # anything else is not unserialized at all.
+    assign_request <- function(payload, flags) {
         n <- readBin(payload, "integer", 1L, size = 4L, endian = "little")
         if (length(n) != 1L || n < 1L || n + 4L > length(payload)) stop("malformed assignment")
         name <- rawToChar(payload[5L:(4L + n)])
         Encoding(name) <- "UTF-8"
-        value <- unserialize(payload[-seq_len(4L + n)])
+        if (bitwAnd(flags, 16L) != 0L) {
+            last <- length(payload)
+            if (last < n + 5L || payload[[last]] != as.raw(1L)) stop("assignment refused by rwarden")
+            pair <- unserialize(payload[(5L + n):(last - 1L)])
+            if (!is.list(pair) || length(pair) < 2L) stop("malformed assignment")
+            value <- pair[[2L]]
+        } else
+            value <- unserialize(payload[-seq_len(4L + n)])
         if (!is_plain_data(value)) stop("only data values can be assigned")
         assign(name, value, envir = user_env)
         ""
@@ -1179,7 +1190,7 @@ local(envir = .rwarden, {
             if (is.null(req)) return(FALSE) # rwarden closed the channel: end of session
             current_nonce <<- req$nonce
             if (req$type == T_ASSIGN) {
-                err <- tryCatch(assign_request(req$body), error = function(e) conditionMessage(e))
+                err <- tryCatch(assign_request(req$body, req$flags), error = function(e) conditionMessage(e))
                 send(R_DONE, c(current_nonce, str_field(err)))
                 answered()
                 next

@@ -42,7 +42,6 @@ type AssignStream struct {
 	buf    []byte
 	order  binary.ByteOrder
 	syms   []string
-	symLen int
 	depth  int
 	elems  int64 // elements of the top-level list after the name
 	err    error
