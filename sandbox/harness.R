@@ -1005,12 +1005,12 @@ local(envir = .rwarden, {
         fread <- requireNamespace("data.table", quietly = TRUE)
         read <- function() {
             if (fread)
-                data.table::fread(file = path, sep = ",", header = TRUE, na.strings = c("NA", ""),
+                data.table::fread(file = path, sep = ",", header = TRUE, na.strings = "NA",
                                   data.table = FALSE, encoding = "UTF-8", fill = FALSE,
                                   showProgress = FALSE, nThread = 1L, integer64 = "double",
                                   check.names = FALSE, strip.white = FALSE)
             else
-                utils::read.csv(path, stringsAsFactors = FALSE, na.strings = c("NA", ""),
+                utils::read.csv(path, stringsAsFactors = FALSE, na.strings = "NA",
                                 fill = FALSE, encoding = "UTF-8", check.names = FALSE,
                                 strip.white = FALSE)
         }
