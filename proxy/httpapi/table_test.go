@@ -115,7 +115,7 @@ func TestValueJSON(t *testing.T) {
 // frame that serializes and passes the plain-data check.
 func FuzzTables(f *testing.F) {
 	for _, s := range []string{`[{"x":1,"y":"a"}]`, `{"a":[1,null,true],"b":["x","y","z"]}`,
-`[{"x":{"y":1}}]`, `{"a":[1e400]}`} {
+		`[{"x":{"y":1}}]`, `{"a":[1e400]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
