@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 )
 
@@ -27,15 +28,22 @@ const flagStream uint32 = 16
 var ErrAssignRefused = errors.New("assignment refused")
 
 // frameWriter passes at most n bytes on to the worker's request pipe.
+// Each write has its own deadline: the stream goes at the client's pace,
+// and only a worker that stops reading for that long fails it.
 type frameWriter struct {
-	w    io.Writer
-	left int64
-	err  error // the pipe's error: the worker is unusable
+	w       *os.File
+	left    int64
+	timeout time.Duration
+	err     error // the pipe's error: the worker is unusable
 }
 
 func (f *frameWriter) Write(b []byte) (int, error) {
 	if int64(len(b)) > f.left {
 		return 0, fmt.Errorf("the assignment is longer than it announced (%d bytes left)", f.left)
+	}
+	if err := f.w.SetWriteDeadline(time.Now().Add(f.timeout)); err != nil {
+		f.err = fmt.Errorf("sending an assignment to the worker: %w", err)
+		return 0, f.err
 	}
 	n, err := f.w.Write(b)
 	f.left -= int64(n)
@@ -64,13 +72,14 @@ func (s *Session) AssignStream(ctx context.Context, name string, n int64, fill f
 	if n < 0 || body > MaxAssignBytes-nonceLen {
 		return fmt.Errorf("an assignment of %d bytes exceeds the worker limit of %d", n, MaxAssignBytes)
 	}
-	deadline := time.Now().Add(s.binding.Limits.Wall)
-	nonce, sendErr := s.w.streamAssign(name, n, body, fill, deadline)
+	timeout := s.binding.Limits.Wall
+	nonce, sendErr := s.w.streamAssign(name, n, body, fill, timeout)
 	if sendErr != nil && !errors.Is(sendErr, ErrAssignRefused) {
 		s.closeLocked("assign failed")
 		return sendErr
 	}
-	err := s.w.awaitDone(ctx, deadline, nonce)
+	// The worker's time starts when it has the whole request.
+	err := s.w.awaitDone(ctx, time.Now().Add(timeout), nonce)
 	if err != nil && (errors.Is(err, errProtocol) || errors.Is(err, errNonce) || !s.w.alive() || ctx.Err() != nil) {
 		s.closeLocked("assign failed")
 		return err
@@ -88,26 +97,23 @@ var errPipe = errors.New("worker request stream broken")
 // streamAssign writes a streamed assignment's request. An error wrapping
 // ErrAssignRefused means the request went out whole (the stream refused,
 // verdict 0); any other error leaves the worker's pipe unusable.
-func (w *worker) streamAssign(name string, n, body int64, fill func(io.Writer) error, deadline time.Time) ([]byte, error) {
+func (w *worker) streamAssign(name string, n, body int64, fill func(io.Writer) error, timeout time.Duration) ([]byte, error) {
 	nonce := newNonce()
-	return nonce, w.streamAssignRequest(nonce, name, n, body, fill, deadline)
+	return nonce, w.streamAssignRequest(nonce, name, n, body, fill, timeout)
 }
 
-func (w *worker) streamAssignRequest(nonce []byte, name string, n, body int64, fill func(io.Writer) error, deadline time.Time) error {
+func (w *worker) streamAssignRequest(nonce []byte, name string, n, body int64, fill func(io.Writer) error, timeout time.Duration) error {
 	head, err := encodeRequestHead(reqAssign, flagStream, nonce, int(body))
 	if err != nil {
 		return fmt.Errorf("%w: %v", errPipe, err)
 	}
 	w.requests.Add(1) // before the process can see it (memoryUsage)
-	if err := w.req.SetWriteDeadline(deadline); err != nil {
-		return fmt.Errorf("%w: %v", errPipe, err)
-	}
 	head = binary.LittleEndian.AppendUint32(head, uint32(len(name)))
 	head = append(head, name...)
-	if _, err := w.req.Write(head); err != nil {
-		return fmt.Errorf("%w: sending request to worker: %v", errPipe, err)
+	if _, err := (&frameWriter{w: w.req, left: int64(len(head)), timeout: timeout}).Write(head); err != nil {
+		return fmt.Errorf("%w: %v", errPipe, err)
 	}
-	fw := &frameWriter{w: w.req, left: n}
+	fw := &frameWriter{w: w.req, left: n, timeout: timeout}
 	ferr := fill(fw)
 	if fw.err != nil {
 		return fmt.Errorf("%w: %v", errPipe, fw.err)
@@ -127,8 +133,8 @@ func (w *worker) streamAssignRequest(nonce []byte, name string, n, body int64, f
 			}
 		}
 	}
-	if _, err := w.req.Write([]byte{verdict}); err != nil {
-		return fmt.Errorf("%w: sending request to worker: %v", errPipe, err)
+	if _, err := (&frameWriter{w: w.req, left: 1, timeout: timeout}).Write([]byte{verdict}); err != nil {
+		return fmt.Errorf("%w: %v", errPipe, err)
 	}
 	if ferr != nil {
 		return fmt.Errorf("%w: %w", ErrAssignRefused, ferr)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,4 +79,32 @@ h(serialize(list("g", function() 1), NULL))`)
 	assert.ErrorContains(t, err, "only data values can be assigned")
 	res = eval(t, s, `cat(exists("g"), "\n")`)
 	assert.Equal(t, "FALSE \n", string(res.Output))
+}
+
+// TestAssignStreamAtClientPace: a stream that takes longer than the wall
+// limit as a whole (a slow client) goes through: only a worker that stops
+// reading for that long would fail it.
+func TestAssignStreamAtClientPace(t *testing.T) {
+	p := newTestPool(t, nil)
+	lim := testLimits()
+	lim.Wall = 2 * time.Second
+	s := acquire(t, p, lim)
+	res := eval(t, s, `cat(paste(as.character(serialize(list("v", 1:10 + 0.5), NULL)), collapse = " "), "\n")`)
+	require.Equal(t, StatusOK, res.Status, res.Error)
+	data := hexBytes(t, strings.TrimSpace(string(res.Output)))
+	third := len(data) / 3
+	err := s.AssignStream(context.Background(), "v", int64(len(data)), func(w io.Writer) error {
+		for i, piece := range [][]byte{data[:third], data[third : 2*third], data[2*third:]} {
+			if i > 0 {
+				time.Sleep(1500 * time.Millisecond)
+			}
+			if _, err := w.Write(piece); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	res = eval(t, s, `cat(sum(v), "\n")`)
+	assert.Equal(t, "60 \n", string(res.Output))
 }
