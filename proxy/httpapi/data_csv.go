@@ -32,7 +32,8 @@ func (s *Server) putCSV(w http.ResponseWriter, r *http.Request, sess *session, n
 	if ci := infoOf(r); ci != nil {
 		_ = rc.SetReadDeadline(time.Now().Add(ci.lim.readTimeout * time.Duration(1+size>>24)))
 	}
-	info, err := sess.sess.LoadCSV(r.Context(), name, &utf8Reader{r: r.Body})
+	body := &csvHeaderReader{r: &utf8Reader{r: r.Body}}
+	info, err := sess.sess.LoadCSV(r.Context(), name, body)
 	if err == nil {
 		_ = rc.SetReadDeadline(time.Time{})
 	}
@@ -44,7 +45,7 @@ func (s *Server) putCSV(w http.ResponseWriter, r *http.Request, sess *session, n
 	case errors.Is(err, core.ErrFileQuota):
 		bodyError(w, fmt.Errorf("%w: the table does not fit in the session's scratch disk quota", errTooLarge))
 		return
-	case errors.Is(err, errNotUTF8):
+	case errors.Is(err, errNotUTF8), errors.Is(err, errTable):
 		writeError(w, http.StatusBadRequest, "bad_table", err.Error(), nil)
 		return
 	case errors.Is(err, core.ErrAuditUnavailable):
