@@ -653,6 +653,7 @@ local(envir = guard, {
 local(envir = .rwarden, {
     self <- environment() # this harness environment
     T_EVAL <- 1L; T_BIND <- 2L; T_ASSIGN <- 3L; T_SETERR <- 4L; T_PUTFILE <- 5L; T_GETFILE <- 6L
+    T_LOADCSV <- 7L
     R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L; R_FILE <- 14L
     ST_OK <- 0L; ST_ERROR <- 1L; ST_SYNTAX <- 2L; ST_ABORTED <- 3L
     NONCE_BYTES <- 16L
@@ -930,12 +931,23 @@ local(envir = .rwarden, {
         if (is.list(x) || is.pairlist(x)) return(all(vapply(x, is_plain_data, NA)))
         TRUE
     }
-    assign_request <- function(payload) {
+    # A streamed assignment (flag 16) carries the client's serialization of
+    # list(name, value), which rwarden checked as it passed it on, and a
+    # last byte that says whether the check went through to the end (1);
+    # anything else is not unserialized at all.
+    assign_request <- function(payload, flags) {
         n <- readBin(payload, "integer", 1L, size = 4L, endian = "little")
         if (length(n) != 1L || n < 1L || n + 4L > length(payload)) stop("malformed assignment")
         name <- rawToChar(payload[5L:(4L + n)])
         Encoding(name) <- "UTF-8"
-        value <- unserialize(payload[-seq_len(4L + n)])
+        if (bitwAnd(flags, 16L) != 0L) {
+            last <- length(payload)
+            if (last < n + 5L || payload[[last]] != as.raw(1L)) stop("assignment refused by rwarden")
+            pair <- unserialize(payload[(5L + n):(last - 1L)])
+            if (!is.list(pair) || length(pair) < 2L) stop("malformed assignment")
+            value <- pair[[2L]]
+        } else
+            value <- unserialize(payload[-seq_len(4L + n)])
         if (!is_plain_data(value)) stop("only data values can be assigned")
         assign(name, value, envir = user_env)
         ""
@@ -946,15 +958,19 @@ local(envir = .rwarden, {
     # a name it checked); Landlock confines the worker's writes to scratch
     # whatever the path says. A short write (the quota's tmpfs full) removes
     # the file and fails.
-    put_file <- function(payload) {
+    put_file <- function(payload, flags = 0L) {
         n <- readBin(payload, "integer", 1L, size = 4L, endian = "little")
         if (length(n) != 1L || is.na(n) || n < 1L || n + 4L > length(payload)) stop("malformed file request")
         path <- rawToChar(payload[5L:(4L + n)])
         data <- payload[-seq_len(4L + n)]
-        con <- file(path, open = "wb")
+        # Flag 32: append (an upload arriving in pieces, upload.go).
+        append <- bitwAnd(flags, 32L) != 0L
+        before <- if (append) file.size(path) else 0
+        if (is.na(before)) stop("no upload to append to")
+        con <- file(path, open = if (append) "ab" else "wb")
         ok <- tryCatch({ writeBin(data, con); TRUE }, error = function(e) FALSE)
         close(con)
-        if (!ok || !identical(file.size(path), as.double(length(data)))) {
+        if (!ok || !identical(file.size(path), before + length(data))) {
             unlink(path)
             stop("the file could not be written in full (scratch disk quota)")
         }
@@ -969,6 +985,59 @@ local(envir = .rwarden, {
         size <- file.size(path)
         if (is.na(size) || size > limit) stop(sprintf("the file is larger than %d bytes", limit))
         readBin(path, "raw", size)
+    }
+
+    # A CSV table uploaded into the scratch directory (upload.go) becomes
+    # the data frame `name`: read by a fixed reader, never by user code
+    # (data.table::fread on one thread when installed, else
+    # utils::read.csv), checked to be data, assigned; the file is removed
+    # whatever happens. A warning (a ragged line: fread would stop early)
+    # is an error. Flag 32: only remove the file. The answer describes the
+    # table: rows, columns, then each column's name and typeof().
+    load_csv <- function(payload, flags) {
+        n <- readBin(payload, "integer", 1L, size = 4L, endian = "little")
+        if (length(n) != 1L || is.na(n) || n < 1L || n + 4L >= length(payload)) stop("malformed upload request")
+        path <- rawToChar(payload[5L:(4L + n)])
+        name <- rawToChar(payload[-seq_len(4L + n)])
+        Encoding(name) <- "UTF-8"
+        on.exit(unlink(path))
+        if (bitwAnd(flags, 32L) != 0L) return(raw(0))
+        fread <- requireNamespace("data.table", quietly = TRUE)
+        read <- function() {
+            if (fread)
+                data.table::fread(file = path, sep = ",", header = TRUE, na.strings = "NA",
+                                  data.table = FALSE, encoding = "UTF-8", fill = FALSE,
+                                  showProgress = FALSE, nThread = 1L, integer64 = "double",
+                                  check.names = FALSE, strip.white = FALSE)
+            else
+                utils::read.csv(path, stringsAsFactors = FALSE, na.strings = "NA",
+                                fill = FALSE, encoding = "UTF-8", check.names = FALSE,
+                                strip.white = FALSE)
+        }
+        # Warnings are collected, not turned into errors on the spot: a
+        # jump out of fread's C code would leave its state behind.
+        warned <- NULL
+        x <- withCallingHandlers(read(), warning = function(w) {
+            if (is.null(warned)) warned <<- conditionMessage(w)
+            invokeRestart("muffleWarning")
+        })
+        if (!is.null(warned)) stop(warned, call. = FALSE)
+        x <- as.data.frame(x, stringsAsFactors = FALSE)
+        if (fread) {
+            # fread (1.14) keeps a quoted field's doubled quotes; RFC 4180
+            # (and read.csv) read them as one.
+            unq <- function(v) if (any(grepl('""', v, fixed = TRUE))) gsub('""', '"', v, fixed = TRUE) else v
+            names(x) <- unq(names(x))
+            for (i in seq_along(x)) if (is.character(x[[i]])) x[[i]] <- unq(x[[i]])
+        }
+        if (ncol(x) > 10000L) stop("more than 10000 columns")
+        d <- anyDuplicated(names(x))
+        if (d) stop(sprintf("column \"%s\" appears twice", names(x)[[d]]))
+        if (!is_plain_data(x)) stop("only data values can be assigned")
+        assign(name, x, envir = user_env)
+        c(i32(nrow(x)), i32(ncol(x)),
+          unlist(lapply(seq_along(x), function(i) c(str_field(names(x)[[i]]), str_field(typeof(x[[i]])))),
+                 use.names = FALSE))
     }
 
     ZERO4 <- i32(0L)
@@ -1179,14 +1248,21 @@ local(envir = .rwarden, {
             if (is.null(req)) return(FALSE) # rwarden closed the channel: end of session
             current_nonce <<- req$nonce
             if (req$type == T_ASSIGN) {
-                err <- tryCatch(assign_request(req$body), error = function(e) conditionMessage(e))
+                err <- tryCatch(assign_request(req$body, req$flags), error = function(e) conditionMessage(e))
                 send(R_DONE, c(current_nonce, str_field(err)))
                 answered()
                 next
             }
             if (req$type == T_PUTFILE) {
-                err <- tryCatch(put_file(req$body), error = function(e) conditionMessage(e))
+                err <- tryCatch(put_file(req$body, req$flags), error = function(e) conditionMessage(e))
                 send(R_DONE, c(current_nonce, str_field(err)))
+                answered()
+                next
+            }
+            if (req$type == T_LOADCSV) {
+                got <- tryCatch(list(err = "", data = load_csv(req$body, req$flags)),
+                                error = function(e) list(err = conditionMessage(e), data = raw(0)))
+                send(R_FILE, c(current_nonce, str_field(got$err), i32(length(got$data)), got$data))
                 answered()
                 next
             }

@@ -448,15 +448,15 @@ func (s *Session) closeLocked(reason string) {
 // request sends a request whose answer is a nonce and an error text (bind,
 // assign, set-error) and waits for it.
 func (w *worker) request(ctx context.Context, typ uint32, body []byte, want uint32, timeout time.Duration) error {
-	return w.requestParts(ctx, typ, [][]byte{body}, want, timeout)
+	return w.requestParts(ctx, typ, 0, [][]byte{body}, want, timeout)
 }
 
 // requestParts is request with a body in parts, written one after the
 // other (an assignment's name and its serialization, never joined).
-func (w *worker) requestParts(ctx context.Context, typ uint32, parts [][]byte, want uint32, timeout time.Duration) error {
+func (w *worker) requestParts(ctx context.Context, typ, flags uint32, parts [][]byte, want uint32, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	nonce := newNonce()
-	if err := w.sendParts(typ, 0, nonce, parts, deadline); err != nil {
+	if err := w.sendParts(typ, flags, nonce, parts, deadline); err != nil {
 		return err
 	}
 	sink := &consoleSink{limit: 4 << 10}
@@ -496,7 +496,7 @@ func (s *Session) Assign(ctx context.Context, name string, serialized []byte) er
 	head := make([]byte, 4, 4+len(name))
 	binary.LittleEndian.PutUint32(head, uint32(len(name)))
 	head = append(head, name...)
-	err := s.w.requestParts(ctx, reqAssign, [][]byte{head, serialized}, respDone, s.binding.Limits.Wall)
+	err := s.w.requestParts(ctx, reqAssign, 0, [][]byte{head, serialized}, respDone, s.binding.Limits.Wall)
 	if err != nil && (errors.Is(err, errProtocol) || !s.w.alive() || ctx.Err() != nil) {
 		s.closeLocked("assign failed")
 	}

@@ -52,7 +52,7 @@ PKGS=(
   r-cran-jsonlite    # used by tests that compare values with R
   r-cran-rserve      # Rserve 1.8: the benchmark and compatibility baseline
   r-cran-rsclient    # RSclient: a real Rserve client for QAP1 tests
-  r-cran-data.table  # data.table: granted to role:analyst, used by the benign corpus and the parameter model
+  r-cran-data.table  # data.table: granted to role:analyst, used by the benign corpus and the parameter model; fread reads CSV uploads (read.csv without it)
   r-cran-dbi r-cran-rpostgresql  # DBI + RPostgreSQL: network egress tests (alice queries PostgreSQL)
   postgresql         # initdb/pg_ctl/psql: the egress tests start a temporary cluster on loopback
   haproxy            # the cluster test runs deploy/haproxy/haproxy.cfg in front of three nodes

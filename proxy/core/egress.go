@@ -69,7 +69,17 @@ func (s *Session) stopEgress() {
 
 // recordEgress writes one egress event to the audit trail. The error of a
 // connect record makes the forwarder drop that connection (fail closed).
+// A quiet connect (beyond the forwarder's detailed connections of the
+// minute) is not written: it is counted in a later summary record, and is
+// forwarded only while the trail is healthy.
 func (s *Session) recordEgress(ev egress.Event) error {
+	if ev.Kind == egress.EventConnect && ev.Quiet {
+		if err := s.c.audit.Healthy(); err != nil {
+			s.c.log.Error("AUDIT UNAVAILABLE: egress connection not forwarded", "session", s.sid, "err", err)
+			return err
+		}
+		return nil
+	}
 	rec := s.record(audit.EventEgress)
 	rec.Status = ev.Kind
 	rec.Detail = map[string]string{
@@ -77,7 +87,13 @@ func (s *Session) recordEgress(ev egress.Event) error {
 		"address":     ev.Destination.Address,
 		"conn":        strconv.FormatInt(ev.Conn, 10),
 	}
-	if ev.Kind == egress.EventClose {
+	if ev.Kind == egress.EventSummary {
+		// The connections beyond the detailed ones: count, bytes, failures.
+		rec.Detail["connections"] = strconv.FormatInt(ev.Conns, 10)
+		rec.Detail["failed"] = strconv.FormatInt(ev.Failed, 10)
+		delete(rec.Detail, "conn")
+	}
+	if ev.Kind == egress.EventClose || ev.Kind == egress.EventSummary {
 		rec.Detail["sent"] = strconv.FormatInt(ev.Sent, 10)
 		rec.Detail["received"] = strconv.FormatInt(ev.Received, 10)
 		rec.Duration = ev.Duration

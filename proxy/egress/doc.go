@@ -4,5 +4,7 @@
 // Unix socket that the sandbox placed inside one worker's scratch directory
 // and connects each accepted connection to one fixed host:port chosen by the
 // configuration, never by the worker; it counts the bytes each way and
-// reports every connection's start and end, for the audit trail.
+// reports each connection's start and end, for the audit trail (beyond
+// Options.Detailed connections a minute, in summary events that count
+// them: a connect loop cannot flood the trail).
 package egress

@@ -24,6 +24,10 @@ const (
 	EventConnect = "connect" // rwarden connected to the destination for the worker
 	EventClose   = "close"   // a forwarded connection ended; bytes are final
 	EventRefused = "refused" // the connection was not forwarded (Err says why)
+	// EventSummary stands for the connections beyond Options.Detailed in
+	// a minute, which have no connect or close event of their own: Conns
+	// of them ended, with Sent and Received bytes in all.
+	EventSummary = "summary"
 )
 
 // Event is one connection's start, end or refusal.
@@ -41,6 +45,16 @@ type Event struct {
 	// stands for (1, or more when refusals came faster than one a
 	// second; Conn and Err are then the latest's).
 	Refused int64
+	// Quiet marks the connect event of a connection beyond
+	// Options.Detailed in the current minute: it is counted in a later
+	// summary event instead of being recorded, but OnEvent's error still
+	// keeps it from being forwarded (fail closed). Its close is never
+	// reported on its own.
+	Quiet bool
+	// Conns is, in a summary event, how many connections ended since the
+	// previous summary; Failed how many of them ended with an error (Err
+	// is the latest such error).
+	Conns, Failed int64
 }
 
 // refusalEvery is how often refused events are reported: a worker that
@@ -49,6 +63,15 @@ type Event struct {
 // are counted in the next refused event, or in a last one at Close.
 const refusalEvery = time.Second
 
+// detailWindow is the window of Options.Detailed, and summaryEvery how
+// often, at most, a summary event is reported while quiet connections end:
+// a connect loop of any speed writes at most 2*Detailed records plus
+// detailWindow/summaryEvery summaries a minute for one forwarder.
+const (
+	detailWindow = time.Minute
+	summaryEvery = 10 * time.Second
+)
+
 // Options tune a Forwarder.
 type Options struct {
 	// DialTimeout bounds the connect to the destination. Default 10s.
@@ -56,6 +79,10 @@ type Options struct {
 	// MaxConns bounds the open forwarded connections; a connection over it
 	// is refused (closed at once). Default 8.
 	MaxConns int
+	// Detailed is how many connections a minute get a connect and a close
+	// event of their own; those beyond it are quiet and reported in
+	// summary events. Default 30.
+	Detailed int
 	// OnEvent is called, from the connection's goroutine, for every event.
 	// It must not block for long. An error for a connect event (its audit
 	// record could not be written) ends the connection before any byte is
@@ -86,6 +113,12 @@ type Forwarder struct {
 	refLast    time.Time
 	refPending int64
 	refLatest  Event
+
+	sumMu       sync.Mutex
+	winStart    time.Time // the current detailWindow
+	winDetailed int       // connections with events of their own in it
+	sumLast     time.Time
+	sum         Event // the quiet connections ended since the last summary
 }
 
 // Serve starts forwarding ln's connections to dest. ln is owned by the
@@ -97,6 +130,9 @@ func Serve(ln net.Listener, dest Destination, opts Options) *Forwarder {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 8
 	}
+	if opts.Detailed <= 0 {
+		opts.Detailed = 30
+	}
 	if opts.OnEvent == nil {
 		opts.OnEvent = func(Event) error { return nil }
 	}
@@ -106,13 +142,14 @@ func Serve(ln net.Listener, dest Destination, opts Options) *Forwarder {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Forwarder{ln: ln, dest: dest, opts: opts, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}
+	f.sum = Event{Kind: EventSummary, Destination: dest}
 	f.wg.Add(1)
 	go f.acceptLoop()
 	return f
 }
 
 // Close stops accepting, ends every forwarded connection and waits until
-// each has reported its close event.
+// each has reported its close event (or its share of a last summary).
 func (f *Forwarder) Close() {
 	f.cancel()
 	_ = f.ln.Close()
@@ -123,13 +160,14 @@ func (f *Forwarder) Close() {
 	f.mu.Unlock()
 	f.wg.Wait()
 	f.refMu.Lock()
-	defer f.refMu.Unlock()
 	if f.refPending > 0 {
 		ev := f.refLatest
 		ev.Refused = f.refPending
 		f.refPending = 0
 		_ = f.opts.OnEvent(ev)
 	}
+	f.refMu.Unlock()
+	f.flushSummary(true)
 }
 
 // refuse reports a refused connection, or counts it for the next report
@@ -219,9 +257,10 @@ func (f *Forwarder) forward(in net.Conn, n int64) {
 	}
 	defer f.untrack(out)
 	defer out.Close()
-	if err := f.opts.OnEvent(Event{Kind: EventConnect, Destination: f.dest, Conn: n}); err != nil {
-		_ = f.opts.OnEvent(Event{Kind: EventClose, Destination: f.dest, Conn: n, Duration: time.Since(start),
-			Err: fmt.Errorf("not forwarded: %w", err)})
+	quiet := !f.detailed(start)
+	if err := f.opts.OnEvent(Event{Kind: EventConnect, Destination: f.dest, Conn: n, Quiet: quiet}); err != nil {
+		f.closed(Event{Kind: EventClose, Destination: f.dest, Conn: n, Duration: time.Since(start),
+			Err: fmt.Errorf("not forwarded: %w", err)}, quiet)
 		return
 	}
 
@@ -241,8 +280,8 @@ func (f *Forwarder) forward(in net.Conn, n int64) {
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
-	_ = f.opts.OnEvent(Event{Kind: EventClose, Destination: f.dest, Conn: n,
-		Sent: sent.Load(), Received: received.Load(), Duration: time.Since(start), Err: err})
+	f.closed(Event{Kind: EventClose, Destination: f.dest, Conn: n,
+		Sent: sent.Load(), Received: received.Load(), Duration: time.Since(start), Err: err}, quiet)
 }
 
 // halfClose passes an orderly end of one direction on (a client that

@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -65,4 +66,65 @@ func TestRefusalFloodIsAggregated(t *testing.T) {
 			assert.Less(t, events, int64(attempts)/10)
 		})
 	}
+}
+
+// TestConnectLoopIsSummarised: a worker that connects in a loop (each
+// connection forwarded and answered) gets its first Options.Detailed
+// connections reported one by one, and the rest in summary events at
+// most every summaryEvery: the events stay few however fast it loops,
+// and every connection is in exactly one close or summary, with its bytes.
+func TestConnectLoopIsSummarised(t *testing.T) {
+	addr := echoServer(t)
+	ln, path := unixListener(t)
+	rec := newRecorder()
+	rec.ch = make(chan Event, 1<<16)
+	const detailed = 5
+	f := Serve(ln, Destination{Name: "echo", Address: addr}, Options{OnEvent: rec.on, Detailed: detailed})
+	start := time.Now()
+	var conns int64
+	for time.Since(start) < 3*time.Second {
+		c, err := net.Dial("unix", path)
+		require.NoError(t, err)
+		_, err = c.Write([]byte("abc"))
+		require.NoError(t, err)
+		require.NoError(t, c.(*net.UnixConn).CloseWrite())
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		got, err := io.ReadAll(c)
+		require.NoError(t, err)
+		require.Equal(t, "echo:abc", string(got))
+		c.Close()
+		conns++
+	}
+	took := time.Since(start)
+	f.Close()
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	counts := map[string]int64{}
+	var quietConnects, accounted, sent, received int64
+	for _, e := range rec.ev {
+		counts[e.Kind]++
+		switch {
+		case e.Kind == EventConnect && e.Quiet:
+			quietConnects++
+		case e.Kind == EventClose:
+			accounted++
+			sent += e.Sent
+			received += e.Received
+		case e.Kind == EventSummary:
+			accounted += e.Conns
+			sent += e.Sent
+			received += e.Received
+			assert.Zero(t, e.Failed)
+		}
+	}
+	t.Logf("%d connections in %v: %v", conns, took, counts)
+	require.Greater(t, conns, int64(2*detailed), "the loop went past the detailed connections")
+	assert.Equal(t, conns, accounted, "every connection is in one close or summary event")
+	assert.Equal(t, 3*conns, sent)
+	assert.Equal(t, 8*conns, received)
+	assert.Equal(t, int64(detailed), counts[EventConnect]-quietConnects, "recorded connects")
+	assert.Equal(t, int64(detailed), counts[EventClose])
+	assert.LessOrEqual(t, counts[EventSummary], int64(took/summaryEvery)+2)
+	assert.GreaterOrEqual(t, counts[EventSummary], int64(1))
 }

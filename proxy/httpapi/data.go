@@ -16,7 +16,7 @@ import (
 	"github.com/rwarden/rwarden/proxy/rdata"
 )
 
-// maxDataBytes bounds an uploaded table's body.
+// maxDataBytes bounds an uploaded JSON table's body (CSV: data_csv.go).
 const maxDataBytes = 32 << 20
 
 // dataResponse describes a table that became a data frame.
@@ -31,8 +31,9 @@ type columnInfo struct {
 	Type string `json:"type"` // R's typeof()
 }
 
-// putData serves POST /v1/sessions/{id}/data/{name}: a JSON or CSV table
-// becomes the data frame `name` in the session (see table.go).
+// putData serves POST /v1/sessions/{id}/data/{name}: a JSON table (see
+// table.go) or a CSV table (data_csv.go) becomes the data frame `name` in
+// the session.
 func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
 	id, _, ok := s.authenticate(w, r)
 	if !ok {
@@ -44,13 +45,7 @@ func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	var parse func([]byte) ([]column, error)
-	switch mt {
-	case "application/json":
-		parse = parseJSONTable
-	case "text/csv":
-		parse = parseCSVTable
-	default:
+	if mt != "application/json" && mt != "text/csv" {
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json or text/csv", nil)
 		return
 	}
@@ -59,6 +54,11 @@ func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.sessions.release(sess)
+	if mt == "text/csv" {
+		s.putCSV(w, r, sess, name) // streamed to the worker (data_csv.go)
+		return
+	}
+	parse := parseJSONTable
 	body, err := readBody(w, r, maxDataBytes)
 	if err != nil {
 		bodyError(w, err)

@@ -11,12 +11,18 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rwarden/rwarden/proxy/config"
 )
 
 // TestData: tables go into a session as data frames and values come out
 // as JSON, CSV and RDS, with real R.
 func TestData(t *testing.T) {
-	a := startAPI(t, nil)
+	// alice's data limit is small here, to test it (default 256MiB).
+	a := startAPI(t, func(c *config.Config) {
+		d := config.Size(4 << 20)
+		c.Limits.Users = map[string]config.LimitSet{"alice": {Data: &d}}
+	})
 	code, _, body := a.do(t, nil, alice, "POST", "/v1/sessions", nil)
 	require.Equal(t, http.StatusCreated, code)
 	var s struct{ ID string }
@@ -72,7 +78,11 @@ func TestData(t *testing.T) {
 		{"CSV of a vector", "GET", "/data/v?format=csv", "", "", http.StatusNotAcceptable},
 		{"media type", "POST", "/data/x", "[]", "text/plain", http.StatusUnsupportedMediaType},
 		{"bad table", "POST", "/data/x", `[[1]]`, "application/json", http.StatusBadRequest},
-		{"too large", "POST", "/data/x", "a\n" + strings.Repeat("1\n", 17<<20), "text/csv", http.StatusRequestEntityTooLarge},
+		{"over the data limit", "POST", "/data/x", "a\n" + strings.Repeat("1\n", 2<<20), "text/csv", http.StatusRequestEntityTooLarge},
+		{"CSV ragged", "POST", "/data/x", "a,b\n1,2\n3\n", "text/csv", http.StatusBadRequest},
+		{"CSV duplicate columns", "POST", "/data/x", "a,a\n1,2\n", "text/csv", http.StatusBadRequest},
+		{"CSV not UTF-8", "POST", "/data/x", "a\n\xff\n", "text/csv", http.StatusBadRequest},
+		{"CSV empty", "POST", "/data/x", "", "text/csv", http.StatusBadRequest},
 	}
 	code, _, body = a.do(t, nil, alice, "POST", path+"/eval", map[string]any{"code": "f <- function() 1; v <- 1:3"})
 	require.Equal(t, 200, code, "%s", body)
@@ -86,6 +96,26 @@ func TestData(t *testing.T) {
 			assert.Equal(t, tt.status, code, "%s", body)
 		})
 	}
+
+	// Nothing refused was assigned; the session went on.
+	code, _, body = a.do(t, nil, alice, "GET", path+"/data/x", nil)
+	assert.Equal(t, http.StatusNotFound, code, "%s", body)
+	code, _, body = a.do(t, nil, alice, "POST", path+"/eval", map[string]any{"code": `nrow(scores)`})
+	require.Equal(t, 200, code, "%s", body)
+	assert.JSONEq(t, `[2]`, string(decode(t, body).Value))
+
+	// CSV is read in the worker by R's reader: RFC 4180 quoting (a
+	// doubled quote is one, separators and line ends inside quotes), a
+	// byte-order mark, types per column (logical, integer, double,
+	// character), NA and empty cells.
+	csvIn := "\uFEFFname,n,x,ok,note\n\"a, \"\"b\"\"\",3,1.5,TRUE,\"two\nlines\"\nc,NA,,FALSE,\n\"\",4,2,,NA\n"
+	code, _, body = a.do(t, nil, alice, "POST", path+"/data/typed", csvIn, "Content-Type", "text/csv")
+	require.Equal(t, http.StatusCreated, code, "%s", body)
+	assert.JSONEq(t, `{"name":"typed","rows":3,"columns":[{"name":"name","type":"character"},{"name":"n","type":"integer"},
+		{"name":"x","type":"double"},{"name":"ok","type":"logical"},{"name":"note","type":"character"}]}`, string(body))
+	code, _, body = a.do(t, nil, alice, "POST", path+"/eval", map[string]any{"code": `list(typed$name, typed$n, typed$x, typed$ok, typed$note)`})
+	require.Equal(t, 200, code, "%s", body)
+	assert.JSONEq(t, `[["a, \"b\"", "c", ""], [3, null, 4], [1.5, null, 2], [true, false, null], ["two\nlines", "", null]]`, string(decode(t, body).Value))
 
 	// Another user cannot read or write this session's data.
 	code, _, _ = a.do(t, nil, guest, "GET", path+"/data/scores", nil)

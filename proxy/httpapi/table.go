@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,16 +10,16 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/rwarden/rwarden/proxy/rdata"
 )
 
-// Tables uploaded as data (POST /v1/sessions/{id}/data/{name}) become R
-// data frames here, in Go: the client's bytes are parsed into columns, the
-// columns into an rdata value, and that value is serialized by rwarden
-// (never the client's bytes) and assigned through the core, which audits
-// it and whose worker checks again that it is plain data.
+// JSON tables uploaded as data (POST /v1/sessions/{id}/data/{name}) become
+// R data frames here, in Go: the client's bytes are parsed into columns,
+// the columns into an rdata value, and that value is serialized by
+// rwarden (never the client's bytes) and assigned through the core, which
+// audits it and whose worker checks again that it is plain data. (CSV
+// tables stream to the worker and are read there: data_csv.go.)
 
 // maxColumns bounds a table's columns.
 const maxColumns = 10_000
@@ -31,17 +30,12 @@ const maxColumns = 10_000
 // parsed (tableCellsBound).
 const maxCells = 1 << 20
 
-// tableCellsBound is an upper bound of the cells in a table body, from
-// its separators alone: every JSON value after the first follows a comma
-// (nothing nested is accepted), and every CSV cell after the first
-// follows a comma or a line end. Separators inside strings only make the
+// tableCellsBound is an upper bound of the cells in a JSON table body,
+// from its separators alone: every JSON value after the first follows a
+// comma (nothing nested is accepted). Commas inside strings only make the
 // bound larger.
-func tableCellsBound(b []byte, csv bool) int {
-	n := bytes.Count(b, []byte{','}) + 1
-	if csv {
-		n += bytes.Count(b, []byte{'\n'})
-	}
-	return n
+func tableCellsBound(b []byte) int {
+	return bytes.Count(b, []byte{','}) + 1
 }
 
 // errTable is a body that is not a table this API accepts.
@@ -69,7 +63,7 @@ func validName(name string) bool { return nameRE.MatchString(name) && !reserved[
 // jsonlite writes for a data frame) or an object of column arrays. Cells
 // are numbers, strings, booleans or null (NA); nothing nested.
 func parseJSONTable(b []byte) ([]column, error) {
-	if tableCellsBound(b, false) > maxCells {
+	if tableCellsBound(b) > maxCells {
 		return nil, fmt.Errorf("%w: more than %d cells (commas)", errTable, maxCells)
 	}
 	b = bytes.TrimSpace(b)
@@ -217,89 +211,6 @@ func scalar(x any) (any, error) {
 		return f, nil
 	}
 	return nil, errors.New("nested arrays and objects are not table cells")
-}
-
-// parseCSVTable reads a table as CSV with a header line (RFC 4180, as
-// write.csv writes it). Cells are typed per column as read.csv would:
-// logical when every cell is TRUE, FALSE, NA or empty; numeric when every
-// cell is a number, NA or empty; character otherwise (NA stays NA).
-func parseCSVTable(b []byte) ([]column, error) {
-	if !utf8.Valid(b) {
-		return nil, fmt.Errorf("%w: CSV must be UTF-8", errTable)
-	}
-	if tableCellsBound(b, true) > maxCells {
-		return nil, fmt.Errorf("%w: more than %d cells (commas and line ends)", errTable, maxCells)
-	}
-	r := csv.NewReader(bytes.NewReader(b))
-	r.ReuseRecord = false
-	header, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%w: reading the CSV header: %v", errTable, err)
-	}
-	if len(header) > maxColumns {
-		return nil, fmt.Errorf("%w: more than %d columns", errTable, maxColumns)
-	}
-	seen := map[string]bool{}
-	cols := make([]column, len(header))
-	for i, h := range header {
-		h = strings.TrimPrefix(h, "\uFEFF") // a byte-order mark before the first name
-		if seen[h] {
-			return nil, fmt.Errorf("%w: column %q appears twice", errTable, h)
-		}
-		seen[h] = true
-		cols[i].name = h
-	}
-	var raw [][]string
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errTable, err)
-		}
-		raw = append(raw, rec)
-	}
-	for i := range cols {
-		cells := make([]string, len(raw))
-		for j, rec := range raw {
-			cells[j] = rec[i]
-		}
-		cols[i].cells = typeCSV(cells)
-	}
-	return cols, nil
-}
-
-func typeCSV(cells []string) []any {
-	out := make([]any, len(cells))
-	isNA := func(s string) bool { return s == "" || s == "NA" }
-	logical, numeric := true, true
-	for _, s := range cells {
-		if isNA(s) {
-			continue
-		}
-		if s != "TRUE" && s != "FALSE" {
-			logical = false
-		}
-		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil || strings.TrimSpace(s) == "" {
-			numeric = false
-		}
-	}
-	for i, s := range cells {
-		switch {
-		case (logical || numeric) && isNA(s):
-			out[i] = nil
-		case logical:
-			out[i] = s == "TRUE"
-		case numeric:
-			out[i], _ = strconv.ParseFloat(strings.TrimSpace(s), 64)
-		case s == "NA":
-			out[i] = nil
-		default:
-			out[i] = s
-		}
-	}
-	return out
 }
 
 // dataFrame builds the R data frame of cols. A column's type is the widest

@@ -107,6 +107,9 @@ func (c *qapConn) serveOne(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
+	if h.Cmd == CmdSerAssign && h.Len <= limit {
+		return c.streamSerAssign(ctx, h) // checked and passed on as it arrives
+	}
 	payload, err := ReadPayload(c.conn, h, limit)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) && isDataCmd(h.Cmd) && c.id != nil {
@@ -194,8 +197,6 @@ func (c *qapConn) dispatch(ctx context.Context, cmd int32, payload []byte) bool 
 		return c.cmdEval(ctx, cmd, params)
 	case cmd == CmdSerEval || cmd == CmdSerEEval:
 		return c.cmdSerEval(ctx, cmd, payload)
-	case cmd == CmdSerAssign:
-		return c.cmdSerAssign(ctx, payload)
 	case cmd == CmdSetSEXP || cmd == CmdAssignSEXP:
 		return c.cmdSetSEXP(ctx, params)
 	case cmd == CmdSetEncoding:

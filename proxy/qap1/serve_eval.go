@@ -235,30 +235,6 @@ func (c *qapConn) cmdSerEval(ctx context.Context, cmd int32, payload []byte) boo
 	return c.answerOK(b)
 }
 
-// cmdSerAssign is CMD_serAssign (RSclient's RS.assign): the serialization
-// of list(name, value).
-func (c *qapConn) cmdSerAssign(ctx context.Context, payload []byte) bool {
-	v, err := rdata.Unserialize(payload, qapClientLimits)
-	if err != nil || v.Type != rdata.VECSXP || len(v.Elems) < 2 {
-		c.srv.log.Info("malformed QAP1 serAssign", "remote", c.peer.Remote, "err", err)
-		return c.answerErr(ErrInvPar)
-	}
-	var name string
-	switch n := v.Elems[0]; {
-	case n.Type == rdata.STRSXP && len(n.Strings) == 1 && !n.Strings[0].NA:
-		s, ok := n.Strings[0].UTF8()
-		if !ok {
-			return c.answerErr(ErrInvPar)
-		}
-		name = s
-	case n.Type == rdata.SYMSXP && !n.IsMissingArg():
-		name = n.Name
-	default:
-		return c.answerErr(ErrInvPar)
-	}
-	return c.assignSized(ctx, name, v.Elems[1], len(payload))
-}
-
 // cmdSetSEXP is CMD_setSEXP and CMD_assignSEXP: a name (DT_STRING) and a
 // value (DT_SEXP, or DT_STRING for a single string).
 func (c *qapConn) cmdSetSEXP(ctx context.Context, params []Param) bool {
