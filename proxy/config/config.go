@@ -73,6 +73,11 @@ type ListenerConfig struct {
 	LDAP *LDAPConfig `yaml:"ldap,omitempty"`
 	// PAM, when set, checks passwords through PAM (a -tags pam build).
 	PAM *PAMConfig `yaml:"pam,omitempty"`
+	// OcpuApps, on an http listener, is a directory of OpenCPU-style web
+	// apps: each subdirectory APP is served (to authenticated users) at
+	// /ocpu/library/APP/www/, so that an app's pages and opencpu.js call
+	// the API from the same origin. Empty: no apps are served.
+	OcpuApps string `yaml:"ocpu_apps,omitempty"`
 }
 
 // ConnectionsConfig bounds open client connections across listeners, so
@@ -429,6 +434,7 @@ func (c *Config) FillPaths(baseDir string) {
 			l.Address = unixPrefix + abs(UnixPath(l.Address))
 		}
 		l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA = abs(l.TLS.Cert), abs(l.TLS.Key), abs(l.TLS.ClientCA)
+		l.OcpuApps = abs(l.OcpuApps)
 		if l.OIDC != nil {
 			l.OIDC.CAFile = abs(l.OIDC.CAFile)
 			if l.OIDC.UserClaim == "" {

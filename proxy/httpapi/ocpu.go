@@ -24,6 +24,7 @@ import (
 //	GET  /ocpu/tmp/{key}/stdout[/text]          what it printed
 //	GET  /ocpu/tmp/{key}/console[/text]         the call and what it printed
 //	GET  /ocpu/tmp/{key}/graphics/{n}[/{format}]  its n-th plot ("last" too), png or svg
+//	GET  /ocpu/library/{app}/www/{path}         a file of a web app in the listener's ocpu_apps (ocpu_www.go)
 //
 // Unlike OpenCPU, every request is authenticated (as for /v1), the call
 // and every argument are policy-checked, and a key is readable only by
@@ -43,6 +44,7 @@ func (s *Server) ocpuRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ocpu/tmp/{key}/console/{format}", s.ocpuText)
 	mux.HandleFunc("GET /ocpu/tmp/{key}/graphics/{n}", s.ocpuGraphics)
 	mux.HandleFunc("GET /ocpu/tmp/{key}/graphics/{n}/{format}", s.ocpuGraphics)
+	mux.HandleFunc("GET /ocpu/library/{pkg}/www/{path...}", s.ocpuWWW)
 }
 
 // ocpuFormats are the output forms of a value.
