@@ -13,7 +13,9 @@
 # Request:  int32 type, int32 flags, int32 length, then `length` bytes.
 #           Flags of an evaluation: 1 = send the last value (serialized),
 #           2 = quiet (do not print visible values, as Rserve's eval),
-#           4 = a CPU is free to poll for the next request (next_request).
+#           4 = a CPU is free to poll for the next request (next_request),
+#           8 = capture plots, 16 = send each message and warning as it is
+#           signalled (response 15: nonce, kind byte, int32 length, text).
 # Response: int32 type, int32 length, then `length` bytes.
 # All integers little-endian. Every request payload starts with a 16-byte
 # nonce that the response echoes, so that bytes user code writes to fd 4 on
@@ -653,7 +655,9 @@ local(envir = guard, {
 local(envir = .rwarden, {
     self <- environment() # this harness environment
     T_EVAL <- 1L; T_BIND <- 2L; T_ASSIGN <- 3L; T_SETERR <- 4L; T_PUTFILE <- 5L; T_GETFILE <- 6L
-    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L; R_FILE <- 14L
+    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L; R_FILE <- 14L; R_EVENT <- 15L
+    EV_MESSAGE <- 1L; EV_WARNING <- 2L
+    EVENT_MAX <- 65536L # bytes of text one event carries (the console has all of it)
     ST_OK <- 0L; ST_ERROR <- 1L; ST_SYNTAX <- 2L; ST_ABORTED <- 3L
     NONCE_BYTES <- 16L
 
@@ -684,6 +688,13 @@ local(envir = .rwarden, {
 
     send <- function(type, payload) {
         .Internal(writeBin(c(i32(c(type, length(payload))), payload), out, NA_integer_, FALSE, FALSE))
+    }
+    # A message or warning while an evaluation runs (flag 16): rwarden
+    # passes it on at once, after the console output written before it.
+    send_event <- function(kind, text) {
+        r <- charToRaw(enc2utf8(paste(as.character(text), collapse = "\n")))
+        if (length(r) > EVENT_MAX) r <- r[seq_len(EVENT_MAX)]
+        tryCatch(send(R_EVENT, c(current_nonce, as.raw(kind), i32(length(r)), r)), error = function(e) NULL)
     }
 
     # The call of a condition signalled at the top level of user code is the
@@ -855,7 +866,7 @@ local(envir = .rwarden, {
         c(i32(length(plots)), unlist(lapply(plots, function(p) c(bytes_field(p$png), bytes_field(p$svg))),
                                      use.names = FALSE))
 
-    eval_request <- function(code, want_value, quiet = FALSE, plots = FALSE) {
+    eval_request <- function(code, want_value, quiet = FALSE, plots = FALSE, events = FALSE) {
         exprs <- tryCatch(parse(text = code, keep.source = FALSE, encoding = "UTF-8"),
                           error = function(e) e)
         if (inherits(exprs, "error")) {
@@ -890,9 +901,23 @@ local(envir = .rwarden, {
             },
             warning = function(w) {
                 pending[[length(pending) + 1L]] <<- w
+                if (events) send_event(EV_WARNING, conditionMessage(w))
                 invokeRestart("muffleWarning")
             },
-            message = function(m) messages <<- c(messages, conditionMessage(m))),
+            message = function(m) {
+                msg <- conditionMessage(m)
+                messages <<- c(messages, msg)
+                if (events) {
+                    # Printed here as message()'s default handler would,
+                    # so that the event follows its console text.
+                    if (!is.null(findRestart("muffleMessage", m))) {
+                        cat(msg, file = stderr(), sep = "")
+                        send_event(EV_MESSAGE, msg)
+                        invokeRestart("muffleMessage")
+                    }
+                    send_event(EV_MESSAGE, msg)
+                }
+            }),
             error = function(e) e)
         in_flight$active <- FALSE
         captured <- if (plots) tryCatch(plot_close(pc), error = function(e) list())
@@ -1211,7 +1236,7 @@ local(envir = .rwarden, {
             } else if (req$type == T_EVAL) {
                 may_poll <<- bitwAnd(req$flags, 4L) != 0L
                 r <- eval_request(body, bitwAnd(req$flags, 1L) != 0L, bitwAnd(req$flags, 2L) != 0L,
-                                  bitwAnd(req$flags, 8L) != 0L)
+                                  bitwAnd(req$flags, 8L) != 0L, bitwAnd(req$flags, 16L) != 0L)
                 reset_console()
                 send(R_RESULT, encode_result(current_nonce, r))
             } else if (req$type == T_BIND) {
