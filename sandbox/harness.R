@@ -808,25 +808,48 @@ local(envir = .rwarden, {
     # error. The condition handlers are set up once per request (not per
     # expression): they are the bulk of the harness's own cost for small
     # evaluations.
-    # Plot capture (flag 8 of an evaluation): the evaluation draws on a
-    # display-list device the harness opens for it (pdf(NULL), so nothing
-    # is written), its plot is recorded after every top-level expression
-    # (a new page, or more drawn on the same one, replaces the last record),
-    # and at the end each recorded plot is replayed into a PNG (cairo) and
-    # an SVG file in the scratch directory, read back and removed. A loop
-    # that draws several pages in one expression keeps its last page. No
-    # hook or function of the harness is handed to user code for this.
+    # Plot capture (flag 8 of an evaluation): while the evaluation runs,
+    # R's default device (options("device"), what R opens when code draws
+    # with no device open, and what dev.new() opens) is a display-list
+    # device (pdf(NULL), so nothing is written). Only an evaluation that
+    # draws opens it: opening a device costs more than a small evaluation.
+    # Its plot is recorded after every top-level expression (a new page, or
+    # more drawn on the same one, replaces the last record), and at the end
+    # it is closed and each recorded plot replayed into a PNG (cairo) and an
+    # SVG file in the scratch directory, read back and removed. A loop that
+    # draws several pages in one expression keeps its last page; drawing on
+    # a device the code opened itself is not captured (as at R's console,
+    # it goes there). The device function is enclosed by an environment of
+    # its own (under base), not the harness's: user code can reach it
+    # through getOption("device"), and finds there only the number of the
+    # device it opened.
     PLOT_MAX <- 16L
     PLOT_FILE_MAX <- 16 * 1024 * 1024
-    plot_open <- function() {
-        prev <- grDevices::dev.cur()
+    plot_cap <- new.env(parent = baseenv())
+    plot_cap$opened <- NULL
+    plot_device <- eval(quote(function(...) {
         grDevices::pdf(NULL, width = 7, height = 5)
         grDevices::dev.control(displaylist = "enable")
-        list(prev = prev, dev = grDevices::dev.cur(), plots = list(), last = NULL)
+        opened <<- grDevices::dev.cur()
+        invisible(NULL)
+    }), plot_cap)
+    plot_open <- function() {
+        plot_cap$opened <- NULL
+        list(opt = options(device = plot_device), dev = NULL, plots = list(), last = NULL)
     }
     plot_items <- function(p) if (is.null(p)) list() else as.list(p[[1L]]) # a pairlist
+    # Is d (still) the capture device: open, and a pdf device (code that
+    # closed it may have opened another device under its number)?
+    plot_dev_ok <- function(d) {
+        l <- grDevices::dev.list()
+        !is.null(d) && !is.na(i <- match(d, l)) && names(l)[[i]] == "pdf"
+    }
     plot_snapshot <- function(pc) {
-        if (!(pc$dev %in% grDevices::dev.list())) return(pc) # user code closed it
+        # The device opened last (code that closed it and drew again
+        # opened another); none: nothing was drawn.
+        d <- plot_cap$opened
+        if (is.numeric(d) && length(d) == 1L && !is.na(d)) pc$dev <- as.integer(d)
+        if (!plot_dev_ok(pc$dev)) return(pc) # user code closed it
         cur <- grDevices::dev.cur()
         if (cur != pc$dev) grDevices::dev.set(pc$dev)
         p <- tryCatch(grDevices::recordPlot(), error = function(e) NULL)
@@ -854,9 +877,13 @@ local(envir = .rwarden, {
         readBin(f, "raw", size)
     }
     plot_close <- function(pc) {
+        # The default device goes back to what it was, unless the code
+        # chose another one.
+        if (identical(getOption("device"), plot_device)) options(pc$opt)
         pc <- plot_snapshot(pc)
-        if (pc$dev %in% grDevices::dev.list()) grDevices::dev.off(pc$dev)
-        if (pc$prev > 1L && pc$prev %in% grDevices::dev.list()) grDevices::dev.set(pc$prev)
+        if (is.null(pc$dev)) return(list())
+        if (plot_dev_ok(pc$dev)) grDevices::dev.off(pc$dev)
+        plot_cap$opened <- NULL
         lapply(pc$plots, function(p) list(
             png = plot_file(p, function(f) grDevices::png(f, width = 700, height = 500, type = "cairo")),
             svg = plot_file(p, function(f) grDevices::svg(f, width = 7, height = 5))))
@@ -1348,12 +1375,15 @@ local(envir = .rwarden, {
         for (nm in c("eval_request", "encode_result", "send", "autoprint", "reset_console",
                      "next_request", "poll_input", "fill", "take", "answered",
                      "i32", "str_field", "str_list", "format_error", "user_call",
-                     "plot_open", "plot_snapshot", "plot_close", "plot_items"))
+                     "plot_open", "plot_snapshot", "plot_close", "plot_items", "plot_dev_ok"))
             assign(nm, compiler::cmpfun(get(nm, envir = self)), envir = self)
         invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE)))
         # The capture device's first use in a process loads font metrics and
         # encodings (some 10 ms); done here, forked sessions inherit them.
         invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE, FALSE, TRUE)))
+        plot_device()
+        grDevices::dev.off()
+        plot_cap$opened <- NULL
         reset_console()
         prepared <<- TRUE
     }
