@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,6 +91,25 @@ func TestOcpuApps(t *testing.T) {
 	}
 	code, _, _ := a.do(t, nil, alice, "POST", "/ocpu/library/myapp/www/app.js", "")
 	assert.Equal(t, http.StatusMethodNotAllowed, code, "the pages are read-only")
+
+	// A package's object list (what ocpu.seturl reads): what the user's
+	// policy allows of it.
+	code, hdr, body := a.do(t, nil, alice, "GET", "/ocpu/library/stats/R/", nil)
+	require.Equal(t, http.StatusOK, code, "%s", body)
+	assert.Contains(t, hdr.Get("Content-Type"), "text/plain")
+	names := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
+	assert.Contains(t, names, "rnorm")
+	assert.IsIncreasing(t, names)
+	for _, n := range names {
+		assert.NotContains(t, n, "::")
+	}
+	code, _, body = a.do(t, nil, alice, "GET", "/ocpu/library/base/R/", nil)
+	require.Equal(t, http.StatusOK, code)
+	assert.NotContains(t, strings.Split(string(body), "\n"), "system", "a denied function is not listed")
+	code, _, _ = a.do(t, nil, alice, "GET", "/ocpu/library/nosuchpackage/R/", nil)
+	assert.Equal(t, http.StatusNotFound, code)
+	code, _, _ = a.do(t, nil, nil, "GET", "/ocpu/library/stats/R/", nil)
+	assert.Equal(t, http.StatusUnauthorized, code)
 }
 
 // opencpuJS vendors opencpu.js 0.5.0 and jQuery (its dependency) from npm
@@ -188,6 +208,27 @@ func TestOpenCPUBrowser(t *testing.T) {
 		chromedp.Navigate(u.String()),
 		poll(`typeof window.ocpu === "object" && typeof window.runRPC === "function"`),
 	))
+	// ocpu.seturl, as an app hosted elsewhere would call it (here the
+	// same origin): it reads the package's object list first and shows
+	// an alert, which would block the page, when that fails.
+	type seturlResult struct {
+		Status int    `json:"status"`
+		Text   string `json:"text"`
+	}
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.alerts = [];
+		window.alert = (m) => window.alerts.push(String(m));
+		ocpu.seturl(`+strconv.Quote(a.url+"/ocpu/library/stats/R")+`).always(function (a, b, c) {
+			const xhr = (a && a.status !== undefined) ? a : c;
+			window.seturlResult = {status: xhr.status, text: xhr.responseText};
+		});`),
+		poll(`window.seturlResult !== undefined`)))
+	sr, err := chromedp.Run(ctx, chromedp.Evaluate[seturlResult](`window.seturlResult`))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, sr.Status)
+	assert.Contains(t, strings.Split(sr.Text, "\n"), "rnorm")
+	alerts, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.alerts`))
+	require.NoError(t, err)
+	assert.Empty(t, alerts)
 
 	t.Run("rpc rnorm", func(t *testing.T) {
 		require.NoError(t, chromedp.Do(ctx,
