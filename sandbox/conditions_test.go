@@ -90,6 +90,18 @@ func TestConditionEvents(t *testing.T) {
 	}
 	assert.Equal(t, []string{"yes\n"}, conds)
 
+	// At most 10,000 events an evaluation (the result lists them all).
+	res, items = evalStreamed(t, s, `for (i in 1:10005) warning("w")`)
+	require.Equal(t, StatusOK, res.Status, res.Error)
+	n := 0
+	for _, it := range items {
+		if it.kind == ConditionWarning {
+			n++
+		}
+	}
+	assert.Equal(t, 10000, n)
+	assert.Len(t, res.Warnings, 10005)
+
 	// Without OnCondition nothing changes: no event frames are sent.
 	res = eval(t, s, `message("m"); warning("w"); 1`)
 	require.Equal(t, StatusOK, res.Status, res.Error)
@@ -126,7 +138,7 @@ func TestConditionFrame(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			s := &consoleSink{nonce: nonce}
+			s := &consoleSink{nonce: nonce, limit: 1 << 20}
 			if tc.handler {
 				s.onCondition = func(k ConditionKind, b []byte) { got = append(got, string(b)) }
 			}
@@ -142,7 +154,14 @@ func TestConditionFrame(t *testing.T) {
 	}
 	// Once the output limit cut the console, conditions are dropped.
 	var got int
-	s := &consoleSink{nonce: nonce, truncated: true, onCondition: func(ConditionKind, []byte) { got++ }}
+	s := &consoleSink{nonce: nonce, limit: 1 << 20, truncated: true, onCondition: func(ConditionKind, []byte) { got++ }}
 	require.NoError(t, s.condition(frame(nonce, 1, 1, "x")))
 	assert.Zero(t, got)
+	// They count against the output limit themselves: text plus 64 bytes
+	// each (a loop of warnings prints nothing until it ends).
+	s = &consoleSink{nonce: nonce, limit: 300, onCondition: func(ConditionKind, []byte) { got++ }}
+	for range 10 {
+		require.NoError(t, s.condition(frame(nonce, 2, 36, strings.Repeat("w", 36))))
+	}
+	assert.Equal(t, 3, got, "3 x (36 + 64) bytes fit in 300")
 }

@@ -658,6 +658,7 @@ local(envir = .rwarden, {
     R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L; R_FILE <- 14L; R_EVENT <- 15L
     EV_MESSAGE <- 1L; EV_WARNING <- 2L
     EVENT_MAX <- 65536L # bytes of text one event carries (the console has all of it)
+    EVENT_COUNT_MAX <- 10000L # events one evaluation sends (rwarden bounds them by bytes too)
     ST_OK <- 0L; ST_ERROR <- 1L; ST_SYNTAX <- 2L; ST_ABORTED <- 3L
     NONCE_BYTES <- 16L
 
@@ -675,6 +676,7 @@ local(envir = .rwarden, {
     runner <- NULL     # set by set_user_env()
     in_flight <- new.env(parent = emptyenv()) # is an evaluation running (for abort)?
     in_flight$active <- FALSE
+    in_flight$events <- 0L # events sent by the running evaluation
 
     # Little-endian int32s, through the internal writeBin: the closure's
     # argument checks cost a fifth of a small evaluation's bookkeeping.
@@ -692,6 +694,8 @@ local(envir = .rwarden, {
     # A message or warning while an evaluation runs (flag 16): rwarden
     # passes it on at once, after the console output written before it.
     send_event <- function(kind, text) {
+        if (in_flight$events >= EVENT_COUNT_MAX) return(invisible(NULL))
+        in_flight$events <- in_flight$events + 1L
         r <- charToRaw(enc2utf8(paste(as.character(text), collapse = "\n")))
         if (length(r) > EVENT_MAX) r <- r[seq_len(EVENT_MAX)]
         tryCatch(send(R_EVENT, c(current_nonce, as.raw(kind), i32(length(r)), r)), error = function(e) NULL)
@@ -914,6 +918,7 @@ local(envir = .rwarden, {
             }
         }
         pc <- if (plots) plot_open()
+        in_flight$events <- 0L
         in_flight$active <- TRUE
         err <- tryCatch(
             withCallingHandlers({

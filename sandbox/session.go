@@ -153,7 +153,8 @@ type EvalOptions struct {
 	// OnCondition, when set, receives each message and warning as R
 	// signals it (the text must not be kept), after the console output
 	// written before it. Result.Messages and Result.Warnings still list
-	// them all; none are delivered once the output limit was reached.
+	// them all; none are delivered once the output limit cut the console,
+	// nor once their texts (and 64 bytes each) add up to that limit.
 	OnCondition func(kind ConditionKind, text []byte)
 }
 

@@ -35,7 +35,16 @@ type consoleSink struct {
 	// are checked against its nonce and passed on; nil: none are expected.
 	nonce       []byte
 	onCondition func(ConditionKind, []byte)
+	// condUsed is what the conditions passed on so far count against the
+	// output limit: their text and conditionOverhead each. Warnings print
+	// only after their top-level expression, so a loop of warnings would
+	// otherwise stream without bound before the console is cut.
+	condUsed int64
 }
+
+// conditionOverhead is what one passed-on condition counts besides its
+// text (a front end's framing of it).
+const conditionOverhead = 64
 
 // condition passes on one event frame: nonce, kind byte, int32 length,
 // text. Anything else is a protocol violation (user code can write to
@@ -50,9 +59,12 @@ func (s *consoleSink) condition(payload []byte) error {
 	if (kind != ConditionMessage && kind != ConditionWarning) || uint64(n) != uint64(len(text)) {
 		return fmt.Errorf("%w: malformed event frame", errProtocol)
 	}
-	if !s.truncated {
-		s.onCondition(kind, trimToRuneBoundary(text))
+	cost := int64(len(text)) + conditionOverhead
+	if s.truncated || s.condUsed+cost > s.limit {
+		return nil
 	}
+	s.condUsed += cost
+	s.onCondition(kind, trimToRuneBoundary(text))
 	return nil
 }
 
