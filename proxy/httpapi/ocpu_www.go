@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path"
-	"slices"
 	"strings"
 )
 
@@ -31,12 +30,8 @@ func (s *Server) ocpuWWW(w http.ResponseWriter, r *http.Request) {
 	}
 	dir := ci.tc.Listener().Config.OcpuApps
 	app, rel := r.PathValue("pkg"), r.PathValue("path")
-	if dir == "" || !rName.MatchString(app) || strings.HasPrefix(app, ".") {
-		http.NotFound(w, r)
-		return
-	}
 	name, ok := appFile(app, rel)
-	if !ok {
+	if dir == "" || !rName.MatchString(app) || !ok {
 		http.NotFound(w, r)
 		return
 	}
@@ -47,99 +42,80 @@ func (s *Server) ocpuWWW(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer root.Close()
-	f, err := root.Open(name)
-	if err == nil {
-		var fi fs.FileInfo
-		if fi, err = f.Stat(); err == nil && fi.IsDir() {
-			// A directory is its index.html; a path to a directory
-			// without the final slash would resolve the page's
-			// relative links against the wrong folder.
-			_ = f.Close()
-			if rel != "" && !strings.HasSuffix(rel, "/") {
-				http.Redirect(w, r, path.Base(rel)+"/", http.StatusMovedPermanently)
-				return
-			}
-			name = path.Join(name, "index.html")
-			if f, err = root.Open(name); err == nil {
-				fi, err = f.Stat()
-			}
-		}
-		if err == nil && !fi.Mode().IsRegular() {
-			err = fs.ErrNotExist
-		}
-		if err != nil {
-			if f != nil {
-				_ = f.Close()
-			}
-		} else {
-			defer f.Close()
-			h := w.Header()
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "no-referrer")
-			h.Set("Cache-Control", "no-cache")
-			http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
-			return
-		}
+	f, fi, err := openAppFile(root, name)
+	if errors.Is(err, errAppDir) {
+		// A folder's address without its final slash: the page's
+		// relative links would resolve against the wrong folder.
+		http.Redirect(w, r, path.Base(rel)+"/", http.StatusMovedPermanently)
+		return
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		s.log.Warn("serving an app file failed", "app", app, "path", rel, "err", err)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("serving an app file failed", "app", app, "path", rel, "err", err)
+		}
+		http.NotFound(w, r)
+		return
 	}
-	http.NotFound(w, r)
+	defer f.Close()
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
+}
+
+// errAppDir: the name is a folder but was asked for without a final slash.
+var errAppDir = errors.New("a folder")
+
+// openAppFile opens the regular file name below root; a folder is its
+// index.html when name ends with "/", errAppDir otherwise.
+func openAppFile(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
+	f, err := root.Open(strings.TrimSuffix(name, "/"))
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.IsDir() {
+		_ = f.Close()
+		if !strings.HasSuffix(name, "/") {
+			return nil, nil, errAppDir
+		}
+		if f, err = root.Open(name + "index.html"); err != nil {
+			return nil, nil, err
+		}
+		fi, err = f.Stat()
+	}
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fs.ErrNotExist
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // appFile is the slash-separated name of an app's file below the apps
-// directory, or false when a segment is empty, "." or "..", or starts
-// with a dot (hidden files such as .git or .htpasswd are never served).
+// directory (ending in "/" for a folder asked for as one), or false when
+// a segment is empty, "." or "..", or starts with a dot (hidden files such
+// as .git or .htpasswd are never served), or the app's name does.
 func appFile(app, rel string) (string, bool) {
-	name := app
+	if strings.HasPrefix(app, ".") {
+		return "", false
+	}
+	name := app + "/"
+	if rel == "" {
+		return name, true
+	}
+	folder := strings.HasSuffix(rel, "/")
 	for seg := range strings.SplitSeq(strings.TrimSuffix(rel, "/"), "/") {
-		if seg == "" && rel == "" {
-			break
-		}
-		if seg == "" || strings.HasPrefix(seg, ".") || strings.ContainsRune(seg, 0) || strings.ContainsRune(seg, '\\') {
+		if seg == "" || strings.HasPrefix(seg, ".") || strings.ContainsAny(seg, "\x00\\") {
 			return "", false
 		}
-		name += "/" + seg
+		name += seg + "/"
+	}
+	if !folder {
+		name = strings.TrimSuffix(name, "/")
 	}
 	return name, true
-}
-
-// ocpuPackage serves GET /ocpu/library/{pkg}/R/: OpenCPU lists a
-// package's objects there, and opencpu.js's ocpu.seturl reads it to check
-// the path (it alerts when that fails). rwarden lists the objects of pkg
-// that the user's policy allows, one a line, sorted; a package the user
-// may not use is 404, as OpenCPU answers for one that is not installed.
-func (s *Server) ocpuPackage(w http.ResponseWriter, r *http.Request) {
-	id, _, ok := s.authenticate(w, r)
-	if !ok {
-		return
-	}
-	pkg := r.PathValue("pkg")
-	if !rName.MatchString(pkg) {
-		ocpuText(w, http.StatusNotFound, "no such package\n")
-		return
-	}
-	a, err := s.core.Allowlist(id.User)
-	if err != nil {
-		s.log.Error("resolving an allowlist failed", "user", id.User, "err", err)
-		ocpuText(w, http.StatusServiceUnavailable, "the policy could not be resolved\n")
-		return
-	}
-	if !slices.Contains(a.Packages, pkg) {
-		ocpuText(w, http.StatusNotFound, "no such package: "+pkg+"\n")
-		return
-	}
-	var names []string
-	for _, f := range a.Functions {
-		if p, name, ok := strings.Cut(f, "::"); ok && p == pkg {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	var b strings.Builder
-	for _, n := range names {
-		b.WriteString(n)
-		b.WriteByte('\n')
-	}
-	ocpuText(w, http.StatusOK, b.String())
 }
