@@ -839,7 +839,17 @@ local(envir = .rwarden, {
     }), plot_cap)
     plot_open <- function() {
         plot_cap$opened <- NULL
-        list(opt = options(device = plot_device), dev = NULL, plots = list(), last = NULL)
+        in_flight$plot_opt <- options(device = plot_device)
+        list(opt = in_flight$plot_opt, dev = NULL, plots = list(), last = NULL)
+    }
+    # An evaluation left by the abort restart never reaches plot_close:
+    # put R's default device back and close the capture device.
+    plot_abandon <- function() {
+        if (!is.null(in_flight$plot_opt) && identical(getOption("device"), plot_device))
+            options(in_flight$plot_opt)
+        in_flight$plot_opt <- NULL
+        if (plot_dev_ok(plot_cap$opened)) grDevices::dev.off(plot_cap$opened)
+        plot_cap$opened <- NULL
     }
     plot_items <- function(p) if (is.null(p)) list() else as.list(p[[1L]]) # a pairlist
     # Is d (still) the capture device: open, and a pdf device (code that
@@ -884,6 +894,7 @@ local(envir = .rwarden, {
         # The default device goes back to what it was, unless the code
         # chose another one.
         if (identical(getOption("device"), plot_device)) options(pc$opt)
+        in_flight$plot_opt <- NULL
         pc <- plot_snapshot(pc)
         if (is.null(pc$dev)) return(list())
         if (plot_dev_ok(pc$dev)) grDevices::dev.off(pc$dev)
@@ -1408,6 +1419,7 @@ local(envir = .rwarden, {
             if (!channels_ok()) .Internal(quit("no", 3L, FALSE))
             if (in_flight$active) {
                 in_flight$active <- FALSE
+                tryCatch(plot_abandon(), error = function(e) NULL)
                 reset_console()
                 send(R_RESULT, encode_result(current_nonce, list(status = ST_ABORTED,
                     error = "Error: evaluation aborted\n", messages = character(0),

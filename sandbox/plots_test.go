@@ -68,6 +68,16 @@ func TestPlotCapture(t *testing.T) {
 	res = run(`e <- environment(getOption("device")); c(ls(e, all.names = TRUE), environmentName(parent.env(e)))`, true)
 	assert.Equal(t, "[1] \"opened\" \"base\"  \n", string(res.Output))
 
+	// An evaluation that jumps out of the harness (the abort restart)
+	// leaves neither the capture device nor the device option behind.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ab, err := s.Eval(ctx, `plot(1); invokeRestart("abort")`, EvalOptions{Plots: true}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, StatusError, ab.Status)
+	res = run(`c(length(dev.list()), identical(d0, getOption("device")))`, false)
+	assert.Equal(t, "[1] 0 1\n", string(res.Output))
+
 	// A device of the code's own, left open: drawing goes there, as at R's
 	// console, and it stays open.
 	res = run(`pdf(file.path(tempdir(), "own.pdf")); plot(1)`, true)
