@@ -13,7 +13,9 @@
 # Request:  int32 type, int32 flags, int32 length, then `length` bytes.
 #           Flags of an evaluation: 1 = send the last value (serialized),
 #           2 = quiet (do not print visible values, as Rserve's eval),
-#           4 = a CPU is free to poll for the next request (next_request).
+#           4 = a CPU is free to poll for the next request (next_request),
+#           8 = capture plots, 16 = send each message and warning as it is
+#           signalled (response 15: nonce, kind byte, int32 length, text).
 # Response: int32 type, int32 length, then `length` bytes.
 # All integers little-endian. Every request payload starts with a 16-byte
 # nonce that the response echoes, so that bytes user code writes to fd 4 on
@@ -654,7 +656,10 @@ local(envir = .rwarden, {
     self <- environment() # this harness environment
     T_EVAL <- 1L; T_BIND <- 2L; T_ASSIGN <- 3L; T_SETERR <- 4L; T_PUTFILE <- 5L; T_GETFILE <- 6L
     T_LOADCSV <- 7L
-    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L; R_FILE <- 14L
+    R_READY <- 10L; R_RESULT <- 11L; R_BOUND <- 12L; R_DONE <- 13L; R_FILE <- 14L; R_EVENT <- 15L
+    EV_MESSAGE <- 1L; EV_WARNING <- 2L
+    EVENT_MAX <- 65536L # bytes of text one event carries (the console has all of it)
+    EVENT_COUNT_MAX <- 10000L # events one evaluation sends (rwarden bounds them by bytes too)
     ST_OK <- 0L; ST_ERROR <- 1L; ST_SYNTAX <- 2L; ST_ABORTED <- 3L
     NONCE_BYTES <- 16L
 
@@ -672,6 +677,7 @@ local(envir = .rwarden, {
     runner <- NULL     # set by set_user_env()
     in_flight <- new.env(parent = emptyenv()) # is an evaluation running (for abort)?
     in_flight$active <- FALSE
+    in_flight$events <- 0L # events sent by the running evaluation
 
     # Little-endian int32s, through the internal writeBin: the closure's
     # argument checks cost a fifth of a small evaluation's bookkeeping.
@@ -685,6 +691,15 @@ local(envir = .rwarden, {
 
     send <- function(type, payload) {
         .Internal(writeBin(c(i32(c(type, length(payload))), payload), out, NA_integer_, FALSE, FALSE))
+    }
+    # A message or warning while an evaluation runs (flag 16): rwarden
+    # passes it on at once, after the console output written before it.
+    send_event <- function(kind, text) {
+        if (in_flight$events >= EVENT_COUNT_MAX) return(invisible(NULL))
+        in_flight$events <- in_flight$events + 1L
+        r <- charToRaw(enc2utf8(paste(as.character(text), collapse = "\n")))
+        if (length(r) > EVENT_MAX) r <- r[seq_len(EVENT_MAX)]
+        tryCatch(send(R_EVENT, c(current_nonce, as.raw(kind), i32(length(r)), r)), error = function(e) NULL)
     }
 
     # The call of a condition signalled at the top level of user code is the
@@ -798,25 +813,58 @@ local(envir = .rwarden, {
     # error. The condition handlers are set up once per request (not per
     # expression): they are the bulk of the harness's own cost for small
     # evaluations.
-    # Plot capture (flag 8 of an evaluation): the evaluation draws on a
-    # display-list device the harness opens for it (pdf(NULL), so nothing
-    # is written), its plot is recorded after every top-level expression
-    # (a new page, or more drawn on the same one, replaces the last record),
-    # and at the end each recorded plot is replayed into a PNG (cairo) and
-    # an SVG file in the scratch directory, read back and removed. A loop
-    # that draws several pages in one expression keeps its last page. No
-    # hook or function of the harness is handed to user code for this.
+    # Plot capture (flag 8 of an evaluation): while the evaluation runs,
+    # R's default device (options("device"), what R opens when code draws
+    # with no device open, and what dev.new() opens) is a display-list
+    # device (pdf(NULL), so nothing is written). Only an evaluation that
+    # draws opens it: opening a device costs more than a small evaluation.
+    # Its plot is recorded after every top-level expression (a new page, or
+    # more drawn on the same one, replaces the last record), and at the end
+    # it is closed and each recorded plot replayed into a PNG (cairo) and an
+    # SVG file in the scratch directory, read back and removed. A loop that
+    # draws several pages in one expression keeps its last page; drawing on
+    # a device the code opened itself is not captured (as at R's console,
+    # it goes there). The device function is enclosed by an environment of
+    # its own (under base), not the harness's: user code can reach it
+    # through getOption("device"), and finds there only the number of the
+    # device it opened.
     PLOT_MAX <- 16L
     PLOT_FILE_MAX <- 16 * 1024 * 1024
-    plot_open <- function() {
-        prev <- grDevices::dev.cur()
+    plot_cap <- new.env(parent = baseenv())
+    plot_cap$opened <- NULL
+    plot_device <- eval(quote(function(...) {
         grDevices::pdf(NULL, width = 7, height = 5)
         grDevices::dev.control(displaylist = "enable")
-        list(prev = prev, dev = grDevices::dev.cur(), plots = list(), last = NULL)
+        opened <<- grDevices::dev.cur()
+        invisible(NULL)
+    }), plot_cap)
+    plot_open <- function() {
+        plot_cap$opened <- NULL
+        in_flight$plot_opt <- options(device = plot_device)
+        list(opt = in_flight$plot_opt, dev = NULL, plots = list(), last = NULL)
+    }
+    # An evaluation left by the abort restart never reaches plot_close:
+    # put R's default device back and close the capture device.
+    plot_abandon <- function() {
+        if (!is.null(in_flight$plot_opt) && identical(getOption("device"), plot_device))
+            options(in_flight$plot_opt)
+        in_flight$plot_opt <- NULL
+        if (plot_dev_ok(plot_cap$opened)) grDevices::dev.off(plot_cap$opened)
+        plot_cap$opened <- NULL
     }
     plot_items <- function(p) if (is.null(p)) list() else as.list(p[[1L]]) # a pairlist
+    # Is d (still) the capture device: open, and a pdf device (code that
+    # closed it may have opened another device under its number)?
+    plot_dev_ok <- function(d) {
+        l <- grDevices::dev.list()
+        !is.null(d) && !is.na(i <- match(d, l)) && names(l)[[i]] == "pdf"
+    }
     plot_snapshot <- function(pc) {
-        if (!(pc$dev %in% grDevices::dev.list())) return(pc) # user code closed it
+        # The device opened last (code that closed it and drew again
+        # opened another); none: nothing was drawn.
+        d <- plot_cap$opened
+        if (is.numeric(d) && length(d) == 1L && !is.na(d)) pc$dev <- as.integer(d)
+        if (!plot_dev_ok(pc$dev)) return(pc) # user code closed it
         cur <- grDevices::dev.cur()
         if (cur != pc$dev) grDevices::dev.set(pc$dev)
         p <- tryCatch(grDevices::recordPlot(), error = function(e) NULL)
@@ -844,9 +892,14 @@ local(envir = .rwarden, {
         readBin(f, "raw", size)
     }
     plot_close <- function(pc) {
+        # The default device goes back to what it was, unless the code
+        # chose another one.
+        if (identical(getOption("device"), plot_device)) options(pc$opt)
+        in_flight$plot_opt <- NULL
         pc <- plot_snapshot(pc)
-        if (pc$dev %in% grDevices::dev.list()) grDevices::dev.off(pc$dev)
-        if (pc$prev > 1L && pc$prev %in% grDevices::dev.list()) grDevices::dev.set(pc$prev)
+        if (is.null(pc$dev)) return(list())
+        if (plot_dev_ok(pc$dev)) grDevices::dev.off(pc$dev)
+        plot_cap$opened <- NULL
         lapply(pc$plots, function(p) list(
             png = plot_file(p, function(f) grDevices::png(f, width = 700, height = 500, type = "cairo")),
             svg = plot_file(p, function(f) grDevices::svg(f, width = 7, height = 5))))
@@ -856,7 +909,7 @@ local(envir = .rwarden, {
         c(i32(length(plots)), unlist(lapply(plots, function(p) c(bytes_field(p$png), bytes_field(p$svg))),
                                      use.names = FALSE))
 
-    eval_request <- function(code, want_value, quiet = FALSE, plots = FALSE) {
+    eval_request <- function(code, want_value, quiet = FALSE, plots = FALSE, events = FALSE) {
         exprs <- tryCatch(parse(text = code, keep.source = FALSE, encoding = "UTF-8"),
                           error = function(e) e)
         if (inherits(exprs, "error")) {
@@ -877,6 +930,7 @@ local(envir = .rwarden, {
             }
         }
         pc <- if (plots) plot_open()
+        in_flight$events <- 0L
         in_flight$active <- TRUE
         err <- tryCatch(
             withCallingHandlers({
@@ -891,9 +945,23 @@ local(envir = .rwarden, {
             },
             warning = function(w) {
                 pending[[length(pending) + 1L]] <<- w
+                if (events) send_event(EV_WARNING, conditionMessage(w))
                 invokeRestart("muffleWarning")
             },
-            message = function(m) messages <<- c(messages, conditionMessage(m))),
+            message = function(m) {
+                msg <- conditionMessage(m)
+                messages <<- c(messages, msg)
+                if (events) {
+                    # Printed here as message()'s default handler would,
+                    # so that the event follows its console text.
+                    if (!is.null(findRestart("muffleMessage", m))) {
+                        cat(msg, file = stderr(), sep = "")
+                        send_event(EV_MESSAGE, msg)
+                        invokeRestart("muffleMessage")
+                    }
+                    send_event(EV_MESSAGE, msg)
+                }
+            }),
             error = function(e) e)
         in_flight$active <- FALSE
         captured <- if (plots) tryCatch(plot_close(pc), error = function(e) list())
@@ -1287,7 +1355,7 @@ local(envir = .rwarden, {
             } else if (req$type == T_EVAL) {
                 may_poll <<- bitwAnd(req$flags, 4L) != 0L
                 r <- eval_request(body, bitwAnd(req$flags, 1L) != 0L, bitwAnd(req$flags, 2L) != 0L,
-                                  bitwAnd(req$flags, 8L) != 0L)
+                                  bitwAnd(req$flags, 8L) != 0L, bitwAnd(req$flags, 16L) != 0L)
                 reset_console()
                 send(R_RESULT, encode_result(current_nonce, r))
             } else if (req$type == T_BIND) {
@@ -1399,12 +1467,15 @@ local(envir = .rwarden, {
         for (nm in c("eval_request", "encode_result", "send", "autoprint", "reset_console",
                      "next_request", "poll_input", "fill", "take", "answered",
                      "i32", "str_field", "str_list", "format_error", "user_call",
-                     "plot_open", "plot_snapshot", "plot_close", "plot_items"))
+                     "plot_open", "plot_snapshot", "plot_close", "plot_items", "plot_dev_ok"))
             assign(nm, compiler::cmpfun(get(nm, envir = self)), envir = self)
         invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE)))
         # The capture device's first use in a process loads font metrics and
         # encodings (some 10 ms); done here, forked sessions inherit them.
         invisible(encode_result(raw(NONCE_BYTES), eval_request("invisible(NULL)", FALSE, FALSE, TRUE)))
+        plot_device()
+        grDevices::dev.off()
+        plot_cap$opened <- NULL
         reset_console()
         prepared <<- TRUE
     }
@@ -1424,6 +1495,7 @@ local(envir = .rwarden, {
             if (!channels_ok()) .Internal(quit("no", 3L, FALSE))
             if (in_flight$active) {
                 in_flight$active <- FALSE
+                tryCatch(plot_abandon(), error = function(e) NULL)
                 reset_console()
                 send(R_RESULT, encode_result(current_nonce, list(status = ST_ABORTED,
                     error = "Error: evaluation aborted\n", messages = character(0),

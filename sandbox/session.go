@@ -150,7 +150,22 @@ type EvalOptions struct {
 	// the harness opens for it) as PNG and SVG (Result.Plots): at most 16
 	// per evaluation, one per top-level expression that plotted.
 	Plots bool
+	// OnCondition, when set, receives each message and warning as R
+	// signals it (the text must not be kept), after the console output
+	// written before it. Result.Messages and Result.Warnings still list
+	// them all; none are delivered once the output limit cut the console,
+	// nor once their texts (and 64 bytes each) add up to that limit.
+	OnCondition func(kind ConditionKind, text []byte)
 }
+
+// ConditionKind tells a message from a warning (EvalOptions.OnCondition).
+type ConditionKind uint8
+
+// Condition kinds, as the harness numbers them.
+const (
+	ConditionMessage ConditionKind = 1
+	ConditionWarning ConditionKind = 2
+)
 
 // Session is one worker bound to one user. It evaluates one request at a
 // time; Close destroys the worker.
@@ -267,13 +282,16 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	if opts.Plots {
 		flags |= flagPlots
 	}
+	if opts.OnCondition != nil {
+		flags |= flagEvents
+	}
 	var spin time.Duration // how long to poll for the answer before sleeping
 	if s.pool.hot.admit(s.serial, start) {
 		flags |= flagPoll
 		spin = s.pool.cfg.BusyPoll
 	}
 	nonce := newNonce()
-	sink := &consoleSink{limit: lim.Output, stream: stream}
+	sink := &consoleSink{limit: lim.Output, stream: stream, nonce: nonce, onCondition: opts.OnCondition}
 	res := &Result{}
 	if err := w.send(reqEval, flags, nonce, []byte(code), deadline); err != nil {
 		return s.finishDead(res, sink, start, cpuBefore, err)

@@ -22,11 +22,13 @@ const (
 	respBound  uint32 = 12
 	respDone   uint32 = 13
 	respFile   uint32 = 14
+	respEvent  uint32 = 15 // a message or warning, sent while an evaluation runs
 
 	flagWantValue uint32 = 1
 	flagQuiet     uint32 = 2
-	flagPoll      uint32 = 4 // the worker may busy-poll for the next request
-	flagPlots     uint32 = 8 // capture the evaluation's plots as PNG and SVG
+	flagPoll      uint32 = 4  // the worker may busy-poll for the next request
+	flagPlots     uint32 = 8  // capture the evaluation's plots as PNG and SVG
+	flagEvents    uint32 = 16 // send each message and warning as it is signalled (respEvent)
 
 	// maxPlots bounds the plots one result may carry (harness.R's
 	// PLOT_MAX says the same).
@@ -89,7 +91,7 @@ func parseRespHeader(h []byte, maxLen int64) (typ uint32, n int, err error) {
 	typ = binary.LittleEndian.Uint32(h[0:])
 	l := int64(int32(binary.LittleEndian.Uint32(h[4:])))
 	switch typ {
-	case respReady, respResult, respBound, respDone, respFile:
+	case respReady, respResult, respBound, respDone, respFile, respEvent:
 	default:
 		return 0, 0, fmt.Errorf("%w: unknown response type %d", errProtocol, typ)
 	}

@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -29,6 +31,41 @@ type consoleSink struct {
 	total     int64
 	truncated bool
 	stream    func([]byte)
+	// nonce and onCondition: the evaluation's event frames (respEvent)
+	// are checked against its nonce and passed on; nil: none are expected.
+	nonce       []byte
+	onCondition func(ConditionKind, []byte)
+	// condUsed is what the conditions passed on so far count against the
+	// output limit: their text and conditionOverhead each. Warnings print
+	// only after their top-level expression, so a loop of warnings would
+	// otherwise stream without bound before the console is cut.
+	condUsed int64
+}
+
+// conditionOverhead is what one passed-on condition counts besides its
+// text (a front end's framing of it).
+const conditionOverhead = 64
+
+// condition passes on one event frame: nonce, kind byte, int32 length,
+// text. Anything else is a protocol violation (user code can write to
+// fd 4, but does not know the nonce).
+func (s *consoleSink) condition(payload []byte) error {
+	if s.onCondition == nil || len(payload) < nonceLen+5 || !bytes.Equal(payload[:nonceLen], s.nonce) {
+		return fmt.Errorf("%w: unexpected event frame", errProtocol)
+	}
+	kind := ConditionKind(payload[nonceLen])
+	n := binary.LittleEndian.Uint32(payload[nonceLen+1:])
+	text := payload[nonceLen+5:]
+	if (kind != ConditionMessage && kind != ConditionWarning) || uint64(n) != uint64(len(text)) {
+		return fmt.Errorf("%w: malformed event frame", errProtocol)
+	}
+	cost := int64(len(text)) + conditionOverhead
+	if s.truncated || s.condUsed+cost > s.limit {
+		return nil
+	}
+	s.condUsed += cost
+	s.onCondition(kind, trimToRuneBoundary(text))
+	return nil
 }
 
 func (s *consoleSink) write(p []byte) {
@@ -249,6 +286,14 @@ func (w *worker) collect(sink *consoleSink, buf []byte, conOpen *bool) (done boo
 	done, err = w.readFrame(w.l.cfg.MaxResultBytes)
 	if done && *conOpen {
 		*conOpen = w.drainConsole(sink, buf)
+	}
+	if done && w.frame.typ == respEvent {
+		// A message or warning while the evaluation runs, after the
+		// console output before it (drained just now): pass it on and
+		// keep waiting for the answer.
+		err = sink.condition(w.frame.payload)
+		w.frame.reset()
+		return false, err
 	}
 	return done, err
 }

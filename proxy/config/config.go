@@ -78,6 +78,11 @@ type ListenerConfig struct {
 	// ProxyProtocol, when set, takes the client's address from a PROXY
 	// protocol header sent by a configured load balancer.
 	ProxyProtocol *ProxyProtocolConfig `yaml:"proxy_protocol,omitempty"`
+	// OcpuApps, on an http listener, is a directory of OpenCPU-style web
+	// apps: each subdirectory APP is served (to authenticated users) at
+	// /ocpu/library/APP/www/, so that an app's pages and opencpu.js call
+	// the API from the same origin. Empty: no apps are served.
+	OcpuApps string `yaml:"ocpu_apps,omitempty"`
 }
 
 // ConnectionsConfig bounds open client connections across listeners, so
@@ -434,6 +439,7 @@ func (c *Config) FillPaths(baseDir string) {
 			l.Address = unixPrefix + abs(UnixPath(l.Address))
 		}
 		l.TLS.Cert, l.TLS.Key, l.TLS.ClientCA = abs(l.TLS.Cert), abs(l.TLS.Key), abs(l.TLS.ClientCA)
+		l.OcpuApps = abs(l.OcpuApps)
 		if l.OIDC != nil {
 			l.OIDC.CAFile = abs(l.OIDC.CAFile)
 			if l.OIDC.UserClaim == "" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -185,6 +186,13 @@ func (c *Config) validateListener(l *ListenerConfig, p string, bad func(string, 
 	durRange(bad, p+".read_timeout", l.ReadTimeout, 100*time.Millisecond, time.Hour)
 	if l.OIDC != nil {
 		validateOIDC(l, p+".oidc", bad)
+	}
+	if l.OcpuApps != "" {
+		if l.Protocol != ProtocolHTTP {
+			bad(p+".ocpu_apps", "only http listeners serve OpenCPU apps")
+		} else if fi, err := os.Stat(l.OcpuApps); err != nil || !fi.IsDir() {
+			bad(p+".ocpu_apps", "must be an existing directory, got %q", l.OcpuApps)
+		}
 	}
 }
 

@@ -118,9 +118,14 @@ type EventKind int
 
 // Output events. The worker's console is one ordered stream: printed
 // output, messages and warnings arrive as console text in the order R
-// produced them.
+// produced them. With EvalOptions.Conditions, each message and warning is
+// also an event of its own, when R signals it (after the console text
+// written before it; a warning's console text comes when R prints it,
+// after its top-level expression).
 const (
 	EventConsole EventKind = iota
+	EventMessage
+	EventWarning
 )
 
 // Event is output of a running evaluation, delivered as it is produced.

@@ -117,6 +117,8 @@ type EvalOptions struct {
 	// Evaluate returns (may be nil). The outcome's Result.Output still holds
 	// everything kept.
 	Stream func(Event)
+	// Conditions adds EventMessage and EventWarning events to Stream.
+	Conditions bool
 	// AuditDetail is added to the evaluation's audit record (e.g. the MCP
 	// client that asked for it), values clipped to 256 bytes; it never
 	// replaces a key the core set itself.
@@ -247,7 +249,17 @@ func (s *Session) evaluate(ctx context.Context, code []byte, opts EvalOptions) *
 	if opts.Stream != nil {
 		stream = func(b []byte) { opts.Stream(Event{Kind: EventConsole, Data: b}) }
 	}
-	res, err := s.worker.Eval(ctx, string(code), sandbox.EvalOptions{WantValue: opts.WantValue, Quiet: opts.Quiet, Plots: opts.Plots}, stream)
+	sopts := sandbox.EvalOptions{WantValue: opts.WantValue, Quiet: opts.Quiet, Plots: opts.Plots}
+	if opts.Stream != nil && opts.Conditions {
+		sopts.OnCondition = func(k sandbox.ConditionKind, text []byte) {
+			kind := EventMessage
+			if k == sandbox.ConditionWarning {
+				kind = EventWarning
+			}
+			opts.Stream(Event{Kind: kind, Data: text})
+		}
+	}
+	res, err := s.worker.Eval(ctx, string(code), sopts, stream)
 	if err != nil {
 		s.dropWorker()
 		if e := s.endedErr(); e != nil {

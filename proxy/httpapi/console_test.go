@@ -24,6 +24,9 @@ import (
 // Content-Security-Policy and no inline script or style.
 func TestConsolePage(t *testing.T) {
 	a := startAPI(t, nil)
+	// No ocpu_apps on this listener: no app pages.
+	code, _, _ := a.do(t, nil, alice, "GET", "/ocpu/library/stats/www/", nil)
+	assert.Equal(t, http.StatusNotFound, code)
 	code, hdr, body := a.do(t, nil, nil, "GET", "/", nil)
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, hdr.Get("Content-Security-Policy"), "default-src 'self'")
@@ -92,20 +95,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 	dir := screenshotDir(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox, // the test runs as root in CI containers
-		// The server's certificate is from the test's own CA, which this
-		// throw-away browser profile does not know.
-		chromedp.Flag("ignore-certificate-errors", true),
-		chromedp.WindowSize(1100, 900),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
+	ctx := startBrowser(t, exe)
 
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {

@@ -24,11 +24,13 @@ import (
 //	GET  /ocpu/tmp/{key}/stdout[/text]          what it printed
 //	GET  /ocpu/tmp/{key}/console[/text]         the call and what it printed
 //	GET  /ocpu/tmp/{key}/graphics/{n}[/{format}]  its n-th plot ("last" too), png or svg
+//	GET  /ocpu/library/{app}/www/{path}         a file of a web app in the listener's ocpu_apps (ocpu_www.go)
+//	GET  /ocpu/library/{pkg}/R/                 the objects of pkg the user may call (ocpu.seturl reads it)
 //
 // Unlike OpenCPU, every request is authenticated (as for /v1), the call
 // and every argument are policy-checked, and a key is readable only by
 // the user whose call made it. Not supported: scripts, package files,
-// GET of package objects, file uploads. A results key as an argument
+// GET of a package object (/R/{name}), file uploads. A results key as an argument
 // (x=x0abc...) passes that call's value on when it is plain data.
 
 func (s *Server) ocpuRoutes(mux *http.ServeMux) {
@@ -43,6 +45,8 @@ func (s *Server) ocpuRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ocpu/tmp/{key}/console/{format}", s.ocpuText)
 	mux.HandleFunc("GET /ocpu/tmp/{key}/graphics/{n}", s.ocpuGraphics)
 	mux.HandleFunc("GET /ocpu/tmp/{key}/graphics/{n}/{format}", s.ocpuGraphics)
+	mux.HandleFunc("GET /ocpu/library/{pkg}/www/{path...}", s.ocpuWWW)
+	mux.HandleFunc("GET /ocpu/library/{pkg}/R/{$}", s.ocpuPackage)
 }
 
 // ocpuFormats are the output forms of a value.

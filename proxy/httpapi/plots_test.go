@@ -42,13 +42,14 @@ func TestPlots(t *testing.T) {
 	})
 
 	t.Run("own device", func(t *testing.T) {
-		// Drawn on a device of its own: not captured; closing it makes the
-		// capture device current, as docs/http.md says.
+		// Drawn on a device of its own: not captured; no capture device
+		// was opened, so closing it leaves the null device, as at R's
+		// console.
 		code, _, body := a.do(t, nil, alice, "POST", "/v1/eval", map[string]any{
 			"code": "png(file.path(tempdir(), 'own.png')); plot(1:3); dev.off()"})
 		require.Equal(t, 200, code, "%s", body)
 		assert.Empty(t, plotsOf(t, body))
-		assert.Regexp(t, `^pdf \n\s*2 \n$`, decode(t, body).Console)
+		assert.Regexp(t, `^null device \n\s*1 \n$`, decode(t, body).Console)
 	})
 
 	t.Run("no plot, no plots", func(t *testing.T) {

@@ -18,15 +18,17 @@ import (
 // Server-sent events of an evaluation (text/event-stream):
 //
 //	event: console   data: {"text": "..."}   console output, as R writes it
-//	event: message   data: {"text": "..."}   each message(), after the run
-//	event: warning   data: {"text": "..."}   each warning, after the run
+//	event: message   data: {"text": "..."}   each message(), when R signals it
+//	event: warning   data: {"text": "..."}   each warning, when R signals it
 //	event: plot      data: {"png": URL, "svg": URL}  each plot, after the run
 //	event: done      data: <the evaluation's JSON answer without console>
 //	event: error     data: the same, when the status is not ok
 //
 // The console stream carries everything R printed, messages and warnings
-// included, in the order R wrote it; the message and warning events list
-// them once more as structured items when the evaluation ends. The HTTP
+// included, in the order R wrote it; the message and warning events give
+// them once more as structured items as R signals them, after the console
+// text written before them (a message's own text included; a warning's
+// text is printed by R later, after its top-level expression). The HTTP
 // status is the evaluation's own (403, 400, 504 ...) when it ended before
 // printing anything; once output has been sent it is 200, and the final
 // event's "http_status" field holds what it would have been.
@@ -57,7 +59,7 @@ type sseWriter struct {
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
-	pending []byte
+	pending []sseItem
 	wake    chan struct{}
 	started bool // the status line and headers went out
 	failed  bool
@@ -70,22 +72,15 @@ func (s *Server) evaluateStream(w http.ResponseWriter, r *http.Request, cs *core
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() { defer close(finished); sw.run(done) }()
-	out := cs.Evaluate(ctx, []byte(req.Code), core.EvalOptions{WantValue: wantValue, Plots: true, Stream: func(ev core.Event) {
-		sw.add(ev.Data)
-	}})
+	out := cs.Evaluate(ctx, []byte(req.Code), core.EvalOptions{WantValue: wantValue, Plots: true, Conditions: true,
+		Stream: func(ev core.Event) { sw.add(ev.Kind, ev.Data) }})
 	close(done)
 	<-finished
 
 	status, res := answer(out, sess, wantValue)
-	res.Console = "" // sent as it came
+	res.Console = "" // sent as it came, messages and warnings too
 	if !sw.started {
 		sw.start(status)
-	}
-	for _, m := range res.Messages {
-		sw.event("message", map[string]string{"text": m})
-	}
-	for _, m := range res.Warnings {
-		sw.event("warning", map[string]string{"text": m})
 	}
 	for _, p := range res.Plots {
 		sw.event("plot", p)
@@ -97,9 +92,28 @@ func (s *Server) evaluateStream(w http.ResponseWriter, r *http.Request, cs *core
 	sw.event(name, streamResult{evalResult: res, HTTPStatus: status})
 }
 
-func (sw *sseWriter) add(b []byte) {
+// sseItem is output waiting to be sent: console text (name ""), or a
+// message or warning event.
+type sseItem struct {
+	name string
+	text []byte
+}
+
+// add queues output of the evaluation (b is only valid during the call).
+func (sw *sseWriter) add(kind core.EventKind, b []byte) {
+	name := ""
+	switch kind {
+	case core.EventMessage:
+		name = "message"
+	case core.EventWarning:
+		name = "warning"
+	}
 	sw.mu.Lock()
-	sw.pending = append(sw.pending, b...)
+	if n := len(sw.pending); name == "" && n > 0 && sw.pending[n-1].name == "" {
+		sw.pending[n-1].text = append(sw.pending[n-1].text, b...)
+	} else {
+		sw.pending = append(sw.pending, sseItem{name: name, text: append([]byte(nil), b...)})
+	}
 	sw.mu.Unlock()
 	select {
 	case sw.wake <- struct{}{}:
@@ -148,9 +162,22 @@ func (sw *sseWriter) run(done <-chan struct{}) {
 			final = true
 		}
 		sw.mu.Lock()
-		buf = append(buf, sw.pending...)
+		items := sw.pending
 		sw.pending = nil
 		sw.mu.Unlock()
+		for _, it := range items {
+			if it.name == "" {
+				buf = append(buf, it.text...)
+				continue
+			}
+			// A message or warning: the console text before it goes
+			// first, whole lines or not.
+			buf = send(buf, false)
+			if !sw.started {
+				sw.start(http.StatusOK)
+			}
+			sw.event(it.name, map[string]string{"text": strings.ToValidUTF8(string(it.text), "\uFFFD")})
+		}
 		switch i := bytes.LastIndexByte(buf, '\n'); {
 		case final || force || len(buf) >= maxPartial:
 			buf = send(buf, final)

@@ -86,11 +86,45 @@ func TestStreamOutcomes(t *testing.T) {
 		return n
 	}
 
-	status, evs := stream(`message("note"); warning("w1"); cat("out\n")`)
+	// Messages and warnings are events as R signals them, in order with
+	// the console text: a message after its own console line, a warning
+	// right after it is signalled (R prints its text after the loop).
+	status, evs := stream(`for (i in 1:4) { cat("tick", i, "\n"); message("note ", i); warning("careful ", i); Sys.sleep(0.3) }`)
 	assert.Equal(t, 200, status)
-	assert.Contains(t, names(evs), "message")
-	assert.Contains(t, names(evs), "warning")
-	assert.Equal(t, "done", evs[len(evs)-1].name)
+	require.Equal(t, "done", evs[len(evs)-1].name)
+	var seq []string
+	var condAt []time.Duration
+	console := ""
+	for _, ev := range evs[:len(evs)-1] {
+		var d struct{ Text string }
+		require.NoError(t, json.Unmarshal([]byte(ev.data), &d))
+		if ev.name == "console" {
+			console += d.Text
+			continue
+		}
+		if console != "" {
+			seq = append(seq, "console:"+console)
+			console = ""
+		}
+		seq = append(seq, ev.name+":"+d.Text)
+		condAt = append(condAt, ev.at)
+	}
+	var want []string
+	for i := 1; i <= 4; i++ {
+		n := string(rune('0' + i))
+		want = append(want, "console:tick "+n+" \nnote "+n+"\n", "message:note "+n+"\n", "warning:careful "+n)
+	}
+	assert.Equal(t, want, seq)
+	assert.True(t, strings.HasPrefix(console, "Warning messages:\n1: careful 1"), console)
+	require.Len(t, condAt, 8)
+	for i := 2; i < 8; i += 2 {
+		assert.Greater(t, condAt[i]-condAt[i-2], 200*time.Millisecond, "message %d came when signalled", i/2+1)
+	}
+	assert.Greater(t, evs[len(evs)-1].at-condAt[0], 800*time.Millisecond, "the first message long before the end")
+	var done result
+	require.NoError(t, json.Unmarshal([]byte(evs[len(evs)-1].data), &done))
+	assert.Len(t, done.Messages, 4, "the final answer lists them all")
+	assert.Len(t, done.Warnings, 4)
 
 	// A line written in pieces is one event; a piece that never gets its
 	// newline still goes out before the evaluation ends.
