@@ -160,6 +160,7 @@ type Session struct {
 	binding Binding
 	started time.Time
 	serial  uint64 // tells sessions apart for Pool.hot
+	evals   uint64 // evaluations sent so far (under mu)
 
 	mu     sync.Mutex
 	closed bool
@@ -267,11 +268,12 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	if opts.Plots {
 		flags |= flagPlots
 	}
-	var spin time.Duration // how long to poll for the answer before sleeping
-	if s.pool.hot.admit(s.serial, start) {
+	hot := s.pool.hot.admit(s.serial, start)
+	if hot {
 		flags |= flagPoll
-		spin = s.pool.cfg.BusyPoll
 	}
+	spin := answerSpin(hot, s.evals, s.pool.cfg.BusyPoll) // how long to poll for the answer before sleeping
+	s.evals++
 	nonce := newNonce()
 	sink := &consoleSink{limit: lim.Output, stream: stream}
 	res := &Result{}
