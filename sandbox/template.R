@@ -8,7 +8,7 @@
     # No user code ever runs in the template, and it holds no secret: a
     # session's memory is a copy of it.
     rwarden_fork <- dyn.load("@FORKLIB@", local = TRUE, now = TRUE)
-    invisible(getNativeSymbolInfo("rwarden_fork_abi_1", rwarden_fork)) # the protocol this rwarden speaks
+    invisible(getNativeSymbolInfo("rwarden_fork_abi_2", rwarden_fork)) # the protocol this rwarden speaks
     rwarden_serve_sym <- getNativeSymbolInfo("rwarden_template_serve", rwarden_fork)
     .rwarden$prepare()
     # A second run of the request path: R's JIT compiles a closure at its
@@ -54,14 +54,15 @@
     # the library has re-pointed them at the session's own pipes.
     rwarden_read <- .rwarden$next_request
     .rwarden$next_request <- function() {
-        out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L)
+        out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L, R.version.string)
         if (!identical(out[[2L]], 1L)) quit(save = "no", status = 0L, runLast = FALSE)
         # A session process. Its own random number state, from the
         # kernel: no two sessions share one (Mersenne-Twister, Inversion,
-        # Rejection: R's default kinds).
+        # Rejection: R's default kinds). The library has sent the ready
+        # message (R.version.string and the pid, as send(R_READY) would):
+        # every R call made here touches, and so copies, template pages.
         assign(".Random.seed", c(10403L, 624L, out[[3L]]), envir = globalenv())
         .rwarden$next_request <- rwarden_read
-        local(envir = .rwarden, send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n"))))
         rwarden_read()
     }
     .rwarden$serve(ready = FALSE)

@@ -15,7 +15,10 @@
  *     uid/gid (rootless: no capabilities left), the parent-death signal, its
  *     scratch directory as working and temporary directory, rwarden's
  *     Landlock ruleset, rwarden's seccomp filter, every other descriptor
- *     closed, and a random seed of its own in the third argument.
+ *     closed, and a random seed of its own in the third argument; it has
+ *     also sent the harness's ready message (the fifth argument, then its
+ *     pid) on its result pipe, which R would otherwise build and send
+ *     itself, touching (and so copying) more of the template's pages.
  * Any failure in a session process before it is confined ends it with
  * status 125 and a line on its console; it never returns to R.
  *
@@ -73,6 +76,8 @@
 #define RW_FLAG_ROOTLESS 2u /* not root; own user namespace (rootless_linux.go) */
 #define RW_NFDS 4
 #define RW_FAILED 125
+#define RW_READY 10      /* the harness's R_READY message type */
+#define RW_MAX_READY 512 /* bytes of the ready text (R.version.string) */
 
 struct rw_config {
 	uint32_t magic;
@@ -112,6 +117,7 @@ struct rw_answer {
 static struct sock_filter *bpf;
 static int *seed;        /* where .C wants the session's random seed */
 static size_t seed_len;  /* in bytes */
+static char ready_text[RW_MAX_READY]; /* first line of the ready message */
 
 /* The harness's R connections on the template's fds 3 and 4. */
 static struct view {
@@ -342,6 +348,27 @@ static void drop_capabilities(void)
 	}
 }
 
+/* send_ready writes the harness's ready message on the result pipe (fd 4):
+ * type and length as native int32 (the harness's framing), then the ready
+ * text, a newline and this process's pid; what harness.R's
+ * send(R_READY, ...) writes. The pipe is empty (rwarden reads nothing else
+ * before it) and the message far below PIPE_BUF, so one write is whole. */
+static void send_ready(void)
+{
+	char buf[8 + RW_MAX_READY + 16];
+	int n = snprintf(buf + 8, sizeof buf - 8, "%s\n%d", ready_text, (int)getpid());
+	if (n <= 0 || (size_t)n >= sizeof buf - 8)
+		die("ready message", EOVERFLOW);
+	int32_t h[2] = {RW_READY, n};
+	memcpy(buf, h, sizeof h);
+	ssize_t w;
+	do
+		w = write(4, buf, (size_t)n + 8);
+	while (w < 0 && errno == EINTR);
+	if (w != (ssize_t)n + 8)
+		die("sending the ready message", w < 0 ? errno : EIO);
+}
+
 /* confine runs in the session process, before any user code. */
 static void confine(const struct rw_req *r, const int *fds)
 {
@@ -485,6 +512,7 @@ static void confine(const struct rw_req *r, const int *fds)
 			die("getrandom", errno);
 		got += (size_t)n;
 	}
+	send_ready();
 }
 
 /* find_views records, once in the template, the harness's R connections
@@ -574,9 +602,9 @@ static void shed_dead_memory(void)
 
 /* rwarden_fork_abi_1 marks the protocol version above: template.R refuses a
  * library without it (a stale prebuilt one). */
-void rwarden_fork_abi_1(void) {}
+void rwarden_fork_abi_2(void) {}
 
-void rwarden_template_serve(int *ctl, int *role, int *seed_out, int *seed_n)
+void rwarden_template_serve(int *ctl, int *role, int *seed_out, int *seed_n, char **ready)
 {
 	int sock = *ctl;
 	*role = 0;
@@ -584,6 +612,11 @@ void rwarden_template_serve(int *ctl, int *role, int *seed_out, int *seed_n)
 		fprintf(stderr, "rwarden template: bad seed length\n");
 		return;
 	}
+	if (!ready || !*ready || strlen(*ready) >= sizeof ready_text || strchr(*ready, '\n')) {
+		fprintf(stderr, "rwarden template: bad ready text\n");
+		return;
+	}
+	strcpy(ready_text, *ready);
 	seed = seed_out;
 	seed_len = (size_t)*seed_n * sizeof(int);
 	if (read_config(sock) < 0) {
