@@ -45,6 +45,12 @@
         send(R_BOUND, c(req$nonce, str_field(err)))
         if (nzchar(err)) quit(save = "no", status = 3L, runLast = FALSE)
     }, envir = new.env(parent = .rwarden))
+    # Every reference count the template can reach set to R's maximum
+    # ("not mutable"), so that sessions do not write them, copying a page of
+    # the template for each (rwarden_fork.c, "Freezing the template's
+    # reference counts").
+    invisible(.Call(getNativeSymbolInfo("rwarden_template_freeze", rwarden_fork),
+                    list(globalenv(), .Internal(getNamespaceRegistry()), .rwarden, environment())))
     invisible(gc(full = TRUE)) # garbage collected once here, not in every session
     # The template enters the harness's serve loop itself and forks at its
     # first read of a request: a session process starts there, with the
