@@ -45,13 +45,7 @@
         send(R_BOUND, c(req$nonce, str_field(err)))
         if (nzchar(err)) quit(save = "no", status = 3L, runLast = FALSE)
     }, envir = new.env(parent = .rwarden))
-    # Every reference count the template can reach set to R's maximum
-    # ("not mutable"), so that sessions do not write them, copying a page of
-    # the template for each (rwarden_fork.c, "Freezing the template's
-    # reference counts").
-    invisible(.Call(getNativeSymbolInfo("rwarden_template_freeze", rwarden_fork),
-                    list(globalenv(), .Internal(getNamespaceRegistry()), .rwarden, environment())))
-    invisible(gc(full = TRUE)) # garbage collected once here, not in every session
+    rwarden_freeze_sym <- getNativeSymbolInfo("rwarden_template_freeze", rwarden_fork)
     # The template enters the harness's serve loop itself and forks at its
     # first read of a request: a session process starts there, with the
     # loop's frames and restarts already set up by the template, and only
@@ -60,6 +54,15 @@
     # the library has re-pointed them at the session's own pipes.
     rwarden_read <- .rwarden$next_request
     .rwarden$next_request <- function() {
+        # Once, in the template, at the fork point (the serve loop's frames
+        # exist now): every reference count the template can reach set to
+        # R's maximum ("not mutable"), so that sessions do not write them,
+        # copying a page of the template for each (rwarden_fork.c,
+        # "Freezing the template's reference counts"); then its garbage
+        # collected once here, not in every session.
+        invisible(.Call(rwarden_freeze_sym, list(globalenv(), .Internal(getNamespaceRegistry()), .rwarden,
+                                                 sys.frames(), sys.function(), environment())))
+        invisible(gc(full = TRUE))
         out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L, R.version.string)
         if (!identical(out[[2L]], 1L)) quit(save = "no", status = 0L, runLast = FALSE)
         # A session process. Its own random number state, from the

@@ -631,6 +631,7 @@ extern SEXP PRCODE(SEXP), PRVALUE(SEXP), PRENV(SEXP), PRINTNAME(SEXP);
 extern SEXP VECTOR_ELT(SEXP, R_xlen_t), STRING_ELT(SEXP, R_xlen_t);
 extern R_xlen_t XLENGTH(SEXP);
 extern int ALTREP(SEXP);
+extern SEXP R_altrep_data1(SEXP), R_altrep_data2(SEXP); /* R_ext/Altrep.h */
 extern void MARK_NOT_MUTABLE(SEXP);
 extern SEXP R_lsInternal3(SEXP, int, int);
 extern int R_BindingIsActive(SEXP, SEXP);
@@ -731,6 +732,14 @@ SEXP rwarden_template_freeze(SEXP roots)
 		SEXP x = todo.item[--todo.n];
 		int t = TYPEOF(x);
 		push(ATTRIB(x));
+		/* An ALTREP object: its two data fields, not its elements
+		 * (reading those can expand it: a deferred string conversion,
+		 * say); a wrapper's first one is the object it wraps. */
+		if (ALTREP(x)) {
+			push(R_altrep_data1(x));
+			push(R_altrep_data2(x));
+			t = -1;
+		}
 		switch (t) {
 		case SYM:
 			push(PRINTNAME(x));
@@ -757,19 +766,17 @@ SEXP rwarden_template_freeze(SEXP roots)
 			push(PRENV(x));
 			push(PRVALUE(x));
 			break;
-		/* Not the elements of an ALTREP vector: reading them can
-		 * expand it (a deferred string conversion, say). */
 		case STR:
-			for (R_xlen_t i = 0, n = ALTREP(x) ? 0 : XLENGTH(x); i < n; i++)
+			for (R_xlen_t i = 0, n = XLENGTH(x); i < n; i++)
 				push(STRING_ELT(x, i));
 			break;
 		case VEC:
 		case EXPR:
-			for (R_xlen_t i = 0, n = ALTREP(x) ? 0 : XLENGTH(x); i < n; i++)
+			for (R_xlen_t i = 0, n = XLENGTH(x); i < n; i++)
 				push(VECTOR_ELT(x, i));
 			break;
 		}
-		if (t != ENV && t != EXTPTR && t != WEAKREF) {
+		if (TYPEOF(x) != ENV && TYPEOF(x) != EXTPTR && TYPEOF(x) != WEAKREF) {
 			MARK_NOT_MUTABLE(x);
 			marked++;
 		}
