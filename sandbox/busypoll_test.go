@@ -116,3 +116,23 @@ func TestHotSessions(t *testing.T) {
 		})
 	}
 }
+
+func TestAnswerSpin(t *testing.T) {
+	const window = 250 * time.Microsecond
+	for _, tc := range []struct {
+		name  string
+		hot   bool
+		evals uint64
+		want  time.Duration
+	}{
+		{"first evaluation, CPU free: no spin (it is never answered within the window)", true, 0, 0},
+		{"second evaluation, CPU free: spins", true, 1, window},
+		{"later evaluation, CPU free: spins", true, 41, window},
+		{"first evaluation, CPUs busy", false, 0, 0},
+		{"later evaluation, CPUs busy", false, 7, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, answerSpin(tc.hot, tc.evals, window))
+		})
+	}
+}

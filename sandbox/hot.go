@@ -62,3 +62,18 @@ func (h *hotSessions) admit(session uint64, now time.Time) bool {
 	}
 	return others < h.max
 }
+
+// answerSpin is how long rwarden polls for the answer to a session's
+// evaluation before it sleeps: the busy-poll window when the session may
+// poll (hotSessions.admit), except for its first evaluation (evals, the
+// number sent before, is 0). That one pays for its process's first touches
+// of the template's memory (about 1 ms of CPU for `1+1` in a forked
+// session, docs/benchmarks.md): its answer never came within the window,
+// and the spin only burnt CPU, a fifth of a millisecond of every one-shot
+// evaluation.
+func answerSpin(hot bool, evals uint64, window time.Duration) time.Duration {
+	if !hot || evals == 0 {
+		return 0
+	}
+	return window
+}

@@ -219,6 +219,15 @@ func buildFilter(ex filterExceptions) (*seccomp.ScmpFilter, error) {
 	if err := f.SetNoNewPrivsBit(true); err != nil {
 		return fail(fmt.Errorf("seccomp no_new_privs: %w", err))
 	}
+	// A binary tree over syscall numbers instead of one linear chain of
+	// the denied ones: every session process loads this filter, and the
+	// kernel then emulates it for each syscall number to fill its
+	// per-filter allow cache (under a spinlock, with interrupts off); with
+	// the chain that was some 0.1 ms of every session's start. The rules
+	// and actions are the same; only their order of evaluation changes.
+	if err := f.SetOptimize(2); err != nil {
+		return fail(fmt.Errorf("seccomp binary-tree optimization: %w", err))
+	}
 	eperm := seccomp.ActErrno.SetReturnCode(int16(unix.EPERM))
 	for _, d := range deniedSyscalls {
 		if ex.skip[d.name] {

@@ -175,6 +175,7 @@ type Session struct {
 	binding Binding
 	started time.Time
 	serial  uint64 // tells sessions apart for Pool.hot
+	evals   uint64 // evaluations sent so far (under mu)
 
 	mu     sync.Mutex
 	closed bool
@@ -285,11 +286,12 @@ func (s *Session) Eval(ctx context.Context, code string, opts EvalOptions, strea
 	if opts.OnCondition != nil {
 		flags |= flagEvents
 	}
-	var spin time.Duration // how long to poll for the answer before sleeping
-	if s.pool.hot.admit(s.serial, start) {
+	hot := s.pool.hot.admit(s.serial, start)
+	if hot {
 		flags |= flagPoll
-		spin = s.pool.cfg.BusyPoll
 	}
+	spin := answerSpin(hot, s.evals, s.pool.cfg.BusyPoll) // how long to poll for the answer before sleeping
+	s.evals++
 	nonce := newNonce()
 	sink := &consoleSink{limit: lim.Output, stream: stream, nonce: nonce, onCondition: opts.OnCondition}
 	res := &Result{}

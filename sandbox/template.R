@@ -8,7 +8,7 @@
     # No user code ever runs in the template, and it holds no secret: a
     # session's memory is a copy of it.
     rwarden_fork <- dyn.load("@FORKLIB@", local = TRUE, now = TRUE)
-    invisible(getNativeSymbolInfo("rwarden_fork_abi_1", rwarden_fork)) # the protocol this rwarden speaks
+    invisible(getNativeSymbolInfo("rwarden_fork_abi_2", rwarden_fork)) # the protocol this rwarden speaks
     rwarden_serve_sym <- getNativeSymbolInfo("rwarden_template_serve", rwarden_fork)
     .rwarden$prepare()
     # A second run of the request path: R's JIT compiles a closure at its
@@ -45,7 +45,7 @@
         send(R_BOUND, c(req$nonce, str_field(err)))
         if (nzchar(err)) quit(save = "no", status = 3L, runLast = FALSE)
     }, envir = new.env(parent = .rwarden))
-    invisible(gc(full = TRUE)) # garbage collected once here, not in every session
+    rwarden_freeze_sym <- getNativeSymbolInfo("rwarden_template_freeze", rwarden_fork)
     # The template enters the harness's serve loop itself and forks at its
     # first read of a request: a session process starts there, with the
     # loop's frames and restarts already set up by the template, and only
@@ -54,14 +54,24 @@
     # the library has re-pointed them at the session's own pipes.
     rwarden_read <- .rwarden$next_request
     .rwarden$next_request <- function() {
-        out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L)
+        # Once, in the template, at the fork point (the serve loop's frames
+        # exist now): every reference count the template can reach set to
+        # R's maximum ("not mutable"), so that sessions do not write them,
+        # copying a page of the template for each (rwarden_fork.c,
+        # "Freezing the template's reference counts"); then its garbage
+        # collected once here, not in every session.
+        invisible(.Call(rwarden_freeze_sym, list(globalenv(), .Internal(getNamespaceRegistry()), .rwarden,
+                                                 sys.frames(), sys.function(), environment())))
+        invisible(gc(full = TRUE))
+        out <- .C(rwarden_serve_sym, @CTLFD@L, 0L, integer(624L), 624L, R.version.string)
         if (!identical(out[[2L]], 1L)) quit(save = "no", status = 0L, runLast = FALSE)
         # A session process. Its own random number state, from the
         # kernel: no two sessions share one (Mersenne-Twister, Inversion,
-        # Rejection: R's default kinds).
+        # Rejection: R's default kinds). The library has sent the ready
+        # message (R.version.string and the pid, as send(R_READY) would):
+        # every R call made here touches, and so copies, template pages.
         assign(".Random.seed", c(10403L, 624L, out[[3L]]), envir = globalenv())
         .rwarden$next_request <- rwarden_read
-        local(envir = .rwarden, send(R_READY, charToRaw(paste(R.version.string, Sys.getpid(), sep = "\n"))))
         rwarden_read()
     }
     .rwarden$serve(ready = FALSE)

@@ -464,3 +464,28 @@ func TestForkedAllowlistTemplates(t *testing.T) {
 		"the least recently used template was stopped")
 	assert.Equal(t, "[1] 8\n", string(eval(t, a1, `nchar(x)`).Output), "a session outlives its template")
 }
+
+// The template freezes the reference counts of what it can reach (the
+// fork library's rwarden_template_freeze): a session finds them at R's
+// maximum, so it does not write them (each write copied a page of the
+// template), and R's copy-on-modify still holds for those objects.
+func TestForkedSessionFrozenRefcounts(t *testing.T) {
+	p := newTestPool(t, nil)
+	s := forkedSession(t, p, testLimits())
+	defer s.Close()
+	for _, tc := range []struct {
+		name, code, want string
+	}{
+		{"a symbol of base", `cat(grepl("REF(65535)", capture.output(.Internal(inspect(as.name("function"))))[1], fixed = TRUE))`, "TRUE"},
+		{"a base closure", `cat(grepl("REF(65535)", capture.output(.Internal(inspect(base::paste)))[1], fixed = TRUE))`, "TRUE"},
+		{"copy on modify of a template vector", `x <- LETTERS; x[1] <- "z"; cat(x[1], LETTERS[1])`, "z A"},
+		{"copy on modify inside a call", `f <- function(v) { v[1] <- 0L; v }; y <- c(5L, 6L); cat(f(y)[1], y[1])`, "0 5"},
+		{"a new object is not frozen", `v <- c(1, 2); v[2] <- 3; cat(grepl("REF(65535)", capture.output(.Internal(inspect(v)))[1], fixed = TRUE), v)`, "FALSE 1 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := eval(t, s, tc.code)
+			require.Equal(t, StatusOK, res.Status, res.Error)
+			assert.Equal(t, tc.want, string(res.Output))
+		})
+	}
+}

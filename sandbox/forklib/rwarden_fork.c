@@ -15,7 +15,10 @@
  *     uid/gid (rootless: no capabilities left), the parent-death signal, its
  *     scratch directory as working and temporary directory, rwarden's
  *     Landlock ruleset, rwarden's seccomp filter, every other descriptor
- *     closed, and a random seed of its own in the third argument.
+ *     closed, and a random seed of its own in the third argument; it has
+ *     also sent the harness's ready message (the fifth argument, then its
+ *     pid) on its result pipe, which R would otherwise build and send
+ *     itself, touching (and so copying) more of the template's pages.
  * Any failure in a session process before it is confined ends it with
  * status 125 and a line on its console; it never returns to R.
  *
@@ -47,6 +50,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +77,8 @@
 #define RW_FLAG_ROOTLESS 2u /* not root; own user namespace (rootless_linux.go) */
 #define RW_NFDS 4
 #define RW_FAILED 125
+#define RW_READY 10      /* the harness's R_READY message type */
+#define RW_MAX_READY 512 /* bytes of the ready text (R.version.string) */
 
 struct rw_config {
 	uint32_t magic;
@@ -112,6 +118,7 @@ struct rw_answer {
 static struct sock_filter *bpf;
 static int *seed;        /* where .C wants the session's random seed */
 static size_t seed_len;  /* in bytes */
+static char ready_text[RW_MAX_READY]; /* first line of the ready message */
 
 /* The harness's R connections on the template's fds 3 and 4. */
 static struct view {
@@ -342,6 +349,27 @@ static void drop_capabilities(void)
 	}
 }
 
+/* send_ready writes the harness's ready message on the result pipe (fd 4):
+ * type and length as native int32 (the harness's framing), then the ready
+ * text, a newline and this process's pid; what harness.R's
+ * send(R_READY, ...) writes. The pipe is empty (rwarden reads nothing else
+ * before it) and the message far below PIPE_BUF, so one write is whole. */
+static void send_ready(void)
+{
+	char buf[8 + RW_MAX_READY + 16];
+	int n = snprintf(buf + 8, sizeof buf - 8, "%s\n%d", ready_text, (int)getpid());
+	if (n <= 0 || (size_t)n >= sizeof buf - 8)
+		die("ready message", EOVERFLOW);
+	int32_t h[2] = {RW_READY, n};
+	memcpy(buf, h, sizeof h);
+	ssize_t w;
+	do
+		w = write(4, buf, (size_t)n + 8);
+	while (w < 0 && errno == EINTR);
+	if (w != (ssize_t)n + 8)
+		die("sending the ready message", w < 0 ? errno : EIO);
+}
+
 /* confine runs in the session process, before any user code. */
 static void confine(const struct rw_req *r, const int *fds)
 {
@@ -485,6 +513,7 @@ static void confine(const struct rw_req *r, const int *fds)
 			die("getrandom", errno);
 		got += (size_t)n;
 	}
+	send_ready();
 }
 
 /* find_views records, once in the template, the harness's R connections
@@ -572,11 +601,200 @@ static void shed_dead_memory(void)
 	(void)madvise((void *)lo, end - lo, MADV_DONTNEED);
 }
 
-/* rwarden_fork_abi_1 marks the protocol version above: template.R refuses a
- * library without it (a stale prebuilt one). */
-void rwarden_fork_abi_1(void) {}
+/* ---- Freezing the template's reference counts ----
+ *
+ * R counts references on its objects (REFCNT) and updates the counts as it
+ * runs: every call that matches an argument to a formal increments the
+ * formal name's symbol, every promise its code, every string element its
+ * CHARSXP. In a forked session each such write to an object of the
+ * template copies the object's whole page (copy-on-write), and splits the
+ * template's 2 MiB heap page it lies in: a session's `1+1` wrote some 270
+ * heap pages, about half of them only for these counts. R does not write a
+ * count that has reached its maximum (REFCNTMAX, "not mutable": R copies
+ * such an object before any change, as it would one that is shared). So
+ * the template marks every object it can reach, except environments (whose
+ * counts R uses to free a call's frame early) and external pointers and
+ * weak references (reference objects), as not mutable before it forks:
+ * the sessions find these counts already at the maximum. R's value
+ * semantics do not change; a session copies such an object before it
+ * modifies it, as R would copy a shared one.
+ *
+ * These are R's public C API (Rinternals.h), declared here so that the
+ * library builds without R's headers. */
+typedef struct SEXPREC *SEXP;
+typedef ptrdiff_t R_xlen_t;
+extern SEXP R_NilValue, R_UnboundValue;
+extern int TYPEOF(SEXP);
+extern SEXP CAR(SEXP), CDR(SEXP), TAG(SEXP), ATTRIB(SEXP), ENCLOS(SEXP);
+extern SEXP FORMALS(SEXP), BODY(SEXP), CLOENV(SEXP);
+extern SEXP PRCODE(SEXP), PRVALUE(SEXP), PRENV(SEXP), PRINTNAME(SEXP);
+extern SEXP VECTOR_ELT(SEXP, R_xlen_t), STRING_ELT(SEXP, R_xlen_t);
+extern R_xlen_t XLENGTH(SEXP);
+extern int ALTREP(SEXP);
+extern SEXP R_altrep_data1(SEXP), R_altrep_data2(SEXP); /* R_ext/Altrep.h */
+extern void MARK_NOT_MUTABLE(SEXP);
+extern SEXP R_lsInternal3(SEXP, int, int);
+extern int R_BindingIsActive(SEXP, SEXP);
+extern SEXP Rf_findVarInFrame3(SEXP, SEXP, int);
+extern SEXP Rf_install(const char *);
+extern const char *R_CHAR(SEXP);
+extern SEXP Rf_protect(SEXP);
+extern void Rf_unprotect(int);
+extern SEXP Rf_ScalarInteger(int);
+extern void Rf_error(const char *, ...);
 
-void rwarden_template_serve(int *ctl, int *role, int *seed_out, int *seed_n)
+enum { SYM = 1, LIST = 2, CLO = 3, ENV = 4, PROM = 5, LANG = 6, CHARS = 9, STR = 16, DOT = 17,
+       VEC = 19, EXPR = 20, BCODE = 21, EXTPTR = 22, WEAKREF = 23 };
+
+/* seen is a set of object addresses (open addressing, grown at half
+ * full): R's objects do not move, and the walk allocates only what it
+ * protects (the names of an environment), so an address names one object
+ * for the whole walk. */
+static struct {
+	uintptr_t *slot;
+	size_t cap, n;
+} seen;
+
+static int seen_add(SEXP x)
+{
+	if (seen.n * 2 >= seen.cap) {
+		size_t cap = seen.cap ? seen.cap * 2 : (size_t)1 << 20;
+		uintptr_t *slot = calloc(cap, sizeof *slot);
+		if (!slot)
+			Rf_error("rwarden template: out of memory freezing reference counts");
+		for (size_t i = 0; i < seen.cap; i++) {
+			uintptr_t v = seen.slot[i];
+			if (!v)
+				continue;
+			size_t h = (v >> 4) * 0x9E3779B97F4A7C15ull & (cap - 1);
+			while (slot[h])
+				h = (h + 1) & (cap - 1);
+			slot[h] = v;
+		}
+		free(seen.slot);
+		seen.slot = slot;
+		seen.cap = cap;
+	}
+	uintptr_t v = (uintptr_t)x;
+	size_t h = (v >> 4) * 0x9E3779B97F4A7C15ull & (seen.cap - 1);
+	while (seen.slot[h]) {
+		if (seen.slot[h] == v)
+			return 0;
+		h = (h + 1) & (seen.cap - 1);
+	}
+	seen.slot[h] = v;
+	seen.n++;
+	return 1;
+}
+
+/* The walk's work list (no recursion: R's objects nest deeply). */
+static struct {
+	SEXP *item;
+	size_t cap, n;
+} todo;
+
+static void push(SEXP x)
+{
+	if (!x || x == R_NilValue || x == R_UnboundValue || !seen_add(x))
+		return;
+	if (todo.n == todo.cap) {
+		size_t cap = todo.cap ? todo.cap * 2 : 65536;
+		SEXP *item = realloc(todo.item, cap * sizeof *item);
+		if (!item)
+			Rf_error("rwarden template: out of memory freezing reference counts");
+		todo.item = item;
+		todo.cap = cap;
+	}
+	todo.item[todo.n++] = x;
+}
+
+/* push_frame pushes an environment's values (not the value of an active
+ * binding: reading it would call its function; and not forcing promises)
+ * and its names' symbols. */
+static void push_frame(SEXP env)
+{
+	SEXP names = Rf_protect(R_lsInternal3(env, 1, 0));
+	R_xlen_t n = XLENGTH(names);
+	for (R_xlen_t i = 0; i < n; i++) {
+		SEXP sym = Rf_install(R_CHAR(STRING_ELT(names, i)));
+		push(sym);
+		if (!R_BindingIsActive(sym, env))
+			push(Rf_findVarInFrame3(env, sym, 1));
+	}
+	Rf_unprotect(1);
+}
+
+SEXP rwarden_template_freeze(SEXP roots)
+{
+	size_t marked = 0;
+	push(roots);
+	while (todo.n) {
+		SEXP x = todo.item[--todo.n];
+		int t = TYPEOF(x);
+		push(ATTRIB(x));
+		/* An ALTREP object: its two data fields, not its elements
+		 * (reading those can expand it: a deferred string conversion,
+		 * say); a wrapper's first one is the object it wraps. */
+		if (ALTREP(x)) {
+			push(R_altrep_data1(x));
+			push(R_altrep_data2(x));
+			t = -1;
+		}
+		switch (t) {
+		case SYM:
+			push(PRINTNAME(x));
+			break;
+		case LIST:
+		case LANG:
+		case DOT:
+		case BCODE:
+			push(CAR(x));
+			push(CDR(x));
+			push(TAG(x));
+			break;
+		case CLO:
+			push(FORMALS(x));
+			push(BODY(x));
+			push(CLOENV(x));
+			break;
+		case ENV:
+			push(ENCLOS(x));
+			push_frame(x);
+			break;
+		case PROM:
+			push(PRCODE(x));
+			push(PRENV(x));
+			push(PRVALUE(x));
+			break;
+		case STR:
+			for (R_xlen_t i = 0, n = XLENGTH(x); i < n; i++)
+				push(STRING_ELT(x, i));
+			break;
+		case VEC:
+		case EXPR:
+			for (R_xlen_t i = 0, n = XLENGTH(x); i < n; i++)
+				push(VECTOR_ELT(x, i));
+			break;
+		}
+		if (TYPEOF(x) != ENV && TYPEOF(x) != EXTPTR && TYPEOF(x) != WEAKREF) {
+			MARK_NOT_MUTABLE(x);
+			marked++;
+		}
+	}
+	free(seen.slot);
+	free(todo.item);
+	seen.slot = NULL;
+	todo.item = NULL;
+	seen.cap = seen.n = todo.cap = todo.n = 0;
+	return Rf_ScalarInteger(marked > 0x7fffffff ? 0x7fffffff : (int)marked);
+}
+
+/* rwarden_fork_abi_2 marks the protocol version above (and the entry
+ * points template.R calls): template.R refuses a library without it (a
+ * stale prebuilt one). */
+void rwarden_fork_abi_2(void) {}
+
+void rwarden_template_serve(int *ctl, int *role, int *seed_out, int *seed_n, char **ready)
 {
 	int sock = *ctl;
 	*role = 0;
@@ -584,6 +802,11 @@ void rwarden_template_serve(int *ctl, int *role, int *seed_out, int *seed_n)
 		fprintf(stderr, "rwarden template: bad seed length\n");
 		return;
 	}
+	if (!ready || !*ready || strlen(*ready) >= sizeof ready_text || strchr(*ready, '\n')) {
+		fprintf(stderr, "rwarden template: bad ready text\n");
+		return;
+	}
+	strcpy(ready_text, *ready);
 	seed = seed_out;
 	seed_len = (size_t)*seed_n * sizeof(int);
 	if (read_config(sock) < 0) {
