@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +24,24 @@ import (
 // echoProxyListener serves a proxy_protocol listener trusting 127.0.0.10
 // whose handler answers "<remote> <first line>\n", or "ERR <error>\n" when
 // reading the line fails.
+// refusals records what a listener handed to its refuse function.
+type refusals struct {
+	mu      sync.Mutex
+	reasons map[string]int
+}
+
+func (r *refusals) count(reason string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reasons[reason]
+}
+
 func echoProxyListener(t *testing.T, optional bool, perAddress int) string {
+	addr, _ := echoProxyListenerRefusals(t, optional, perAddress)
+	return addr
+}
+
+func echoProxyListenerRefusals(t *testing.T, optional bool, perAddress int) (string, *refusals) {
 	t.Helper()
 	lc := config.NewListener("127.0.0.1:0")
 	lc.Plaintext = true
@@ -33,6 +51,7 @@ func echoProxyListener(t *testing.T, optional bool, perAddress int) string {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Close() })
 	tracker := NewLimitedTracker(ConnLimits{PerAddress: perAddress})
+	ref := &refusals{reasons: map[string]int{}}
 	go l.Accept(tracker, slog.New(slog.NewTextHandler(io.Discard, nil)), func(c *Conn) {
 		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 		line, err := bufio.NewReader(c).ReadString('\n')
@@ -45,8 +64,12 @@ func echoProxyListener(t *testing.T, optional bool, perAddress int) string {
 			return
 		}
 		_, _ = io.WriteString(c, c.RemoteAddr().String()+" "+line)
-	}, nil)
-	return l.Addr().String()
+	}, func(_ net.Conn, r *Refused) {
+		ref.mu.Lock()
+		ref.reasons[r.Reason]++
+		ref.mu.Unlock()
+	})
+	return l.Addr().String(), ref
 }
 
 func dialProxyFrom(t *testing.T, from, to string) net.Conn {
@@ -70,7 +93,7 @@ func header(t *testing.T, version byte, cmd proxyproto.ProtocolVersionAndCommand
 }
 
 func TestProxyProtocol(t *testing.T) {
-	addr := echoProxyListener(t, false, 100)
+	addr, ref := echoProxyListenerRefusals(t, false, 100)
 	for _, tc := range []struct {
 		name, from string
 		send       func(t *testing.T) []byte
@@ -119,6 +142,10 @@ func TestProxyProtocol(t *testing.T) {
 			assert.True(t, strings.HasPrefix(string(got), tc.want), "answer %q, want prefix %q", got, tc.want)
 		})
 	}
+	// Every refusal reached the listener's refuse function (counted and
+	// logged rate-limited by the server), with its reason.
+	assert.Equal(t, 2, ref.count(RefusedProxyHeader))
+	assert.Equal(t, 2, ref.count(RefusedProxyInvalid))
 }
 
 // A balancer that sends nothing is cut at the header timeout; the per-address
