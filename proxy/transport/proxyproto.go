@@ -144,7 +144,18 @@ func (g *headerGuard) Read(b []byte) (int, error) {
 		case headerAbsent:
 			g.decided = true
 		}
-		if err != nil && g.err == nil {
+		var ne net.Error
+		switch {
+		case err == nil || g.err != nil:
+		case errors.As(err, &ne) && ne.Timeout():
+			// Transient: a front end may read with a short deadline and
+			// read again (QAP1 waits briefly for a TLS client's first
+			// byte). Undecided bytes wait for the next read; decided ones
+			// are handed on now.
+			if !g.decided {
+				return 0, err
+			}
+		default:
 			// Sticky: an undecided beginning never passes unchecked.
 			g.err = err
 		}

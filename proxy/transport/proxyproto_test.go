@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -217,6 +218,74 @@ func readGuarded(data []byte, chunks []int, bufSize int) ([]byte, bool, error) {
 			}
 			return out, refused, err
 		}
+	}
+}
+
+// timeoutConn returns a timeout (as an expired read deadline does) before
+// each of its chunks.
+type timeoutConn struct {
+	net.Conn
+	chunks  [][]byte
+	timeout bool
+}
+
+func (c *timeoutConn) Read(b []byte) (int, error) {
+	if c.timeout = !c.timeout; c.timeout {
+		return 0, os.ErrDeadlineExceeded
+	}
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, c.chunks[0])
+	c.chunks = c.chunks[1:]
+	return n, nil
+}
+
+// A read deadline that expires is not the end of the connection: the
+// front end may read again (QAP1's wait for a TLS client's first byte),
+// and the check goes on where it was.
+func TestHeaderGuardTimeoutIsTransient(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		chunks  []string
+		want    string
+		refused bool
+	}{
+		{"plain data", []string{"\x16\x03", "\x01rest"}, "\x16\x03\x01rest", false},
+		{"a v1 header across timeouts", []string{"PR", "OX", "Y TCP4"}, "", true},
+		{"a v2 header across timeouts", []string{"\r\n\r\n", "\x00\r\nQUIT\n"}, "", true},
+		{"a signature's start, then data", []string{"\r\n", "GET"}, "\r\nGET", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := &timeoutConn{}
+			for _, c := range tc.chunks {
+				conn.chunks = append(conn.chunks, []byte(c))
+			}
+			refused := false
+			g := &headerGuard{conn: conn, refused: func() { refused = true }}
+			var got []byte
+			timeouts := 0
+			for {
+				var buf [64]byte
+				n, err := g.Read(buf[:])
+				got = append(got, buf[:n]...)
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					timeouts++
+					require.Less(t, timeouts, 20)
+					continue
+				}
+				if err != nil {
+					if tc.refused {
+						require.ErrorIs(t, err, ErrProxyHeaderRefused)
+					} else {
+						require.ErrorIs(t, err, io.EOF)
+					}
+					break
+				}
+			}
+			assert.Equal(t, tc.want, string(got))
+			assert.Equal(t, tc.refused, refused)
+		})
 	}
 }
 
