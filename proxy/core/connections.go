@@ -14,7 +14,7 @@ import (
 func newRefusedCounter() *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rwarden_connections_refused_total",
-		Help: "Connections refused at accept by a connection limit, by listener and limit (total, per_address, listener).",
+		Help: "Connections refused at accept by a connection limit, by listener and limit (total, per_address, listener), or for their PROXY protocol header (proxy_header: from an address that is not a load balancer; proxy_invalid: a balancer's header missing or invalid).",
 	}, []string{"listener", "reason"})
 }
 

@@ -139,6 +139,10 @@ func serveStream(ctx context.Context, log *slog.Logger, conn net.Conn, sess *cor
 func refuseRequest(log *slog.Logger, conn net.Conn, peer core.Peer, err error, timeout time.Duration) {
 	var pe *ProtocolError
 	switch {
+	case errors.Is(err, transport.ErrProxyHeaderRefused):
+		// Answered by the listener's refusal; read what the client still
+		// sends, so that closing sends no reset ahead of that answer.
+		drainAfterAnswer(conn)
 	case errors.As(err, &pe):
 		if errors.Is(err, io.EOF) {
 			return // connected and sent nothing

@@ -24,6 +24,12 @@ const (
 	RefusedTotal      = "total"
 	RefusedPerAddress = "per_address"
 	RefusedListener   = "listener"
+	// RefusedProxyHeader: a PROXY protocol header from an address that is
+	// not a configured load balancer (proxyproto.go).
+	RefusedProxyHeader = "proxy_header"
+	// RefusedProxyInvalid: a connection from a load balancer without a
+	// valid PROXY protocol header in time.
+	RefusedProxyInvalid = "proxy_invalid"
 )
 
 // Refused describes a connection refused by a limit.
@@ -40,6 +46,10 @@ func (r *Refused) Message() string {
 		return fmt.Sprintf("too many connections from your address (limit %d); close some and retry", r.Limit)
 	case RefusedListener:
 		return fmt.Sprintf("too many connections to this listener (limit %d); retry shortly", r.Limit)
+	case RefusedProxyHeader:
+		return ErrProxyHeaderRefused.Error()
+	case RefusedProxyInvalid:
+		return "no valid PROXY protocol header from the load balancer in time"
 	}
 	return fmt.Sprintf("the server is at its connection limit (%d); retry shortly", r.Limit)
 }

@@ -56,7 +56,9 @@ func (l *Listener) Secure() bool { return config.IsLoopbackOrUnix(l.Config.Addre
 // connection is tracked by t and served by handle on its own goroutine;
 // a panic in handle costs that connection only. A connection over a limit
 // of t is handed to refuse (nil: closed) on the accept loop itself, which
-// must answer it without blocking; it is closed afterwards.
+// must answer it without blocking; it is closed afterwards. On a
+// proxy_protocol listener a connection refused for its PROXY header is
+// handed to refuse too, on its own goroutine.
 func (l *Listener) Accept(t *Tracker, log *slog.Logger, handle func(*Conn), refuse func(net.Conn, *Refused)) {
 	var backoff time.Duration
 	for {
@@ -89,8 +91,10 @@ func (l *Listener) Accept(t *Tracker, log *slog.Logger, handle func(*Conn), refu
 				}
 			}()
 			if l.proxy != nil {
-				if err := tc.acceptProxy(l.proxy, log); err != nil {
-					log.Warn("connection refused", "listener", l.Config.Address, "remote", tc.Conn.RemoteAddr().String(), "err", err)
+				// Refusals go to refuse (counted, logged rate-limited):
+				// anyone can send a header, so they must not flood the log.
+				if err := tc.acceptProxy(l.proxy, refuse); err != nil {
+					log.Debug("PROXY protocol header refused", "listener", l.Config.Address, "remote", tc.Conn.RemoteAddr().String(), "err", err)
 					return
 				}
 			}

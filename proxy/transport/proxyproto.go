@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"time"
@@ -69,14 +68,27 @@ func (p *proxyPolicy) isBalancer(a net.Addr) bool {
 // address the connection's RemoteAddr; from anyone else it arms the check
 // that refuses a header. It runs on the connection's own goroutine, never
 // on the accept loop.
-func (c *Conn) acceptProxy(p *proxyPolicy, log *slog.Logger) error {
-	if !p.isBalancer(c.Conn.RemoteAddr()) {
-		c.rd = &headerGuard{conn: c.Conn, refused: func() {
-			log.Warn("connection refused: PROXY protocol header from an address that is not a configured load balancer",
-				"listener", c.listener.Config.Address, "remote", c.Conn.RemoteAddr().String())
+func (c *Conn) acceptProxy(p *proxyPolicy, refuse func(net.Conn, *Refused)) error {
+	raw := c.Conn
+	if !p.isBalancer(raw.RemoteAddr()) {
+		c.rd = &headerGuard{conn: raw, refused: func() {
+			if refuse != nil {
+				refuse(raw, &Refused{Reason: RefusedProxyHeader, Remote: raw.RemoteAddr().String()})
+			}
 		}}
 		return nil
 	}
+	if err := c.acceptBalancer(p); err != nil {
+		if refuse != nil {
+			refuse(raw, &Refused{Reason: RefusedProxyInvalid, Remote: raw.RemoteAddr().String()})
+		}
+		return err
+	}
+	return nil
+}
+
+// acceptBalancer reads a balancer's PROXY header.
+func (c *Conn) acceptBalancer(p *proxyPolicy) error {
 	if err := c.Conn.SetReadDeadline(time.Now().Add(p.timeout)); err != nil {
 		return fmt.Errorf("PROXY protocol: %w", err)
 	}
@@ -132,7 +144,18 @@ func (g *headerGuard) Read(b []byte) (int, error) {
 		case headerAbsent:
 			g.decided = true
 		}
-		if err != nil && g.err == nil {
+		var ne net.Error
+		switch {
+		case err == nil || g.err != nil:
+		case errors.As(err, &ne) && ne.Timeout():
+			// Transient: a front end may read with a short deadline and
+			// read again (QAP1 waits briefly for a TLS client's first
+			// byte). Undecided bytes wait for the next read; decided ones
+			// are handed on now.
+			if !g.decided {
+				return 0, err
+			}
+		default:
 			// Sticky: an undecided beginning never passes unchecked.
 			g.err = err
 		}

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +25,24 @@ import (
 // echoProxyListener serves a proxy_protocol listener trusting 127.0.0.10
 // whose handler answers "<remote> <first line>\n", or "ERR <error>\n" when
 // reading the line fails.
+// refusals records what a listener handed to its refuse function.
+type refusals struct {
+	mu      sync.Mutex
+	reasons map[string]int
+}
+
+func (r *refusals) count(reason string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reasons[reason]
+}
+
 func echoProxyListener(t *testing.T, optional bool, perAddress int) string {
+	addr, _ := echoProxyListenerRefusals(t, optional, perAddress)
+	return addr
+}
+
+func echoProxyListenerRefusals(t *testing.T, optional bool, perAddress int) (string, *refusals) {
 	t.Helper()
 	lc := config.NewListener("127.0.0.1:0")
 	lc.Plaintext = true
@@ -33,6 +52,7 @@ func echoProxyListener(t *testing.T, optional bool, perAddress int) string {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Close() })
 	tracker := NewLimitedTracker(ConnLimits{PerAddress: perAddress})
+	ref := &refusals{reasons: map[string]int{}}
 	go l.Accept(tracker, slog.New(slog.NewTextHandler(io.Discard, nil)), func(c *Conn) {
 		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 		line, err := bufio.NewReader(c).ReadString('\n')
@@ -45,8 +65,12 @@ func echoProxyListener(t *testing.T, optional bool, perAddress int) string {
 			return
 		}
 		_, _ = io.WriteString(c, c.RemoteAddr().String()+" "+line)
-	}, nil)
-	return l.Addr().String()
+	}, func(_ net.Conn, r *Refused) {
+		ref.mu.Lock()
+		ref.reasons[r.Reason]++
+		ref.mu.Unlock()
+	})
+	return l.Addr().String(), ref
 }
 
 func dialProxyFrom(t *testing.T, from, to string) net.Conn {
@@ -70,7 +94,7 @@ func header(t *testing.T, version byte, cmd proxyproto.ProtocolVersionAndCommand
 }
 
 func TestProxyProtocol(t *testing.T) {
-	addr := echoProxyListener(t, false, 100)
+	addr, ref := echoProxyListenerRefusals(t, false, 100)
 	for _, tc := range []struct {
 		name, from string
 		send       func(t *testing.T) []byte
@@ -119,6 +143,10 @@ func TestProxyProtocol(t *testing.T) {
 			assert.True(t, strings.HasPrefix(string(got), tc.want), "answer %q, want prefix %q", got, tc.want)
 		})
 	}
+	// Every refusal reached the listener's refuse function (counted and
+	// logged rate-limited by the server), with its reason.
+	assert.Equal(t, 2, ref.count(RefusedProxyHeader))
+	assert.Equal(t, 2, ref.count(RefusedProxyInvalid))
 }
 
 // A balancer that sends nothing is cut at the header timeout; the per-address
@@ -190,6 +218,74 @@ func readGuarded(data []byte, chunks []int, bufSize int) ([]byte, bool, error) {
 			}
 			return out, refused, err
 		}
+	}
+}
+
+// timeoutConn returns a timeout (as an expired read deadline does) before
+// each of its chunks.
+type timeoutConn struct {
+	net.Conn
+	chunks  [][]byte
+	timeout bool
+}
+
+func (c *timeoutConn) Read(b []byte) (int, error) {
+	if c.timeout = !c.timeout; c.timeout {
+		return 0, os.ErrDeadlineExceeded
+	}
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, c.chunks[0])
+	c.chunks = c.chunks[1:]
+	return n, nil
+}
+
+// A read deadline that expires is not the end of the connection: the
+// front end may read again (QAP1's wait for a TLS client's first byte),
+// and the check goes on where it was.
+func TestHeaderGuardTimeoutIsTransient(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		chunks  []string
+		want    string
+		refused bool
+	}{
+		{"plain data", []string{"\x16\x03", "\x01rest"}, "\x16\x03\x01rest", false},
+		{"a v1 header across timeouts", []string{"PR", "OX", "Y TCP4"}, "", true},
+		{"a v2 header across timeouts", []string{"\r\n\r\n", "\x00\r\nQUIT\n"}, "", true},
+		{"a signature's start, then data", []string{"\r\n", "GET"}, "\r\nGET", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := &timeoutConn{}
+			for _, c := range tc.chunks {
+				conn.chunks = append(conn.chunks, []byte(c))
+			}
+			refused := false
+			g := &headerGuard{conn: conn, refused: func() { refused = true }}
+			var got []byte
+			timeouts := 0
+			for {
+				var buf [64]byte
+				n, err := g.Read(buf[:])
+				got = append(got, buf[:n]...)
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					timeouts++
+					require.Less(t, timeouts, 20)
+					continue
+				}
+				if err != nil {
+					if tc.refused {
+						require.ErrorIs(t, err, ErrProxyHeaderRefused)
+					} else {
+						require.ErrorIs(t, err, io.EOF)
+					}
+					break
+				}
+			}
+			assert.Equal(t, tc.want, string(got))
+			assert.Equal(t, tc.refused, refused)
+		})
 	}
 }
 
