@@ -62,25 +62,11 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	if a.planMemo == nil {
 		a.planMemo = new([planMemoSize]planMemo)
 	}
-	if a.bound == nil {
-		a.bound = map[string]binding{}
-	} else {
-		clear(a.bound)
-	}
-	a.unscoped = false
-	clear(a.leakyNames)
-	a.leakyNames = a.leakyNames[:0]
-	nodes := 0
-	for _, e := range f.Exprs {
-		nodes += a.bindings(e)
-	}
+	a.resetBindings()
+	a.allBindings(f.Exprs, f.Binders)
 	a.top.reset()
 	a.top.off = a.unscoped
 	a.sc, a.depth = &a.top, 0
-	// Fewer than one node in two gives a reference.
-	if n := nodes/2 + 16; cap(a.refs) < n {
-		a.refs = make([]Ref, 0, n)
-	}
 	a.refs = a.refs[:0]
 	for _, e := range f.Exprs {
 		a.readable = nil

@@ -126,13 +126,62 @@ func (s *slabs) reset() {
 }
 
 // newBinary and the functions below allocate nodes from the slabs.
-func (p *parser) newBinary(v Binary) *Binary { return p.slabs.bins.alloc(v) }
+// newBinary, newSymbol, newString and newCall also note what
+// File.Binders lists.
+func (p *parser) newBinary(v Binary) *Binary {
+	b := p.slabs.bins.alloc(v)
+	if isAssignOp(v.Op) {
+		p.binders.Nodes = append(p.binders.Nodes, b)
+	}
+	return b
+}
 
-func (p *parser) newSymbol(v Symbol) *Symbol { return p.slabs.syms.alloc(v) }
+func (p *parser) newSymbol(v Symbol) *Symbol {
+	if isUnbinder(v.Name) {
+		p.binders.Unbinds = true
+	}
+	return p.slabs.syms.alloc(v)
+}
 
-func (p *parser) newString(v String) *String { return p.slabs.strs.alloc(v) }
+func (p *parser) newString(v String) *String {
+	if isUnbinder(v.Value) {
+		p.binders.Unbinds = true
+	}
+	return p.slabs.strs.alloc(v)
+}
 
-func (p *parser) newCall(v Call) *Call { return p.slabs.calls.alloc(v) }
+func (p *parser) newCall(v Call) *Call {
+	c := p.slabs.calls.alloc(v)
+	if s, ok := v.Fn.(*Symbol); !ok || isBindingFunction(s.Name) {
+		p.binders.Nodes = append(p.binders.Nodes, c)
+	}
+	return c
+}
+
+func (p *parser) newFor(v For) *For {
+	f := p.slabs.fors.alloc(v)
+	p.binders.Nodes = append(p.binders.Nodes, f)
+	return f
+}
+
+func (p *parser) newFunction(v Function) *Function {
+	f := p.slabs.funcs.alloc(v)
+	p.binders.Nodes = append(p.binders.Nodes, f)
+	return f
+}
+
+// isAssignOp reports the operators of R's assignments (-> and ->> are
+// built as <- and <<-).
+func isAssignOp(op string) bool { return op == "<-" || op == "=" || op == "<<-" }
+
+// isUnbinder reports the names of the functions that remove bindings.
+func isUnbinder(name string) bool { return name == "rm" || name == "remove" }
+
+// isBindingFunction reports the functions that bind a name given as a
+// string.
+func isBindingFunction(name string) bool {
+	return name == "assign" || name == "delayedAssign" || name == "makeActiveBinding"
+}
 
 func (p *parser) newNum(v Num) *Num { return p.slabs.nums.alloc(v) }
 
