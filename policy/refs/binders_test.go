@@ -105,7 +105,8 @@ func TestBindersFallBack(t *testing.T) {
 		"a <- x[x <- getOption('f')]",
 		"x <- getOption('f'); y <- x$g; y()",
 		"x <- 1; rm(x)",
-		"f <- function(rm) 1",
+		"y <- x$rm",
+		"do.call('remove', list('x'))",
 	} {
 		f, err := rsyntax.Parse([]byte(src), rsyntax.Options{})
 		require.NoError(t, err)
@@ -122,6 +123,7 @@ func TestBindersFallBack(t *testing.T) {
 		"co <- readRDS('m.rds'); x <- f(co); y <- x",
 		"a <- x[x <- getOption('f')] <- 1",
 		"o <- getOption('f'); p <- o(1)",
+		"f <- function(rm) 1",
 	} {
 		f, err := rsyntax.Parse([]byte(src), rsyntax.Options{})
 		require.NoError(t, err)

@@ -138,21 +138,31 @@ func sortRefs(refs []Ref) {
 }
 
 // compactRefs drops each reference equal to the one before it but for
-// Detail (the first, smallest Detail is kept).
+// Detail (the first, smallest Detail is kept). Equality but for Detail is
+// transitive, so a reference is dropped exactly when it equals its
+// neighbour in the input; the kept runs between are moved down whole (a
+// script has few duplicates, and moving every later reference one by one
+// was most of the cost).
 func compactRefs(refs []Ref) []Ref {
-	if len(refs) == 0 {
-		return refs
-	}
-	w := 1
+	w, start := 0, 0 // refs[:w] are kept; refs[start:i] are to keep
 	for i := 1; i < len(refs); i++ {
-		x, y := &refs[w-1], &refs[i]
-		if x.Pos == y.Pos && x.Kind == y.Kind && x.Pkg == y.Pkg && x.Name == y.Name {
+		if x, y := &refs[i-1], &refs[i]; x.Pos != y.Pos || x.Kind != y.Kind || x.Pkg != y.Pkg || x.Name != y.Name {
 			continue
 		}
-		if w != i {
-			refs[w] = *y
+		// The writes go below i-1: the neighbours still to compare
+		// are untouched.
+		if w != start {
+			copy(refs[w:], refs[start:i])
 		}
-		w++
+		w += i - start
+		start = i + 1
+	}
+	if start == 0 {
+		return refs
+	}
+	if start < len(refs) {
+		copy(refs[w:], refs[start:])
+		w += len(refs) - start
 	}
 	return refs[:w]
 }

@@ -29,7 +29,11 @@ func (p *parser) call(fn Node) (Node, error) {
 		fn = p.newSymbol(Symbol{P: s.P, Name: s.Value, FromString: true})
 	}
 	p.h = 1 + max(hf, p.h) // p.h: the highest argument's, from sublist
-	return p.newCall(Call{P: fn.Pos(), Fn: fn, Args: args, LParen: lparen}), nil
+	c := p.newCall(Call{P: fn.Pos(), Fn: fn, Args: args, LParen: lparen})
+	if s, ok := fn.(*Symbol); !ok || isBindingFunction(s.Name) {
+		p.binders.Nodes = append(p.binders.Nodes, c)
+	}
+	return c, nil
 }
 
 // index parses x[sublist] and x[[sublist]]; the height of x is in p.h.

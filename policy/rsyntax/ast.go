@@ -13,16 +13,16 @@ type File struct {
 
 // Binders lists the nodes of a tree that may bind a name, so that an
 // analysis finds them without a walk of the whole tree: every assignment
-// (a *Binary with Op "<-", "=" or "<<-"), every *For, every *Function and
-// every *Call whose function is not a plain name other than assign,
-// delayedAssign and makeActiveBinding. Nodes are in the order the parser
+// (a *Binary with Op "<-", "=" or "<<-"; := too), every *For, every
+// *Function and every *Call whose function is not a plain name other than
+// assign, delayedAssign and makeActiveBinding. Nodes are in the order the parser
 // built them, which is not the order of a walk: a node comes after the
 // nodes of its operands, and a function literal before its body. Every
 // node listed is in the tree.
 type Binders struct {
 	Nodes []Node
-	// Unbinds is set when a symbol or string rm or remove was built
-	// (a superset of the tree's: formal names and for variables too).
+	// Unbinds is set when the tree has a *Symbol or *String rm or
+	// remove (formal names and for variables are not nodes of the tree).
 	Unbinds bool
 }
 

@@ -126,38 +126,23 @@ func (s *slabs) reset() {
 }
 
 // newBinary and the functions below allocate nodes from the slabs.
-// newBinary, newSymbol, newString and newCall also note what
-// File.Binders lists.
-func (p *parser) newBinary(v Binary) *Binary {
+func (p *parser) newBinary(v Binary) *Binary { return p.slabs.bins.alloc(v) }
+
+func (p *parser) newSymbol(v Symbol) *Symbol { return p.slabs.syms.alloc(v) }
+
+func (p *parser) newString(v String) *String { return p.slabs.strs.alloc(v) }
+
+func (p *parser) newCall(v Call) *Call { return p.slabs.calls.alloc(v) }
+
+// newAssign is newBinary for an assignment operator, which it notes in
+// File.Binders.
+func (p *parser) newAssign(v Binary) *Binary {
 	b := p.slabs.bins.alloc(v)
-	if isAssignOp(v.Op) {
-		p.binders.Nodes = append(p.binders.Nodes, b)
-	}
+	p.binders.Nodes = append(p.binders.Nodes, b)
 	return b
 }
 
-func (p *parser) newSymbol(v Symbol) *Symbol {
-	if isUnbinder(v.Name) {
-		p.binders.Unbinds = true
-	}
-	return p.slabs.syms.alloc(v)
-}
-
-func (p *parser) newString(v String) *String {
-	if isUnbinder(v.Value) {
-		p.binders.Unbinds = true
-	}
-	return p.slabs.strs.alloc(v)
-}
-
-func (p *parser) newCall(v Call) *Call {
-	c := p.slabs.calls.alloc(v)
-	if s, ok := v.Fn.(*Symbol); !ok || isBindingFunction(s.Name) {
-		p.binders.Nodes = append(p.binders.Nodes, c)
-	}
-	return c
-}
-
+// newFor and newFunction allocate nodes and note them in File.Binders.
 func (p *parser) newFor(v For) *For {
 	f := p.slabs.fors.alloc(v)
 	p.binders.Nodes = append(p.binders.Nodes, f)
