@@ -31,12 +31,9 @@ type checker struct {
 	// cheaper to look up than the structs.
 	fnNames, anyNames map[string]int32
 	nameSets          map[string]*nameSet
-	// memo is a small direct-mapped cache in front of fnNames and
-	// anyNames: a script repeats a few names over and over, and a map
-	// lookup hashes the whole name each time. Entries are indexes into
-	// names, valid for the current fnNames and anyNames only (useNames
-	// clears it); a slot is trusted only when its name and fn match.
-	memo  [256]nameMemo
+	// memo is the current nameSet's cache in front of fnNames and
+	// anyNames (see nameSet).
+	memo  *nameMemos
 	names []nameDecision
 	// byObj caches the decision on each request of this check, so that
 	// the shared cache is touched once per distinct request.
@@ -72,8 +69,9 @@ type nameMemo struct {
 	i    int32
 }
 
-// memoSlot picks the slot of a non-empty name from its length and three
-// of its bytes: cheap, and names that collide only share a slot.
+// memoSlot picks the 2-way set of a non-empty name (the index of its
+// first slot) from its length and three of its bytes: cheap, and names
+// that collide only share a set.
 func memoSlot(name string, fn bool) uint32 {
 	n := len(name)
 	x := uint32(n)*0x9E3779B1 ^ uint32(name[0])<<16 ^ uint32(name[n/2])<<8 ^ uint32(name[n-1])
@@ -81,11 +79,26 @@ func memoSlot(name string, fn bool) uint32 {
 		x ^= 0x55
 	}
 	x *= 0x85EBCA6B
-	return x >> 24
+	return (x >> (32 - nameMemoBits)) &^ 1
 }
 
-// nameSet is the pair of name caches for one list of attached packages.
-type nameSet struct{ fn, any map[string]int32 }
+// nameMemoBits sizes nameMemos: a 1,000-line script names some 500
+// things, and a smaller cache, cleared at every check, missed often.
+const nameMemoBits = 10
+
+// nameMemos is a 2-way set-associative cache of name decisions (indexes
+// into checker.names): a script repeats its names over and over, and a
+// map lookup hashes the whole name each time. A slot is trusted only when
+// its name and fn match.
+type nameMemos [1 << nameMemoBits]nameMemo
+
+// nameSet is the pair of name caches for one list of attached packages,
+// and the memo in front of them. The memo holds indexes valid for this
+// pair, so it is kept with it from one check to the next.
+type nameSet struct {
+	fn, any map[string]int32
+	memo    nameMemos
+}
 
 // maxNameSets bounds the lists of attached packages a checker keeps
 // caches for: a script attaching package after package must not make
@@ -175,8 +188,7 @@ func (c *checker) useNames(attached []string) {
 		set = &nameSet{fn: make(map[string]int32), any: make(map[string]int32)}
 		c.nameSets[key] = set
 	}
-	c.fnNames, c.anyNames = set.fn, set.any
-	clear(c.memo[:])
+	c.fnNames, c.anyNames, c.memo = set.fn, set.any, &set.memo
 }
 
 // attachKey identifies a list of attached packages; package names never
@@ -251,22 +263,47 @@ func plainKind(k refs.Kind) bool {
 // plainKind): what resolver.add and decideRequest would do, through the name
 // caches.
 func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string, fn bool, pos rsyntax.Pos) error {
-	slot := &c.memo[memoSlot(name, fn)]
-	i, ok := slot.i, slot.fn == fn && slot.name == name && slot.name != ""
+	k := memoSlot(name, fn)
+	set := c.memo[k : k+2 : k+2]
+	var i int32
+	switch {
+	case set[0].fn == fn && set[0].name == name: // name is not "": no empty slot matches
+		i = set[0].i
+	case set[1].fn == fn && set[1].name == name:
+		i = set[1].i
+	default:
+		var err error
+		if i, err = c.nameIndex(s, user, rv, name, fn); err != nil {
+			return err
+		}
+		// The newest first: a name that alternates with another of
+		// the same set does not evict it.
+		set[1] = set[0]
+		set[0] = nameMemo{name: name, fn: fn, i: i}
+	}
+	nd := &c.names[i]
+	if nd.dec < 0 || nd.allowed {
+		return nil
+	}
+	c.deny(request{obj: nd.obj, act: ActCall, line: pos.Line, col: pos.Col}, &c.decs[nd.dec])
+	return nil
+}
+
+// nameIndex is decideName's slow path: the index in names of the
+// decision on name, from the current name caches or made now.
+func (c *checker) nameIndex(s *snapshot, user string, rv *resolver, name string, fn bool) (int32, error) {
 	m := c.anyNames
 	if fn {
 		m = c.fnNames
 	}
-	if !ok {
-		i, ok = m[name]
-	}
+	i, ok := m[name]
 	if !ok {
 		obj, resolved := rv.ix.resolve(rv.attached, name, fn)
 		nd := nameDecision{obj: obj, dec: -1}
 		if resolved {
 			var err error
 			if nd.dec, err = c.decision(s, user, obj, ActCall); err != nil {
-				return err
+				return -1, err
 			}
 			nd.allowed = c.decs[nd.dec].allowed
 		}
@@ -274,13 +311,7 @@ func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string
 		c.names = append(c.names, nd)
 		m[name] = i
 	}
-	*slot = nameMemo{name: name, fn: fn, i: i}
-	nd := &c.names[i]
-	if nd.dec < 0 || nd.allowed {
-		return nil
-	}
-	c.deny(request{obj: nd.obj, act: ActCall, line: pos.Line, col: pos.Col}, &c.decs[nd.dec])
-	return nil
+	return i, nil
 }
 
 // decideRequest decides one request and records it if denied.

@@ -97,10 +97,10 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	if cap(a.flags) > maxKeptRefs {
 		a.flags = nil
 	}
-	if len(a.top.count) > maxKeptBound || cap(a.top.log) > maxKeptRefs {
+	if a.top.count.len() > maxKeptBound || cap(a.top.log) > maxKeptRefs {
 		a.top = scope{}
 	}
-	if len(a.inner.count) > maxKeptBound || cap(a.inner.log) > maxKeptRefs {
+	if a.inner.count.len() > maxKeptBound || cap(a.inner.log) > maxKeptRefs {
 		a.inner = scope{}
 	}
 	return out
