@@ -65,8 +65,8 @@ const maxLeakyScan = 8
 // name here: comparing with each is cheaper than a map lookup.
 func (a *analysis) isLeakyName(name string) bool {
 	if len(a.leakyNames) > maxLeakyScan {
-		b, ok := a.bound[name]
-		return ok && b.leaky
+		b, _ := a.bound.lookup(name)
+		return b.leaky
 	}
 	for _, n := range a.leakyNames {
 		if n == name {
@@ -137,7 +137,8 @@ func (a *analysis) bind(name string, fn bool, v rsyntax.Node) {
 // bindAs is bind; complex is set for a complex assignment (x[[k]] <- v),
 // which changes the content of x but not whether it is an environment.
 func (a *analysis) bindAs(name string, fn bool, v rsyntax.Node, complex bool) {
-	b, ok := a.bound[name]
+	p := a.bound.ref(name)
+	b := *p
 	nb := b
 	nb.other = b.other || !fn
 	nb.notFormula = b.notFormula || !isFormulaLiteral(v)
@@ -147,9 +148,7 @@ func (a *analysis) bindAs(name string, fn bool, v rsyntax.Node, complex bool) {
 		a.leakyNames = append(a.leakyNames, name)
 	}
 	nb.notFit = b.notFit || !isFitCall(v)
-	if !ok || nb != b {
-		a.bound[name] = nb
-	}
+	*p = nb
 }
 
 // assignBinding records the binding an assignment makes (nothing for
@@ -261,11 +260,7 @@ func leakChainName(v rsyntax.Node) (string, bool) {
 
 // resetBindings forgets every binding recorded.
 func (a *analysis) resetBindings() {
-	if a.bound == nil {
-		a.bound = map[string]binding{}
-	} else {
-		clear(a.bound)
-	}
+	a.bound.reset()
 	a.unscoped = false
 	clear(a.leakyNames)
 	a.leakyNames = a.leakyNames[:0]

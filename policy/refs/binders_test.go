@@ -34,7 +34,9 @@ func factsOf(f *rsyntax.File, listed bool) (bindFacts, bool) {
 	fast := bs != nil && !bs.Unbinds && (len(a.leakyNames) == 0 || !a.leakOrderMatters(bs.Nodes))
 	leaky := slices.Clone(a.leakyNames)
 	slices.Sort(leaky)
-	return bindFacts{bound: a.bound, unscoped: a.unscoped, leaky: leaky}, fast
+	bound := map[string]binding{}
+	a.bound.all(func(name string, b binding) { bound[name] = b })
+	return bindFacts{bound: bound, unscoped: a.unscoped, leaky: leaky}, fast
 }
 
 // checkSameFacts fails when the facts collected from the parser's list of

@@ -1,24 +1,28 @@
 package refs
 
-// nameCounts maps names to counts, for scope: an open-addressing table
-// with linear probing, hashed from a name's length and three of its bytes
-// (names that collide only probe further; every key is compared whole).
-// A scope binds and looks up a few names over and over, and a Go map
-// hashed every byte of each and was a large part of the visit. Entries
-// are never deleted: a count that falls to zero stays, as the scope's
-// log bounds how many names there are until the next reset.
-type nameCounts struct {
-	keys []string // "" for a free slot (no name is empty)
-	vals []int32
+// nameTable maps names to values: an open-addressing table with linear
+// probing, hashed from a name's length and three of its bytes (names that
+// collide only probe further; every key is compared whole). The analysis
+// looks up and binds a few names over and over, and a Go map hashed every
+// byte of each and was a large part of the visit. Entries are never
+// deleted (scope keeps a count that falls to zero); reset empties the
+// table.
+type nameTable[V any] struct {
+	keys []string // "" for a free slot
+	vals []V
 	n    int // slots in use
+	// The empty name (assign("", v) binds it) is kept apart, since ""
+	// marks a free slot.
+	empty    V
+	hasEmpty bool
 }
 
-// nameCountsMin is the smallest table: a power of two.
-const nameCountsMin = 64
+// nameTableMin is the smallest table: a power of two.
+const nameTableMin = 64
 
-// slot returns the slot of name: where it is, or the free slot where it
-// would go.
-func (t *nameCounts) slot(name string) int {
+// slot returns the slot of a non-empty name: where it is, or the free
+// slot where it would go. The table must have slots.
+func (t *nameTable[V]) slot(name string) int {
 	n := len(name)
 	x := uint32(n)*0x9E3779B1 ^ uint32(name[0])<<16 ^ uint32(name[n/2])<<8 ^ uint32(name[n-1])
 	x *= 0x85EBCA6B
@@ -32,20 +36,26 @@ func (t *nameCounts) slot(name string) int {
 	}
 }
 
-// get returns the count of name (0 when absent).
-func (t *nameCounts) get(name string) int32 {
-	if t.n == 0 || name == "" {
-		return 0
+// lookup returns the value of name and whether the table has it.
+func (t *nameTable[V]) lookup(name string) (V, bool) {
+	if name == "" {
+		return t.empty, t.hasEmpty
 	}
-	return t.vals[t.slot(name)]
+	if t.n > 0 {
+		if i := t.slot(name); t.keys[i] != "" {
+			return t.vals[i], true
+		}
+	}
+	var zero V
+	return zero, false
 }
 
-// add adds d to the count of name and returns the new count. The empty
-// name, which no binding can have, is never counted (its count stays 0:
-// not bound, the safe answer).
-func (t *nameCounts) add(name string, d int32) int32 {
+// ref returns the value of name, adding it (zero) if the table does not
+// have it. The pointer is valid until the next ref.
+func (t *nameTable[V]) ref(name string) *V {
 	if name == "" {
-		return 0
+		t.hasEmpty = true
+		return &t.empty
 	}
 	if 2*(t.n+1) > len(t.keys) {
 		t.grow()
@@ -55,15 +65,14 @@ func (t *nameCounts) add(name string, d int32) int32 {
 		t.keys[i] = name
 		t.n++
 	}
-	t.vals[i] += d
-	return t.vals[i]
+	return &t.vals[i]
 }
 
 // grow doubles the table (or makes the first one).
-func (t *nameCounts) grow() {
+func (t *nameTable[V]) grow() {
 	keys, vals := t.keys, t.vals
-	size := max(2*len(keys), nameCountsMin)
-	t.keys, t.vals, t.n = make([]string, size), make([]int32, size), 0
+	size := max(2*len(keys), nameTableMin)
+	t.keys, t.vals, t.n = make([]string, size), make([]V, size), 0
 	for i, k := range keys {
 		if k != "" {
 			j := t.slot(k)
@@ -74,13 +83,32 @@ func (t *nameCounts) grow() {
 }
 
 // reset empties the table, keeping its memory.
-func (t *nameCounts) reset() {
+func (t *nameTable[V]) reset() {
 	if t.n > 0 {
 		clear(t.keys)
 		clear(t.vals)
 		t.n = 0
 	}
+	var zero V
+	t.empty, t.hasEmpty = zero, false
 }
 
-// len is the number of names the table holds (with a zero count too).
-func (t *nameCounts) len() int { return t.n }
+// len is the number of names the table holds.
+func (t *nameTable[V]) len() int {
+	if t.hasEmpty {
+		return t.n + 1
+	}
+	return t.n
+}
+
+// all calls fn for every name and value (in no particular order).
+func (t *nameTable[V]) all(fn func(string, V)) {
+	if t.hasEmpty {
+		fn("", t.empty)
+	}
+	for i, k := range t.keys {
+		if k != "" {
+			fn(k, t.vals[i])
+		}
+	}
+}

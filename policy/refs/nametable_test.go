@@ -8,16 +8,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestNameCounts checks nameCounts against a Go map on random additions
+// TestNameTable checks nameTable against a Go map on random additions
 // and removals of names that collide in its hash (same length, first,
-// middle and last bytes) and names that do not, across growth and reset.
-func TestNameCounts(t *testing.T) {
-	var names []string
+// middle and last bytes) and names that do not, the empty name among
+// them, across growth and reset.
+func TestNameTable(t *testing.T) {
+	names := []string{""}
 	for i := range 300 {
 		names = append(names, fmt.Sprintf("x%03dx", i), fmt.Sprintf("a%dz", i))
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	var tab nameCounts
+	var tab nameTable[int32]
 	for round := range 3 {
 		want := map[string]int32{}
 		for range 5000 {
@@ -27,16 +28,25 @@ func TestNameCounts(t *testing.T) {
 				d = -1
 			}
 			want[n] += d
-			require.Equal(t, want[n], tab.add(n, d), "add %q", n)
+			p := tab.ref(n)
+			*p += d
+			require.Equal(t, want[n], *p, "add %q", n)
 		}
+		got := map[string]int32{}
 		for _, n := range names {
-			require.Equal(t, want[n], tab.get(n), "get %q", n)
+			v, ok := tab.lookup(n)
+			_, in := want[n]
+			require.Equal(t, in, ok, "lookup %q", n)
+			require.Equal(t, want[n], v, "lookup %q", n)
 		}
-		require.Equal(t, int32(0), tab.get(""))
-		require.Equal(t, int32(0), tab.add("", 1))
+		tab.all(func(n string, v int32) { got[n] = v })
+		require.Equal(t, want, got)
+		require.Equal(t, len(want), tab.len())
 		tab.reset()
 		for _, n := range names {
-			require.Equal(t, int32(0), tab.get(n), "after reset %q", n)
+			_, ok := tab.lookup(n)
+			require.False(t, ok, "after reset %q", n)
 		}
+		require.Equal(t, 0, tab.len())
 	}
 }

@@ -46,7 +46,7 @@ func Find(f *rsyntax.File) []Ref {
 // zero value is ready to use.
 type Finder struct{ a analysis }
 
-// maxKeptRefs and maxKeptBound bound the reference list and the map of
+// maxKeptRefs and maxKeptBound bound the reference list and the table of
 // bound names a Finder keeps between calls.
 const (
 	maxKeptRefs  = 1 << 14
@@ -85,8 +85,8 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	clear(a.refs[len(out):])
 	// A large script's memory is not kept for the next (the result
 	// stays valid: it is the caller's until the next call).
-	if len(a.bound) > maxKeptBound {
-		a.bound = nil
+	if a.bound.len() > maxKeptBound {
+		a.bound = nameTable[binding]{}
 	}
 	if cap(a.leakyNames) > maxKeptBound {
 		a.leakyNames = nil
@@ -194,7 +194,7 @@ func compareRefPtrs(x, y *Ref) int {
 
 // analysis accumulates the references of one file.
 type analysis struct {
-	bound map[string]binding
+	bound nameTable[binding]
 	// leakyNames are the names whose binding in bound is leaky, in the
 	// order they became so.
 	leakyNames []string

@@ -18,7 +18,7 @@ package refs
 // function is called. A script that names rm or remove anywhere binds
 // nothing provably, since either can undo any binding.
 type scope struct {
-	count nameCounts
+	count nameTable[int32]
 	log   []string
 	off   bool
 	// maybe has a bit set for every name bound since reset (see
@@ -54,7 +54,7 @@ func (s *scope) mark() int { return len(s.log) }
 func (s *scope) bind(name string) {
 	b := nameBit(name)
 	s.maybe[b>>6] |= 1 << (b & 63)
-	s.count.add(name, 1)
+	*s.count.ref(name)++
 	s.log = append(s.log, name)
 }
 
@@ -63,7 +63,7 @@ func (s *scope) restore(m int) {
 	for len(s.log) > m {
 		name := s.log[len(s.log)-1]
 		s.log = s.log[:len(s.log)-1]
-		s.count.add(name, -1)
+		*s.count.ref(name)--
 	}
 }
 
@@ -83,7 +83,8 @@ func (s *scope) isBound(name string) bool {
 	if b := nameBit(name); s.maybe[b>>6]&(1<<(b&63)) == 0 {
 		return false
 	}
-	return s.count.get(name) > 0
+	c, _ := s.count.lookup(name)
+	return c > 0
 }
 
 // removers are the functions that remove a binding; a script that names
