@@ -87,7 +87,11 @@ func (p *parser) sublist() ([]Arg, error) {
 		if a.Value != nil {
 			h = max(h, p.h)
 		}
-		p.args = append(p.args, a)
+		// Field by field: sub has just written a field by field, and
+		// copying it whole (wider loads over narrower stores) stalled.
+		p.args = append(p.args, Arg{})
+		d := &p.args[len(p.args)-1]
+		d.Name, d.HasName, d.NamePos, d.Value = a.Name, a.HasName, a.NamePos, a.Value
 		t, err := p.peek()
 		if err != nil {
 			return nil, err
