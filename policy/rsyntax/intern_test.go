@@ -40,3 +40,13 @@ func TestInternReturnsTheName(t *testing.T) {
 		}
 	}
 }
+
+// TestKeywordText checks that keywordText spells every keyword of the
+// table, and copies what is not one.
+func TestKeywordText(t *testing.T) {
+	for _, k := range keywords {
+		require.Equal(t, k, keywordText([]byte(k)))
+		require.NotEqual(t, tSymbol, keyword([]byte(k)), k)
+	}
+	require.Equal(t, "iff", keywordText([]byte("iff")))
+}
