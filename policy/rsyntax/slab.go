@@ -155,10 +155,6 @@ func (p *parser) newFunction(v Function) *Function {
 	return f
 }
 
-// isAssignOp reports the operators of R's assignments (-> and ->> are
-// built as <- and <<-).
-func isAssignOp(op string) bool { return op == "<-" || op == "=" || op == "<<-" }
-
 // isUnbinder reports the names of the functions that remove bindings.
 func isUnbinder(name string) bool { return name == "rm" || name == "remove" }
 
