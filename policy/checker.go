@@ -31,10 +31,16 @@ type checker struct {
 	// cheaper to look up than the structs.
 	fnNames, anyNames map[string]int32
 	nameSets          map[string]*nameSet
-	// memo is the current nameSet's cache in front of fnNames and
-	// anyNames (see nameSet).
-	memo  *nameMemos
-	names []nameDecision
+	// memo is a cache in front of the name caches of every nameSet:
+	// a script repeats its names over and over, and a map lookup hashes
+	// the whole name each time. Its entries are tagged with the tag of
+	// the nameSet they index into (see nameMemo), so that switching
+	// sets (at every check and every library()) clears nothing and
+	// allocates nothing, and a set's entries last from one check to the
+	// next. tag is the current set's; nextTag the next new set's.
+	memo         *nameMemos
+	tag, nextTag uint32
+	names        []nameDecision
 	// byObj caches the decision on each request of this check, so that
 	// the shared cache is touched once per distinct request.
 	byObj map[objAct]int32
@@ -62,12 +68,18 @@ type checker struct {
 
 type objAct struct{ obj, act string }
 
-// nameMemo is one slot of checker.memo.
+// nameMemo is one slot of checker.memo: name's index in names, for a
+// call (fn) or not, valid for the nameSet whose tag is tag>>1 (tag&1 is
+// fn). Tags start at 1, so that an empty slot matches nothing.
 type nameMemo struct {
 	name string
-	fn   bool
 	i    int32
+	tag  uint32
 }
+
+// maxMemoTag bounds the tags of nameSets: past it the memo is cleared
+// and tags start again, so that no stale entry matches a new set.
+const maxMemoTag = 1 << 30
 
 // memoSlot picks the 2-way set of a non-empty name (the index of its
 // first slot) from its length and three of its bytes: cheap, and names
@@ -87,17 +99,14 @@ func memoSlot(name string, fn bool) uint32 {
 const nameMemoBits = 10
 
 // nameMemos is a 2-way set-associative cache of name decisions (indexes
-// into checker.names): a script repeats its names over and over, and a
-// map lookup hashes the whole name each time. A slot is trusted only when
-// its name and fn match.
+// into checker.names). A slot is trusted only when its name and tag match.
 type nameMemos [1 << nameMemoBits]nameMemo
 
 // nameSet is the pair of name caches for one list of attached packages,
-// and the memo in front of them. The memo holds indexes valid for this
-// pair, so it is kept with it from one check to the next.
+// and the tag of its entries in checker.memo.
 type nameSet struct {
 	fn, any map[string]int32
-	memo    nameMemos
+	tag     uint32
 }
 
 // maxNameSets bounds the lists of attached packages a checker keeps
@@ -185,10 +194,30 @@ func (c *checker) useNames(attached []string) {
 		if len(c.nameSets) >= maxNameSets || len(c.names) > maxKeptNames {
 			c.clearNames()
 		}
-		set = &nameSet{fn: make(map[string]int32), any: make(map[string]int32)}
+		set = &nameSet{fn: make(map[string]int32), any: make(map[string]int32), tag: c.newMemoTag()}
 		c.nameSets[key] = set
 	}
-	c.fnNames, c.anyNames, c.memo = set.fn, set.any, &set.memo
+	c.fnNames, c.anyNames, c.tag = set.fn, set.any, set.tag
+}
+
+// newMemoTag returns the tag of a new nameSet: one no entry of memo has.
+func (c *checker) newMemoTag() uint32 {
+	if c.memo == nil {
+		c.memo = new(nameMemos)
+	}
+	if c.nextTag == 0 || c.nextTag >= maxMemoTag {
+		// Tags start again: the entries of every set are dropped, and
+		// so are the sets (their tags would be reused).
+		clear(c.memo[:])
+		c.nextTag = 1
+		if len(c.nameSets) > 0 {
+			clear(c.nameSets)
+			c.names = c.names[:0]
+		}
+	}
+	t := c.nextTag
+	c.nextTag++
+	return t
 }
 
 // attachKey identifies a list of attached packages; package names never
@@ -265,11 +294,15 @@ func plainKind(k refs.Kind) bool {
 func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string, fn bool, pos rsyntax.Pos) error {
 	k := memoSlot(name, fn)
 	set := c.memo[k : k+2 : k+2]
+	tag := c.tag << 1
+	if fn {
+		tag |= 1
+	}
 	var i int32
 	switch {
-	case set[0].fn == fn && set[0].name == name: // name is not "": no empty slot matches
+	case set[0].tag == tag && set[0].name == name:
 		i = set[0].i
-	case set[1].fn == fn && set[1].name == name:
+	case set[1].tag == tag && set[1].name == name:
 		i = set[1].i
 	default:
 		var err error
@@ -279,7 +312,7 @@ func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string
 		// The newest first: a name that alternates with another of
 		// the same set does not evict it.
 		set[1] = set[0]
-		set[0] = nameMemo{name: name, fn: fn, i: i}
+		set[0] = nameMemo{name: name, i: i, tag: tag}
 	}
 	nd := &c.names[i]
 	if nd.dec < 0 || nd.allowed {
