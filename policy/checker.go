@@ -31,13 +31,16 @@ type checker struct {
 	// cheaper to look up than the structs.
 	fnNames, anyNames map[string]int32
 	nameSets          map[string]*nameSet
-	// memo is a small direct-mapped cache in front of fnNames and
-	// anyNames: a script repeats a few names over and over, and a map
-	// lookup hashes the whole name each time. Entries are indexes into
-	// names, valid for the current fnNames and anyNames only (useNames
-	// clears it); a slot is trusted only when its name and fn match.
-	memo  [256]nameMemo
-	names []nameDecision
+	// memo is a cache in front of the name caches of every nameSet:
+	// a script repeats its names over and over, and a map lookup hashes
+	// the whole name each time. Its entries are tagged with the tag of
+	// the nameSet they index into (see nameMemo), so that switching
+	// sets (at every check and every library()) clears nothing and
+	// allocates nothing, and a set's entries last from one check to the
+	// next. tag is the current set's; nextTag the next new set's.
+	memo         *nameMemos
+	tag, nextTag uint32
+	names        []nameDecision
 	// byObj caches the decision on each request of this check, so that
 	// the shared cache is touched once per distinct request.
 	byObj map[objAct]int32
@@ -65,15 +68,22 @@ type checker struct {
 
 type objAct struct{ obj, act string }
 
-// nameMemo is one slot of checker.memo.
+// nameMemo is one slot of checker.memo: name's index in names, for a
+// call (fn) or not, valid for the nameSet whose tag is tag>>1 (tag&1 is
+// fn). Tags start at 1, so that an empty slot matches nothing.
 type nameMemo struct {
 	name string
-	fn   bool
 	i    int32
+	tag  uint32
 }
 
-// memoSlot picks the slot of a non-empty name from its length and three
-// of its bytes: cheap, and names that collide only share a slot.
+// maxMemoTag bounds the tags of nameSets: past it the memo is cleared
+// and tags start again, so that no stale entry matches a new set.
+const maxMemoTag = 1 << 30
+
+// memoSlot picks the 2-way set of a non-empty name (the index of its
+// first slot) from its length and three of its bytes: cheap, and names
+// that collide only share a set.
 func memoSlot(name string, fn bool) uint32 {
 	n := len(name)
 	x := uint32(n)*0x9E3779B1 ^ uint32(name[0])<<16 ^ uint32(name[n/2])<<8 ^ uint32(name[n-1])
@@ -81,11 +91,23 @@ func memoSlot(name string, fn bool) uint32 {
 		x ^= 0x55
 	}
 	x *= 0x85EBCA6B
-	return x >> 24
+	return (x >> (32 - nameMemoBits)) &^ 1
 }
 
-// nameSet is the pair of name caches for one list of attached packages.
-type nameSet struct{ fn, any map[string]int32 }
+// nameMemoBits sizes nameMemos: a 1,000-line script names some 500
+// things, and a smaller cache, cleared at every check, missed often.
+const nameMemoBits = 10
+
+// nameMemos is a 2-way set-associative cache of name decisions (indexes
+// into checker.names). A slot is trusted only when its name and tag match.
+type nameMemos [1 << nameMemoBits]nameMemo
+
+// nameSet is the pair of name caches for one list of attached packages,
+// and the tag of its entries in checker.memo.
+type nameSet struct {
+	fn, any map[string]int32
+	tag     uint32
+}
 
 // maxNameSets bounds the lists of attached packages a checker keeps
 // caches for: a script attaching package after package must not make
@@ -172,11 +194,30 @@ func (c *checker) useNames(attached []string) {
 		if len(c.nameSets) >= maxNameSets || len(c.names) > maxKeptNames {
 			c.clearNames()
 		}
-		set = &nameSet{fn: make(map[string]int32), any: make(map[string]int32)}
+		set = &nameSet{fn: make(map[string]int32), any: make(map[string]int32), tag: c.newMemoTag()}
 		c.nameSets[key] = set
 	}
-	c.fnNames, c.anyNames = set.fn, set.any
-	clear(c.memo[:])
+	c.fnNames, c.anyNames, c.tag = set.fn, set.any, set.tag
+}
+
+// newMemoTag returns the tag of a new nameSet: one no entry of memo has.
+func (c *checker) newMemoTag() uint32 {
+	if c.memo == nil {
+		c.memo = new(nameMemos)
+	}
+	if c.nextTag == 0 || c.nextTag >= maxMemoTag {
+		// Tags start again: the entries of every set are dropped, and
+		// so are the sets (their tags would be reused).
+		clear(c.memo[:])
+		c.nextTag = 1
+		if len(c.nameSets) > 0 {
+			clear(c.nameSets)
+			c.names = c.names[:0]
+		}
+	}
+	t := c.nextTag
+	c.nextTag++
+	return t
 }
 
 // attachKey identifies a list of attached packages; package names never
@@ -251,22 +292,51 @@ func plainKind(k refs.Kind) bool {
 // plainKind): what resolver.add and decideRequest would do, through the name
 // caches.
 func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string, fn bool, pos rsyntax.Pos) error {
-	slot := &c.memo[memoSlot(name, fn)]
-	i, ok := slot.i, slot.fn == fn && slot.name == name && slot.name != ""
+	k := memoSlot(name, fn)
+	set := c.memo[k : k+2 : k+2]
+	tag := c.tag << 1
+	if fn {
+		tag |= 1
+	}
+	var i int32
+	switch {
+	case set[0].tag == tag && set[0].name == name:
+		i = set[0].i
+	case set[1].tag == tag && set[1].name == name:
+		i = set[1].i
+	default:
+		var err error
+		if i, err = c.nameIndex(s, user, rv, name, fn); err != nil {
+			return err
+		}
+		// The newest first: a name that alternates with another of
+		// the same set does not evict it.
+		set[1] = set[0]
+		set[0] = nameMemo{name: name, i: i, tag: tag}
+	}
+	nd := &c.names[i]
+	if nd.dec < 0 || nd.allowed {
+		return nil
+	}
+	c.deny(request{obj: nd.obj, act: ActCall, line: pos.Line, col: pos.Col}, &c.decs[nd.dec])
+	return nil
+}
+
+// nameIndex is decideName's slow path: the index in names of the
+// decision on name, from the current name caches or made now.
+func (c *checker) nameIndex(s *snapshot, user string, rv *resolver, name string, fn bool) (int32, error) {
 	m := c.anyNames
 	if fn {
 		m = c.fnNames
 	}
-	if !ok {
-		i, ok = m[name]
-	}
+	i, ok := m[name]
 	if !ok {
 		obj, resolved := rv.ix.resolve(rv.attached, name, fn)
 		nd := nameDecision{obj: obj, dec: -1}
 		if resolved {
 			var err error
 			if nd.dec, err = c.decision(s, user, obj, ActCall); err != nil {
-				return err
+				return -1, err
 			}
 			nd.allowed = c.decs[nd.dec].allowed
 		}
@@ -274,13 +344,7 @@ func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string
 		c.names = append(c.names, nd)
 		m[name] = i
 	}
-	*slot = nameMemo{name: name, fn: fn, i: i}
-	nd := &c.names[i]
-	if nd.dec < 0 || nd.allowed {
-		return nil
-	}
-	c.deny(request{obj: nd.obj, act: ActCall, line: pos.Line, col: pos.Col}, &c.decs[nd.dec])
-	return nil
+	return i, nil
 }
 
 // decideRequest decides one request and records it if denied.

@@ -13,7 +13,8 @@ import (
 // TestReusedCheckerAgreesWithFresh runs every corpus script for every
 // shipped user through one checker, interleaved and across a reload, and
 // compares each decision with a fresh checker's: the memory and caches a
-// checker keeps between checks must never change a result.
+// checker keeps between checks must never change a result, nor the
+// memo's tags running out.
 func TestReusedCheckerAgreesWithFresh(t *testing.T) {
 	e := shippedEngine(t)
 	var scripts [][]byte
@@ -57,12 +58,18 @@ func TestReusedCheckerAgreesWithFresh(t *testing.T) {
 
 	reused := new(checker)
 	checked := 0
-	for round := 0; round < 2; round++ {
+	for round := 0; round < 3; round++ {
 		s := e.snap()
+		if round == 2 {
+			// The memo's tags run out two lists of attached packages
+			// into the round: it starts again, and no stale entry of
+			// it may be taken for a new list's.
+			reused.nextTag = maxMemoTag - 2
+		}
 		for i, st := range steps {
 			user, code := st.user, st.code
-			if round == 1 {
-				user = users[(i+1)%len(users)]
+			if round > 0 {
+				user = users[(i+round)%len(users)]
 			}
 			got, gotErr := reused.check(e.index, s, user, code)
 			want, wantErr := new(checker).check(e.index, s, user, code)
@@ -126,4 +133,27 @@ func TestCheckConcurrent(t *testing.T) {
 	for g := 0; g < 8; g++ {
 		assert.NoError(t, <-errs)
 	}
+}
+
+// TestMemoTagsStartAgain checks what the memo's tags running out does: the
+// memo is emptied, and so are the name caches whose tags would come back,
+// so that no stale entry can be taken for a new list's.
+func TestMemoTagsStartAgain(t *testing.T) {
+	c := new(checker)
+	c.clearNames()
+	c.useNames(nil)
+	first := c.tag
+	require.Equal(t, uint32(1), first)
+	c.names = append(c.names, nameDecision{obj: "base::f", dec: -1})
+	c.memo[2] = nameMemo{name: "f", i: 0, tag: first << 1}
+	c.useNames([]string{"MASS"})
+	require.Equal(t, uint32(2), c.tag)
+	require.Len(t, c.nameSets, 2)
+
+	c.nextTag = maxMemoTag
+	c.useNames([]string{"tools"})
+	assert.Equal(t, uint32(1), c.tag, "tags start again")
+	assert.Equal(t, nameMemos{}, *c.memo, "no entry is left")
+	assert.Empty(t, c.names)
+	assert.Len(t, c.nameSets, 1, "only the new list's caches are left")
 }

@@ -57,3 +57,24 @@ func benchParseAndFind(b *testing.B, parseAndFind func([]byte) (int, error)) {
 		return err
 	})
 }
+
+// BenchmarkFind1000LinesCPU is Find alone on the parsed script, with a
+// Finder kept from one call to the next, timed by the thread's CPU time
+// (see rtest.LoopCPU) over 1,000 calls.
+func BenchmarkFind1000LinesCPU(b *testing.B) {
+	src, err := os.ReadFile(benchFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := rsyntax.Parse(src, rsyntax.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var fd Finder
+	rtest.LoopCPU(b, 1000, func() error {
+		if len(fd.Find(f)) == 0 {
+			return errors.New("no references found")
+		}
+		return nil
+	})
+}

@@ -65,8 +65,8 @@ const maxLeakyScan = 8
 // name here: comparing with each is cheaper than a map lookup.
 func (a *analysis) isLeakyName(name string) bool {
 	if len(a.leakyNames) > maxLeakyScan {
-		b, ok := a.bound[name]
-		return ok && b.leaky
+		b, _ := a.bound.lookup(name)
+		return b.leaky
 	}
 	for _, n := range a.leakyNames {
 		if n == name {
@@ -137,7 +137,8 @@ func (a *analysis) bind(name string, fn bool, v rsyntax.Node) {
 // bindAs is bind; complex is set for a complex assignment (x[[k]] <- v),
 // which changes the content of x but not whether it is an environment.
 func (a *analysis) bindAs(name string, fn bool, v rsyntax.Node, complex bool) {
-	b, ok := a.bound[name]
+	p := a.bound.ref(name)
+	b := *p
 	nb := b
 	nb.other = b.other || !fn
 	nb.notFormula = b.notFormula || !isFormulaLiteral(v)
@@ -147,64 +148,172 @@ func (a *analysis) bindAs(name string, fn bool, v rsyntax.Node, complex bool) {
 		a.leakyNames = append(a.leakyNames, name)
 	}
 	nb.notFit = b.notFit || !isFitCall(v)
-	if !ok || nb != b {
-		a.bound[name] = nb
+	*p = nb
+}
+
+// assignBinding records the binding an assignment makes (nothing for
+// another operator).
+func (a *analysis) assignBinding(n *rsyntax.Binary) {
+	if !isAssign(n) {
+		return
+	}
+	if name, ok := targetName(n.X); ok {
+		_, simple := n.X.(*rsyntax.Symbol)
+		_, str := n.X.(*rsyntax.String)
+		var v rsyntax.Node
+		if simple || str {
+			v = n.Y
+		}
+		a.bindAs(name, (simple || str) && isFunctionLiteral(n.Y), v, !simple && !str)
 	}
 }
 
-// bindings records every name n and its descendants bind, and returns the
-// number of nodes (to size the list of references). It visits what
-// rsyntax.Walk visits, recursing directly rather than through a callback
-// per node.
-func (a *analysis) bindings(n rsyntax.Node) int {
+// forBinding records the binding of a for loop's variable.
+func (a *analysis) forBinding(n *rsyntax.For) { a.bind(n.Var.Name, false, nil) }
+
+// formalBindings records the bindings of a function literal's formals.
+func (a *analysis) formalBindings(n *rsyntax.Function) {
+	for _, p := range n.Params {
+		a.bind(p.Name.Name, false, nil)
+	}
+}
+
+// allBindings records every name the top-level expressions exprs bind
+// (the facts bindings collects). With the parser's list of binders it
+// visits only those: what a node binds depends on that node alone, and
+// the order of the bindings matters only through leaky values (isLeaky
+// of a name bound earlier), so unless one assignment's value leads to a
+// name another made leaky (leakOrderMatters) the facts are those of a
+// walk in any order. When one does, or when the script names rm or
+// remove (unscoped, which the walk finds among all names), or without
+// the list, it walks the whole tree in the order bindings does.
+func (a *analysis) allBindings(exprs []rsyntax.Node, bs *rsyntax.Binders) {
+	if bs != nil && !bs.Unbinds {
+		for _, n := range bs.Nodes {
+			switch n := n.(type) {
+			case *rsyntax.Binary:
+				a.assignBinding(n)
+			case *rsyntax.Call:
+				a.callBindings(n)
+			case *rsyntax.For:
+				a.forBinding(n)
+			case *rsyntax.Function:
+				a.formalBindings(n)
+			}
+		}
+		if len(a.leakyNames) == 0 || !a.leakOrderMatters(bs.Nodes) {
+			return
+		}
+		a.resetBindings()
+	}
+	for _, e := range exprs {
+		a.bindings(e)
+	}
+}
+
+// leakOrderMatters reports whether the order of the assignments in nodes
+// may change which names are leaky: whether the value of one is a name
+// (or a member, element or slot of one, see isLeaky) that some assignment
+// made leaky. When none is, every assignment is leaky or not whatever
+// the order: the names made leaky are those bound to a leaky source,
+// and no assignment's answer depends on another's.
+func (a *analysis) leakOrderMatters(nodes []rsyntax.Node) bool {
+	for _, n := range nodes {
+		b, ok := n.(*rsyntax.Binary)
+		if !ok || !isAssign(b) {
+			continue
+		}
+		switch b.X.(type) {
+		case *rsyntax.Symbol, *rsyntax.String:
+			// Only a simple assignment's value is checked (assignBinding).
+		default:
+			continue
+		}
+		if name, ok := leakChainName(b.Y); ok && a.isLeakyName(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// leakChainName returns the name isLeaky's answer on v depends on, if
+// any: the name its chain of parentheses, elements and $ members ends at.
+func leakChainName(v rsyntax.Node) (string, bool) {
+	for {
+		switch x := v.(type) {
+		case *rsyntax.Paren:
+			v = x.X
+		case *rsyntax.Index:
+			v = x.X
+		case *rsyntax.Binary:
+			if x.Op != "$" {
+				return "", false
+			}
+			v = x.X
+		case *rsyntax.Symbol:
+			return x.Name, true
+		default:
+			return "", false
+		}
+	}
+}
+
+// resetBindings forgets every binding recorded.
+func (a *analysis) resetBindings() {
+	a.bound.reset()
+	a.unscoped = false
+	clear(a.leakyNames)
+	a.leakyNames = a.leakyNames[:0]
+}
+
+// bindings records every name n and its descendants bind, in the order
+// of a walk (what rsyntax.Walk visits, recursing directly rather than
+// through a callback per node).
+func (a *analysis) bindings(n rsyntax.Node) {
 	if n == nil {
-		return 0
+		return
 	}
 	// The commonest nodes first, by a type check each: cheaper than the
 	// type switch for the bulk of a tree.
 	if c, ok := n.(*rsyntax.Call); ok {
 		a.callBindings(c)
-		return 1 + a.child(c.Fn) + a.argBindings(c.Args)
+		a.child(c.Fn)
+		a.argBindings(c.Args)
+		return
 	}
 	if _, ok := n.(*rsyntax.Num); ok {
-		return 1
+		return
 	}
 	// Leaves (names, constants, break, next) are the default.
 	switch n := n.(type) {
 	case *rsyntax.Binary:
-		if isAssign(n) {
-			if name, ok := targetName(n.X); ok {
-				_, simple := n.X.(*rsyntax.Symbol)
-				_, str := n.X.(*rsyntax.String)
-				var v rsyntax.Node
-				if simple || str {
-					v = n.Y
-				}
-				a.bindAs(name, (simple || str) && isFunctionLiteral(n.Y), v, !simple && !str)
-			}
-		}
-		return 1 + a.child(n.X) + a.child(n.Y)
+		a.assignBinding(n)
+		a.child(n.X)
+		a.child(n.Y)
 	case *rsyntax.Index:
-		return 1 + a.child(n.X) + a.argBindings(n.Args)
+		a.child(n.X)
+		a.argBindings(n.Args)
 	case *rsyntax.Unary:
-		return 1 + a.bindings(n.X)
+		a.bindings(n.X)
 	case *rsyntax.Paren:
-		return 1 + a.bindings(n.X)
+		a.bindings(n.X)
 	case *rsyntax.Block:
-		k := 1
 		for _, e := range n.Exprs {
-			k += a.bindings(e)
+			a.bindings(e)
 		}
-		return k
 	case *rsyntax.If:
-		return 1 + a.bindings(n.Cond) + a.bindings(n.Then) + a.bindings(n.Else)
+		a.bindings(n.Cond)
+		a.bindings(n.Then)
+		a.bindings(n.Else)
 	case *rsyntax.For:
-		a.bind(n.Var.Name, false, nil)
-		return 2 + a.bindings(n.Seq) + a.bindings(n.Body)
+		a.forBinding(n)
+		a.bindings(n.Seq)
+		a.bindings(n.Body)
 	case *rsyntax.While:
-		return 1 + a.bindings(n.Cond) + a.bindings(n.Body)
+		a.bindings(n.Cond)
+		a.bindings(n.Body)
 	case *rsyntax.Repeat:
-		return 1 + a.bindings(n.Body)
+		a.bindings(n.Body)
 	case *rsyntax.Symbol:
 		if isRemover(n.Name) {
 			a.unscoped = true
@@ -214,31 +323,27 @@ func (a *analysis) bindings(n rsyntax.Node) int {
 			a.unscoped = true
 		}
 	case *rsyntax.Function:
-		k := 1
+		a.formalBindings(n)
 		for _, p := range n.Params {
-			a.bind(p.Name.Name, false, nil)
-			k += 1 + a.bindings(p.Default)
+			a.bindings(p.Default)
 		}
-		return k + a.bindings(n.Body)
+		a.bindings(n.Body)
 	}
-	return 1
 }
 
-func (a *analysis) argBindings(args []rsyntax.Arg) int {
-	k := 0
+func (a *analysis) argBindings(args []rsyntax.Arg) {
 	for i := range args {
-		k += a.child(args[i].Value)
+		a.child(args[i].Value)
 	}
-	return k
 }
 
 // child is bindings for a child node, with the commonest child, a name,
 // handled without a call.
-func (a *analysis) child(n rsyntax.Node) int {
+func (a *analysis) child(n rsyntax.Node) {
 	if s, ok := n.(*rsyntax.Symbol); ok && !isRemover(s.Name) {
-		return 1
+		return
 	}
-	return a.bindings(n)
+	a.bindings(n)
 }
 
 // callBindings records the binding made by assign(), delayedAssign() or

@@ -21,7 +21,8 @@ var reused struct {
 // FuzzRefs checks that Find never panics on anything the parser accepts,
 // that its result is sorted, free of duplicates and deterministic, that a
 // reused Finder agrees with it, and that every reference lies inside the
-// input and has a name unless it is dynamic.
+// input and has a name unless it is dynamic, and that the bindings facts
+// taken from the parser's list of binders are those of a walk.
 func FuzzRefs(f *testing.F) {
 	for _, path := range []string{"testdata/escapes.txt", "../rsyntax/testdata/tricky.txt"} {
 		b, err := os.ReadFile(path)
@@ -37,6 +38,7 @@ func FuzzRefs(f *testing.F) {
 		if err != nil {
 			return
 		}
+		checkSameFacts(t, file, string(src))
 		refs := Find(file)
 		again := Find(file)
 		if len(refs) != len(again) {

@@ -315,7 +315,7 @@ func (a *analysis) formulaArg(v rsyntax.Node, where string) {
 		a.parsedString(x, "formula string for "+where)
 		return
 	case *rsyntax.Symbol:
-		if b, ok := a.bound[x.Name]; ok && !b.notFormula && a.sc.isBound(x.Name) {
+		if b, ok := a.bound.lookup(x.Name); ok && !b.notFormula && a.sc.isBound(x.Name) {
 			return
 		}
 		if a.isFit(x) {
@@ -336,7 +336,7 @@ func (a *analysis) envArg(v rsyntax.Node, where string) {
 			return
 		}
 	case *rsyntax.Symbol:
-		if b, ok := a.bound[x.Name]; ok && !b.notEnv && a.sc.isBound(x.Name) {
+		if b, ok := a.bound.lookup(x.Name); ok && !b.notEnv && a.sc.isBound(x.Name) {
 			return
 		}
 	}
@@ -619,6 +619,6 @@ func (a *analysis) isFit(v rsyntax.Node) bool {
 	if !ok {
 		return false
 	}
-	b, ok := a.bound[x.Name]
+	b, ok := a.bound.lookup(x.Name)
 	return ok && !b.notFit && a.sc.isBound(x.Name)
 }

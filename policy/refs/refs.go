@@ -46,7 +46,7 @@ func Find(f *rsyntax.File) []Ref {
 // zero value is ready to use.
 type Finder struct{ a analysis }
 
-// maxKeptRefs and maxKeptBound bound the reference list and the map of
+// maxKeptRefs and maxKeptBound bound the reference list and the table of
 // bound names a Finder keeps between calls.
 const (
 	maxKeptRefs  = 1 << 14
@@ -62,25 +62,11 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	if a.planMemo == nil {
 		a.planMemo = new([planMemoSize]planMemo)
 	}
-	if a.bound == nil {
-		a.bound = map[string]binding{}
-	} else {
-		clear(a.bound)
-	}
-	a.unscoped = false
-	clear(a.leakyNames)
-	a.leakyNames = a.leakyNames[:0]
-	nodes := 0
-	for _, e := range f.Exprs {
-		nodes += a.bindings(e)
-	}
+	a.resetBindings()
+	a.allBindings(f.Exprs, f.Binders)
 	a.top.reset()
 	a.top.off = a.unscoped
 	a.sc, a.depth = &a.top, 0
-	// Fewer than one node in two gives a reference.
-	if n := nodes/2 + 16; cap(a.refs) < n {
-		a.refs = make([]Ref, 0, n)
-	}
 	a.refs = a.refs[:0]
 	for _, e := range f.Exprs {
 		a.readable = nil
@@ -99,8 +85,8 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	clear(a.refs[len(out):])
 	// A large script's memory is not kept for the next (the result
 	// stays valid: it is the caller's until the next call).
-	if len(a.bound) > maxKeptBound {
-		a.bound = nil
+	if a.bound.len() > maxKeptBound {
+		a.bound = nameTable[binding]{}
 	}
 	if cap(a.leakyNames) > maxKeptBound {
 		a.leakyNames = nil
@@ -111,10 +97,10 @@ func (fd *Finder) Find(f *rsyntax.File) []Ref {
 	if cap(a.flags) > maxKeptRefs {
 		a.flags = nil
 	}
-	if len(a.top.count) > maxKeptBound || cap(a.top.log) > maxKeptRefs {
+	if a.top.count.len() > maxKeptBound || cap(a.top.log) > maxKeptRefs {
 		a.top = scope{}
 	}
-	if len(a.inner.count) > maxKeptBound || cap(a.inner.log) > maxKeptRefs {
+	if a.inner.count.len() > maxKeptBound || cap(a.inner.log) > maxKeptRefs {
 		a.inner = scope{}
 	}
 	return out
@@ -152,21 +138,31 @@ func sortRefs(refs []Ref) {
 }
 
 // compactRefs drops each reference equal to the one before it but for
-// Detail (the first, smallest Detail is kept).
+// Detail (the first, smallest Detail is kept). Equality but for Detail is
+// transitive, so a reference is dropped exactly when it equals its
+// neighbour in the input; the kept runs between are moved down whole (a
+// script has few duplicates, and moving every later reference one by one
+// was most of the cost).
 func compactRefs(refs []Ref) []Ref {
-	if len(refs) == 0 {
-		return refs
-	}
-	w := 1
+	w, start := 0, 0 // refs[:w] are kept; refs[start:i] are to keep
 	for i := 1; i < len(refs); i++ {
-		x, y := &refs[w-1], &refs[i]
-		if x.Pos == y.Pos && x.Kind == y.Kind && x.Pkg == y.Pkg && x.Name == y.Name {
+		if x, y := &refs[i-1], &refs[i]; x.Pos != y.Pos || x.Kind != y.Kind || x.Pkg != y.Pkg || x.Name != y.Name {
 			continue
 		}
-		if w != i {
-			refs[w] = *y
+		// The writes go below i-1: the neighbours still to compare
+		// are untouched.
+		if w != start {
+			copy(refs[w:], refs[start:i])
 		}
-		w++
+		w += i - start
+		start = i + 1
+	}
+	if start == 0 {
+		return refs
+	}
+	if start < len(refs) {
+		copy(refs[w:], refs[start:])
+		w += len(refs) - start
 	}
 	return refs[:w]
 }
@@ -198,7 +194,7 @@ func compareRefPtrs(x, y *Ref) int {
 
 // analysis accumulates the references of one file.
 type analysis struct {
-	bound map[string]binding
+	bound nameTable[binding]
 	// leakyNames are the names whose binding in bound is leaky, in the
 	// order they became so.
 	leakyNames []string

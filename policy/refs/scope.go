@@ -18,7 +18,7 @@ package refs
 // function is called. A script that names rm or remove anywhere binds
 // nothing provably, since either can undo any binding.
 type scope struct {
-	count map[string]int32
+	count nameTable[int32]
 	log   []string
 	off   bool
 	// maybe has a bit set for every name bound since reset (see
@@ -41,11 +41,7 @@ func nameBit(name string) uint32 {
 }
 
 func (s *scope) reset() {
-	if s.count == nil {
-		s.count = map[string]int32{}
-	} else {
-		clear(s.count)
-	}
+	s.count.reset()
 	s.log = s.log[:0]
 	s.off = false
 	s.maybe = [4]uint64{}
@@ -58,7 +54,7 @@ func (s *scope) mark() int { return len(s.log) }
 func (s *scope) bind(name string) {
 	b := nameBit(name)
 	s.maybe[b>>6] |= 1 << (b & 63)
-	s.count[name]++
+	*s.count.ref(name)++
 	s.log = append(s.log, name)
 }
 
@@ -67,11 +63,7 @@ func (s *scope) restore(m int) {
 	for len(s.log) > m {
 		name := s.log[len(s.log)-1]
 		s.log = s.log[:len(s.log)-1]
-		if c := s.count[name] - 1; c > 0 {
-			s.count[name] = c
-		} else {
-			delete(s.count, name)
-		}
+		*s.count.ref(name)--
 	}
 }
 
@@ -91,7 +83,8 @@ func (s *scope) isBound(name string) bool {
 	if b := nameBit(name); s.maybe[b>>6]&(1<<(b&63)) == 0 {
 		return false
 	}
-	return s.count[name] > 0
+	c, _ := s.count.lookup(name)
+	return c > 0
 }
 
 // removers are the functions that remove a binding; a script that names

@@ -52,3 +52,39 @@ func TestFindPipeChain(t *testing.T) {
 	require.Len(t, refs, 201)
 	assert.True(t, slices.IsSortedFunc(refs, compareRefs))
 }
+
+// TestCompactRefs checks compactRefs against the plain definition (keep a
+// reference unless it equals the last kept one but for Detail) on sorted
+// lists with runs of duplicates at the start, the end, in between and
+// back to back, and with none.
+func TestCompactRefs(t *testing.T) {
+	plain := func(in []Ref) []Ref {
+		var out []Ref
+		for _, r := range in {
+			if n := len(out); n > 0 {
+				x := out[n-1]
+				if x.Pos == r.Pos && x.Kind == r.Kind && x.Pkg == r.Pkg && x.Name == r.Name {
+					continue
+				}
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := range 200 {
+		var in []Ref
+		for i := range n % 40 {
+			p := rsyntax.Pos{Line: 1 + i/3, Col: 1 + i%3}
+			for k := range 1 + r.IntN(3)*r.IntN(2) {
+				in = append(in, Ref{Name: "f", Kind: KindCall, Pos: p, Detail: string(rune('a' + k))})
+			}
+			if r.IntN(4) == 0 {
+				in = append(in, Ref{Name: "g", Kind: KindCall, Pos: p})
+			}
+		}
+		want := plain(slices.Clone(in))
+		got := compactRefs(slices.Clone(in))
+		require.Equal(t, want, got, "input %v", in)
+	}
+}

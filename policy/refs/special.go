@@ -88,7 +88,7 @@ func (a *analysis) funArg(v rsyntax.Node, i int, tx *argTexts, handled []bool) {
 		// Always reported: match.fun skips a binding that is not a
 		// function and finds the package function of the same name.
 		a.add(KindSymbol, x.Name, "", x.P, tx.fun)
-		if b, ok := a.bound[x.Name]; ok && b.other {
+		if b, ok := a.bound.lookup(x.Name); ok && b.other {
 			a.add(KindDynamic, "", "", x.P, fmt.Sprintf("function argument %s is the variable %s, which may name any function%s", where, x.Name, funHint))
 		}
 	case *rsyntax.Const, *rsyntax.Num:

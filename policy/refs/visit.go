@@ -181,7 +181,17 @@ func (a *analysis) visitArg(v rsyntax.Node) {
 
 func (a *analysis) visitArgs(args []rsyntax.Arg, handled []bool) {
 	for i := range args {
-		if v := args[i].Value; v != nil && (handled == nil || !handled[i]) {
+		v := args[i].Value
+		if v == nil || handled != nil && handled[i] {
+			continue
+		}
+		// The commonest arguments bind nothing: no mark to restore.
+		switch v := v.(type) {
+		case *rsyntax.Symbol:
+			a.symbol(v)
+		case *rsyntax.Num, *rsyntax.Const:
+			// No reference (see visit).
+		default:
 			a.visitArg(v)
 		}
 	}

@@ -29,7 +29,11 @@ func (p *parser) call(fn Node) (Node, error) {
 		fn = p.newSymbol(Symbol{P: s.P, Name: s.Value, FromString: true})
 	}
 	p.h = 1 + max(hf, p.h) // p.h: the highest argument's, from sublist
-	return p.newCall(Call{P: fn.Pos(), Fn: fn, Args: args, LParen: lparen}), nil
+	c := p.newCall(Call{P: fn.Pos(), Fn: fn, Args: args, LParen: lparen})
+	if s, ok := fn.(*Symbol); !ok || isBindingFunction(s.Name) {
+		p.binders.Nodes = append(p.binders.Nodes, c)
+	}
+	return c, nil
 }
 
 // index parses x[sublist] and x[[sublist]]; the height of x is in p.h.
@@ -83,7 +87,11 @@ func (p *parser) sublist() ([]Arg, error) {
 		if a.Value != nil {
 			h = max(h, p.h)
 		}
-		p.args = append(p.args, a)
+		// Field by field: sub has just written a field by field, and
+		// copying it whole (wider loads over narrower stores) stalled.
+		p.args = append(p.args, Arg{})
+		d := &p.args[len(p.args)-1]
+		d.Name, d.HasName, d.NamePos, d.Value = a.Name, a.HasName, a.NamePos, a.Value
 		t, err := p.peek()
 		if err != nil {
 			return nil, err

@@ -5,6 +5,25 @@ type File struct {
 	Exprs []Node
 	// Warnings are what R's parser would warn about (and accept).
 	Warnings []Warning
+	// Binders is what Parse noted while building the tree, for analyses
+	// that need every name a script may bind before they walk it (see
+	// policy/refs): nil for a File Parse did not make.
+	Binders *Binders
+}
+
+// Binders lists the nodes of a tree that may bind a name, so that an
+// analysis finds them without a walk of the whole tree: every assignment
+// (a *Binary with Op "<-", "=" or "<<-"; := too), every *For, every
+// *Function and every *Call whose function is not a plain name other than
+// assign, delayedAssign and makeActiveBinding. Nodes are in the order the parser
+// built them, which is not the order of a walk: a node comes after the
+// nodes of its operands, and a function literal before its body. Every
+// node listed is in the tree.
+type Binders struct {
+	Nodes []Node
+	// Unbinds is set when the tree has a *Symbol or *String rm or
+	// remove (formal names and for variables are not nodes of the tree).
+	Unbinds bool
 }
 
 // Node is an expression of the syntax tree. Pos is where the expression

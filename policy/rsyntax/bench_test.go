@@ -3,6 +3,8 @@ package rsyntax
 import (
 	"os"
 	"testing"
+
+	"github.com/rwarden/rwarden/policy/rsyntax/rtest"
 )
 
 // BenchmarkParse1000Lines parses testdata/bench_1000.R (1,000 lines of
@@ -37,4 +39,18 @@ func BenchmarkParse1000LinesReused(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkParse1000LinesCPU is BenchmarkParse1000LinesReused timed by
+// the thread's CPU time (see rtest.LoopCPU), over 1,000 parses.
+func BenchmarkParse1000LinesCPU(b *testing.B) {
+	src, err := os.ReadFile("testdata/bench_1000.R")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var p Parser
+	rtest.LoopCPU(b, 1000, func() error {
+		_, err := p.Parse(src, Options{})
+		return err
+	})
 }

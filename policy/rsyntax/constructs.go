@@ -128,7 +128,7 @@ func (p *parser) forExpr() (Node, error) {
 		return nil, err
 	}
 	p.h = 1 + max(h, p.h)
-	return p.slabs.fors.alloc(For{P: forPos, Var: vr, Seq: seq, Body: body}), nil
+	return p.newFor(For{P: forPos, Var: vr, Seq: seq, Body: body}), nil
 }
 
 // whileExpr parses while (cond) body.
@@ -157,7 +157,7 @@ func (p *parser) function() (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	fn := p.slabs.funcs.alloc(Function{P: t.pos, Lambda: t.kind == tLambda})
+	fn := p.newFunction(Function{P: t.pos, Lambda: t.kind == tLambda})
 	// The formals are collected on a stack shared by nested functions
 	// (in default values) and copied out once.
 	base := len(p.formals)

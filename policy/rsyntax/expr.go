@@ -28,7 +28,7 @@ func (p *parser) exprOrAssignRest(left Node, minPrec int) (Node, error) {
 			if right, err = p.exprOrAssign(precEqAsgn); err != nil {
 				return nil, err
 			}
-			left = p.newBinary(Binary{P: left.Pos(), Op: "=", OpPos: opPos, X: left, Y: right})
+			left = p.newAssign(Binary{P: left.Pos(), Op: "=", OpPos: opPos, X: left, Y: right})
 			hl = 1 + max(hl, p.h)
 		case t.kind == tQuestion && precHelp >= minPrec:
 			opPos := t.pos
@@ -157,7 +157,8 @@ func (p *parser) binary(kind tokKind, pos Pos, op string, left, right Node, hl, 
 	p.h = 1 + max(hl, hr)
 	switch kind {
 	case tRightAssign:
-		return p.newBinary(Binary{P: left.Pos(), Op: op, OpPos: pos, X: right, Y: left, Rightward: true}), nil
+		// -> and ->> are built as <- and <<-.
+		return p.newAssign(Binary{P: left.Pos(), Op: op, OpPos: pos, X: right, Y: left, Rightward: true}), nil
 	case tPipe:
 		// left becomes an argument of right (or replaces a placeholder
 		// there): at most one level below right's top.
@@ -165,6 +166,9 @@ func (p *parser) binary(kind tokKind, pos Pos, op string, left, right Node, hl, 
 		return pipe(left, right, p.lx.placeholder, &p.slabs.args)
 	case tPipeBind:
 		return nil, &SyntaxError{Pos: pos, Msg: "'=>' is disabled; set '_R_USE_PIPEBIND_' envvar to a true value to enable it"}
+	}
+	if kind == tLeftAssign || kind == tEqAssign {
+		return p.newAssign(Binary{P: left.Pos(), Op: op, OpPos: pos, X: left, Y: right}), nil
 	}
 	return p.newBinary(Binary{P: left.Pos(), Op: op, OpPos: pos, X: left, Y: right}), nil
 }
@@ -293,7 +297,13 @@ func (p *parser) atom(kind tokKind, pos Pos, val string, quoted bool) (Node, err
 }
 
 // nameNode makes the node of a symbol or string token.
+// Every *Symbol and *String of a tree but formal names and for variables
+// is made here or from a *String made here ("f"(x)), so it notes
+// File.Binders.Unbinds.
 func (p *parser) nameNode(kind tokKind, pos Pos, val string, quoted bool) Node {
+	if isUnbinder(val) {
+		p.binders.Unbinds = true
+	}
 	if kind == tSymbol {
 		return p.newSymbol(Symbol{P: pos, Name: val, Quoted: quoted})
 	}

@@ -14,7 +14,8 @@ const (
 type lexer struct {
 	reader
 	warnings []Warning
-	names    []string // see intern; a power of two long
+	names    []string  // see intern; a power of two long
+	nameKeys []nameKey // the key of each of names (see intern)
 	// placeholder is R's HavePlaceholder: a `_` has been read, so the
 	// placeholder checks have something to find.
 	placeholder bool
@@ -43,6 +44,7 @@ func (lx *lexer) reset(src []byte) {
 	}
 	if len(lx.names) < size {
 		lx.names = make([]string, size)
+		lx.nameKeys = make([]nameKey, size)
 	}
 	if lx.ctx == nil {
 		lx.ctx = make([]byte, 1, contextStackSize+1)

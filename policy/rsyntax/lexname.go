@@ -125,35 +125,44 @@ var nameByte = func() (t [256]bool) {
 // name when it is still in a small 2-way set-associative cache: scripts repeat
 // their names, and each new string is an allocation.
 func (lx *lexer) intern(b []byte) string {
-	// A cheap hash: every byte of a short name, the first and last eight
-	// bytes of a longer one (names that differ only in between share a
-	// slot, which costs a string, not correctness).
+	// The key: the first and last eight bytes (all of a name of up to
+	// 16 bytes, in one or two loads), and the length. It is the hash
+	// too (names that differ only in between share a slot, which costs
+	// a string, not correctness).
 	n := len(b)
-	var x uint64
+	var k nameKey
+	k.n = uint64(n)
 	switch {
 	case n >= 8:
-		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
+		k.lo, k.hi = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:])
 	case cap(b) >= 8:
 		// The bytes after a short name in the input: one load, masked.
-		x = binary.LittleEndian.Uint64(b[:8:8]) & (1<<(8*n) - 1)
+		k.lo = binary.LittleEndian.Uint64(b[:8:8]) & (1<<(8*n) - 1)
 	default:
-		for _, c := range b {
-			x = x<<8 | uint64(c)
+		for i, c := range b {
+			k.lo |= uint64(c) << (8 * i)
 		}
 	}
-	x = (x ^ uint64(n)) * 0x9E3779B97F4A7C15
+	x := (k.lo ^ bits.RotateLeft64(k.hi, 29) ^ k.n) * 0x9E3779B97F4A7C15
 	// Two slots per hash (a 2-way set): two names that share a hash
 	// and alternate in a script do not evict each other. A new name
 	// takes the first slot and moves the first one's name to the second.
 	i := uint32(x>>40) & uint32(len(lx.names)-1) &^ 1
 	set := lx.names[i : i+2 : i+2]
-	if set[0] == string(b) { // compared without allocating
+	keys := lx.nameKeys[i : i+2 : i+2]
+	// Equal keys are equal names up to 16 bytes; longer names are
+	// compared whole.
+	if keys[0] == k && (n <= 16 || set[0] == string(b)) { // compared without allocating
 		return set[0]
 	}
-	if set[1] == string(b) {
+	if keys[1] == k && (n <= 16 || set[1] == string(b)) {
 		return set[1]
 	}
-	set[1] = set[0]
-	set[0] = string(b)
+	set[1], keys[1] = set[0], keys[0]
+	set[0], keys[0] = string(b), k
 	return set[0]
 }
+
+// nameKey is intern's key of a name: its length and its first and last
+// eight bytes (little-endian, zero past the end of a shorter name).
+type nameKey struct{ lo, hi, n uint64 }

@@ -103,6 +103,7 @@ type parser struct {
 	args     []Arg    // argument stack of sublist
 	exprs    []Node   // expression stack of block and file
 	formals  []*Param // formal argument stack of function
+	binders  Binders  // see File.Binders
 	lx       *lexer
 	tok      token
 	have     bool
@@ -127,6 +128,7 @@ func (p *parser) reset(lx *lexer, maxDepth int) {
 	p.args = keepStack(p.args)
 	p.exprs = keepStack(p.exprs)
 	p.formals = keepStack(p.formals)
+	p.binders = Binders{Nodes: keepStack(p.binders.Nodes)}
 	p.lx, p.tok, p.have = lx, token{}, false
 	p.depth, p.maxDepth = 0, maxDepth
 }
@@ -201,6 +203,7 @@ func (p *parser) file() (*File, error) {
 			if n := len(p.exprs); n > 0 {
 				f.Exprs = p.exprs[:n:n]
 			}
+			f.Binders = &p.binders
 			return f, nil
 		case tNewline:
 			p.advance()

@@ -134,6 +134,36 @@ func (p *parser) newString(v String) *String { return p.slabs.strs.alloc(v) }
 
 func (p *parser) newCall(v Call) *Call { return p.slabs.calls.alloc(v) }
 
+// newAssign is newBinary for an assignment operator, which it notes in
+// File.Binders.
+func (p *parser) newAssign(v Binary) *Binary {
+	b := p.slabs.bins.alloc(v)
+	p.binders.Nodes = append(p.binders.Nodes, b)
+	return b
+}
+
+// newFor and newFunction allocate nodes and note them in File.Binders.
+func (p *parser) newFor(v For) *For {
+	f := p.slabs.fors.alloc(v)
+	p.binders.Nodes = append(p.binders.Nodes, f)
+	return f
+}
+
+func (p *parser) newFunction(v Function) *Function {
+	f := p.slabs.funcs.alloc(v)
+	p.binders.Nodes = append(p.binders.Nodes, f)
+	return f
+}
+
+// isUnbinder reports the names of the functions that remove bindings.
+func isUnbinder(name string) bool { return name == "rm" || name == "remove" }
+
+// isBindingFunction reports the functions that bind a name given as a
+// string.
+func isBindingFunction(name string) bool {
+	return name == "assign" || name == "delayedAssign" || name == "makeActiveBinding"
+}
+
 func (p *parser) newNum(v Num) *Num { return p.slabs.nums.alloc(v) }
 
 func (p *parser) newConst(v Const) *Const { return p.slabs.consts.alloc(v) }

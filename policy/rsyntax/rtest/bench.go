@@ -2,9 +2,12 @@ package rtest
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ParseMedian is R's median time to parse the file at path with
@@ -43,4 +46,43 @@ func LoopAgainstR(b *testing.B, rMedian time.Duration, step func() error) {
 		b.ReportMetric(float64(rMedian.Nanoseconds()), "R-p50-ns")
 		b.ReportMetric(float64(rMedian)/float64(p50), "x-faster-than-R")
 	}
+}
+
+// LoopCPU times n calls of step, after a few to warm up, by the CPU time
+// of the OS thread that runs them, and reports their minimum (cpu-min-ns)
+// and median (cpu-p50-ns); b.N only repeats that. On a machine loaded by
+// other work the wall clock counts the time step waits for a processor,
+// the thread's CPU time does not: compare two versions by running their
+// test binaries in turn.
+func LoopCPU(b *testing.B, n int, step func() error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for range 20 {
+		if err := step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	times := make([]int64, n)
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range times {
+			t0 := threadCPU(b)
+			if err := step(); err != nil {
+				b.Fatal(err)
+			}
+			times[i] = threadCPU(b) - t0
+		}
+	}
+	slices.Sort(times)
+	b.ReportMetric(float64(times[0]), "cpu-min-ns")
+	b.ReportMetric(float64(times[len(times)/2]), "cpu-p50-ns")
+}
+
+// threadCPU returns the CPU time the calling OS thread has used.
+func threadCPU(b *testing.B) int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		b.Fatal(err)
+	}
+	return ts.Nano()
 }
