@@ -64,6 +64,7 @@ PKGS=(
   nodejs npm         # the MCP interoperability test runs the official TypeScript SDK client (proxy/e2e)
   slapd              # OpenLDAP server: the LDAP login tests start one on loopback (auth, proxy/e2e)
   libpam0g-dev       # PAM headers: the PAM login test builds rwarden with -tags pam (proxy/e2e)
+  curl               # the HTTP API tests run the documented curl commands (proxy, proxy/e2e, proxy/httpapi)
   ca-certificates make git procps iproute2
 )
 
