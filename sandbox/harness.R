@@ -1144,7 +1144,12 @@ local(envir = .rwarden, {
             lockEnvironment(st, bindings = TRUE)
             return("")
         }
+        # Functions that read the frames on the call stack, where the
+        # harness's own frames sit under user code (dynGet's inherits = TRUE
+        # reaches base through them): no allowlist holds them, whatever the
+        # policy grants (the shipped roles hard-deny them too).
         fns <- val[kind == "F"]
+        fns <- fns[!(fns %in% c("base::dynGet", "base::sys.status", "utils::dump.frames"))]
         st$loadable <- val[kind == "P"]
         st$internal <- val[kind == "I"]
         st$allowed <- list2env(structure(as.list(rep_len(TRUE, length(fns))), names = fns),

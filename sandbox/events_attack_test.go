@@ -1,0 +1,75 @@
+package sandbox
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The red-team attacks on this round's evaluation surfaces: the lazy plot
+// capture device reachable as getOption("device"), and the message and
+// warning events the harness sends with the evaluation's nonce. Each
+// attack runs with plot capture and condition events on (the surfaces
+// under attack), in a session with the broad guest-like allowlist and the
+// guards; its target prints the worker's R_HOME. The attack must reach its
+// target unrestricted (so it is real) and be stopped when guarded.
+var eventAttacks = []runtimeAttack{
+	// The capture device and its environment (under base).
+	{"device", "with its enclosure", `with(environment(getOption("device")), cat(Sys.getenv("R_HOME")))`},
+	{"device", "getOption then Find", `f <- getOption("device"); e <- Find(is.environment, list(environment(f))); with(e, cat(Sys.getenv("R_HOME")))`},
+	{"device", "device from sapply of getOption", `f <- sapply("device", getOption)[[1]]; with(environment(f), cat(Sys.getenv("R_HOME")))`},
+	{"device", "device via do.call getOption", `f <- do.call("getOption", list("device")); with(environment(f), cat(Sys.getenv("R_HOME")))`},
+	{"device", "device after drawing", `plot(1); f <- getOption("device"); with(environment(f), cat(Sys.getenv("R_HOME")))`},
+	{"device", "dev.new then enclosure", `dev.new(); f <- getOption("device"); with(environment(f), cat(Sys.getenv("R_HOME")))`},
+	{"device", "local in the enclosure", `f <- getOption("device"); local(cat(Sys.getenv("R_HOME")), environment(f))`},
+	// Harness frames on the call stack while user code runs.
+	{"frames", "dynGet a base function", `dynGet("Sys.getenv", inherits = TRUE)("R_HOME")`},
+	{"frames", "dynGet the evaluation's nonce", `n <- dynGet("current_nonce", inherits = TRUE); if (is.raw(n) && length(n) == 16) cat("MARKER")`},
+	{"frames", "dynGet the capture environment", `with(dynGet("plot_cap", inherits = TRUE), cat(Sys.getenv("R_HOME")))`},
+	{"frames", "dynGet the harness send", `s <- dynGet("send", inherits = TRUE); with(environment(s), cat(Sys.getenv("R_HOME")))`},
+	{"frames", "dynGet in a message handler", `withCallingHandlers(message("m"), message = function(m) cat(dynGet("Sys.getenv", inherits = TRUE)("R_HOME")))`},
+	{"frames", "dynGet in a warning handler", `withCallingHandlers(warning("w"), warning = function(w) cat(dynGet("Sys.getenv", inherits = TRUE)("R_HOME")))`},
+	{"frames", "sys.status frames", `e <- Find(function(f) !is.null(f$plot_cap), sys.status()$sys.frames); with(e$plot_cap, cat(Sys.getenv("R_HOME")))`},
+	{"frames", "dump.frames", `dump.frames("d"); e <- Find(function(f) is.environment(f) && !is.null(f$pc), d); with(e, cat(Sys.getenv("R_HOME")))`},
+	// User methods the harness's condition handlers dispatch to.
+	{"conditions", "conditionMessage method of a custom message", `.S3method("conditionMessage", "evil", function(c) { dynGet("Sys.getenv", inherits = TRUE)("R_HOME") }); message(structure(class = c("evil", "message", "condition"), list(message = "m", call = NULL)))`},
+	{"conditions", "conditionMessage method of a custom warning", `.S3method("conditionMessage", "evil", function(c) { dynGet("Sys.getenv", inherits = TRUE)("R_HOME") }); warning(structure(class = c("evil", "warning", "condition"), list(message = "m", call = NULL)))`},
+	{"conditions", "conditionCall method of a custom error", `.S3method("conditionCall", "evil", function(c) { cat(dynGet("Sys.getenv", inherits = TRUE)("R_HOME")); NULL }); stop(structure(class = c("evil", "error", "condition"), list(message = "m", call = NULL)))`},
+	{"conditions", "signalCondition of a message", `.S3method("conditionMessage", "evil", function(c) { dynGet("Sys.getenv", inherits = TRUE)("R_HOME") }); signalCondition(structure(class = c("evil", "message", "condition"), list(message = "m", call = NULL)))`},
+}
+
+func TestEventAndDeviceAttacks(t *testing.T) {
+	p := newTestPool(t, func(c *Config) { c.Warm = 2 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	t.Cleanup(cancel)
+	marker := DefaultRHome
+	guarded := guestLikeAllowlist(t, handGuards(t))
+	runIn := func(t *testing.T, al *Allowlist, code string) (*Result, string) {
+		s, err := p.Acquire(ctx, Binding{User: "guest", Limits: testLimits(), Allowlist: al})
+		require.NoError(t, err)
+		defer s.Close()
+		var events strings.Builder
+		res, err := s.Eval(ctx, code, EvalOptions{Plots: true, OnCondition: func(_ ConditionKind, text []byte) {
+			events.Write(text)
+		}}, nil)
+		require.NoError(t, err)
+		return res, events.String()
+	}
+	for _, a := range eventAttacks {
+		// MARKER: an attack whose target is data, not a function,
+		// prints the marker itself when it gets the data.
+		a.code = strings.ReplaceAll(a.code, "MARKER", marker)
+		t.Run(a.class+"/"+a.name, func(t *testing.T) {
+			t.Parallel()
+			oracle, oev := runIn(t, nil, a.code)
+			require.Contains(t, string(oracle.Output)+oev, marker,
+				"the attack does not reach its target even unrestricted: %s %s", oracle.Output, oracle.Error)
+			res, ev := runIn(t, guarded, a.code)
+			assert.NotContains(t, string(res.Output)+ev, marker, "the attack reached its target")
+		})
+	}
+}
