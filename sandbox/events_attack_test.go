@@ -73,3 +73,32 @@ func TestEventAndDeviceAttacks(t *testing.T) {
 		})
 	}
 }
+
+// TestEventFloodAttacks: events are bounded by the output limit however
+// they are made: warnings (which print nothing until their expression
+// ends), messages to a diverted message stream, conditions signalled
+// without a restart, and text that is not valid UTF-8.
+func TestEventFloodAttacks(t *testing.T) {
+	p := newTestPool(t, nil)
+	s := acquire(t, p, testLimits())
+	limit := testLimits().Output
+	for _, tc := range []struct{ name, code string }{
+		{"warnings of 60 KB", `for (i in 1:500) warning(strrep("x", 60000))`},
+		{"signalCondition of big messages", `m <- simpleMessage(strrep("y", 60000)); for (i in 1:500) signalCondition(m)`},
+		{"messages muffled by the code itself", `withCallingHandlers(for (i in 1:500) message(strrep("z", 60000)), message = function(m) NULL)`},
+		{"invalid UTF-8 text", `for (i in 1:200) message(rawToChar(as.raw(rep(c(0xff, 0xfe, 0x41), 20000))))`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var bytes, n int64
+			_, err := s.Eval(ctx, tc.code, EvalOptions{OnCondition: func(_ ConditionKind, text []byte) {
+				bytes += int64(len(text))
+				n++
+			}}, nil)
+			require.NoError(t, err)
+			assert.Positive(t, n, "some events pass")
+			assert.LessOrEqual(t, bytes+n*conditionOverhead, limit, "events within the output limit")
+		})
+	}
+}
