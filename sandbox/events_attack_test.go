@@ -35,6 +35,13 @@ var eventAttacks = []runtimeAttack{
 	{"frames", "dynGet in a warning handler", `withCallingHandlers(warning("w"), warning = function(w) cat(dynGet("Sys.getenv", inherits = TRUE)("R_HOME")))`},
 	{"frames", "sys.status frames", `e <- Find(function(f) !is.null(f$plot_cap), sys.status()$sys.frames); with(e$plot_cap, cat(Sys.getenv("R_HOME")))`},
 	{"frames", "dump.frames", `dump.frames("d"); e <- Find(function(f) is.environment(f) && !is.null(f$pc), d); with(e, cat(Sys.getenv("R_HOME")))`},
+	// Environments made by methods::as from numbers and names (search
+	// positions), not by the user.
+	{"environment", "as search position then as.list", `e <- as("package:base", "environment"); as.list(e)$Sys.getenv("R_HOME")`},
+	{"environment", "as search position then eapply", `e <- as("package:base", "environment"); eapply(e, function(f) f)$Sys.getenv("R_HOME")`},
+	{"environment", "as global position then with", `e <- as(1, "environment"); with(e, cat(Sys.getenv("R_HOME")))`},
+	{"environment", "as list then formula", `e <- as(list(a = 1), "environment"); model.frame(as.formula("~ I(cat(Sys.getenv('R_HOME')))", env = as("package:base", "environment")))`},
+	{"environment", "as base then mget-like Filter", `e <- as("package:base", "environment"); Filter(is.function, as.list(e, all.names = TRUE))[["Sys.getenv"]]("R_HOME")`},
 	// User methods the harness's condition handlers dispatch to.
 	{"conditions", "conditionMessage method of a custom message", `.S3method("conditionMessage", "evil", function(c) { dynGet("Sys.getenv", inherits = TRUE)("R_HOME") }); message(structure(class = c("evil", "message", "condition"), list(message = "m", call = NULL)))`},
 	{"conditions", "conditionMessage method of a custom warning", `.S3method("conditionMessage", "evil", function(c) { dynGet("Sys.getenv", inherits = TRUE)("R_HOME") }); warning(structure(class = c("evil", "warning", "condition"), list(message = "m", call = NULL)))`},
