@@ -42,6 +42,10 @@ var eventAttacks = []runtimeAttack{
 	{"environment", "as global position then with", `e <- as(1, "environment"); with(e, cat(Sys.getenv("R_HOME")))`},
 	{"environment", "as list then formula", `e <- as(list(a = 1), "environment"); model.frame(as.formula("~ I(cat(Sys.getenv('R_HOME')))", env = as("package:base", "environment")))`},
 	{"environment", "as base then mget-like Filter", `e <- as("package:base", "environment"); Filter(is.function, as.list(e, all.names = TRUE))[["Sys.getenv"]]("R_HOME")`},
+	{"environment", "for over a foreign environment's list", `for (f in as.list(as("package:base", "environment"))["Sys.getenv"]) cat(f("R_HOME"))`},
+	{"environment", "sapply over a foreign environment's list", `sapply(as.list(as("package:base", "environment"))["Sys.getenv"], function(f) cat(f("R_HOME")))`},
+	{"environment", "Reduce over a foreign environment's list", `Reduce(function(a, f) cat(f("R_HOME")), as.list(as("package:base", "environment"))["Sys.getenv"], NULL)`},
+	{"environment", "mapply over eapply", `mapply(function(f) cat(f("R_HOME")), eapply(as("package:base", "environment"), identity)["Sys.getenv"])`},
 	// User methods the harness's condition handlers dispatch to.
 	{"conditions", "conditionMessage method of a custom message", `.S3method("conditionMessage", "evil", function(c) { dynGet("Sys.getenv", inherits = TRUE)("R_HOME") }); message(structure(class = c("evil", "message", "condition"), list(message = "m", call = NULL)))`},
 	{"conditions", "conditionMessage method of a custom warning", `.S3method("conditionMessage", "evil", function(c) { dynGet("Sys.getenv", inherits = TRUE)("R_HOME") }); warning(structure(class = c("evil", "warning", "condition"), list(message = "m", call = NULL)))`},
@@ -79,6 +83,13 @@ func TestEventAndDeviceAttacks(t *testing.T) {
 			assert.NotContains(t, string(res.Output)+ev, marker, "the attack reached its target")
 		})
 	}
+	// as() of data still works under the guard on its result.
+	t.Run("as of data", func(t *testing.T) {
+		t.Parallel()
+		res, _ := runIn(t, guarded, `setClass("P", representation(x = "numeric")); p <- new("P", x = 2); cat(as(1:3, "numeric"), as(3.7, "integer"), as("1", "numeric"), is(as(list(1), "list"), "list"), as(p, "P")@x, as(factor("a"), "character"), "\n")`)
+		require.Equal(t, StatusOK, res.Status, "%s %s", res.Error, res.Output)
+		assert.Equal(t, "1 2 3 3 1 TRUE 2 a \n", string(res.Output))
+	})
 }
 
 // TestEventFloodAttacks: events are bounded by the output limit however

@@ -408,7 +408,11 @@ local(envir = guard, {
     # environment (never inlined: body() must not hand the original out).
     POST_KEYS <- c("base::args", "stats::deriv", "stats::deriv3", "stats::deriv.default",
                    "stats::deriv.formula", "stats::deriv3.default", "stats::deriv3.formula")
-    OUT_KEYS <- c("base::attr", "base::attributes", "methods::slot", "base::getOption")
+    # methods::as: as(1, "environment") is the global environment and
+    # as("package:base", "environment") base itself (as.environment,
+    # which the policy denies, called for the user), whose functions
+    # as.list() then hands out in a list a for loop takes apart unchecked.
+    OUT_KEYS <- c("base::attr", "base::attributes", "methods::slot", "base::getOption", "methods::as")
 
     prologue <- function(key) {
         call("if", as.call(list(check_frame, quote(environment()), key)),
@@ -587,6 +591,20 @@ local(envir = guard, {
             check_out(eval(call("@", quote(object), as.name(nm))), "`@`")
         }
         environment(w) <- private_env("base::@", f)
+        w
+    }
+
+    # methods::as: its result is checked like the accessors' (see
+    # OUT_KEYS). By hand because the default of `ext` refers to a variable
+    # of as() itself: a missing ext must stay missing.
+    SPECIAL[["methods::as"]] <- function(f) {
+        w <- function(object, Class, strict = TRUE, ext) {
+            # Called from the caller's frame: as() finds coerce methods
+            # (setAs() of the user's) from there.
+            args <- if (missing(ext)) list(object, Class, strict) else list(object, Class, strict, ext)
+            check_out(eval(as.call(c(list(ORIG), args)), parent.frame()), "methods::as")
+        }
+        environment(w) <- private_env("methods::as", f)
         w
     }
 
