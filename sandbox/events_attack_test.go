@@ -61,6 +61,13 @@ var eventAttacks = []runtimeAttack{
 	{"conditions", "signalCondition of a message", `.S3method("conditionMessage", "evil", function(c) { dynGet("Sys.getenv", inherits = TRUE)("R_HOME") }); signalCondition(structure(class = c("evil", "message", "condition"), list(message = "m", call = NULL)))`},
 }
 
+// guardedAttacks go after the guards' own wrappers, so they have no
+// unrestricted oracle: an unrestricted session has no wrappers.
+var guardedAttacks = []runtimeAttack{
+	{"wrapper", "the original as from an error's call", `f <- tryCatch(as(1, "nosuchclass"), error = function(e) conditionCall(e)); for (g in as.list(f)) if (is.function(g)) for (h in as.list(g("package:base", "environment"))["Sys.getenv"]) cat(h("R_HOME"))`},
+	{"wrapper", "inlined closures of a wrapper's body", `for (x in as.list(body(sapply))) for (y in as.list(x)) for (z in as.list(y)) if (is.function(z)) tryCatch(for (h in as.list(z("package:base", "environment"))["Sys.getenv"]) cat(h("R_HOME")), error = function(e) NULL)`},
+}
+
 func TestEventAndDeviceAttacks(t *testing.T) {
 	p := newTestPool(t, func(c *Config) { c.Warm = 2 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -87,6 +94,13 @@ func TestEventAndDeviceAttacks(t *testing.T) {
 			oracle, oev := runIn(t, nil, a.code)
 			require.Contains(t, string(oracle.Output)+oev, marker,
 				"the attack does not reach its target even unrestricted: %s %s", oracle.Output, oracle.Error)
+			res, ev := runIn(t, guarded, a.code)
+			assert.NotContains(t, string(res.Output)+ev, marker, "the attack reached its target")
+		})
+	}
+	for _, a := range guardedAttacks {
+		t.Run(a.class+"/"+a.name, func(t *testing.T) {
+			t.Parallel()
 			res, ev := runIn(t, guarded, a.code)
 			assert.NotContains(t, string(res.Output)+ev, marker, "the attack reached its target")
 		})

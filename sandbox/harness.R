@@ -599,10 +599,14 @@ local(envir = guard, {
     # of as() itself: a missing ext must stay missing.
     SPECIAL[["methods::as"]] <- function(f) {
         w <- function(object, Class, strict = TRUE, ext) {
-            # Called from the caller's frame: as() finds coerce methods
-            # (setAs() of the user's) from there.
+            # Called from an environment under the caller's, so that as()
+            # sees the caller as R's as() would, through a name: the
+            # original inlined in the call would be handed out with the
+            # call of an error (conditionCall()).
             args <- if (missing(ext)) list(object, Class, strict) else list(object, Class, strict, ext)
-            check_out(eval(as.call(c(list(ORIG), args)), parent.frame()), "methods::as")
+            at <- new.env(parent = parent.frame())
+            assign("as", ORIG, envir = at)
+            check_out(eval(as.call(c(list(quote(as)), args)), at), "methods::as")
         }
         environment(w) <- private_env("methods::as", f)
         w
