@@ -105,6 +105,17 @@ func TestEventAndDeviceAttacks(t *testing.T) {
 			assert.NotContains(t, string(res.Output)+ev, marker, "the attack reached its target")
 		})
 	}
+	// The capture device is handed out by getOption (a local closure,
+	// like those of allowed code) but cannot be looked into: its
+	// enclosure (under base) is reached by no function the user has.
+	t.Run("getOption device", func(t *testing.T) {
+		t.Parallel()
+		res, _ := runIn(t, guarded, `plot(1); f <- getOption("device"); cat(is.function(f), length(Filter(is.environment, as.list(f))), "\n")`)
+		require.Equal(t, StatusOK, res.Status, res.Error)
+		assert.Equal(t, "TRUE 0 \n", string(res.Output))
+		res, _ = runIn(t, guarded, `plot(1); environment(getOption("device"))`)
+		assert.Equal(t, StatusError, res.Status)
+	})
 	// as() of data still works under the guard on its result.
 	t.Run("as of data", func(t *testing.T) {
 		t.Parallel()
