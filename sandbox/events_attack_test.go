@@ -54,6 +54,8 @@ var eventAttacks = []runtimeAttack{
 	{"environment", "new environment under a methods frame, do.call", `do.call("Sys.getenv", list("R_HOME"), envir = new("environment"))`},
 	{"environment", "new environment under a methods frame, formula by structure", `model.frame(structure(~ I(cat(Sys.getenv("R_HOME"))), .Environment = new("environment")))`},
 	{"environment", "new environment under a methods frame, lm", `lm(structure(y ~ I(nchar(cat(Sys.getenv("R_HOME")))), .Environment = new("environment")), data.frame(y = 1:3))`},
+	{"s4", "for over the generic's attributes", `for (d in attributes(methods::kronecker)) if (is.function(d)) tryCatch(cat(d("R_HOME", "", "Sys.getenv")), error = function(e) NULL)`},
+	{"s4", "Filter over the generic's attributes", `for (d in Filter(is.function, attributes(methods::kronecker))) tryCatch(cat(d("R_HOME", "", "Sys.getenv")), error = function(e) NULL)`},
 	// User methods the harness's condition handlers dispatch to.
 	{"conditions", "conditionMessage method of a custom message", `.S3method("conditionMessage", "evil", function(c) { dynGet("Sys.getenv", inherits = TRUE)("R_HOME") }); message(structure(class = c("evil", "message", "condition"), list(message = "m", call = NULL)))`},
 	{"conditions", "conditionMessage method of a custom warning", `.S3method("conditionMessage", "evil", function(c) { dynGet("Sys.getenv", inherits = TRUE)("R_HOME") }); warning(structure(class = c("evil", "warning", "condition"), list(message = "m", call = NULL)))`},
