@@ -408,7 +408,11 @@ local(envir = guard, {
     # environment (never inlined: body() must not hand the original out).
     POST_KEYS <- c("base::args", "stats::deriv", "stats::deriv3", "stats::deriv.default",
                    "stats::deriv.formula", "stats::deriv3.default", "stats::deriv3.formula")
-    OUT_KEYS <- c("base::attr", "base::attributes", "methods::slot", "base::getOption")
+    # methods::as: as(1, "environment") is the global environment and
+    # as("package:base", "environment") base itself (as.environment,
+    # which the policy denies, called for the user), whose functions
+    # as.list() then hands out in a list a for loop takes apart unchecked.
+    OUT_KEYS <- c("base::attr", "base::attributes", "methods::slot", "base::getOption", "methods::as")
 
     prologue <- function(key) {
         call("if", as.call(list(check_frame, quote(environment()), key)),
@@ -587,6 +591,24 @@ local(envir = guard, {
             check_out(eval(call("@", quote(object), as.name(nm))), "`@`")
         }
         environment(w) <- private_env("base::@", f)
+        w
+    }
+
+    # methods::as: its result is checked like the accessors' (see
+    # OUT_KEYS). By hand because the default of `ext` refers to a variable
+    # of as() itself: a missing ext must stay missing.
+    SPECIAL[["methods::as"]] <- function(f) {
+        w <- function(object, Class, strict = TRUE, ext) {
+            # Called from an environment under the caller's, so that as()
+            # sees the caller as R's as() would, through a name: the
+            # original inlined in the call would be handed out with the
+            # call of an error (conditionCall()).
+            args <- if (missing(ext)) list(object, Class, strict) else list(object, Class, strict, ext)
+            at <- new.env(parent = parent.frame())
+            assign("as", ORIG, envir = at)
+            check_out(eval(as.call(c(list(quote(as)), args)), at), "methods::as")
+        }
+        environment(w) <- private_env("methods::as", f)
         w
     }
 
@@ -1144,7 +1166,12 @@ local(envir = .rwarden, {
             lockEnvironment(st, bindings = TRUE)
             return("")
         }
+        # Functions that read the frames on the call stack, where the
+        # harness's own frames sit under user code (dynGet's inherits = TRUE
+        # reaches base through them): no allowlist holds them, whatever the
+        # policy grants (the shipped roles hard-deny them too).
         fns <- val[kind == "F"]
+        fns <- fns[!(fns %in% c("base::dynGet", "base::sys.status", "utils::dump.frames"))]
         st$loadable <- val[kind == "P"]
         st$internal <- val[kind == "I"]
         st$allowed <- list2env(structure(as.list(rep_len(TRUE, length(fns))), names = fns),
