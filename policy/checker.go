@@ -260,7 +260,7 @@ func (c *checker) decide(ix *Index, s *snapshot, user string, found []refs.Ref) 
 		}
 		r := reference{
 			Name: f.Name, Pkg: f.Pkg, Kind: string(f.Kind), Detail: f.Detail,
-			Line: f.Pos.Line, Col: f.Pos.Col,
+			Line: int(f.Pos.Line), Col: int(f.Pos.Col),
 		}
 		attached := len(rv.attached)
 		c.reqs = rv.add(c.reqs[:0], &r)
@@ -318,7 +318,7 @@ func (c *checker) decideName(s *snapshot, user string, rv *resolver, name string
 	if nd.dec < 0 || nd.allowed {
 		return nil
 	}
-	c.deny(request{obj: nd.obj, act: ActCall, line: pos.Line, col: pos.Col}, &c.decs[nd.dec])
+	c.deny(request{obj: nd.obj, act: ActCall, line: int(pos.Line), col: int(pos.Col)}, &c.decs[nd.dec])
 	return nil
 }
 
@@ -428,7 +428,7 @@ func (c *checker) decideMethods(s *snapshot, user string, ix *Index, f *refs.Ref
 		c.methodReqs += len(reqs) + 1
 	}
 	for _, req := range reqs {
-		req.line, req.col = f.Pos.Line, f.Pos.Col
+		req.line, req.col = int(f.Pos.Line), int(f.Pos.Col)
 		if err := c.decideRequest(s, user, req); err != nil {
 			return err
 		}
