@@ -162,9 +162,9 @@ func runPolicyCheck(cmd *cobra.Command, f *policyFlags, args []string) error {
 		var le *rsyntax.LimitError
 		switch {
 		case errors.As(err, &se):
-			res.SyntaxError = &policySyntaxJSON{Line: se.Pos.Line, Col: se.Pos.Col, Message: se.Msg}
+			res.SyntaxError = &policySyntaxJSON{Line: int(se.Pos.Line), Col: int(se.Pos.Col), Message: se.Msg}
 		case errors.As(err, &le):
-			res.SyntaxError = &policySyntaxJSON{Line: le.Pos.Line, Col: le.Pos.Col, Message: le.Msg}
+			res.SyntaxError = &policySyntaxJSON{Line: int(le.Pos.Line), Col: int(le.Pos.Col), Message: le.Msg}
 		default:
 			return withExit(policyExitError, err)
 		}

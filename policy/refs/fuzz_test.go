@@ -56,7 +56,7 @@ func FuzzRefs(f *testing.F) {
 			if r != again[i] {
 				t.Fatalf("Find is not deterministic at %d: %+v then %+v", i, r, again[i])
 			}
-			if r.Pos.Col < 1 || r.Pos.Line < 0 || !directive && (r.Pos.Line < 1 || r.Pos.Line > lines) {
+			if r.Pos.Col < 1 || r.Pos.Line < 0 || !directive && (r.Pos.Line < 1 || int(r.Pos.Line) > lines) {
 				t.Fatalf("reference outside the input: %+v", r)
 			}
 			if (r.Name == "") != (r.Kind == KindDynamic) {

@@ -28,7 +28,7 @@ func crossCheck(src string, r rtest.Result) []string {
 	refs := Find(f)
 	at := map[posKey][]Ref{}
 	for _, x := range refs {
-		k := posKey{x.Pos.Line, x.Pos.Col}
+		k := posKey{int(x.Pos.Line), int(x.Pos.Col)}
 		at[k] = append(at[k], x)
 	}
 	has := func(k posKey, ok func(Ref) bool) bool {
@@ -47,7 +47,7 @@ func crossCheck(src string, r rtest.Result) []string {
 			if c, ok := n.(*rsyntax.Call); ok {
 				if b, ok := c.Fn.(*rsyntax.Binary); ok && (b.Op == "$" || b.Op == "@") {
 					p := b.Y.Pos()
-					member[posKey{p.Line, p.Col}] = posKey{b.P.Line, b.P.Col}
+					member[posKey{int(p.Line), int(p.Col)}] = posKey{int(b.P.Line), int(b.P.Col)}
 				}
 			}
 			return true
@@ -82,7 +82,7 @@ func crossCheck(src string, r rtest.Result) []string {
 		}
 	}
 	for _, x := range refs {
-		k := posKey{x.Pos.Line, x.Pos.Col}
+		k := posKey{int(x.Pos.Line), int(x.Pos.Col)}
 		if strings.Contains(x.Detail, "string for ") {
 			continue // found in a string parsed as code, at the string
 		}
@@ -108,11 +108,11 @@ func crossCheck(src string, r rtest.Result) []string {
 // a string, which R does not mark as SYMBOL_PACKAGE.
 func isQuoted(src string, x Ref) bool {
 	lines := strings.Split(src, "\n")
-	if x.Pos.Line < 1 || x.Pos.Line > len(lines) {
+	if x.Pos.Line < 1 || int(x.Pos.Line) > len(lines) {
 		return false
 	}
 	l := lines[x.Pos.Line-1]
-	i := x.Pos.Col - 1
+	i := int(x.Pos.Col) - 1
 	return i >= 0 && i < len(l) && (l[i] == '"' || l[i] == '\'')
 }
 

@@ -18,7 +18,7 @@ import (
 func TestSortRefs(t *testing.T) {
 	var base []Ref
 	for i := 0; i < 500; i++ {
-		p := rsyntax.Pos{Line: 1 + i/7, Col: 1 + i%7}
+		p := rsyntax.Pos{Line: int32(1 + i/7), Col: int32(1 + i%7)}
 		base = append(base, Ref{Name: "f", Kind: KindCall, Pos: p})
 		if i%5 == 0 {
 			base = append(base, Ref{Name: "g", Kind: KindSymbol, Pos: p, Detail: "b"}, Ref{Name: "g", Kind: KindSymbol, Pos: p, Detail: "a"})
@@ -75,7 +75,7 @@ func TestCompactRefs(t *testing.T) {
 	for n := range 200 {
 		var in []Ref
 		for i := range n % 40 {
-			p := rsyntax.Pos{Line: 1 + i/3, Col: 1 + i%3}
+			p := rsyntax.Pos{Line: int32(1 + i/3), Col: int32(1 + i%3)}
 			for k := range 1 + r.IntN(3)*r.IntN(2) {
 				in = append(in, Ref{Name: "f", Kind: KindCall, Pos: p, Detail: string(rune('a' + k))})
 			}

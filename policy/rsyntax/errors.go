@@ -8,14 +8,20 @@ import (
 // Pos is a position in R source: 1-based line and column with R's rules
 // (getParseData's line1/col1). Col is 0 for a position just after a newline,
 // which is where R reports "unexpected end of line/input".
-type Pos struct{ Line, Col int }
+//
+// The fields are int32 so that tokens, nodes and references are smaller
+// (the parse and the analysis write and copy many of them). They cannot
+// overflow: Parse refuses input over MaxInputBytes, a column grows by at
+// most 8 per byte (a tab), and a line by one per byte after at most
+// 2^30 from a #line directive.
+type Pos struct{ Line, Col int32 }
 
 // String formats the position as "LINE:COL".
 func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 
 // Options bounds the work Parse may do. Zero fields take the defaults.
 type Options struct {
-	MaxBytes int // maximum input size in bytes (default 1 MiB)
+	MaxBytes int // maximum input size in bytes (default 1 MiB, at most MaxInputBytes)
 	MaxDepth int // maximum nesting depth of the syntax tree (default 256)
 }
 
@@ -23,12 +29,16 @@ type Options struct {
 const (
 	DefaultMaxBytes = 1 << 20
 	DefaultMaxDepth = 256
+	// MaxInputBytes is the ceiling on MaxBytes: positions of input up
+	// to 128 MiB fit Pos's int32 fields (8 columns per byte at most).
+	MaxInputBytes = 1 << 27
 )
 
 func (o Options) withDefaults() Options {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
+	o.MaxBytes = min(o.MaxBytes, MaxInputBytes)
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = DefaultMaxDepth
 	}

@@ -59,7 +59,7 @@ func FuzzParse(f *testing.F) {
 		lines, cols := posBound(src)
 		directive := bytes.Contains(src, []byte("#line"))
 		checkPos := func(p Pos, what string) {
-			if p.Line < 0 || p.Col < 0 || (!directive && (p.Line > lines || p.Line == 0)) || p.Col > cols {
+			if p.Line < 0 || p.Col < 0 || (!directive && (int(p.Line) > lines || p.Line == 0)) || int(p.Col) > cols {
 				t.Fatalf("%s at %v outside the input (%d lines)", what, p, lines)
 			}
 		}

@@ -266,7 +266,7 @@ func (lx *lexer) fastToken(t *token) bool {
 			// A name going on with a non-ASCII character, or too long.
 			return false
 		}
-		start := Pos{lx.line, col + 1}
+		start := Pos{int32(lx.line), int32(col + 1)}
 		lx.off, lx.col = off, col+off-from
 		b := src[from:off]
 		if k := keyword(b); k != tSymbol {
@@ -279,14 +279,14 @@ func (lx *lexer) fastToken(t *token) bool {
 	case fastNewline:
 		lx.line++
 		lx.off, lx.col = off+1, 0
-		t.set(tNewline, Pos{lx.line, 0}, "\n")
+		t.set(tNewline, Pos{int32(lx.line), 0}, "\n")
 		return true
 	case fastPunct:
 		lx.off, lx.col = off+1, col+1
-		t.set(punctKind[c], Pos{lx.line, col + 1}, punctVal[c])
+		t.set(punctKind[c], Pos{int32(lx.line), int32(col + 1)}, punctVal[c])
 		return true
 	case fastOp:
-		start := Pos{lx.line, col + 1}
+		start := Pos{int32(lx.line), int32(col + 1)}
 		lx.off, lx.col = off+1, col+1
 		k, val := lx.operatorKind(int(c))
 		t.set(k, start, val)
@@ -318,7 +318,7 @@ func (lx *lexer) fastNumber(t *token, off, col int) bool {
 		return false
 	}
 	lx.off, lx.col = off, col+off-from
-	t.set(tNum, Pos{lx.line, col + 1}, lx.intern(src[from:off]))
+	t.set(tNum, Pos{int32(lx.line), int32(col + 1)}, lx.intern(src[from:off]))
 	return true
 }
 
@@ -350,7 +350,7 @@ func (lx *lexer) fastString(t *token, off, col int) bool {
 	if end >= len(src) {
 		return false
 	}
-	start := Pos{lx.line, col + 1}
+	start := Pos{int32(lx.line), int32(col + 1)}
 	lx.off, lx.col = end+1, col+end+1-off
 	v := src[off+1 : end]
 	if len(v) <= 64 {

@@ -128,3 +128,28 @@ func TestNumbersAndWarnings(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxInputBytes pins the ceiling that keeps Pos's int32 fields from
+// overflowing: no MaxBytes lets more than MaxInputBytes through, and the
+// largest line a #line directive can set still reads back exactly.
+func TestMaxInputBytes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		max  int
+		want int
+	}{
+		{"default", 0, DefaultMaxBytes},
+		{"below the ceiling", 1 << 26, 1 << 26},
+		{"at the ceiling", MaxInputBytes, MaxInputBytes},
+		{"above the ceiling", 1 << 40, MaxInputBytes},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Options{MaxBytes: tt.max}.withDefaults().MaxBytes)
+		})
+	}
+	f, err := Parse([]byte("#line 1073741824\nx\n\ty <- 1"), Options{})
+	require.NoError(t, err)
+	require.Len(t, f.Exprs, 2)
+	assert.Equal(t, Pos{Line: 1 << 30, Col: 1}, f.Exprs[0].Pos())
+	assert.Equal(t, Pos{Line: 1<<30 + 1, Col: 9}, f.Exprs[1].Pos())
+}

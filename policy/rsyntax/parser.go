@@ -75,7 +75,7 @@ func checkEncoding(src []byte) error {
 		if c < 0x80 {
 			switch c {
 			case 0:
-				return &SyntaxError{Pos: Pos{line, col + 1}, Msg: "nul character not allowed in R code"}
+				return &SyntaxError{Pos: Pos{int32(line), int32(col + 1)}, Msg: "nul character not allowed in R code"}
 			case '\n':
 				line, col = line+1, 0
 			case '\t':
@@ -88,7 +88,7 @@ func checkEncoding(src []byte) error {
 		}
 		r, n := utf8.DecodeRune(src[i:])
 		if r == utf8.RuneError && n <= 1 {
-			return &SyntaxError{Pos: Pos{line, col + 1}, Msg: fmt.Sprintf("invalid multibyte character in parser at line %d", line)}
+			return &SyntaxError{Pos: Pos{int32(line), int32(col + 1)}, Msg: fmt.Sprintf("invalid multibyte character in parser at line %d", line)}
 		}
 		col++
 		i += n

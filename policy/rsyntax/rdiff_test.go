@@ -22,7 +22,7 @@ import (
 func parseDataView(f *File) []rtest.Token {
 	var out []rtest.Token
 	add := func(p Pos, kind, text string) {
-		out = append(out, rtest.Token{Line: p.Line, Col: p.Col, Kind: kind, Text: text})
+		out = append(out, rtest.Token{Line: int(p.Line), Col: int(p.Col), Kind: kind, Text: text})
 	}
 	for _, e := range f.Exprs {
 		Walk(e, func(n Node) bool {
@@ -100,7 +100,7 @@ func diffOne(src string, r rtest.Result) (string, *File) {
 		if se.Msg != r.Err.Msg {
 			return fmt.Sprintf("messages differ: R %d:%d: %q, Go %v", r.Err.Line, r.Err.Col, r.Err.Msg, err), nil
 		}
-		if r.Err.Line >= 0 && (se.Pos.Line != r.Err.Line || se.Pos.Col != r.Err.Col) {
+		if r.Err.Line >= 0 && (int(se.Pos.Line) != r.Err.Line || int(se.Pos.Col) != r.Err.Col) {
 			return fmt.Sprintf("positions differ: R %d:%d, Go %d:%d (%s)", r.Err.Line, r.Err.Col, se.Pos.Line, se.Pos.Col, se.Msg), nil
 		}
 		return "", nil

@@ -57,4 +57,4 @@ func (r *reader) lastRune() (rune, int) {
 	return utf8.DecodeRune(r.src[r.off-1:])
 }
 
-func (r *reader) pos() Pos { return Pos{r.line, r.col} }
+func (r *reader) pos() Pos { return Pos{int32(r.line), int32(r.col)} }
