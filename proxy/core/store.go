@@ -34,17 +34,12 @@ func (c *Core) PolicyVersion() int64 { return c.policyVersion.Load() }
 // change has to reach every node, and the next version must not wait
 // for it.
 func (c *Core) ApplyStoreVersion(v int64) error {
-	var errs []error
-	err := c.users.Reload()
-	c.NoteFileReload("users", fmt.Sprintf("store version %d", v), err)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if err := c.tokens.Refresh(); err != nil {
-		errs = append(errs, fmt.Errorf("tokens: %w", err))
-	}
+	// The policy first: a version whose policy does not load is rejected
+	// whole, so that its users and tokens files do not come into force
+	// either (the node then points its directory back to the version in
+	// force).
 	c.versionMu.Lock()
-	err = c.policy.Reload()
+	err := c.policy.Reload()
 	if err == nil {
 		c.policyVersion.Store(v)
 	}
@@ -64,7 +59,16 @@ func (c *Core) ApplyStoreVersion(v int64) error {
 		c.onPolicyReload(ev)
 	}
 	if err != nil {
+		return fmt.Errorf("store version %d rejected, nothing of it applied: %w", v, err)
+	}
+	var errs []error
+	err = c.users.Reload()
+	c.NoteFileReload("users", fmt.Sprintf("store version %d", v), err)
+	if err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.tokens.Refresh(); err != nil {
+		errs = append(errs, fmt.Errorf("tokens: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -181,14 +181,14 @@ func (l Local) CurrentVersion() int64 {
 	return v
 }
 
-// Install writes version v and points "current" to it; older versions but
-// the previous one are removed.
-func (l Local) Install(v int64, b Bundle) error {
+// Install writes version v and points "current" to it; versions older
+// than keep (the one in force before, which a rejected v falls back to)
+// and v-1 (a reload may still read it) are removed.
+func (l Local) Install(v int64, b Bundle, keep int64) error {
 	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
 		return fmt.Errorf("store directory: %w", err)
 	}
-	name := "v" + strconv.FormatInt(v, 10)
-	final := filepath.Join(l.Dir, name)
+	final := filepath.Join(l.Dir, versionDir(v))
 	if _, err := os.Lstat(final); err != nil {
 		tmp := final + ".tmp"
 		if err := os.RemoveAll(tmp); err != nil {
@@ -201,6 +201,19 @@ func (l Local) Install(v int64, b Bundle) error {
 			return fmt.Errorf("store directory: %w", err)
 		}
 	}
+	if err := l.Point(v); err != nil {
+		return err
+	}
+	l.prune(min(v-1, max(keep, 1)))
+	return nil
+}
+
+// Point swaps "current" to version v, already written.
+func (l Local) Point(v int64) error {
+	name := versionDir(v)
+	if _, err := os.Lstat(filepath.Join(l.Dir, name)); err != nil {
+		return fmt.Errorf("store directory: version %d: %w", v, err)
+	}
 	link := filepath.Join(l.Dir, "current.tmp")
 	_ = os.Remove(link)
 	if err := os.Symlink(name, link); err != nil {
@@ -209,13 +222,13 @@ func (l Local) Install(v int64, b Bundle) error {
 	if err := os.Rename(link, l.Current()); err != nil {
 		return fmt.Errorf("store directory: %w", err)
 	}
-	l.prune(v)
 	return nil
 }
 
-// prune removes versions older than v-1 (a reload still reading the
-// previous one is left alone).
-func (l Local) prune(v int64) {
+func versionDir(v int64) string { return "v" + strconv.FormatInt(v, 10) }
+
+// prune removes versions older than oldest.
+func (l Local) prune(oldest int64) {
 	entries, err := os.ReadDir(l.Dir)
 	if err != nil {
 		return
@@ -225,7 +238,7 @@ func (l Local) prune(v int64) {
 		if !ok {
 			continue
 		}
-		if old, err := strconv.ParseInt(n, 10, 64); err == nil && old < v-1 {
+		if old, err := strconv.ParseInt(n, 10, 64); err == nil && old < oldest {
 			_ = os.RemoveAll(filepath.Join(l.Dir, e.Name()))
 		}
 	}

@@ -67,7 +67,7 @@ func TestLocalInstall(t *testing.T) {
 	for v := int64(1); v <= 3; v++ {
 		b := validBundle()
 		b[UsersFile] = "version " + string(rune('0'+v))
-		require.NoError(t, l.Install(v, b))
+		require.NoError(t, l.Install(v, b, v-1))
 		assert.Equal(t, v, l.CurrentVersion())
 		data, err := os.ReadFile(l.UsersFile())
 		require.NoError(t, err)
@@ -141,4 +141,25 @@ func FuzzDecodeBundle(f *testing.F) {
 			assert.False(t, strings.HasPrefix(rel, ".."), "document %q written outside its directory", name)
 		}
 	})
+}
+
+// A rejected version must not stay on disk as the one loaders read: the
+// version in force before it is kept however many are rejected after it,
+// and "current" can be pointed back to it.
+func TestLocalKeepsVersionInForce(t *testing.T) {
+	l := Local{Dir: filepath.Join(t.TempDir(), "store")}
+	for v := int64(1); v <= 3; v++ {
+		require.NoError(t, l.Install(v, validBundle(), v-1))
+	}
+	for v := int64(4); v <= 6; v++ { // rejected versions, 3 stays in force
+		require.NoError(t, l.Install(v, validBundle(), 3))
+		require.NoError(t, l.Point(3))
+		assert.Equal(t, int64(3), l.CurrentVersion())
+	}
+	_, err := os.Stat(filepath.Join(l.Dir, "v3"))
+	require.NoError(t, err, "the version in force is never pruned")
+	_, err = os.Stat(filepath.Join(l.Dir, "v2"))
+	assert.True(t, os.IsNotExist(err), "older ones are")
+	assert.Error(t, l.Point(2), "a version that is gone cannot be pointed to")
+	assert.Equal(t, int64(3), l.CurrentVersion())
 }

@@ -36,7 +36,8 @@ type Node struct {
 	apply Apply
 
 	mu        sync.Mutex
-	applied   int64 // version in force
+	applied   int64 // newest version seen (applied or rejected)
+	inForce   int64 // newest version applied: "current" points back to it when a later one is rejected
 	downSince time.Time
 	downErr   error
 }
@@ -59,16 +60,16 @@ func (n *Node) Local() Local { return n.local }
 func (n *Node) Bootstrap(ctx context.Context) (int64, error) {
 	v, b, err := Latest(ctx, n.dsn)
 	if err == nil {
-		if err := n.local.Install(v, b); err != nil {
+		if err := n.local.Install(v, b, n.local.CurrentVersion()); err != nil {
 			return 0, err
 		}
-		n.applied = v
+		n.applied, n.inForce = v, v
 		return v, nil
 	}
 	if have := n.local.CurrentVersion(); have > 0 && errors.Is(err, ErrUnreachable) {
 		n.setDown(err)
 		n.log.Error("store unreachable at start; serving the last version installed here", "version", have, "err", err)
-		n.applied = have
+		n.applied, n.inForce = have, have
 		return have, nil
 	}
 	return 0, fmt.Errorf("loading from the store: %w", err)
@@ -144,13 +145,25 @@ func (n *Node) catchUp(ctx context.Context, conn *pgx.Conn) error {
 		n.log.Error("policy version unusable; the previous one stays in force", "err", err)
 		return nil
 	}
-	if err := n.local.Install(v, b); err != nil {
+	n.mu.Lock()
+	inForce := n.inForce
+	n.mu.Unlock()
+	if err := n.local.Install(v, b, inForce); err != nil {
 		n.log.Error("installing policy version failed; the previous one stays in force", "version", v, "err", err)
 		return nil
 	}
 	t1 := time.Now()
-	if err := n.apply(v); err != nil {
-		n.log.Error("policy version rejected; the previous one stays in force", "version", v, "err", err)
+	err = n.apply(v)
+	if err != nil {
+		// Nothing of a rejected version stays: the loaders read through
+		// "current" again at the next change or restart, so it points back
+		// to the version in force (a restart then starts with that one).
+		n.log.Error("policy version rejected; the previous one stays in force", "version", v, "in_force", inForce, "err", err)
+		if inForce > 0 {
+			if perr := n.local.Point(inForce); perr != nil {
+				n.log.Error("pointing the store directory back to the version in force failed", "version", inForce, "err", perr)
+			}
+		}
 	} else {
 		n.log.Info("policy version in force", "version", v, "fetch_install", t1.Sub(t0).Round(time.Millisecond),
 			"apply", time.Since(t1).Round(time.Millisecond))
@@ -159,6 +172,9 @@ func (n *Node) catchUp(ctx context.Context, conn *pgx.Conn) error {
 	// re-applied every poll; the next version is.
 	n.mu.Lock()
 	n.applied = v
+	if err == nil {
+		n.inForce = v
+	}
 	n.mu.Unlock()
 	return nil
 }

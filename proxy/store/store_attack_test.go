@@ -67,7 +67,7 @@ func TestInstallSymlinkAttacks(t *testing.T) {
 	require.NoError(t, os.Symlink(outside, filepath.Join(l.Dir, "v3.tmp")))
 	require.NoError(t, os.Symlink(outside, filepath.Join(l.Dir, "current")))
 	b := Bundle{"policies/model.conf": "m", "users.txt": "alice:x"}
-	require.NoError(t, l.Install(3, b))
+	require.NoError(t, l.Install(3, b, 0))
 	got, err := os.ReadFile(victim)
 	require.NoError(t, err)
 	assert.Equal(t, "untouched", string(got))

@@ -148,7 +148,7 @@ func TestBootstrapWithoutStore(t *testing.T) {
 	_, err := n.Bootstrap(context.Background())
 	require.Error(t, err, "nothing installed and no store: refuse to start")
 
-	require.NoError(t, Local{Dir: dir}.Install(4, validBundle()))
+	require.NoError(t, Local{Dir: dir}.Install(4, validBundle(), 0))
 	v, err := n.Bootstrap(context.Background())
 	require.NoError(t, err, "a version installed before: start with it")
 	assert.Equal(t, int64(4), v)
@@ -232,4 +232,62 @@ func TestShipperResumesFromLocalTrail(t *testing.T) {
 		require.Equal(t, uint64(i+1), q, "no gap, no duplicate")
 	}
 	assert.Empty(t, shippedSeqs(t, dsn, "n2"))
+}
+
+// A version the node rejects (its policy does not load here) leaves nothing
+// behind: "current" points back to the version in force, which survives any
+// number of rejected versions after it, and the next good one applies.
+func TestNodeRejectedVersionPointsBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL")
+	}
+	_, dsn := startStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	n := NewNode(dsn, filepath.Join(t.TempDir(), "store"), nil)
+	first, err := n.Bootstrap(ctx)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	reject := map[int64]bool{}
+	seen := make(chan int64, 16)
+	go n.Run(ctx, func(v int64) error {
+		defer func() { seen <- v }()
+		mu.Lock()
+		defer mu.Unlock()
+		if reject[v] {
+			return fmt.Errorf("policy of version %d does not load", v)
+		}
+		return nil
+	})
+	require.Eventually(t, func() bool { return n.Health() == nil }, 10*time.Second, 20*time.Millisecond)
+
+	change := func(bad bool) int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		v, err := Change(ctx, dsn, "test", "x", func(b Bundle) (Bundle, error) {
+			b[UsersFile] += "x"
+			return b, nil
+		})
+		require.NoError(t, err)
+		reject[v] = bad
+		return v
+	}
+	wait := func(want int64) {
+		t.Helper()
+		select {
+		case got := <-seen:
+			require.Equal(t, want, got)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("version %d not seen", want)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		v := change(true)
+		wait(v)
+		assert.Equal(t, first, n.Local().CurrentVersion(), "a rejected version %d is not left in force on disk", v)
+	}
+	good := change(false)
+	wait(good)
+	assert.Equal(t, good, n.Local().CurrentVersion())
 }
