@@ -93,6 +93,8 @@ func TestShippedDecisions(t *testing.T) {
 		{"base::setHook", want{false, false, true}},
 		{"base::trace", want{false, false, true}},
 		{"base::reg.finalizer", want{false, false, true}},
+		{"base::registerS3method", want{false, false, true}},
+		{"base::.S3method", want{false, false, true}},
 		{"base::makeActiveBinding", want{false, false, true}},
 		{"base::.Internal", want{false, false, true}},
 		{"base::.Call", want{false, false, true}},
