@@ -76,6 +76,36 @@ type owner struct {
 	seen time.Time
 }
 
+// maxSessionsPerUser bounds the MCP sessions one user holds at once: each
+// costs the SDK's session state and an entry here until its timeout, so
+// without a bound one authenticated client could grow both without limit
+// by initializing over and over.
+const maxSessionsPerUser = 64
+
+// count is the number of live sessions of user (expired ones dropped).
+func (o *owners) count(user string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now, n := time.Now(), 0
+	for k, v := range o.m {
+		if now.Sub(v.seen) > o.ttl {
+			delete(o.m, k)
+			continue
+		}
+		if v.user == user {
+			n++
+		}
+	}
+	return n
+}
+
+// remove forgets a session its client ended (HTTP DELETE).
+func (o *owners) remove(sid string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.m, sid)
+}
+
 func (o *owners) set(sid, user string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -142,6 +172,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if r.Method == http.MethodPost && r.Header.Get(sessionHeader) == "" && s.owners.count(id.User) >= maxSessionsPerUser {
+		s.refuse(r.Context(), peer, &id, "too many MCP sessions")
+		http.Error(w, fmt.Sprintf("too many MCP sessions: at most %d at once per user; end one (HTTP DELETE with its %s) or wait for it to time out",
+			maxSessionsPerUser, sessionHeader), http.StatusTooManyRequests)
+		return
+	}
 	if r.Method == http.MethodPost {
 		// The whole message within the listener's read_timeout (the HTTP
 		// server's ReadTimeout), bounded before it is read; then the read
@@ -168,7 +204,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	k, done := s.tickets.issue(&caller{id: id, peer: peer, r: r})
 	defer done()
 	r.Header.Set(ticketHeader, k)
-	s.handlerFor(r).ServeHTTP(&ownerRecorder{ResponseWriter: w, s: s, user: id.User}, r)
+	rec := &ownerRecorder{ResponseWriter: w, s: s, user: id.User}
+	s.handlerFor(r).ServeHTTP(rec, r)
+	if sid := r.Header.Get(sessionHeader); r.Method == http.MethodDelete && sid != "" && rec.code < 300 {
+		s.owners.remove(sid) // checked above: the caller's own session
+	}
 }
 
 // ownerRecorder binds the session id the SDK hands out (on initialize) to
@@ -178,11 +218,12 @@ type ownerRecorder struct {
 	s    *Server
 	user string
 	done bool
+	code int
 }
 
 func (o *ownerRecorder) WriteHeader(code int) {
 	if !o.done {
-		o.done = true
+		o.done, o.code = true, code
 		if sid := o.Header().Get(sessionHeader); sid != "" {
 			o.s.owners.set(sid, o.user)
 		}

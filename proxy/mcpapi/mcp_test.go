@@ -17,6 +17,7 @@ import (
 
 	"github.com/rwarden/rwarden/audit"
 	"github.com/rwarden/rwarden/auth"
+	"github.com/rwarden/rwarden/proxy/mcpapi"
 )
 
 func text(t *testing.T, r *mcp.CallToolResult) string {
@@ -351,4 +352,44 @@ func TestTimeout(t *testing.T) {
 	assert.Contains(t, text(t, r), "R state was lost")
 	r = call(t, cs, "r_eval", map[string]any{"code": "1+1"})
 	require.False(t, r.IsError, text(t, r))
+}
+
+// One user cannot grow the MCP session table without bound by initializing
+// over and over: past maxSessionsPerUser live sessions a new one is refused
+// (429, audited), another user is not affected, and a session its client
+// ends (DELETE) makes room again.
+func TestSessionsPerUserBounded(t *testing.T) {
+	s := start(t)
+	initialize := func(user, password string) *http.Response {
+		body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
+		req, err := http.NewRequest("POST", s.url, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := s.httpClient(user, password, nil).Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	var first string
+	for i := 0; i < mcpapi.MaxSessionsPerUser; i++ {
+		resp := initialize("alice", alicePassword)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "session %d", i)
+		if first == "" {
+			first = resp.Header.Get("Mcp-Session-Id")
+		}
+	}
+	resp := initialize("alice", alicePassword)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "one more than the bound")
+	assert.Equal(t, http.StatusOK, initialize("guest", guestPassword).StatusCode, "another user is not affected")
+
+	req, err := http.NewRequest("DELETE", s.url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Mcp-Session-Id", first)
+	del, err := s.httpClient("alice", alicePassword, nil).Do(req)
+	require.NoError(t, err)
+	del.Body.Close()
+	require.Less(t, del.StatusCode, 300, "the client ends its session")
+	assert.Equal(t, http.StatusOK, initialize("alice", alicePassword).StatusCode, "an ended session makes room")
 }
