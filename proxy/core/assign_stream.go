@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -32,32 +31,12 @@ func (s *Session) AssignStream(ctx context.Context, name string, n int64, fill f
 	}
 	h := sha256.New()
 	var passed int64
-	err := s.ensureWorker(ctx)
-	if err == nil {
-		err = s.worker.AssignStream(ctx, name, n, func(w io.Writer) error {
-			cw := &countingWriter{w: io.MultiWriter(w, h), n: &passed}
-			return fill(cw)
+	return s.workerRequest(ctx, rec, t0, true, func(w *sandbox.Session) error {
+		defer func() { rec.CodeSHA256, rec.CodeBytes = hex.EncodeToString(h.Sum(nil)), passed }()
+		return w.AssignStream(ctx, name, n, func(w io.Writer) error {
+			return fill(&countingWriter{w: io.MultiWriter(w, h), n: &passed})
 		})
-		if err != nil && errors.Is(err, sandbox.ErrSessionClosed) {
-			s.dropWorker()
-			s.markLost("its R worker is gone: " + err.Error())
-		}
-	}
-	rec.CodeSHA256 = hex.EncodeToString(h.Sum(nil))
-	rec.CodeBytes = passed
-	rec.Duration = time.Since(t0)
-	rec.Decision, rec.Status = DecisionAllowed, "ok"
-	if err != nil {
-		rec.Decision, rec.Status, rec.Error = DecisionError, "error", clip(err.Error(), 4096)
-	}
-	if s.worker != nil {
-		rec.Worker = s.worker.WorkerID()
-	}
-	if aerr := s.c.audit.Write(ctx, rec); aerr != nil {
-		s.c.metrics.auditFailures.Inc()
-		return fmt.Errorf("%w: %v", ErrAuditUnavailable, aerr)
-	}
-	return err
+	})
 }
 
 // countingWriter counts what it passes on.

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -59,24 +58,5 @@ func (s *Session) fileOp(ctx context.Context, op, name string, content []byte, d
 	if err := s.c.audit.Healthy(); err != nil {
 		return fmt.Errorf("%w: %v", ErrAuditUnavailable, err)
 	}
-	err := s.ensureWorker(ctx)
-	if err == nil {
-		err = do(s.worker)
-		if err != nil && errors.Is(err, sandbox.ErrSessionClosed) {
-			s.dropWorker()
-		}
-	}
-	rec.Duration = time.Since(t0)
-	rec.Decision, rec.Status = DecisionAllowed, "ok"
-	if err != nil {
-		rec.Decision, rec.Status, rec.Error = DecisionError, "error", clip(err.Error(), 4096)
-	}
-	if s.worker != nil {
-		rec.Worker = s.worker.WorkerID()
-	}
-	if aerr := s.c.audit.Write(ctx, rec); aerr != nil {
-		s.c.metrics.auditFailures.Inc()
-		return fmt.Errorf("%w: %v", ErrAuditUnavailable, aerr)
-	}
-	return err
+	return s.workerRequest(ctx, rec, t0, false, do)
 }

@@ -442,27 +442,9 @@ func (s *Session) Assign(ctx context.Context, name string, serialized []byte) er
 	if err := s.c.audit.Healthy(); err != nil {
 		return fmt.Errorf("%w: %v", ErrAuditUnavailable, err)
 	}
-	err := s.ensureWorker(ctx)
-	if err == nil {
-		err = s.worker.Assign(ctx, name, serialized)
-		if err != nil && errors.Is(err, sandbox.ErrSessionClosed) {
-			s.dropWorker()
-			s.markLost("its R worker is gone: " + err.Error())
-		}
-	}
-	rec.Duration = time.Since(t0)
-	rec.Decision, rec.Status = DecisionAllowed, "ok"
-	if err != nil {
-		rec.Decision, rec.Status, rec.Error = DecisionError, "error", clip(err.Error(), 4096)
-	}
-	if s.worker != nil {
-		rec.Worker = s.worker.WorkerID()
-	}
-	if aerr := s.c.audit.Write(ctx, rec); aerr != nil {
-		s.c.metrics.auditFailures.Inc()
-		return fmt.Errorf("%w: %v", ErrAuditUnavailable, aerr)
-	}
-	return err
+	return s.workerRequest(ctx, rec, t0, true, func(w *sandbox.Session) error {
+		return w.Assign(ctx, name, serialized)
+	})
 }
 
 // SetErrorMessage makes geterrmessage() in the session return msg (Rserve

@@ -44,27 +44,14 @@ func (s *Session) LoadCSV(ctx context.Context, name string, body io.Reader) (Tab
 	h := sha256.New()
 	var read int64
 	var info TableInfo
-	err := s.ensureWorker(ctx)
-	if err == nil {
-		info, err = s.worker.LoadCSV(ctx, name, io.TeeReader(body, &countingWriter{w: h, n: &read}), limit)
-		if err != nil && errors.Is(err, sandbox.ErrSessionClosed) {
-			s.dropWorker()
-			s.markLost("its R worker is gone: " + err.Error())
-		}
-	}
-	rec.CodeSHA256 = hex.EncodeToString(h.Sum(nil))
-	rec.CodeBytes = read
-	rec.Duration = time.Since(t0)
-	rec.Decision, rec.Status = DecisionAllowed, "ok"
-	if err != nil {
-		rec.Decision, rec.Status, rec.Error = DecisionError, "error", clip(err.Error(), 4096)
-	}
-	if s.worker != nil {
-		rec.Worker = s.worker.WorkerID()
-	}
-	if aerr := s.c.audit.Write(ctx, rec); aerr != nil {
-		s.c.metrics.auditFailures.Inc()
-		return TableInfo{}, fmt.Errorf("%w: %v", ErrAuditUnavailable, aerr)
+	err := s.workerRequest(ctx, rec, t0, true, func(w *sandbox.Session) error {
+		defer func() { rec.CodeSHA256, rec.CodeBytes = hex.EncodeToString(h.Sum(nil)), read }()
+		var err error
+		info, err = w.LoadCSV(ctx, name, io.TeeReader(body, &countingWriter{w: h, n: &read}), limit)
+		return err
+	})
+	if errors.Is(err, ErrAuditUnavailable) {
+		return TableInfo{}, err
 	}
 	return info, err
 }
