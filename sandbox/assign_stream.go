@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -79,7 +78,7 @@ func (s *Session) AssignStream(ctx context.Context, name string, n int64, fill f
 		return sendErr
 	}
 	// The worker's time starts when it has the whole request.
-	err := s.w.awaitDone(ctx, time.Now().Add(timeout), nonce)
+	err := s.w.awaitAnswer(ctx, time.Now().Add(timeout), respDone, nonce)
 	if err != nil && (errors.Is(err, errProtocol) || errors.Is(err, errNonce) || !s.w.alive() || ctx.Err() != nil) {
 		s.closeLocked("assign failed")
 		return err
@@ -138,29 +137,6 @@ func (w *worker) streamAssignRequest(nonce []byte, name string, n, body int64, f
 	}
 	if ferr != nil {
 		return fmt.Errorf("%w: %w", ErrAssignRefused, ferr)
-	}
-	return nil
-}
-
-// awaitDone waits for the answer to the request streamAssign sent.
-func (w *worker) awaitDone(ctx context.Context, deadline time.Time, want []byte) error {
-	sink := &consoleSink{limit: 4 << 10}
-	got, payload, err := w.await(ctx, deadline, 0, sink, nil)
-	if err != nil {
-		return err
-	}
-	if got != respDone {
-		return fmt.Errorf("%w: expected answer type %d, got %d", errProtocol, respDone, got)
-	}
-	nonce, errText, err := decodeBound(payload)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(nonce, want) {
-		return errNonce
-	}
-	if errText != "" {
-		return errors.New(errText)
 	}
 	return nil
 }

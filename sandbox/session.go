@@ -479,6 +479,12 @@ func (w *worker) requestParts(ctx context.Context, typ, flags uint32, parts [][]
 	if err := w.sendParts(typ, flags, nonce, parts, deadline); err != nil {
 		return err
 	}
+	return w.awaitAnswer(ctx, deadline, want, nonce)
+}
+
+// awaitAnswer waits for the answer of type want to the request sent with
+// nonce: a nonce and an error text ("" when it succeeded).
+func (w *worker) awaitAnswer(ctx context.Context, deadline time.Time, want uint32, nonce []byte) error {
 	sink := &consoleSink{limit: 4 << 10}
 	got, payload, err := w.await(ctx, deadline, 0, sink, nil)
 	if err != nil {
