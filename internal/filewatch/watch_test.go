@@ -64,3 +64,33 @@ func TestWatchMissingDirectory(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "/nonexistent-rwarden-dir")
 }
+
+// A Secret or ConfigMap volume in Kubernetes: the file is a symlink into
+// "..data", itself a symlink to a timestamped directory; an update writes a
+// new directory and renames a new "..data" over the old one (the kubelet's
+// atomic writer). The file gets no event of its own; the swap is seen.
+func TestWatchKubernetesSwap(t *testing.T) {
+	dir := t.TempDir()
+	writeVersion := func(name, content string) {
+		require.NoError(t, os.Mkdir(filepath.Join(dir, name), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name, "users.txt"), []byte(content), 0o600))
+	}
+	writeVersion("..2026_12_04_01", "old")
+	require.NoError(t, os.Symlink("..2026_12_04_01", filepath.Join(dir, "..data")))
+	file := filepath.Join(dir, "users.txt")
+	require.NoError(t, os.Symlink("..data/users.txt", file))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls atomic.Int32
+	require.NoError(t, Watch(ctx, []string{file}, nil, func() { calls.Add(1) }))
+	writeVersion("..2026_12_04_02", "new")
+	require.NoError(t, os.Symlink("..2026_12_04_02", filepath.Join(dir, "..data_tmp")))
+	require.NoError(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
+	require.Eventually(t, func() bool { return calls.Load() >= 1 }, 5*time.Second, 10*time.Millisecond)
+	time.Sleep(3 * Debounce)
+	assert.Equal(t, int32(1), calls.Load(), "one reload for the swap")
+	got, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, "new", string(got))
+}
