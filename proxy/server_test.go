@@ -14,6 +14,7 @@ import (
 	"github.com/rwarden/rwarden/internal/testutil"
 	"github.com/rwarden/rwarden/proxy/config"
 	"github.com/rwarden/rwarden/proxy/framed"
+	"github.com/rwarden/rwarden/sandbox"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -63,10 +64,12 @@ func TestE2EConcurrentClients(t *testing.T) {
 		c.Limits.Users = map[string]config.LimitSet{"guest": {Sessions: &sessions}}
 	})
 	settle := func() {
+		t.Helper()
+		var last sandbox.PoolStats
 		require.Eventually(t, func() bool {
-			s := e.srv.Core().PoolStats()
-			return s.Idle == 4 && s.Busy == 0 && s.Starting == 0
-		}, 2*time.Minute, 20*time.Millisecond)
+			last = e.srv.Core().PoolStats()
+			return last.Idle == 4 && last.Busy == 0 && last.Starting == 0
+		}, 2*time.Minute, 20*time.Millisecond, "the pool did not settle at 4 idle workers; last stats: %+v", &last)
 	}
 	settle()
 	e.evalPlain(t, "1") // first-use allocations (policy caches) before measuring
