@@ -101,7 +101,7 @@ func TestE2EClusterFigures(t *testing.T) {
 	_, shared := prepareState(t)
 	nodes := make([]*clusterNode, 3)
 	for i := range nodes {
-		nodes[i] = newClusterNode(t, i+1, shared)
+		nodes[i] = newClusterNode(t, i+1, shared, "")
 		nodes[i].start(t)
 	}
 	lb := startHAProxy(t, nodes)

@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rwarden/rwarden/audit"
+	"github.com/rwarden/rwarden/internal/pgtest"
 	"github.com/rwarden/rwarden/internal/testutil"
 	"github.com/rwarden/rwarden/proxy/framed"
 	"github.com/rwarden/rwarden/proxy/setup"
@@ -39,7 +40,8 @@ const balancerSource = "127.0.0.10"
 func clientSource(c int) string { return fmt.Sprintf("127.0.0.%d", 20+c) }
 
 // clusterNode is one rwarden node of the cluster test: its own state
-// directory and audit chain, the users file and policies shared.
+// directory and audit chain, the users file and policies shared (or, with
+// a store in extra, users and policies from PostgreSQL).
 type clusterNode struct {
 	name      string
 	state     string
@@ -52,7 +54,7 @@ type clusterNode struct {
 	log       *testutil.SyncBuffer
 }
 
-func newClusterNode(t *testing.T, i int, shared *setup.DefaultState) *clusterNode {
+func newClusterNode(t *testing.T, i int, shared *setup.DefaultState, extra string) *clusterNode {
 	t.Helper()
 	state, err := os.MkdirTemp("", "rwarden-node-")
 	require.NoError(t, err)
@@ -85,8 +87,8 @@ admin: {address: "127.0.0.1:%d"}
 pool: {warm: 2, max: 12, acquire_timeout: 1m, uid_range: "%d-%d"}
 limits: {users: {guest: {sessions: 20}}}
 shutdown_grace: 1s
-`, state, n.name, shared.Config.UsersFile, shared.Config.PoliciesDir, n.addr, balancerSource,
-		n.httpAddr, n.qapAddr, balancerSource, n.adminPort, first, first+99), 0o600))
+%s`, state, n.name, shared.Config.UsersFile, shared.Config.PoliciesDir, n.addr, balancerSource,
+		n.httpAddr, n.qapAddr, balancerSource, n.adminPort, first, first+99, extra), 0o600))
 	return n
 }
 
@@ -124,6 +126,12 @@ func (n *clusterNode) start(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("%s did not start listening", n.name)
 	}
+}
+
+// view is the node as the store tests' helpers (untilAll, healthz,
+// metric) see it.
+func (n *clusterNode) view() *storeNode {
+	return &storeNode{name: n.name, admin: fmt.Sprintf("127.0.0.1:%d", n.adminPort)}
 }
 
 // kill ends the node with SIGKILL, as a crash would.
@@ -205,6 +213,11 @@ func startHAProxy(t *testing.T, nodes []*clusterNode) string {
 
 // evalFrom sends one framed request from the source address src to addr.
 func evalFrom(src, addr, code string, prefix []byte) (string, error) {
+	return evalAsFrom(src, addr, nil, code, prefix)
+}
+
+// evalAsFrom is evalFrom with credentials (nil: the anonymous user).
+func evalAsFrom(src, addr string, creds *framed.Credentials, code string, prefix []byte) (string, error) {
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
 	c, err := d.Dial("tcp", addr)
 	if err != nil {
@@ -215,7 +228,7 @@ func evalFrom(src, addr, code string, prefix []byte) (string, error) {
 	if _, err := c.Write(prefix); err != nil {
 		return "", err
 	}
-	if err := framed.WriteRequest(c, nil, "UTF-8", []byte(code)); err != nil {
+	if err := framed.WriteRequest(c, creds, "UTF-8", []byte(code)); err != nil {
 		return "", err
 	}
 	ans, err := framed.ReadResponse(c, 0)
@@ -235,22 +248,53 @@ func httpPost(t *testing.T, n *clusterNode, path, body string) (int, string) {
 
 var clusterCode = regexp.MustCompile(`^c <- (\d+); k <- (\d+);`)
 
-// Issue 19, acceptance 2 and 4: three nodes behind HAProxy (TCP mode,
-// send-proxy-v2, health checks on /healthz), 8 clients evaluating through
-// it while one node is killed (SIGKILL) and restarted: no wrong answer,
-// the killed node's in-flight evaluations are in its chain as interrupted,
-// the clients that retry succeed; every record of every node carries the
-// client's own address (from the PROXY header) and the node's name; a
-// PROXY header from an address that is not the balancer is refused.
+// storeProbes are the calls the cluster test makes straight to each node
+// to see a store change in force there (not the clients' evaluations).
+var storeProbes = map[string]bool{"sum(1, 2)": true, `system("id")`: true, "max(1, 2)": true}
+
+// appendPolicy adds a line to a user's policy file in the directory pushed.
+func appendPolicy(t *testing.T, edit, user, line string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(edit, "users", user+".csv"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	require.NoError(t, err)
+	_, err = f.WriteString(line + "\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+}
+
+// Issue 19, acceptance 1 to 4 in one run: real PostgreSQL, HAProxy (TCP
+// mode, send-proxy-v2, health checks on /healthz) and three nodes whose
+// users and policies come from the shared store, 8 clients evaluating
+// through the balancer all along. (1) A policy change and a new user made
+// through the store decide the next evaluation on every node within 1 s,
+// and each node's audit records carry the new policy version. (2) One node
+// killed (SIGKILL) and restarted: no wrong answer, the killed node's
+// in-flight evaluations are in its chain as interrupted, the clients that
+// retry succeed. (3) PostgreSQL stopped: the clients go on under the last
+// policy, every node says degraded on /healthz, changes are refused with a
+// clear error; PostgreSQL back: a new change reaches every node. (4) Every
+// record of every node carries the client's own address (from the PROXY
+// header) and the node's name; a PROXY header from an address that is not
+// the balancer is refused.
 func TestE2EClusterBehindHAProxy(t *testing.T) {
 	needR(t)
 	if _, err := exec.LookPath("haproxy"); err != nil {
 		t.Skip("haproxy is not installed (scripts/install-deps.sh installs it)")
 	}
 	_, shared := prepareState(t)
+	pg := pgtest.Start(t)
+	dsnFile := filepath.Join(t.TempDir(), "dsn")
+	require.NoError(t, os.WriteFile(dsnFile, []byte(pg.DSN()), 0o600))
+	edit, cache := initStore(t, dsnFile, shared)
+	// The nodes' policies come from the store: the files are gone.
+	require.NoError(t, os.RemoveAll(shared.Config.PoliciesDir))
 	nodes := make([]*clusterNode, 3)
+	views := make([]*storeNode, 3)
+	byName := map[string]*clusterNode{}
 	for i := range nodes {
-		nodes[i] = newClusterNode(t, i+1, shared)
+		nodes[i] = newClusterNode(t, i+1, shared, fmt.Sprintf("store: {dsn_file: %s}\n", dsnFile)+storeThrottle)
+		views[i] = nodes[i].view()
+		byName[nodes[i].name] = nodes[i]
 	}
 	var wg sync.WaitGroup
 	for _, n := range nodes {
@@ -260,7 +304,26 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	for _, v := range views {
+		require.Equal(t, "200 ok\n", v.healthz(t), "node %s", v.name)
+	}
 	lb := startHAProxy(t, nodes)
+	// probe evaluates code straight on a node (from 127.0.0.1, no PROXY
+	// header), errors as the answer.
+	probe := func(creds *framed.Credentials, code string) func(*storeNode) string {
+		return func(v *storeNode) string {
+			ans, err := evalAsFrom("127.0.0.1", byName[v.name].addr, creds, code, nil)
+			if err != nil {
+				return err.Error()
+			}
+			return ans
+		}
+	}
+	denied := func(s string) bool { return strings.Contains(s, "not allowed by policy") }
+	push := func() (string, error) {
+		return rwardenCLI("", "policy", "push", "--store", dsnFile, "--policies", edit, "--cache-dir", cache)
+	}
+	carol := &framed.Credentials{User: "carol", Password: []byte("carol-pw")}
 
 	// 8 clients, each from its own address, evaluate k*7 for k = 1, 2, ...
 	// and check every answer; a failed attempt (connection cut, node
@@ -321,6 +384,57 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 		}
 		return true
 	}, 45*time.Second, 50*time.Millisecond, "the clients did not get going")
+
+	// (1) While the clients evaluate: guest may no longer call sum()
+	// (version 2), pushed from the CLI to the store ...
+	for _, v := range views {
+		require.Equal(t, "[1] 3\n", probe(nil, "sum(1, 2)")(v), "node %s: sum allowed under version 1", v.name)
+	}
+	appendPolicy(t, edit, "guest", "p, guest, base::sum, call, deny")
+	out, err := push()
+	require.NoError(t, err, out)
+	require.Contains(t, out, "stored policy version 2")
+	took := untilAll(t, views, 5*time.Second, probe(nil, "sum(1, 2)"), denied)
+	t.Logf("policy change in force on all nodes after %s", took)
+	assert.LessOrEqual(t, took, time.Second, "a policy change decides the next evaluation on every node within 1s")
+	// ... and a new user, carol: a policy (version 3), then a password
+	// (version 4). A denied call answers without running R: the time
+	// measured is the change's, not a worker's start.
+	appendPolicy(t, edit, "carol", "g, carol, role:restricted")
+	out, err = push()
+	require.NoError(t, err, out)
+	require.Contains(t, out, "stored policy version 3")
+	out, err = rwardenCLI("carol-pw\n", "user", "add", "--store", dsnFile, "--argon-memory", "64", "--argon-time", "1", "carol")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "stored policy version 4")
+	took = untilAll(t, views, 5*time.Second, probe(carol, `system("id")`), denied)
+	t.Logf("new user accepted on all nodes after %s", took)
+	assert.LessOrEqual(t, took, time.Second, "a user added decides the next login on every node within 1s")
+	// Through the balancer too, whichever node answers.
+	for range 3 {
+		ans, err := evalAsFrom(clientSource(0), lb, carol, "6 * 7", nil)
+		require.NoError(t, err)
+		assert.Equal(t, "[1] 42\n", ans, "carol logs in through HAProxy")
+	}
+	for _, n := range nodes {
+		assert.Equal(t, "4", n.view().metric("rwarden_policy_version"), "node %s", n.name)
+		var sawV2, sawV4 bool
+		for _, r := range n.records(t, audit.Filter{Event: audit.EventEval}) {
+			if r.User == "guest" && r.Decision == audit.DecisionDenied && r.Code == "sum(1, 2)" {
+				assert.Equal(t, int64(2), r.PolicyVersion, "node %s", n.name)
+				sawV2 = true
+			}
+			if r.User == "carol" && r.Decision == audit.DecisionDenied {
+				assert.Equal(t, int64(4), r.PolicyVersion, "node %s: carol's evaluation was decided by version 4", n.name)
+				sawV4 = true
+			}
+			if r.User == "guest" && r.Decision == audit.DecisionAllowed && r.Code == "sum(1, 2)" {
+				assert.Equal(t, int64(1), r.PolicyVersion, "node %s: sum was allowed only under version 1", n.name)
+			}
+		}
+		assert.True(t, sawV2, "node %s: the denial recorded with policy version 2", n.name)
+		assert.True(t, sawV4, "node %s: carol's evaluation recorded with policy version 4", n.name)
+	}
 	var victim *clusterNode
 	best := -1
 	for _, n := range nodes {
@@ -386,6 +500,52 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 		}
 		return servedAfterRestart()
 	}, 40*time.Second, 50*time.Millisecond, "clients did not recover after the node was restarted")
+
+	// (3) PostgreSQL stopped while the clients evaluate: every node says
+	// degraded, changes are refused, the clients go on under version 4.
+	pg.Stop(t)
+	for _, v := range views {
+		require.Eventually(t, func() bool { return strings.HasPrefix(v.healthz(t), "200 degraded: store unreachable") },
+			15*time.Second, 100*time.Millisecond, "node %s: %s", v.name, v.healthz(t))
+		assert.Equal(t, "0", v.metric("rwarden_store_up"), "node %s", v.name)
+	}
+	for c := 1; c <= clients; c++ {
+		before[c] = done[c].Load()
+	}
+	appendPolicy(t, edit, "guest", "p, guest, base::max, call, deny")
+	out, err = push()
+	require.Error(t, err, "a change is refused while the store is down")
+	assert.Contains(t, out, "change refused, nothing was changed: the store is unreachable")
+	out, err = rwardenCLI("pw\n", "user", "add", "--store", dsnFile, "--argon-memory", "64", "--argon-time", "1", "dave")
+	require.Error(t, err)
+	assert.Contains(t, out, "change refused, nothing was changed: the store is unreachable")
+	require.Eventually(t, func() bool {
+		for c := 1; c <= clients; c++ {
+			if done[c].Load() < before[c]+2 {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 50*time.Millisecond, "evaluations through HAProxy go on while the store is down")
+	for _, v := range views {
+		assert.Equal(t, "[1] 2\n", probe(nil, "max(1, 2)")(v), "node %s: the refused change is not in force", v.name)
+		assert.True(t, denied(probe(nil, "sum(1, 2)")(v)), "node %s: the last policy (version 4) stays in force", v.name)
+	}
+	// PostgreSQL back: the nodes reconnect and the change, pushed again,
+	// reaches all of them.
+	pg.Restart(t)
+	for _, v := range views {
+		require.Eventually(t, func() bool { return v.healthz(t) == "200 ok\n" }, 15*time.Second, 100*time.Millisecond,
+			"node %s: %s", v.name, v.healthz(t))
+	}
+	out, err = push()
+	require.NoError(t, err, out)
+	require.Contains(t, out, "stored policy version 5")
+	took = untilAll(t, views, 5*time.Second, probe(nil, "max(1, 2)"), denied)
+	t.Logf("after the outage, a change in force on all nodes after %s", took)
+	for _, v := range views {
+		assert.Equal(t, "5", v.metric("rwarden_policy_version"), "node %s", v.name)
+	}
 	stop.Store(true)
 	cwg.Wait()
 	t.Logf("killed %s at %s; %d attempts retried", victim.name, killedAt.Format(time.TimeOnly), retriesNeeded)
@@ -396,11 +556,11 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 	// as interrupted, each one an attempt its client saw fail (and then
 	// retried), each from that client's own address.
 	verify := exec.Command(bin, append([]string{"audit", "verify"}, victim.auditFiles(t)...)...)
-	out, err := verify.CombinedOutput()
-	require.NoError(t, err, "audit verify:\n%s", out)
-	assert.Contains(t, string(out), "OK:")
-	assert.Contains(t, string(out), "evaluation(s) interrupted")
-	assert.Contains(t, string(out), "node(s): "+victim.name+"\n")
+	vout, err := verify.CombinedOutput()
+	require.NoError(t, err, "audit verify:\n%s", vout)
+	assert.Contains(t, string(vout), "OK:")
+	assert.Contains(t, string(vout), "evaluation(s) interrupted")
+	assert.Contains(t, string(vout), "node(s): "+victim.name+"\n")
 
 	query := exec.Command(bin, append([]string{"audit", "query", "--decision", "interrupted", "--json"}, victim.auditFiles(t)...)...)
 	var stdout, stderr bytes.Buffer
@@ -432,9 +592,9 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 		all = append(all, n.auditFiles(t)...)
 	}
 	byNode := exec.Command(bin, append([]string{"audit", "query", "--json", "--node", victim.name}, all...)...)
-	out, err = byNode.Output()
+	vout, err = byNode.Output()
 	require.NoError(t, err)
-	selected := strings.Split(strings.TrimSpace(string(out)), "\n")
+	selected := strings.Split(strings.TrimSpace(string(vout)), "\n")
 	assert.Len(t, selected, len(victim.records(t, audit.Filter{})))
 	for _, line := range selected {
 		r, err := audit.ParseRecord([]byte(line))
@@ -452,11 +612,22 @@ func TestE2EClusterBehindHAProxy(t *testing.T) {
 			if r.Event != audit.EventEval && r.Event != audit.EventEvalStart || r.Protocol != "framed" {
 				continue // the clients' evaluations (not the HTTP session's, made directly)
 			}
+			host, _, err := net.SplitHostPort(r.Remote)
+			require.NoError(t, err)
+			if r.Event == audit.EventEval && r.Code == "max(1, 2)" && r.Decision == audit.DecisionDenied {
+				assert.Equal(t, int64(5), r.PolicyVersion, "%s seq %d", n.name, r.Seq)
+			}
+			if storeProbes[r.Code] {
+				assert.Equal(t, "127.0.0.1", host, "%s seq %d: a probe made straight to the node", n.name, r.Seq)
+				continue
+			}
+			if r.User == "carol" {
+				assert.Equal(t, clientSource(0), host, "%s seq %d", n.name, r.Seq)
+				continue
+			}
 			m := clusterCode.FindStringSubmatch(r.Code)
 			require.NotNil(t, m, "code %q", r.Code)
 			c, _ := strconv.Atoi(m[1])
-			host, _, err := net.SplitHostPort(r.Remote)
-			require.NoError(t, err)
 			assert.Equal(t, clientSource(c), host, "%s seq %d", n.name, r.Seq)
 			if r.Event == audit.EventEval {
 				evals++
