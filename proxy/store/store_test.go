@@ -284,8 +284,9 @@ func TestNodeRejectedVersionPointsBack(t *testing.T) {
 	}
 	for i := 0; i < 3; i++ {
 		v := change(true)
-		wait(v)
-		assert.Equal(t, first, n.Local().CurrentVersion(), "a rejected version %d is not left in force on disk", v)
+		wait(v) // apply has returned; the node points back right after
+		assert.Eventually(t, func() bool { return n.Local().CurrentVersion() == first }, 5*time.Second, 5*time.Millisecond,
+			"a rejected version %d is not left in force on disk", v)
 	}
 	good := change(false)
 	wait(good)
