@@ -92,11 +92,17 @@ func (c *Cluster) command(name string, args ...string) *exec.Cmd {
 }
 
 // Start initialises and starts a cluster in a fresh directory, stopped when
-// the test ends. It skips the test when PostgreSQL is not installed.
+// the test ends. It skips the test when PostgreSQL is not installed (fails
+// it when the environment variable CI is set).
 func Start(t testing.TB) *Cluster {
 	t.Helper()
 	bin, err := binDir()
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			// In CI a missing PostgreSQL would silently drop the store,
+			// egress and cluster acceptance tests: fail instead.
+			t.Fatalf("PostgreSQL is not installed (scripts/install-deps.sh installs postgresql): %v", err)
+		}
 		t.Skipf("PostgreSQL is not installed (scripts/install-deps.sh installs postgresql): %v", err)
 	}
 	cred, _, err := runAs()
