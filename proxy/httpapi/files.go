@@ -14,20 +14,27 @@ const maxFileBytes = 60 << 20
 
 const fileNameRule = "file names are 1-128 letters, digits, '.', '_' or '-', not starting with '.', '_' or '-'"
 
-// putFile serves PUT /v1/sessions/{id}/files/{name}: the body becomes the
-// file name in the session's scratch directory (where the session's R code
-// finds it, e.g. read.csv("name")).
-func (s *Server) putFile(w http.ResponseWriter, r *http.Request) {
+// fileSession authenticates a file request, checks its file name and
+// acquires the caller's session (release it when done); nil when it has
+// answered the request itself.
+func (s *Server) fileSession(w http.ResponseWriter, r *http.Request) (*session, string) {
 	id, _, ok := s.authenticate(w, r)
 	if !ok {
-		return
+		return nil, ""
 	}
 	name := r.PathValue("name")
 	if !core.ValidFileName(name) {
 		writeError(w, http.StatusBadRequest, "bad_name", fileNameRule, nil)
-		return
+		return nil, ""
 	}
-	sess := s.lookup(w, r, id)
+	return s.lookup(w, r, id), name
+}
+
+// putFile serves PUT /v1/sessions/{id}/files/{name}: the body becomes the
+// file name in the session's scratch directory (where the session's R code
+// finds it, e.g. read.csv("name")).
+func (s *Server) putFile(w http.ResponseWriter, r *http.Request) {
+	sess, name := s.fileSession(w, r)
 	if sess == nil {
 		return
 	}
@@ -47,16 +54,7 @@ func (s *Server) putFile(w http.ResponseWriter, r *http.Request) {
 
 // getFile serves GET /v1/sessions/{id}/files/{name}.
 func (s *Server) getFile(w http.ResponseWriter, r *http.Request) {
-	id, _, ok := s.authenticate(w, r)
-	if !ok {
-		return
-	}
-	name := r.PathValue("name")
-	if !core.ValidFileName(name) {
-		writeError(w, http.StatusBadRequest, "bad_name", fileNameRule, nil)
-		return
-	}
-	sess := s.lookup(w, r, id)
+	sess, name := s.fileSession(w, r)
 	if sess == nil {
 		return
 	}
