@@ -86,17 +86,23 @@ const maxSessionsPerUser = 64
 func (o *owners) count(user string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	now, n := time.Now(), 0
-	for k, v := range o.m {
-		if now.Sub(v.seen) > o.ttl {
-			delete(o.m, k)
-			continue
-		}
+	o.sweepLocked(time.Now())
+	n := 0
+	for _, v := range o.m {
 		if v.user == user {
 			n++
 		}
 	}
 	return n
+}
+
+// sweepLocked drops the entries older than the SDK's session timeout.
+func (o *owners) sweepLocked(now time.Time) {
+	for k, v := range o.m {
+		if now.Sub(v.seen) > o.ttl {
+			delete(o.m, k)
+		}
+	}
 }
 
 // remove forgets a session its client ended (HTTP DELETE).
@@ -110,11 +116,7 @@ func (o *owners) set(sid, user string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	now := time.Now()
-	for k, v := range o.m {
-		if now.Sub(v.seen) > o.ttl {
-			delete(o.m, k)
-		}
-	}
+	o.sweepLocked(now)
 	o.m[sid] = owner{user: user, seen: now}
 }
 
