@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -118,18 +119,25 @@ func TestShippedDecisions(t *testing.T) {
 	}
 }
 
-// TestShippedHardDeniesCannotBeReopened: a user file granting system to an
-// analyst changes nothing, because role:compute denies it.
+// TestShippedHardDeniesCannotBeReopened: a user file granting a hard-denied
+// function to an analyst, by name and by a glob over its package, changes
+// nothing, because role:compute denies it.
 func TestShippedHardDeniesCannotBeReopened(t *testing.T) {
-	dir := t.TempDir()
-	copyDir(t, shippedDir, dir)
-	writeFiles(t, dir, map[string]string{"users/alice.csv": "g, alice, role:analyst\np, alice, base::system, call, allow\np, alice, glob:base::*, call, allow\n"})
-	e := newTestEngine(t, dir, realIndex(t))
-	ex, err := e.Explain("alice", "base::system", ActCall)
-	require.NoError(t, err)
-	assert.False(t, ex.Allowed)
-	assert.Equal(t, "p, role:compute, base::system, call, deny", ex.Reason)
-	assert.Len(t, ex.Rules, 3, "the two personal allows and the deny")
+	for _, fn := range []string{"base::system", "base::.S3method", "base::registerS3method", "base::dynGet", "base::sys.status", "utils::dump.frames"} {
+		t.Run(fn, func(t *testing.T) {
+			pkg, _, _ := strings.Cut(fn, "::")
+			dir := t.TempDir()
+			copyDir(t, shippedDir, dir)
+			writeFiles(t, dir, map[string]string{"users/alice.csv": "g, alice, role:analyst\np, alice, " + fn +
+				", call, allow\np, alice, glob:" + pkg + "::*, call, allow\n"})
+			e := newTestEngine(t, dir, realIndex(t))
+			ex, err := e.Explain("alice", fn, ActCall)
+			require.NoError(t, err)
+			assert.False(t, ex.Allowed)
+			assert.Equal(t, "p, role:compute, "+fn+", call, deny", ex.Reason)
+			assert.Len(t, ex.Rules, 3, "the two personal allows and the deny")
+		})
+	}
 }
 
 // TestAnalystIsSupersetOfRestricted holds on the installed R: everything a
