@@ -66,8 +66,8 @@ func BenchmarkQAP1RSclient(b *testing.B) {
 	targets["Rserve 1.8"] = [3]string{rs2[0], rs2[1], srv.ca}
 	// The same Rserve behind a proxy that does nothing but forward bytes:
 	// the cost of the extra process alone (see startRelay).
-	targets["Rserve 1.8 via relay"] = [3]string{startRelay(b, rs2[0], false), startRelay(b, rs2[1], false), srv.ca}
-	targets["Rserve 1.8 via spin relay"] = [3]string{startRelay(b, rs2[0], true), startRelay(b, rs2[1], true), srv.ca}
+	targets["Rserve 1.8 via relay"] = [3]string{startRelay(b, rs2[0], relayGo), startRelay(b, rs2[1], relayGo), srv.ca}
+	targets["Rserve 1.8 via spin relay"] = [3]string{startRelay(b, rs2[0], relaySpin), startRelay(b, rs2[1], relaySpin), srv.ca}
 	names := []string{"rwarden fsync=" + audit.FsyncInterval, "rwarden fsync=" + audit.FsyncAlways, "rwarden fsync=" + audit.FsyncNever,
 		"Rserve 1.8", "Rserve 1.8 via relay", "Rserve 1.8 via spin relay"}
 	// Rserve's round trip depends on where the scheduler puts its process

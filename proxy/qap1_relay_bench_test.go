@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -19,12 +20,26 @@ import (
 // Rserve, it shows what a separate process between the client and R costs
 // by itself, which no design with a proxy in front of R can avoid.
 //
-// With spin, each connection's bytes are moved by one goroutine on a
+// relayMode is how a relay moves bytes.
+type relayMode int
+
+const (
+	// relayGo: a goroutine per direction, io.Copy (Go's netpoller).
+	relayGo relayMode = iota
+	// relaySpin: one thread per connection polling both sockets without
+	// sleeping (spinCopy).
+	relaySpin
+	// relayBlocking: a locked thread per direction sleeping in blocking
+	// reads, no netpoller (blockingCopy).
+	relayBlocking
+)
+
+// With relaySpin, each connection's bytes are moved by one goroutine on a
 // thread of its own that polls both sockets without ever sleeping (a whole
 // CPU per connection): the least a proxy process can add to a round trip on
 // this machine, since the hop from the client to it never waits for a
 // wake-up.
-func startRelay(b *testing.B, upstream string, spin bool) string {
+func startRelay(b *testing.B, upstream string, mode relayMode) string {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -38,8 +53,12 @@ func startRelay(b *testing.B, upstream string, spin bool) string {
 			return
 		}
 		defer u.Close()
-		if spin {
+		switch mode {
+		case relaySpin:
 			spinCopy(c.(*net.TCPConn), u.(*net.TCPConn))
+			return
+		case relayBlocking:
+			blockingCopy(c.(*net.TCPConn), u.(*net.TCPConn))
 			return
 		}
 		done := make(chan struct{})
@@ -100,6 +119,47 @@ func spinCopy(a, b *net.TCPConn) {
 	}
 	for move(ra, rb) && move(rb, ra) {
 	}
+}
+
+// blockingCopy moves bytes in each direction on a locked thread of its
+// own that sleeps in blocking reads (no netpoller): whether Go's netpoller
+// (a wake-up of the poller, then of the goroutine) is what a relay's hop
+// costs. It is not: on this machine kind both cost the same (see
+// BenchmarkQAP1LeanRoundTrip in docs/benchmarks.md).
+func blockingCopy(a, b *net.TCPConn) {
+	fa, errA := a.File()
+	fb, errB := b.File()
+	if errA != nil || errB != nil {
+		return
+	}
+	defer fa.Close()
+	defer fb.Close()
+	for _, f := range []*os.File{fa, fb} {
+		_ = unix.SetNonblock(int(f.Fd()), false)
+	}
+	one := func(from, to int, done chan struct{}) {
+		defer close(done)
+		runtime.LockOSThread()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := unix.Read(from, buf)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil || n == 0 {
+				_ = unix.Shutdown(to, unix.SHUT_WR)
+				return
+			}
+			if _, err := unix.Write(to, buf[:n]); err != nil {
+				return
+			}
+		}
+	}
+	d1, d2 := make(chan struct{}), make(chan struct{})
+	go one(int(fa.Fd()), int(fb.Fd()), d1)
+	go one(int(fb.Fd()), int(fa.Fd()), d2)
+	<-d1
+	<-d2
 }
 
 // syscallConn is the part of syscall.RawConn spinCopy uses.

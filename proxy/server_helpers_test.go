@@ -20,8 +20,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMain lets this test binary serve as the worker init, as rwarden does.
-func TestMain(m *testing.M) { workertest.Main(m) }
+// TestMain lets this test binary serve as the worker init, as rwarden does,
+// and as the lean client of BenchmarkQAP1LeanRoundTrip.
+func TestMain(m *testing.M) {
+	if lean, code := leanClientMain(); lean {
+		os.Exit(code)
+	}
+	workertest.Main(m)
+}
 
 func needR(t *testing.T) { workertest.NeedR(t) }
 
