@@ -17,6 +17,9 @@ go test ./proxy -run '^$' -bench 'QAP1RSclient' -benchtime 1x -v -timeout 30m \
 echo "== QAP1: sustained one-shot (connect + 1+1 + close, 8 Go clients) against Rserve 1.8, CPU per evaluation =="
 go test ./proxy -run '^$' -bench 'QAP1OneShotVsRserve' -benchtime 1x -timeout 30m \
   | grep -vE '^(goos|goarch|pkg|cpu|PASS)' || true
+echo "== QAP1: open-connection 1+1 round trip, lean client in its own process, against Rserve 1.8 (issue 12) =="
+go test ./proxy -run '^$' -bench 'QAP1LeanRoundTrip' -benchtime 1x -v -timeout 30m \
+  | grep -E 'round|median|^ok|FAIL' || true
 echo "== QAP1: front end against the evaluation core (Go client, open connection) =="
 go test ./proxy -run '^$' -bench 'QAP1EvalRoundTrip' -benchtime 3000x -count 3 -timeout 30m \
   | grep -E '^Benchmark|^ok|FAIL' || true
