@@ -86,6 +86,9 @@ func (c *Core) checkPolicy(user string, code []byte) (*policy.Decision, int64, e
 type StoreLink struct {
 	// Health is nil while the store is reachable.
 	Health func() error
+	// Conflict is nil unless another live node holds this node's name in
+	// the store, which stops its audit shipping for good (may be nil).
+	Conflict func() error
 	// ShipBacklog is the number of local audit records not yet shipped.
 	ShipBacklog func() uint64
 	// notes carries applied versions to their bookkeeping, in order.
@@ -125,6 +128,9 @@ func (c *Core) storeProblem() error {
 	l := c.store.Load()
 	if l == nil {
 		return nil
+	}
+	if l.Conflict != nil {
+		return errors.Join(l.Health(), l.Conflict())
 	}
 	return l.Health()
 }

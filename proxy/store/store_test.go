@@ -225,6 +225,7 @@ func TestShipperResumesFromLocalTrail(t *testing.T) {
 	// A fresh shipper (a restarted node) resumes from the store's last seq.
 	s2 := NewShipper(dsn, "n1", src, nil)
 	require.NoError(t, s2.Ship(ctx))
+	s2.Close() // releases the name (claim.go): one live shipper per name
 	require.NoError(t, s.Ship(ctx), "the old one finds nothing left and inserts no duplicate")
 	seqs := shippedSeqs(t, dsn, "n1")
 	require.Len(t, seqs, shipBatch+27)
