@@ -98,8 +98,10 @@ func TestNodeFollowsStore(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(1), v)
 	applied := make(chan int64, 16)
-	go n.Run(ctx, func(v int64) error {
-		assert.Equal(t, v, n.Local().CurrentVersion(), "installed before it is applied")
+	go n.Run(ctx, func(v int64, point func(int64) error) error {
+		assert.Equal(t, v-1, n.Local().CurrentVersion(), "written, not yet pointed at, when apply is called")
+		require.NoError(t, point(v))
+		assert.Equal(t, v, n.Local().CurrentVersion(), "pointed at by apply")
 		applied <- v
 		return nil
 	})
@@ -252,8 +254,9 @@ func TestNodeRejectedVersionPointsBack(t *testing.T) {
 	var mu sync.Mutex
 	reject := map[int64]bool{}
 	seen := make(chan int64, 16)
-	go n.Run(ctx, func(v int64) error {
+	go n.Run(ctx, func(v int64, point func(int64) error) error {
 		defer func() { seen <- v }()
+		require.NoError(t, point(v))
 		mu.Lock()
 		defer mu.Unlock()
 		if reject[v] {
