@@ -102,8 +102,8 @@ func (s *Shipper) Ship(ctx context.Context) error {
 	defer s.mu.Unlock()
 	err := s.ship(ctx)
 	if err != nil {
-		if errors.Is(err, ErrNodeNameInUse) {
-			if s.lastErr == nil || !errors.Is(s.lastErr, ErrNodeNameInUse) {
+		if errors.Is(err, ErrNodeNameInUse) || errors.Is(err, ErrTrailDiverged) {
+			if s.lastErr == nil || s.lastErr.Error() != err.Error() {
 				s.log.Error("audit shipping stopped for good; the local trail is complete", "err", err)
 			}
 		} else if s.lastErr == nil {
@@ -136,6 +136,14 @@ func (s *Shipper) ship(ctx context.Context) error {
 		cancel()
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrUnreachable, err)
+		}
+		if max > 0 {
+			if err := s.checkContinues(ctx, uint64(max)); errors.Is(err, ErrTrailDiverged) {
+				s.conflict.Store(&err)
+				return err
+			} else if err != nil {
+				return err
+			}
 		}
 		s.shipped, s.known = uint64(max), true
 		s.stored.Store(max)

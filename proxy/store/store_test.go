@@ -162,6 +162,7 @@ func TestBootstrapWithoutStore(t *testing.T) {
 type memAudit struct {
 	mu    sync.Mutex
 	lines [][]byte
+	user  string // in every record; "" is alice (tells two trails apart)
 }
 
 func (m *memAudit) add(n int) {
@@ -169,7 +170,11 @@ func (m *memAudit) add(n int) {
 	defer m.mu.Unlock()
 	for range n {
 		seq := len(m.lines) + 1
-		m.lines = append(m.lines, fmt.Appendf(nil, `{"time":"2026-12-04T21:00:00Z","seq":%d,"event":"eval","user":"alice","policy_version":3}`, seq))
+		user := m.user
+		if user == "" {
+			user = "alice"
+		}
+		m.lines = append(m.lines, fmt.Appendf(nil, `{"time":"2026-12-04T21:00:00Z","seq":%d,"event":"eval","user":%q,"policy_version":3}`, seq, user))
 	}
 }
 
