@@ -93,6 +93,22 @@ func TestE2EStoreNodeSafety(t *testing.T) {
 		out, err := rwardenCLI("", "audit", "verify", "--store", dsnFile)
 		return err == nil && strings.Contains(out, fmt.Sprintf("node n1: OK: %d records, seq 1..%d;", head, head))
 	}, 20*time.Second, 200*time.Millisecond, "the restarted node's chain, before and after the kill, is in the store")
+
+	// n1 stopped and started afresh (a new state directory: a new trail
+	// from seq 1) under its name: it serves, but ships nothing of a trail
+	// that does not continue the store's, and says so.
+	restarted.stop(t)
+	shipped := lastSeq(t, n1.audit)
+	fresh, _ := prepareState(t)
+	again := serveWith(t, fresh, "", configTail(string(cfg)))
+	assert.Contains(t, again.eval(t, "4 + 4"), "[1] 8")
+	require.Eventually(t, func() bool {
+		h := n1.healthz(t)
+		return strings.HasPrefix(h, "200 degraded:") && strings.Contains(h, "audit trail of this node name is not this node's")
+	}, 20*time.Second, 200*time.Millisecond, "healthz: %s", n1.healthz(t))
+	out, err = rwardenCLI("", "audit", "verify", "--store", dsnFile)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, fmt.Sprintf("node n1: OK: %d records, seq 1..%d;", shipped, shipped), "nothing of the fresh trail shipped")
 }
 
 // configTail is a configuration written by serveWith without its first
