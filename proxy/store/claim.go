@@ -193,11 +193,17 @@ func (s *Shipper) Problem() error {
 	return nil
 }
 
-// Close ends the shipping session, releasing the node's name.
+// Close ends the shipping session, releasing the node's name. The lock
+// is released explicitly first: the server ends a closed session a moment
+// after the client has gone, and a node restarted at once (or the next
+// shipper in a test) must find the name free.
 func (s *Shipper) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, _ = s.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, nodeLockKey(s.node))
+		cancel()
 		s.conn.Close(context.Background())
 		s.conn = nil
 		s.known = false
