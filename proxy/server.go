@@ -98,10 +98,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 		return nil, err
 	}
 	if srv.core, err = core.Open(ctx, cfg, opts); err != nil {
+		if srv.store != nil {
+			srv.store.ship.Close() // releases the node's name
+		}
 		return nil, err
 	}
 	if srv.store != nil {
-		srv.store.link(srv.core, cfg.NodeName())
+		srv.store.link(srv.core)
 	}
 	srv.core.WatchConnections(srv.conns.Open, limits.Total)
 	srv.qap1 = qap1.NewServer(srv.core, cfg.StateDir)
@@ -116,6 +119,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 				srv.admin.Close()
 			}
 			srv.core.Close()
+			if srv.store != nil {
+				srv.store.ship.Close()
+			}
 		}
 	}()
 	for _, lc := range cfg.Listeners {

@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"time"
 
@@ -16,8 +18,8 @@ import (
 type storeLink struct {
 	node    *store.Node
 	ship    *store.Shipper
-	version int64 // installed at start
-	dsn     string
+	src     *coreAudit // the shipper's source, joined to the core once it opens
+	version int64      // installed at start
 }
 
 // openStore installs the store's newest version under state_dir/store and
@@ -36,27 +38,40 @@ func openStore(ctx context.Context, cfg *config.Config, srv *Server) (*storeLink
 	if err != nil {
 		return nil, err
 	}
+	// The node's name is claimed before anything is served: another live
+	// node with this name refuses this one (store/claim.go). A store
+	// unreachable now is claimed when it is back, before shipping.
+	src := &coreAudit{}
+	ship := store.NewShipper(dsn, cfg.NodeName(), src, srv.log)
+	if n.Health() == nil {
+		if err := ship.Claim(ctx); errors.Is(err, store.ErrNodeNameInUse) {
+			return nil, fmt.Errorf("refusing to start: %w", err)
+		} else if err != nil {
+			srv.log.Warn("node name not claimed in the store yet; it is before any record is shipped", "node", cfg.NodeName(), "err", err)
+		}
+	}
 	// The configured users_file and policies_dir give way to the store's.
 	cfg.UsersFile = n.Local().UsersFile()
 	cfg.PoliciesDir = n.Local().PoliciesDir()
 	srv.log.Info("shared store", "policy_version", v, "node", cfg.NodeName())
-	return &storeLink{node: n, version: v, dsn: dsn}, nil
+	return &storeLink{node: n, ship: ship, src: src, version: v}, nil
 }
 
-// coreAudit is the core's audit trail as the shipper's source.
+// coreAudit is the core's audit trail as the shipper's source; c is set
+// when the core opens, before the shipper runs.
 type coreAudit struct{ c *core.Core }
 
-func (a coreAudit) HeadSeq() uint64 { return a.c.AuditHeadSeq() }
-func (a coreAudit) After(after uint64, fn func(uint64, []byte) error) error {
+func (a *coreAudit) HeadSeq() uint64 { return a.c.AuditHeadSeq() }
+func (a *coreAudit) After(after uint64, fn func(uint64, []byte) error) error {
 	return a.c.AuditAfter(after, fn)
 }
 
 // link joins the opened core to the store: the version it opened with,
 // health and metrics, and the audit shipper.
-func (l *storeLink) link(c *core.Core, node string) {
+func (l *storeLink) link(c *core.Core) {
 	c.SetPolicyVersion(l.version)
-	l.ship = store.NewShipper(l.dsn, node, coreAudit{c}, c.Logger())
-	c.LinkStore(core.StoreLink{Health: l.node.Health, ShipBacklog: l.ship.Backlog})
+	l.src.c = c
+	c.LinkStore(core.StoreLink{Health: l.node.Health, Conflict: l.ship.Problem, ShipBacklog: l.ship.Backlog})
 }
 
 // run follows the store and ships audit records until ctx ends.
@@ -71,4 +86,5 @@ func (l *storeLink) flush() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	_ = l.ship.Ship(ctx)
+	l.ship.Close()
 }

@@ -76,6 +76,10 @@ type Core struct {
 	// versionMu makes a policy swap and its version one step for checks.
 	policyVersion atomic.Int64
 	versionMu     sync.RWMutex
+	// versionGen is odd while a store version is being applied and moves
+	// on with each: a login's decision that saw it move is made again
+	// (consistentDecision).
+	versionGen atomic.Uint64
 	// store is the shared store's link (nil: no store).
 	store atomic.Pointer[StoreLink]
 }

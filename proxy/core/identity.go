@@ -141,7 +141,18 @@ func (c *Core) passwordIdentity(ctx context.Context, creds *Credentials, peer Pe
 		c.metrics.loginsLimited.WithLabelValues(lim.Limit).Inc()
 		return id, &AuthError{Message: loginLimitMessage(lim), Reason: "rate limited: " + lim.Error(), RateLimited: true}
 	}
-	err := c.users.Verify(ctx, creds.User, creds.Password)
+	// The password and the policy are read within one store version
+	// (consistentDecision): never a new version's users with the old
+	// policy or the reverse.
+	var err error
+	var hasPolicy bool
+	if !c.consistentDecision(func() {
+		err = c.users.Verify(ctx, creds.User, creds.Password)
+		hasPolicy = err == nil && c.policy.HasUser(creds.User)
+	}) {
+		at.Abandon()
+		return id, &AuthError{Message: "the policy is changing; try again", Reason: "store versions changed during the login"}
+	}
 	switch {
 	case errors.Is(err, auth.ErrRateLimited):
 		at.Abandon()
@@ -158,7 +169,7 @@ func (c *Core) passwordIdentity(ctx context.Context, creds *Credentials, peer Pe
 		return id, refused
 	}
 	c.metrics.passwordChecks.WithLabelValues("success").Inc()
-	if !c.policy.HasUser(creds.User) {
+	if !hasPolicy {
 		// A password without a policy is no rwarden user: same answer as a
 		// wrong password, the reason only in the trail.
 		at.Failed()

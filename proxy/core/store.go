@@ -23,30 +23,44 @@ func (c *Core) SetPolicyVersion(v int64) { c.policyVersion.Store(v) }
 // PolicyVersion is the policy version in force; 0 without a store.
 func (c *Core) PolicyVersion() int64 { return c.policyVersion.Load() }
 
-// ApplyStoreVersion reloads the users file, the tokens file and the policy
-// (already installed under the paths the core reads) as version v. The
-// policy is swapped and the version set under one lock that every policy
-// check holds too, so that each decision is recorded with the version that
-// made it. On a rejected policy the previous one stays in force with its
-// version. The reload's bookkeeping (its audit record, warm-up of workers
-// for the new allowlists) runs after it, in order, on its own goroutine:
-// under load the record's durable write can take longer than the second a
-// change has to reach every node, and the next version must not wait
-// for it.
-func (c *Core) ApplyStoreVersion(v int64) error {
-	// The policy first: a version whose policy does not load is rejected
-	// whole, so that its users and tokens files do not come into force
-	// either (the node then points its directory back to the version in
-	// force).
+// ApplyStoreVersion makes version v (written under the store directory,
+// which still points at the version in force) the one in force: point(v)
+// switches the directory, then the users file, the policy and the tokens
+// file are reloaded from it, and the version set, all under the lock that
+// every policy check holds too, and with versionGen odd meanwhile, so
+// that a login decided while a version is applied is decided again
+// (consistently). So every decision is made with exactly one version's
+// users, tokens and policy, and recorded with that version's number.
+//
+// A version is applied whole or not at all: when its users file or its
+// policy does not load, the directory is pointed back (point(previous))
+// and what was already reloaded is reloaded from there, before anyone
+// can see it. A tokens file that does not load refuses every token (the
+// tokens package's fail-closed state) and is reported.
+//
+// The reload's bookkeeping (its audit record, warm-up of workers for the
+// new allowlists) runs after it, in order, on its own goroutine: under
+// load the record's durable write can take longer than the second a
+// change has to reach every node, and the next version must not wait for
+// it.
+func (c *Core) ApplyStoreVersion(v int64, point func(int64) error) error {
 	c.versionMu.Lock()
-	err := c.policy.Reload()
-	if err == nil {
-		c.policyVersion.Store(v)
-	}
+	c.versionGen.Add(1)
+	prev := c.policyVersion.Load()
+	usersErr, policyErr, tokensErr := c.switchVersion(v, prev, point)
+	c.versionGen.Add(1)
 	c.versionMu.Unlock()
-	ev := policy.ReloadEvent{Time: time.Now(), OK: err == nil, File: fmt.Sprintf("store version %d", v), Err: err}
+
+	what := fmt.Sprintf("store version %d", v)
+	if usersErr != nil || policyErr == nil {
+		c.NoteFileReload("users", what, usersErr)
+	}
+	if usersErr != nil {
+		return fmt.Errorf("store version %d rejected, nothing of it applied: %w", v, usersErr)
+	}
+	ev := policy.ReloadEvent{Time: time.Now(), OK: policyErr == nil, File: what, Err: policyErr}
 	var le *policy.LoadError
-	if errors.As(err, &le) {
+	if errors.As(policyErr, &le) {
 		ev.Line = le.Line
 	}
 	if l := c.store.Load(); l != nil && l.notes != nil {
@@ -58,19 +72,77 @@ func (c *Core) ApplyStoreVersion(v int64) error {
 	} else {
 		c.onPolicyReload(ev)
 	}
-	if err != nil {
-		return fmt.Errorf("store version %d rejected, nothing of it applied: %w", v, err)
+	if policyErr != nil {
+		return fmt.Errorf("store version %d rejected, nothing of it applied: %w", v, policyErr)
 	}
-	var errs []error
-	err = c.users.Reload()
-	c.NoteFileReload("users", fmt.Sprintf("store version %d", v), err)
-	if err != nil {
-		errs = append(errs, err)
+	if tokensErr != nil {
+		return fmt.Errorf("store version %d: tokens: %w", v, tokensErr)
 	}
+	return nil
+}
+
+// switchVersion is ApplyStoreVersion's part under the lock. The users
+// file goes first: it is cheap to load and to load back, the policy is not.
+func (c *Core) switchVersion(v, prev int64, point func(int64) error) (usersErr, policyErr, tokensErr error) {
+	back := func() {
+		if prev <= 0 {
+			return
+		}
+		if err := point(prev); err != nil {
+			c.log.Error("pointing the store directory back to the version in force failed", "version", prev, "err", err)
+		}
+	}
+	if err := point(v); err != nil {
+		back()
+		return fmt.Errorf("switching to it: %w", err), nil, nil
+	}
+	if err := c.users.Reload(); err != nil {
+		back()
+		return err, nil, nil
+	}
+	if err := c.policy.Reload(); err != nil {
+		back()
+		if uerr := c.users.Reload(); uerr != nil {
+			c.log.Error("reloading the users file of the version in force failed", "version", prev, "err", uerr)
+		}
+		// A token login that read the rejected version's file meanwhile
+		// was decided again; this puts the version in force's back.
+		_ = c.tokens.Refresh()
+		return nil, err, nil
+	}
+	c.policyVersion.Store(v)
 	if err := c.tokens.Refresh(); err != nil {
-		errs = append(errs, fmt.Errorf("tokens: %w", err))
+		return nil, nil, err
 	}
-	return errors.Join(errs...)
+	return nil, nil, nil
+}
+
+// waitForApply returns once no store version is being applied: the
+// writer holds versionMu for the whole apply.
+func (c *Core) waitForApply() {
+	c.versionMu.RLock()
+	_ = c.policyVersion.Load() // nothing to do under the lock but to have had it
+	c.versionMu.RUnlock()
+}
+
+// consistentDecision runs decide (a login's reads of the users or tokens
+// file and of the policy) until it ran while no store version was being
+// applied and none was applied meanwhile, so that it read one version of
+// each; it waits for an apply in progress. It reports false when decide
+// was overtaken three times (a version a moment; the login is refused).
+func (c *Core) consistentDecision(decide func()) bool {
+	for range 3 {
+		g := c.versionGen.Load()
+		if g%2 == 1 {
+			c.waitForApply()
+			continue
+		}
+		decide()
+		if c.versionGen.Load() == g {
+			return true
+		}
+	}
+	return false
 }
 
 // checkPolicy runs the policy check of user's code and returns the
@@ -86,6 +158,9 @@ func (c *Core) checkPolicy(user string, code []byte) (*policy.Decision, int64, e
 type StoreLink struct {
 	// Health is nil while the store is reachable.
 	Health func() error
+	// Conflict is nil unless another live node holds this node's name in
+	// the store, which stops its audit shipping for good (may be nil).
+	Conflict func() error
 	// ShipBacklog is the number of local audit records not yet shipped.
 	ShipBacklog func() uint64
 	// notes carries applied versions to their bookkeeping, in order.
@@ -125,6 +200,9 @@ func (c *Core) storeProblem() error {
 	l := c.store.Load()
 	if l == nil {
 		return nil
+	}
+	if l.Conflict != nil {
+		return errors.Join(l.Health(), l.Conflict())
 	}
 	return l.Health()
 }

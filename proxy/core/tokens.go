@@ -28,7 +28,17 @@ func (c *Core) bearerIdentity(ctx context.Context, tok string, peer Peer) (Ident
 	if lim != nil {
 		return id, c.bearerLimited(lim)
 	}
-	info, err := c.tokens.Verify(tok, time.Now())
+	// The token and the policy are read within one store version.
+	var info auth.TokenInfo
+	var err error
+	var hasPolicy bool
+	if !c.consistentDecision(func() {
+		info, err = c.tokens.Verify(tok, time.Now())
+		hasPolicy = err == nil && c.policy.HasUser(info.User)
+	}) {
+		at.Abandon()
+		return id, &AuthError{Message: "the policy is changing; try again", Reason: "store versions changed during the login"}
+	}
 	if info.ID != "" {
 		id.Detail = "token " + info.ID
 		id.User = info.User
@@ -49,7 +59,7 @@ func (c *Core) bearerIdentity(ctx context.Context, tok string, peer Peer) (Ident
 		refused.Reason = err.Error()
 		return id, refused
 	}
-	if !c.policy.HasUser(info.User) {
+	if !hasPolicy {
 		at.Abandon()
 		refused.Reason = "token user has no policy"
 		return id, refused

@@ -185,6 +185,18 @@ func (l Local) CurrentVersion() int64 {
 // than keep (the one in force before, which a rejected v falls back to)
 // and v-1 (a reload may still read it) are removed.
 func (l Local) Install(v int64, b Bundle, keep int64) error {
+	if err := l.write(v, b); err != nil {
+		return err
+	}
+	if err := l.Point(v); err != nil {
+		return err
+	}
+	l.prune(min(v-1, max(keep, 1)))
+	return nil
+}
+
+// write writes version v's directory, unless it is there already.
+func (l Local) write(v int64, b Bundle) error {
 	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
 		return fmt.Errorf("store directory: %w", err)
 	}
@@ -201,7 +213,13 @@ func (l Local) Install(v int64, b Bundle, keep int64) error {
 			return fmt.Errorf("store directory: %w", err)
 		}
 	}
-	if err := l.Point(v); err != nil {
+	return nil
+}
+
+// Write writes version v like Install but leaves "current" where it is;
+// the caller points it at v with Point when it applies v.
+func (l Local) Write(v int64, b Bundle, keep int64) error {
+	if err := l.write(v, b); err != nil {
 		return err
 	}
 	l.prune(min(v-1, max(keep, 1)))

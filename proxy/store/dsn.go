@@ -22,8 +22,10 @@ const connectTimeout = 5 * time.Second
 var ErrUnreachable = errors.New("the store is unreachable")
 
 // ReadDSN reads the connection string named by spec: "env:NAME" for an
-// environment variable, else a file's path. The DSN holds a password and is
-// never logged or put in an error.
+// environment variable, else a file's path, refused when group or others
+// may read or write it or when neither rwarden's user nor root owns it
+// (checkDSNFile). The DSN holds a password and is never logged or put in an
+// error.
 func ReadDSN(spec string) (string, error) {
 	var dsn string
 	if name, ok := strings.CutPrefix(spec, "env:"); ok {
@@ -47,6 +49,9 @@ func ReadDSN(spec string) (string, error) {
 		}
 		if !fi.Mode().IsRegular() || fi.Size() > maxDSNBytes {
 			return "", fmt.Errorf("store DSN: %s is not a regular file of at most %d bytes", spec, maxDSNBytes)
+		}
+		if err := checkDSNFile(spec, fi); err != nil {
+			return "", err
 		}
 		b := make([]byte, fi.Size())
 		if _, err := f.ReadAt(b, 0); err != nil && fi.Size() > 0 {

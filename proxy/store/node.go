@@ -22,8 +22,11 @@ const (
 
 // Apply loads version v, already written under the node's Local directory,
 // into the running server; an error means the previous version stays in
-// force.
-type Apply func(v int64) error
+// force. The directory still points at the version in force: Apply calls
+// point(v) to switch it, inside whatever makes the switch one step for
+// the server (readers of the files, such as the tokens file, see the new
+// version only from then), and point(previous) when it rejects v.
+type Apply func(v int64, point func(int64) error) error
 
 // Node keeps a server's local copy of the store current: it LISTENs for
 // new versions, installs each under Local and applies it. When the store is
@@ -148,16 +151,17 @@ func (n *Node) catchUp(ctx context.Context, conn *pgx.Conn) error {
 	n.mu.Lock()
 	inForce := n.inForce
 	n.mu.Unlock()
-	if err := n.local.Install(v, b, inForce); err != nil {
+	if err := n.local.Write(v, b, inForce); err != nil {
 		n.log.Error("installing policy version failed; the previous one stays in force", "version", v, "err", err)
 		return nil
 	}
 	t1 := time.Now()
-	err = n.apply(v)
+	err = n.apply(v, n.local.Point)
 	if err != nil {
 		// Nothing of a rejected version stays: the loaders read through
 		// "current" again at the next change or restart, so it points back
 		// to the version in force (a restart then starts with that one).
+		// Apply did so already; this is for an Apply that failed before.
 		n.log.Error("policy version rejected; the previous one stays in force", "version", v, "in_force", inForce, "err", err)
 		if inForce > 0 {
 			if perr := n.local.Point(inForce); perr != nil {

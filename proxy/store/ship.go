@@ -36,16 +36,25 @@ const (
 // table, asynchronously: the local chain is written first and never waits
 // for it.
 type Shipper struct {
-	dsn  string
-	node string
-	src  AuditSource
-	log  *slog.Logger
+	dsn      string
+	node     string
+	src      AuditSource
+	log      *slog.Logger
+	instance string        // application_name of its sessions (claim.go)
+	wait     time.Duration // ClaimWait; shorter in tests
 
 	mu      sync.Mutex // one shipping pass at a time
 	conn    *pgx.Conn
 	shipped uint64 // the store's newest seq of this node, when known
 	known   bool
 	lastErr error
+	// otherSince is when another process was first found holding the
+	// name, zero while it is not.
+	otherSince time.Time
+	// conflict, once set, stops shipping for this process's life: another
+	// live node held the name for longer than wait, so the store's
+	// records under it are not this node's alone.
+	conflict atomic.Pointer[error]
 	// backlog is kept apart from mu, so that /metrics never waits for a
 	// shipping pass: the store's newest seq, -1 while unknown.
 	stored atomic.Int64
@@ -56,7 +65,8 @@ func NewShipper(dsn, node string, src AuditSource, log *slog.Logger) *Shipper {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Shipper{dsn: dsn, node: node, src: src, log: log.With("component", "audit-shipping")}
+	s := &Shipper{dsn: dsn, node: node, src: src, log: log.With("component", "audit-shipping"),
+		instance: instanceName(node), wait: ClaimWait}
 	s.stored.Store(-1)
 	return s
 }
@@ -92,7 +102,11 @@ func (s *Shipper) Ship(ctx context.Context) error {
 	defer s.mu.Unlock()
 	err := s.ship(ctx)
 	if err != nil {
-		if s.lastErr == nil {
+		if errors.Is(err, ErrNodeNameInUse) || errors.Is(err, ErrTrailDiverged) {
+			if s.lastErr == nil || s.lastErr.Error() != err.Error() {
+				s.log.Error("audit shipping stopped for good; the local trail is complete", "err", err)
+			}
+		} else if s.lastErr == nil {
 			s.log.Warn("audit shipping paused; the local trail is complete and shipping resumes from it", "err", err)
 		}
 		if s.conn != nil {
@@ -112,12 +126,8 @@ func (s *Shipper) ship(ctx context.Context) error {
 	if s.known && s.src.HeadSeq() <= s.shipped {
 		return nil
 	}
-	if s.conn == nil {
-		c, err := connect(ctx, s.dsn)
-		if err != nil {
-			return err
-		}
-		s.conn = c
+	if err := s.connectClaimed(ctx); err != nil {
+		return err
 	}
 	if !s.known {
 		qctx, cancel := context.WithTimeout(ctx, connectTimeout)
@@ -126,6 +136,14 @@ func (s *Shipper) ship(ctx context.Context) error {
 		cancel()
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrUnreachable, err)
+		}
+		if max > 0 {
+			if err := s.checkContinues(ctx, uint64(max)); errors.Is(err, ErrTrailDiverged) {
+				s.conflict.Store(&err)
+				return err
+			} else if err != nil {
+				return err
+			}
 		}
 		s.shipped, s.known = uint64(max), true
 		s.stored.Store(max)

@@ -98,8 +98,10 @@ func TestNodeFollowsStore(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(1), v)
 	applied := make(chan int64, 16)
-	go n.Run(ctx, func(v int64) error {
-		assert.Equal(t, v, n.Local().CurrentVersion(), "installed before it is applied")
+	go n.Run(ctx, func(v int64, point func(int64) error) error {
+		assert.Equal(t, v-1, n.Local().CurrentVersion(), "written, not yet pointed at, when apply is called")
+		require.NoError(t, point(v))
+		assert.Equal(t, v, n.Local().CurrentVersion(), "pointed at by apply")
 		applied <- v
 		return nil
 	})
@@ -160,6 +162,7 @@ func TestBootstrapWithoutStore(t *testing.T) {
 type memAudit struct {
 	mu    sync.Mutex
 	lines [][]byte
+	user  string // in every record; "" is alice (tells two trails apart)
 }
 
 func (m *memAudit) add(n int) {
@@ -167,7 +170,11 @@ func (m *memAudit) add(n int) {
 	defer m.mu.Unlock()
 	for range n {
 		seq := len(m.lines) + 1
-		m.lines = append(m.lines, fmt.Appendf(nil, `{"time":"2026-12-04T21:00:00Z","seq":%d,"event":"eval","user":"alice","policy_version":3}`, seq))
+		user := m.user
+		if user == "" {
+			user = "alice"
+		}
+		m.lines = append(m.lines, fmt.Appendf(nil, `{"time":"2026-12-04T21:00:00Z","seq":%d,"event":"eval","user":%q,"policy_version":3}`, seq, user))
 	}
 }
 
@@ -225,6 +232,7 @@ func TestShipperResumesFromLocalTrail(t *testing.T) {
 	// A fresh shipper (a restarted node) resumes from the store's last seq.
 	s2 := NewShipper(dsn, "n1", src, nil)
 	require.NoError(t, s2.Ship(ctx))
+	s2.Close() // releases the name (claim.go): one live shipper per name
 	require.NoError(t, s.Ship(ctx), "the old one finds nothing left and inserts no duplicate")
 	seqs := shippedSeqs(t, dsn, "n1")
 	require.Len(t, seqs, shipBatch+27)
@@ -251,8 +259,9 @@ func TestNodeRejectedVersionPointsBack(t *testing.T) {
 	var mu sync.Mutex
 	reject := map[int64]bool{}
 	seen := make(chan int64, 16)
-	go n.Run(ctx, func(v int64) error {
+	go n.Run(ctx, func(v int64, point func(int64) error) error {
 		defer func() { seen <- v }()
+		require.NoError(t, point(v))
 		mu.Lock()
 		defer mu.Unlock()
 		if reject[v] {
