@@ -231,7 +231,7 @@ func (w *worker) await(ctx context.Context, deadline time.Time, spin time.Durati
 	spinUntil := time.Now().Add(spin)
 	for time.Now().Before(spinUntil) {
 		if done, err := w.collect(sink, buf, &conOpen); done || err != nil {
-			return w.takeFrame(err)
+			return w.takeFrame(deadline, err)
 		}
 	}
 	for {
@@ -260,7 +260,7 @@ func (w *worker) await(ctx context.Context, deadline time.Time, spin time.Durati
 		}
 		if fds[0].Revents != 0 {
 			if done, err := w.collect(sink, buf, &conOpen); done || err != nil {
-				return w.takeFrame(err)
+				return w.takeFrame(deadline, err)
 			}
 		}
 		if fds[2].Revents != 0 && ctx.Err() != nil {
@@ -298,9 +298,19 @@ func (w *worker) collect(sink *consoleSink, buf []byte, conOpen *bool) (done boo
 	return done, err
 }
 
-// takeFrame ends await: the frame collect completed, or err.
-func (w *worker) takeFrame(err error) (uint32, []byte, error) {
+// takeFrame ends await: the frame collect completed, or err. A frame
+// completed at or after the deadline is errDeadline, not an answer: the
+// deadline is checked only between polls, and when rwarden itself does not
+// run for a while (its host paused or starved it) the worker can finish
+// past its limit and have its answer waiting when rwarden polls again.
+// Taking it would report an evaluation that outran its wall-clock limit
+// as completed (Sys.sleep(20) under an 8 s limit).
+func (w *worker) takeFrame(deadline time.Time, err error) (uint32, []byte, error) {
+	if err == nil && !time.Now().Before(deadline) {
+		err = errDeadline
+	}
 	if err != nil {
+		w.frame.reset()
 		return 0, nil, err
 	}
 	typ, payload := w.frame.typ, w.frame.payload
