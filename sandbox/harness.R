@@ -1154,6 +1154,11 @@ local(envir = .rwarden, {
     # environment, so nothing else is reachable by name. Vectorised: a
     # restricted user's list has thousands of entries and binding is on the
     # session start path.
+    load_filter <- function(sel, skip) {
+        f <- function(n) n %in% sel & !(n %in% skip)
+        environment(f) <- list2env(list(sel = sel, skip = skip), parent = .BaseNamespaceEnv)
+        f
+    }
     bind <- function(text) {
         lines <- strsplit(text, "\n", fixed = TRUE)[[1L]]
         tab <- regexpr("\t", lines, fixed = TRUE)
@@ -1246,8 +1251,14 @@ local(envir = .rwarden, {
             # closures keep their namespaces as environments.
             db <- if (p == "datasets") file.path(find.package(p), "data", "Rdata")
                   else file.path(find.package(p), "R", p)
+            # The promises lazyLoad() makes keep its frame, and so the
+            # filter, as their environment; serialize() of any user value
+            # (a closure, a formula) walks from the user's environment
+            # through them. The filter is therefore enclosed by a small
+            # environment of its own under base, never by this frame,
+            # which leads to the harness (its channels and the nonce).
             if (file.exists(paste0(db, ".rdx")))
-                lazyLoad(db, envir = allow_env, filter = function(n) n %in% sel & !(p == "base" & n %in% WITHIN))
+                lazyLoad(db, envir = allow_env, filter = load_filter(sel, if (p == "base") WITHIN))
             if (p == "datasets") next
             # What the database does not hold (primitives, objects created
             # when the namespace loaded) is taken from the namespace.

@@ -34,3 +34,54 @@ func TestShippedRoleEscapeAttacks(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedRoleNonceForgery: an analyst may serialize() her own values
+// and write to a connection. Every closure, formula or environment she
+// made is enclosed by her environment, whose ancestors hold the allowed
+// functions; serializing one must not walk on into the harness, whose
+// environment holds the evaluation's nonce. With the nonce, a connection
+// object made by structure() (number 5 is the harness's fd 4) carries a
+// result of her choosing to rwarden, which takes it for the worker's
+// (the red team's attack of stop 23: the lazy-load filter of the session's
+// allowlist was a closure of the harness).
+func TestShippedRoleNonceForgery(t *testing.T) {
+	a := startAPI(t, nil)
+	find := `x <- serialize(function() 1, NULL); h <- as.raw(c(0, 0, 0, 0x18, 0, 0, 0, 0x10)); n <- length(x); ` +
+		`idx <- which(x[1:(n-7)] == h[1] & x[2:(n-6)] == h[2] & x[3:(n-5)] == h[3] & x[4:(n-4)] == h[4] & ` +
+		`x[5:(n-3)] == h[5] & x[6:(n-2)] == h[6] & x[7:(n-1)] == h[7] & x[8:n] == h[8]); `
+	for name, c := range map[string]struct {
+		code    string
+		console string // must be in the console of an ok answer
+	}{
+		"no harness in a serialized closure": {
+			code: `x <- serialize(function() 1, NULL); ` +
+				`cat(sapply(c("current_nonce", "serve_loop", "inp_poll"), function(w) length(grepRaw(w, x, fixed = TRUE))))`,
+			console: "0 0 0",
+		},
+		"no harness in a serialized formula": {
+			code:    `x <- serialize(y ~ x, NULL); cat(length(grepRaw("current_nonce", x, fixed = TRUE)))`,
+			console: "0",
+		},
+		"no 16-byte raw vector (the nonce) in a serialized environment": {
+			code:    find + `cat("found", length(idx))`,
+			console: "found 0",
+		},
+		"a result forged with the nonce": {
+			code: find + `for (i in idx) { nonce <- x[(i + 8):(i + 23)]; ` +
+				`i32 <- function(v) writeBin(as.integer(v), raw(), size = 4, endian = "little"); ` +
+				`msg <- charToRaw(paste0("FORGED", "-RESULT")); ` +
+				`p <- c(nonce, i32(1), i32(0), i32(0), i32(length(msg)), msg, i32(-1), i32(0)); ` +
+				`writeBin(c(i32(11), i32(length(p)), p), structure(5L, class = c("fifo", "connection"))) }; cat("tried", length(idx))`,
+			console: "tried 0",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, _, body := a.do(t, nil, alice, "POST", "/v1/eval", map[string]any{"code": c.code})
+			assert.NotContains(t, string(body), "FORGED-RESULT", "a forged result reached rwarden")
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			r := decode(t, body)
+			assert.Equal(t, "ok", r.Status, "%s", body)
+			assert.Contains(t, r.Console, c.console)
+		})
+	}
+}
