@@ -85,3 +85,34 @@ func TestShippedRoleNonceForgery(t *testing.T) {
 		})
 	}
 }
+
+// TestShippedRoleWrapperBodyClosures: body() refuses a wrapped function,
+// but as.list() of a function, and everything that takes a function
+// apart with it, read the body internally; the wrapper's prologue held the
+// guards' own closures inlined, which user code could then hold and call.
+func TestShippedRoleWrapperBodyClosures(t *testing.T) {
+	a := startAPI(t, nil)
+	// walk: any function object nested up to three levels in the body b
+	// (the closures sat in the condition of the first statement).
+	walk := `; n <- 0; for (y in as.list(b)) for (z in as.list(y)) for (w in as.list(z)) if (is.function(z) || is.function(w)) n <- n + 1; cat("inlined", n)`
+	for _, code := range []string{
+		`l <- as.list(sapply); b <- l[[length(l)]]` + walk,
+		`l <- as.list(Filter); b <- l[[length(l)]]` + walk,
+		`l <- lapply(sapply, identity); b <- l[[length(l)]]` + walk,
+		`l <- sapply; mode(l) <- "list"; b <- l[[length(l)]]` + walk,
+		`l <- methods::as(sapply, "list"); b <- l[[length(l)]]` + walk,
+		`b <- vapply(list(sapply), function(f) list(rev(as.list(f))[[1]]), list(1))[[1]]` + walk,
+	} {
+		for _, who := range []*creds{guest, alice} {
+			t.Run(who.user+"/"+code, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+				assert.NotContains(t, string(body), "st$specs", "a closure of the guards was printed")
+				if status == http.StatusOK {
+					assert.Contains(t, decode(t, body).Console, "inlined 0")
+				} else {
+					assert.NotContains(t, string(body), "inlined", "%s", body)
+				}
+			})
+		}
+	}
+}
