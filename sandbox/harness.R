@@ -1243,6 +1243,11 @@ local(envir = .rwarden, {
         # an option already set.
         options(datatable.optimize = 0L)
         allow_env <- new.env(hash = TRUE, parent = emptyenv(), size = length(nm) + 29L)
+        # The user's environment, made now: the stats functions patched
+        # to resolve names there are patched before the allowlist takes
+        # them from the namespace.
+        env <- new.env(parent = allow_env)
+        patch_stats_lookups(env)
         for (p in unique(pkg)) {
             sel <- nm[pkg == p]
             if (p != "base" && !isNamespaceLoaded(p)) next # not loaded yet: library() adds it
@@ -1259,7 +1264,7 @@ local(envir = .rwarden, {
             # environment of its own under base, never by this frame,
             # which leads to the harness (its channels and the nonce).
             if (file.exists(paste0(db, ".rdx")))
-                lazyLoad(db, envir = allow_env, filter = load_filter(sel, if (p == "base") c(WITHIN, "as.list.function")))
+                lazyLoad(db, envir = allow_env, filter = load_filter(sel, PATCHED[[p]]))
             if (p == "datasets") next
             # What the database does not hold (primitives, objects created
             # when the namespace loaded) is taken from the namespace.
@@ -1310,7 +1315,6 @@ local(envir = .rwarden, {
         assign("require", guard$library_checked, envir = allow_env)
         assign("requireNamespace", guard$library_checked, envir = allow_env)
         lockEnvironment(allow_env, bindings = TRUE)
-        env <- new.env(parent = allow_env)
         # A top-level environment of its own (topenv() stops at an
         # environment holding .packageName): S4 classes, generics and methods
         # defined by the user are stored here, as in the global environment
@@ -1368,6 +1372,54 @@ local(envir = .rwarden, {
         unlockBinding("as.list.function", .BaseNamespaceEnv)
         assign("as.list.function", as_list_function, envir = .BaseNamespaceEnv)
         lockBinding("as.list.function", .BaseNamespaceEnv)
+    }
+
+    # stats finds two functions by a name it reads from data, not from an
+    # argument (which the guards check): a factor's "contrasts" attribute
+    # (contrasts(), called by model.matrix() and so by lm()) and a data
+    # frame's "na.action" attribute (model.frame.default()). R resolves
+    # those names from stats' own frames, i.e. in its namespace, whose
+    # enclosures reach every base function: attr(f, "contrasts") <-
+    # "dyn.load" had model.matrix(~ f) call dyn.load(). In an allowlisted
+    # session such a name is resolved in the user's environment, where
+    # a contrast or na.action function the user defined or may call is
+    # found (as at R's console, where it is found in the global
+    # environment). The contrasts option (not the user's to set) is still
+    # resolved as R does.
+    replace_call <- function(x, old, new) {
+        if (identical(x, old)) return(new)
+        for (i in seq_along(x)) if (is.call(x[[i]])) x[[i]] <- replace_call(x[[i]], old, new)
+        x
+    }
+    # Functions patched in their namespaces: an allowlist takes them from
+    # there, not from the package's lazy-load database (the originals).
+    PATCHED <- list(base = c("within.data.frame", "within.list", "as.list.function"),
+                    stats = c("contrasts", "model.frame.default"))
+    patch_ns_fun <- function(pkg, name, old, new) {
+        ns <- asNamespace(pkg)
+        f <- get(name, envir = ns, inherits = FALSE)
+        b <- replace_call(body(f), old, new)
+        # Fail closed: an R whose code differs must not run unguarded.
+        if (identical(b, body(f))) stop(sprintf("cannot guard %s::%s", pkg, name))
+        body(f) <- b
+        unlockBinding(name, ns)
+        assign(name, f, envir = ns)
+        lockBinding(name, ns)
+        # An S3 method is dispatched from the namespace's registry, which
+        # holds the function object registered when the package loaded.
+        tbl <- get0(".__S3MethodsTable__.", envir = ns, inherits = FALSE)
+        if (is.environment(tbl) && exists(name, envir = tbl, inherits = FALSE)) assign(name, f, envir = tbl)
+    }
+    patch_stats_lookups <- function(env) {
+        patch_ns_fun("stats", "contrasts",
+                     quote(get(ctr, mode = "function", envir = parent.frame())),
+                     call("get", quote(ctr), mode = "function",
+                          envir = call("if", quote(NL), quote(parent.frame()), env)))
+        patch_ns_fun("stats", "model.frame.default",
+                     quote(naa <- attr(data, "na.action")),
+                     call("<-", quote(naa), call("if", quote(is.character(.rw_naa <- attr(data, "na.action"))),
+                                                 call("get", quote(.rw_naa), mode = "function", envir = env),
+                                                 quote(.rw_naa))))
     }
 
     set_user_env <- function(env) {

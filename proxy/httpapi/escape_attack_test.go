@@ -116,3 +116,59 @@ func TestShippedRoleWrapperBodyClosures(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedRoleDataNamedFunctions: stats finds a contrast function by
+// the name in a factor's "contrasts" attribute, and an na.action by the
+// name in a data frame's "na.action" attribute, resolving it from its own
+// namespace: plain data (no function argument the policy or the guards
+// see) named any base function, dyn.load() and .Call() included. The
+// name must be resolved where the user's own code would resolve it.
+func TestShippedRoleDataNamedFunctions(t *testing.T) {
+	a := startAPI(t, nil)
+	for name, c := range map[string]struct {
+		code    string
+		reached string // text only the reached function writes
+	}{
+		"contrasts attribute names dyn.load": {
+			`f <- factor("/nonexistent/evil.so"); attr(f, "contrasts") <- "dyn.load"; model.matrix(~ f)`,
+			"unable to load shared object"},
+		"contrasts attribute names .Call": {
+			`f <- factor("R_getTaskCallbackNames"); attr(f, "contrasts") <- ".Call"; model.matrix(~ f)`,
+			"not resolved from current namespace"},
+		"contrasts attribute through lm": {
+			`d <- data.frame(y = 1:4, g = structure(factor(c("a", "b", "a", "b")), contrasts = "R.home")); lm(y ~ g, d)`,
+			"unused argument"},
+		"contrasts argument of lm": {
+			`d <- data.frame(y = 1:4, g = factor(c("a", "b", "a", "b"))); lm(y ~ g, d, contrasts = list(g = paste0("R.", "home")))`,
+			"unused argument"},
+		"na.action attribute through model.frame": {
+			`d <- data.frame(x = 1:2, y = c(1, NA)); attr(d, "na.action") <- "R.home"; model.frame(~ x, d)`,
+			"EXPR must be"},
+		"na.action attribute through lm": {
+			`d <- data.frame(y = 1:4, x = c(1, 2, 3, NA)); attr(d, "na.action") <- "R.home"; lm(y ~ x, d)`,
+			"EXPR must be"},
+	} {
+		for _, who := range []*creds{guest, alice} {
+			t.Run(who.user+"/"+name, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": c.code})
+				assert.NotContains(t, string(body), c.reached, "the named function was called")
+				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
+				assert.Contains(t, string(body), "not allowed for this user", "%s", body)
+			})
+		}
+	}
+	// What the attributes are for still works: names of functions the user
+	// may call, or defined.
+	for _, code := range []string{
+		`f <- factor(c("a", "b", "a")); attr(f, "contrasts") <- "contr.sum"; cat(model.matrix(~ f)[, 2])`,
+		`mycontr <- function(n, contrasts = TRUE) contr.helmert(n); f <- factor(c("a", "b", "c")); attr(f, "contrasts") <- "mycontr"; cat(model.matrix(~ f)[, 2])`,
+		`d <- data.frame(y = 1:4, x = c(1, 2, 3, NA)); attr(d, "na.action") <- "na.exclude"; cat(length(residuals(lm(y ~ x, d))))`,
+		`d <- data.frame(y = c(1, 3, 2, 5), g = factor(c("a", "b", "a", "b"))); cat(coef(lm(y ~ g, d, contrasts = list(g = "contr.sum"))))`,
+	} {
+		t.Run("benign/"+code, func(t *testing.T) {
+			status, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": code})
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			assert.NotEmpty(t, decode(t, body).Console)
+		})
+	}
+}
