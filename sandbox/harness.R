@@ -1394,7 +1394,9 @@ local(envir = .rwarden, {
     # Functions patched in their namespaces: an allowlist takes them from
     # there, not from the package's lazy-load database (the originals).
     PATCHED <- list(base = c("within.data.frame", "within.list", "as.list.function"),
-                    stats = c("contrasts", "model.frame.default"))
+                    stats = c("contrasts", "model.frame.default", "model.frame.lm", "model.frame.glm",
+                              "model.frame.aovlist", "formula.default", "update.default",
+                              "expand.model.frame"))
     patch_ns_fun <- function(pkg, name, old, new) {
         ns <- asNamespace(pkg)
         f <- get(name, envir = ns, inherits = FALSE)
@@ -1410,7 +1412,39 @@ local(envir = .rwarden, {
         tbl <- get0(".__S3MethodsTable__.", envir = ns, inherits = FALSE)
         if (is.environment(tbl) && exists(name, envir = tbl, inherits = FALSE)) assign(name, f, envir = tbl)
     }
+    # own_or_user(E): the environment E when it is the user's own (its
+    # top-level environment is the user's, which holds .packageName), else
+    # the user's environment. Inlined in stats' code, which cannot reach
+    # the guards.
+    own_or_user <- function(E, env)
+        call("if", call("&&", call("is.environment", call("<-", quote(.rw_e), E)),
+                        call("identical", call("topenv", quote(.rw_e)), env)),
+             quote(.rw_e), env)
+    # stats evaluates code it takes from a model object (object$call,
+    # x$formula) or a formula's variables in an environment that defaults
+    # to its own frame when the object names none: a hand-made object
+    # (list(formula = <call>), a "terms" without an environment) had that
+    # code run where every base function is found. Such code runs in the
+    # user's environment instead, as at R's console (the global
+    # environment). Objects R makes name the user's environments and are
+    # unaffected.
+    patch_stats_eval <- function(env) {
+        for (n in c("model.frame.lm", "model.frame.glm", "model.frame.default"))
+            patch_ns_fun("stats", n, quote(environment(formula$terms) %||% parent.frame()),
+                         own_or_user(quote(environment(formula$terms)), env))
+        patch_ns_fun("stats", "model.frame.aovlist", quote(environment(Terms) %||% parent.frame()),
+                     own_or_user(quote(environment(Terms)), env))
+        patch_ns_fun("stats", "model.frame.default", quote(env <- environment(formula)),
+                     call("<-", quote(env), own_or_user(quote(environment(formula)), env)))
+        for (e in list(quote(x$formula), quote(x$call$formula), quote(str2expression(x)), quote(x)))
+            patch_ns_fun("stats", "formula.default", call("eval", e), call("eval", e, env))
+        patch_ns_fun("stats", "update.default", quote(eval(call, parent.frame())),
+                     call("eval", quote(call), own_or_user(quote(parent.frame()), env)))
+        patch_ns_fun("stats", "expand.model.frame", quote(eval(model$call$data, envir)),
+                     call("eval", quote(model$call$data), own_or_user(quote(envir), env)))
+    }
     patch_stats_lookups <- function(env) {
+        patch_stats_eval(env)
         patch_ns_fun("stats", "contrasts",
                      quote(get(ctr, mode = "function", envir = parent.frame())),
                      call("get", quote(ctr), mode = "function",

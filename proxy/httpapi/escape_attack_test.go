@@ -172,3 +172,40 @@ func TestShippedRoleDataNamedFunctions(t *testing.T) {
 		})
 	}
 }
+
+// TestShippedRoleModelObjectCode: stats evaluates code it finds in a
+// model object (object$call, x$formula) or a formula's variables in an
+// environment that falls back to its own frame when the object names
+// none; a hand-made object had that code (a call built around a symbol
+// made by as.vector(, "symbol"), which no check sees as a name) run where
+// every base function is found.
+func TestShippedRoleModelObjectCode(t *testing.T) {
+	a := startAPI(t, nil)
+	// call: cat(Sys.getenv("R_HOME")), with Sys.getenv put in as a symbol.
+	for name, code := range map[string]string{
+		"model.frame.lm from model.matrix, terms without an environment": `cl <- quote(lm(data = cat(c("R_HOME")))); cl[[2]][[2]][[1]] <- as.vector("Sys.getenv", "symbol"); ` +
+			`o <- structure(list(call = cl, terms = structure(1, class = "terms")), class = "lm"); model.matrix(o)`,
+		"formula.default from expand.model.frame": `o <- list(formula = quote(cat(c("R_HOME")))); o$formula[[2]][[1]] <- as.vector("Sys.getenv", "symbol"); expand.model.frame(o, ~ 1)`,
+	} {
+		for _, who := range []*creds{guest, alice} {
+			t.Run(who.user+"/"+name, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+				assert.NotContains(t, string(body), "/usr/lib/R", "the escape reached its target")
+				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
+				assert.Contains(t, string(body), "not allowed for this user", "%s", body)
+			})
+		}
+	}
+	// The model functions whose defaults changed still work on real models,
+	// also from a user function whose local data the update needs.
+	for _, code := range []string{
+		`d <- data.frame(y = c(1, 3, 2, 5, 4), x = 1:5, z = c(2, 1, 2, 1, 3)); m <- lm(y ~ x, d); cat(dim(expand.model.frame(m, ~ z)), round(coef(update(m, . ~ . + z)), 3), dim(model.matrix(m)), dim(model.frame(m)))`,
+		`f <- function(d) { m <- lm(y ~ x, d); round(coef(update(m, . ~ . + z)), 3) }; cat(f(data.frame(y = c(1, 3, 2, 5, 4), x = 1:5, z = c(2, 1, 2, 1, 3))))`,
+	} {
+		t.Run("benign/"+code, func(t *testing.T) {
+			status, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": code})
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			assert.Contains(t, decode(t, body).Console, "1.9 1.017 -1.083")
+		})
+	}
+}
