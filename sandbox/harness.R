@@ -1396,7 +1396,7 @@ local(envir = .rwarden, {
     PATCHED <- list(base = c("within.data.frame", "within.list", "as.list.function"),
                     stats = c("contrasts", "model.frame.default", "model.frame.lm", "model.frame.glm",
                               "model.frame.aovlist", "formula.default", "update.default",
-                              "expand.model.frame"))
+                              "expand.model.frame", "predict.lm", "predict.mlm"))
     patch_ns_fun <- function(pkg, name, old, new) {
         ns <- asNamespace(pkg)
         f <- get(name, envir = ns, inherits = FALSE)
@@ -1442,6 +1442,14 @@ local(envir = .rwarden, {
                      call("eval", quote(call), own_or_user(quote(parent.frame()), env)))
         patch_ns_fun("stats", "expand.model.frame", quote(eval(model$call$data, envir)),
                      call("eval", quote(model$call$data), own_or_user(quote(envir), env)))
+        # predict() evaluates a model's offsets in newdata, enclosed by
+        # its own frame unless told otherwise: by the terms' environment.
+        for (e in list(quote(attr(tt, "variables")[[i + 1]]), quote(object$call$offset)))
+            patch_ns_fun("stats", "predict.lm", call("eval", e, quote(newdata)),
+                         call("eval", e, quote(newdata), own_or_user(quote(environment(tt)), env)))
+        e <- quote(attr(tt, "variables")[[off.num + 1]])
+        patch_ns_fun("stats", "predict.mlm", call("eval", e, quote(newdata)),
+                     call("eval", e, quote(newdata), own_or_user(quote(environment(tt)), env)))
     }
     patch_stats_lookups <- function(env) {
         patch_stats_eval(env)

@@ -186,6 +186,10 @@ func TestShippedRoleModelObjectCode(t *testing.T) {
 		"model.frame.lm from model.matrix, terms without an environment": `cl <- quote(lm(data = cat(c("R_HOME")))); cl[[2]][[2]][[1]] <- as.vector("Sys.getenv", "symbol"); ` +
 			`o <- structure(list(call = cl, terms = structure(1, class = "terms")), class = "lm"); model.matrix(o)`,
 		"formula.default from expand.model.frame": `o <- list(formula = quote(cat(c("R_HOME")))); o$formula[[2]][[1]] <- as.vector("Sys.getenv", "symbol"); expand.model.frame(o, ~ 1)`,
+		"predict.lm, an offset among the terms' variables": `d <- data.frame(y = c(1, 3, 2, 5), x = 1:4); m <- lm(y ~ x, d); tt <- m$terms; attr(tt, "offset") <- 2L; ` +
+			`v <- quote(list(y, cat(c("R_HOME")))); v[[3]][[2]][[1]] <- as.vector("Sys.getenv", "symbol"); attr(tt, "variables") <- v; m$terms <- tt; predict(m, data.frame(x = 1))`,
+		"predict.lm, the offset of the call": `d <- data.frame(y = c(1, 3, 2, 5), x = 1:4); m <- lm(y ~ x, d); m$call$offset <- quote(cat(c("R_HOME"))); ` +
+			`m$call$offset[[2]][[1]] <- as.vector("Sys.getenv", "symbol"); predict(m, data.frame(x = 1))`,
 	} {
 		for _, who := range []*creds{guest, alice} {
 			t.Run(who.user+"/"+name, func(t *testing.T) {
@@ -208,4 +212,12 @@ func TestShippedRoleModelObjectCode(t *testing.T) {
 			assert.Contains(t, decode(t, body).Console, "1.9 1.017 -1.083")
 		})
 	}
+	// Offsets, in the formula and in the call, as R predicts them.
+	t.Run("benign/offsets", func(t *testing.T) {
+		code := `d <- data.frame(y = c(1, 3, 2, 5), x = 1:4, o = c(0.5, 0, 1, 0)); m <- lm(y ~ x + offset(o), d); ` +
+			`cat(round(predict(m, data.frame(x = 1:2, o = c(1, 2))), 3)); m2 <- lm(y ~ x, d, offset = o); cat("", round(predict(m2, data.frame(x = 1:2, o = c(1, 2))), 3))`
+		status, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": code})
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		assert.Contains(t, decode(t, body).Console, "1.65 3.8 1.65 3.8")
+	})
 }
