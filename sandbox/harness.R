@@ -1154,6 +1154,11 @@ local(envir = .rwarden, {
     # environment, so nothing else is reachable by name. Vectorised: a
     # restricted user's list has thousands of entries and binding is on the
     # session start path.
+    load_filter <- function(sel, skip) {
+        f <- function(n) n %in% sel & !(n %in% skip)
+        environment(f) <- list2env(list(sel = sel, skip = skip), parent = .BaseNamespaceEnv)
+        f
+    }
     bind <- function(text) {
         lines <- strsplit(text, "\n", fixed = TRUE)[[1L]]
         tab <- regexpr("\t", lines, fixed = TRUE)
@@ -1229,6 +1234,7 @@ local(envir = .rwarden, {
         pkg <- pkg[first]
         nm <- nm[first]
         patch_within()
+        patch_as_list_function()
         # data.table optimises j (mean(x) becomes .External(Cfastmean, x),
         # sum(x) by group a GForce call) and evaluates the result in an
         # environment enclosed by the caller's, where an allowlisted user
@@ -1237,6 +1243,11 @@ local(envir = .rwarden, {
         # an option already set.
         options(datatable.optimize = 0L)
         allow_env <- new.env(hash = TRUE, parent = emptyenv(), size = length(nm) + 29L)
+        # The user's environment, made now: the stats functions patched
+        # to resolve names there are patched before the allowlist takes
+        # them from the namespace.
+        env <- new.env(parent = allow_env)
+        patch_stats_lookups(env)
         for (p in unique(pkg)) {
             sel <- nm[pkg == p]
             if (p != "base" && !isNamespaceLoaded(p)) next # not loaded yet: library() adds it
@@ -1246,8 +1257,14 @@ local(envir = .rwarden, {
             # closures keep their namespaces as environments.
             db <- if (p == "datasets") file.path(find.package(p), "data", "Rdata")
                   else file.path(find.package(p), "R", p)
+            # The promises lazyLoad() makes keep its frame, and so the
+            # filter, as their environment; serialize() of any user value
+            # (a closure, a formula) walks from the user's environment
+            # through them. The filter is therefore enclosed by a small
+            # environment of its own under base, never by this frame,
+            # which leads to the harness (its channels and the nonce).
             if (file.exists(paste0(db, ".rdx")))
-                lazyLoad(db, envir = allow_env, filter = function(n) n %in% sel & !(p == "base" & n %in% WITHIN))
+                lazyLoad(db, envir = allow_env, filter = load_filter(sel, PATCHED[[p]]))
             if (p == "datasets") next
             # What the database does not hold (primitives, objects created
             # when the namespace loaded) is taken from the namespace.
@@ -1298,7 +1315,6 @@ local(envir = .rwarden, {
         assign("require", guard$library_checked, envir = allow_env)
         assign("requireNamespace", guard$library_checked, envir = allow_env)
         lockEnvironment(allow_env, bindings = TRUE)
-        env <- new.env(parent = allow_env)
         # A top-level environment of its own (topenv() stops at an
         # environment holding .packageName): S4 classes, generics and methods
         # defined by the user are stored here, as in the global environment
@@ -1331,6 +1347,121 @@ local(envir = .rwarden, {
             assign(n, f, envir = .BaseNamespaceEnv)
             lockBinding(n, .BaseNamespaceEnv)
         }
+    }
+
+    # A wrapped closure's body starts with the guards' prologue, which
+    # holds check_frame() and take() inlined (closures of the guards' own
+    # environment). body() refuses a wrapper, but as.list() of a function
+    # (also what lapply(), Reduce(), Filter() and `mode<-` take a function
+    # apart with) is base's as.list.function, which reads the body
+    # internally: in an allowlisted session it leaves the prologue out,
+    # so the user sees the function's own body, as at R's console. R's
+    # own functions hold no inlined closures, so the test (an `if` whose
+    # condition calls a function object) is the prologue's alone.
+    as_list_function <- function(x, ...) {
+        b <- body(x)
+        if (is.call(b) && length(b) >= 2L && identical(b[[1L]], as.name("{"))) {
+            s <- b[[2L]]
+            if (is.call(s) && identical(s[[1L]], as.name("if")) && is.call(s[[2L]]) && is.function(s[[2L]][[1L]]))
+                b <- if (length(b) == 3L) b[[3L]] else b[-2L]
+        }
+        c(formals(x), list(b))
+    }
+    environment(as_list_function) <- .BaseNamespaceEnv
+    patch_as_list_function <- function() {
+        unlockBinding("as.list.function", .BaseNamespaceEnv)
+        assign("as.list.function", as_list_function, envir = .BaseNamespaceEnv)
+        lockBinding("as.list.function", .BaseNamespaceEnv)
+    }
+
+    # stats finds two functions by a name it reads from data, not from an
+    # argument (which the guards check): a factor's "contrasts" attribute
+    # (contrasts(), called by model.matrix() and so by lm()) and a data
+    # frame's "na.action" attribute (model.frame.default()). R resolves
+    # those names from stats' own frames, i.e. in its namespace, whose
+    # enclosures reach every base function: attr(f, "contrasts") <-
+    # "dyn.load" had model.matrix(~ f) call dyn.load(). In an allowlisted
+    # session such a name is resolved in the user's environment, where
+    # a contrast or na.action function the user defined or may call is
+    # found (as at R's console, where it is found in the global
+    # environment). The contrasts option (not the user's to set) is still
+    # resolved as R does.
+    replace_call <- function(x, old, new) {
+        if (identical(x, old)) return(new)
+        for (i in seq_along(x)) if (is.call(x[[i]])) x[[i]] <- replace_call(x[[i]], old, new)
+        x
+    }
+    # Functions patched in their namespaces: an allowlist takes them from
+    # there, not from the package's lazy-load database (the originals).
+    PATCHED <- list(base = c("within.data.frame", "within.list", "as.list.function"),
+                    stats = c("contrasts", "model.frame.default", "model.frame.lm", "model.frame.glm",
+                              "model.frame.aovlist", "formula.default", "update.default",
+                              "expand.model.frame", "predict.lm", "predict.mlm"))
+    patch_ns_fun <- function(pkg, name, old, new) {
+        ns <- asNamespace(pkg)
+        f <- get(name, envir = ns, inherits = FALSE)
+        b <- replace_call(body(f), old, new)
+        # Fail closed: an R whose code differs must not run unguarded.
+        if (identical(b, body(f))) stop(sprintf("cannot guard %s::%s", pkg, name))
+        body(f) <- b
+        unlockBinding(name, ns)
+        assign(name, f, envir = ns)
+        lockBinding(name, ns)
+        # An S3 method is dispatched from the namespace's registry, which
+        # holds the function object registered when the package loaded.
+        tbl <- get0(".__S3MethodsTable__.", envir = ns, inherits = FALSE)
+        if (is.environment(tbl) && exists(name, envir = tbl, inherits = FALSE)) assign(name, f, envir = tbl)
+    }
+    # own_or_user(E): the environment E when it is the user's own (its
+    # top-level environment is the user's, which holds .packageName), else
+    # the user's environment. Inlined in stats' code, which cannot reach
+    # the guards.
+    own_or_user <- function(E, env)
+        call("if", call("&&", call("is.environment", call("<-", quote(.rw_e), E)),
+                        call("identical", call("topenv", quote(.rw_e)), env)),
+             quote(.rw_e), env)
+    # stats evaluates code it takes from a model object (object$call,
+    # x$formula) or a formula's variables in an environment that defaults
+    # to its own frame when the object names none: a hand-made object
+    # (list(formula = <call>), a "terms" without an environment) had that
+    # code run where every base function is found. Such code runs in the
+    # user's environment instead, as at R's console (the global
+    # environment). Objects R makes name the user's environments and are
+    # unaffected.
+    patch_stats_eval <- function(env) {
+        for (n in c("model.frame.lm", "model.frame.glm", "model.frame.default"))
+            patch_ns_fun("stats", n, quote(environment(formula$terms) %||% parent.frame()),
+                         own_or_user(quote(environment(formula$terms)), env))
+        patch_ns_fun("stats", "model.frame.aovlist", quote(environment(Terms) %||% parent.frame()),
+                     own_or_user(quote(environment(Terms)), env))
+        patch_ns_fun("stats", "model.frame.default", quote(env <- environment(formula)),
+                     call("<-", quote(env), own_or_user(quote(environment(formula)), env)))
+        for (e in list(quote(x$formula), quote(x$call$formula), quote(str2expression(x)), quote(x)))
+            patch_ns_fun("stats", "formula.default", call("eval", e), call("eval", e, env))
+        patch_ns_fun("stats", "update.default", quote(eval(call, parent.frame())),
+                     call("eval", quote(call), own_or_user(quote(parent.frame()), env)))
+        patch_ns_fun("stats", "expand.model.frame", quote(eval(model$call$data, envir)),
+                     call("eval", quote(model$call$data), own_or_user(quote(envir), env)))
+        # predict() evaluates a model's offsets in newdata, enclosed by
+        # its own frame unless told otherwise: by the terms' environment.
+        for (e in list(quote(attr(tt, "variables")[[i + 1]]), quote(object$call$offset)))
+            patch_ns_fun("stats", "predict.lm", call("eval", e, quote(newdata)),
+                         call("eval", e, quote(newdata), own_or_user(quote(environment(tt)), env)))
+        e <- quote(attr(tt, "variables")[[off.num + 1]])
+        patch_ns_fun("stats", "predict.mlm", call("eval", e, quote(newdata)),
+                     call("eval", e, quote(newdata), own_or_user(quote(environment(tt)), env)))
+    }
+    patch_stats_lookups <- function(env) {
+        patch_stats_eval(env)
+        patch_ns_fun("stats", "contrasts",
+                     quote(get(ctr, mode = "function", envir = parent.frame())),
+                     call("get", quote(ctr), mode = "function",
+                          envir = call("if", quote(NL), quote(parent.frame()), env)))
+        patch_ns_fun("stats", "model.frame.default",
+                     quote(naa <- attr(data, "na.action")),
+                     call("<-", quote(naa), call("if", quote(is.character(.rw_naa <- attr(data, "na.action"))),
+                                                 call("get", quote(.rw_naa), mode = "function", envir = env),
+                                                 quote(.rw_naa))))
     }
 
     set_user_env <- function(env) {

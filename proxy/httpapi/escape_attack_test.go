@@ -34,3 +34,190 @@ func TestShippedRoleEscapeAttacks(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedRoleNonceForgery: an analyst may serialize() her own values
+// and write to a connection. Every closure, formula or environment she
+// made is enclosed by her environment, whose ancestors hold the allowed
+// functions; serializing one must not walk on into the harness, whose
+// environment holds the evaluation's nonce. With the nonce, a connection
+// object made by structure() (number 5 is the harness's fd 4) carries a
+// result of her choosing to rwarden, which takes it for the worker's
+// (the red team's attack of stop 23: the lazy-load filter of the session's
+// allowlist was a closure of the harness).
+func TestShippedRoleNonceForgery(t *testing.T) {
+	a := startAPI(t, nil)
+	find := `x <- serialize(function() 1, NULL); h <- as.raw(c(0, 0, 0, 0x18, 0, 0, 0, 0x10)); n <- length(x); ` +
+		`idx <- which(x[1:(n-7)] == h[1] & x[2:(n-6)] == h[2] & x[3:(n-5)] == h[3] & x[4:(n-4)] == h[4] & ` +
+		`x[5:(n-3)] == h[5] & x[6:(n-2)] == h[6] & x[7:(n-1)] == h[7] & x[8:n] == h[8]); `
+	for name, c := range map[string]struct {
+		code    string
+		console string // must be in the console of an ok answer
+	}{
+		"no harness in a serialized closure": {
+			code: `x <- serialize(function() 1, NULL); ` +
+				`cat(sapply(c("current_nonce", "serve_loop", "inp_poll"), function(w) length(grepRaw(w, x, fixed = TRUE))))`,
+			console: "0 0 0",
+		},
+		"no harness in a serialized formula": {
+			code:    `x <- serialize(y ~ x, NULL); cat(length(grepRaw("current_nonce", x, fixed = TRUE)))`,
+			console: "0",
+		},
+		"no 16-byte raw vector (the nonce) in a serialized environment": {
+			code:    find + `cat("found", length(idx))`,
+			console: "found 0",
+		},
+		"a result forged with the nonce": {
+			code: find + `for (i in idx) { nonce <- x[(i + 8):(i + 23)]; ` +
+				`i32 <- function(v) writeBin(as.integer(v), raw(), size = 4, endian = "little"); ` +
+				`msg <- charToRaw(paste0("FORGED", "-RESULT")); ` +
+				`p <- c(nonce, i32(1), i32(0), i32(0), i32(length(msg)), msg, i32(-1), i32(0)); ` +
+				`writeBin(c(i32(11), i32(length(p)), p), structure(5L, class = c("fifo", "connection"))) }; cat("tried", length(idx))`,
+			console: "tried 0",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, _, body := a.do(t, nil, alice, "POST", "/v1/eval", map[string]any{"code": c.code})
+			assert.NotContains(t, string(body), "FORGED-RESULT", "a forged result reached rwarden")
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			r := decode(t, body)
+			assert.Equal(t, "ok", r.Status, "%s", body)
+			assert.Contains(t, r.Console, c.console)
+		})
+	}
+}
+
+// TestShippedRoleWrapperBodyClosures: body() refuses a wrapped function,
+// but as.list() of a function, and everything that takes a function
+// apart with it, read the body internally; the wrapper's prologue held the
+// guards' own closures inlined, which user code could then hold and call.
+func TestShippedRoleWrapperBodyClosures(t *testing.T) {
+	a := startAPI(t, nil)
+	// walk: any function object nested up to three levels in the body b
+	// (the closures sat in the condition of the first statement).
+	walk := `; n <- 0; for (y in as.list(b)) for (z in as.list(y)) for (w in as.list(z)) if (is.function(z) || is.function(w)) n <- n + 1; cat("inlined", n)`
+	for _, code := range []string{
+		`l <- as.list(sapply); b <- l[[length(l)]]` + walk,
+		`l <- as.list(Filter); b <- l[[length(l)]]` + walk,
+		`l <- lapply(sapply, identity); b <- l[[length(l)]]` + walk,
+		`l <- sapply; mode(l) <- "list"; b <- l[[length(l)]]` + walk,
+		`l <- methods::as(sapply, "list"); b <- l[[length(l)]]` + walk,
+		`b <- vapply(list(sapply), function(f) list(rev(as.list(f))[[1]]), list(1))[[1]]` + walk,
+	} {
+		for _, who := range []*creds{guest, alice} {
+			t.Run(who.user+"/"+code, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+				assert.NotContains(t, string(body), "st$specs", "a closure of the guards was printed")
+				if status == http.StatusOK {
+					assert.Contains(t, decode(t, body).Console, "inlined 0")
+				} else {
+					assert.NotContains(t, string(body), "inlined", "%s", body)
+				}
+			})
+		}
+	}
+}
+
+// TestShippedRoleDataNamedFunctions: stats finds a contrast function by
+// the name in a factor's "contrasts" attribute, and an na.action by the
+// name in a data frame's "na.action" attribute, resolving it from its own
+// namespace: plain data (no function argument the policy or the guards
+// see) named any base function, dyn.load() and .Call() included. The
+// name must be resolved where the user's own code would resolve it.
+func TestShippedRoleDataNamedFunctions(t *testing.T) {
+	a := startAPI(t, nil)
+	for name, c := range map[string]struct {
+		code    string
+		reached string // text only the reached function writes
+	}{
+		"contrasts attribute names dyn.load": {
+			`f <- factor("/nonexistent/evil.so"); attr(f, "contrasts") <- "dyn.load"; model.matrix(~ f)`,
+			"unable to load shared object"},
+		"contrasts attribute names .Call": {
+			`f <- factor("R_getTaskCallbackNames"); attr(f, "contrasts") <- ".Call"; model.matrix(~ f)`,
+			"not resolved from current namespace"},
+		"contrasts attribute through lm": {
+			`d <- data.frame(y = 1:4, g = structure(factor(c("a", "b", "a", "b")), contrasts = "R.home")); lm(y ~ g, d)`,
+			"unused argument"},
+		"contrasts argument of lm": {
+			`d <- data.frame(y = 1:4, g = factor(c("a", "b", "a", "b"))); lm(y ~ g, d, contrasts = list(g = paste0("R.", "home")))`,
+			"unused argument"},
+		"na.action attribute through model.frame": {
+			`d <- data.frame(x = 1:2, y = c(1, NA)); attr(d, "na.action") <- "R.home"; model.frame(~ x, d)`,
+			"EXPR must be"},
+		"na.action attribute through lm": {
+			`d <- data.frame(y = 1:4, x = c(1, 2, 3, NA)); attr(d, "na.action") <- "R.home"; lm(y ~ x, d)`,
+			"EXPR must be"},
+	} {
+		for _, who := range []*creds{guest, alice} {
+			t.Run(who.user+"/"+name, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": c.code})
+				assert.NotContains(t, string(body), c.reached, "the named function was called")
+				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
+				assert.Contains(t, string(body), "not allowed for this user", "%s", body)
+			})
+		}
+	}
+	// What the attributes are for still works: names of functions the user
+	// may call, or defined.
+	for _, code := range []string{
+		`f <- factor(c("a", "b", "a")); attr(f, "contrasts") <- "contr.sum"; cat(model.matrix(~ f)[, 2])`,
+		`mycontr <- function(n, contrasts = TRUE) contr.helmert(n); f <- factor(c("a", "b", "c")); attr(f, "contrasts") <- "mycontr"; cat(model.matrix(~ f)[, 2])`,
+		`d <- data.frame(y = 1:4, x = c(1, 2, 3, NA)); attr(d, "na.action") <- "na.exclude"; cat(length(residuals(lm(y ~ x, d))))`,
+		`d <- data.frame(y = c(1, 3, 2, 5), g = factor(c("a", "b", "a", "b"))); cat(coef(lm(y ~ g, d, contrasts = list(g = "contr.sum"))))`,
+	} {
+		t.Run("benign/"+code, func(t *testing.T) {
+			status, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": code})
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			assert.NotEmpty(t, decode(t, body).Console)
+		})
+	}
+}
+
+// TestShippedRoleModelObjectCode: stats evaluates code it finds in a
+// model object (object$call, x$formula) or a formula's variables in an
+// environment that falls back to its own frame when the object names
+// none; a hand-made object had that code (a call built around a symbol
+// made by as.vector(, "symbol"), which no check sees as a name) run where
+// every base function is found.
+func TestShippedRoleModelObjectCode(t *testing.T) {
+	a := startAPI(t, nil)
+	// call: cat(Sys.getenv("R_HOME")), with Sys.getenv put in as a symbol.
+	for name, code := range map[string]string{
+		"model.frame.lm from model.matrix, terms without an environment": `cl <- quote(lm(data = cat(c("R_HOME")))); cl[[2]][[2]][[1]] <- as.vector("Sys.getenv", "symbol"); ` +
+			`o <- structure(list(call = cl, terms = structure(1, class = "terms")), class = "lm"); model.matrix(o)`,
+		"formula.default from expand.model.frame": `o <- list(formula = quote(cat(c("R_HOME")))); o$formula[[2]][[1]] <- as.vector("Sys.getenv", "symbol"); expand.model.frame(o, ~ 1)`,
+		"predict.lm, an offset among the terms' variables": `d <- data.frame(y = c(1, 3, 2, 5), x = 1:4); m <- lm(y ~ x, d); tt <- m$terms; attr(tt, "offset") <- 2L; ` +
+			`v <- quote(list(y, cat(c("R_HOME")))); v[[3]][[2]][[1]] <- as.vector("Sys.getenv", "symbol"); attr(tt, "variables") <- v; m$terms <- tt; predict(m, data.frame(x = 1))`,
+		"predict.lm, the offset of the call": `d <- data.frame(y = c(1, 3, 2, 5), x = 1:4); m <- lm(y ~ x, d); m$call$offset <- quote(cat(c("R_HOME"))); ` +
+			`m$call$offset[[2]][[1]] <- as.vector("Sys.getenv", "symbol"); predict(m, data.frame(x = 1))`,
+	} {
+		for _, who := range []*creds{guest, alice} {
+			t.Run(who.user+"/"+name, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+				assert.NotContains(t, string(body), "/usr/lib/R", "the escape reached its target")
+				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
+				assert.Contains(t, string(body), "not allowed for this user", "%s", body)
+			})
+		}
+	}
+	// The model functions whose defaults changed still work on real models,
+	// also from a user function whose local data the update needs.
+	for _, code := range []string{
+		`d <- data.frame(y = c(1, 3, 2, 5, 4), x = 1:5, z = c(2, 1, 2, 1, 3)); m <- lm(y ~ x, d); cat(dim(expand.model.frame(m, ~ z)), round(coef(update(m, . ~ . + z)), 3), dim(model.matrix(m)), dim(model.frame(m)))`,
+		`f <- function(d) { m <- lm(y ~ x, d); round(coef(update(m, . ~ . + z)), 3) }; cat(f(data.frame(y = c(1, 3, 2, 5, 4), x = 1:5, z = c(2, 1, 2, 1, 3))))`,
+	} {
+		t.Run("benign/"+code, func(t *testing.T) {
+			status, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": code})
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			assert.Contains(t, decode(t, body).Console, "1.9 1.017 -1.083")
+		})
+	}
+	// Offsets, in the formula and in the call, as R predicts them.
+	t.Run("benign/offsets", func(t *testing.T) {
+		code := `d <- data.frame(y = c(1, 3, 2, 5), x = 1:4, o = c(0.5, 0, 1, 0)); m <- lm(y ~ x + offset(o), d); ` +
+			`cat(round(predict(m, data.frame(x = 1:2, o = c(1, 2))), 3)); m2 <- lm(y ~ x, d, offset = o); cat("", round(predict(m2, data.frame(x = 1:2, o = c(1, 2))), 3))`
+		status, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": code})
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		assert.Contains(t, decode(t, body).Console, "1.65 3.8 1.65 3.8")
+	})
+}
