@@ -1396,7 +1396,7 @@ local(envir = .rwarden, {
     PATCHED <- list(base = c("within.data.frame", "within.list", "as.list.function"),
                     stats = c("contrasts", "model.frame.default", "model.frame.lm", "model.frame.glm",
                               "model.frame.aovlist", "formula.default", "update.default",
-                              "expand.model.frame", "predict.lm", "predict.mlm"))
+                              "expand.model.frame", "predict.lm", "predict.mlm", "glm.fit"))
     patch_ns_fun <- function(pkg, name, old, new) {
         ns <- asNamespace(pkg)
         f <- get(name, envir = ns, inherits = FALSE)
@@ -1451,8 +1451,35 @@ local(envir = .rwarden, {
         patch_ns_fun("stats", "predict.mlm", call("eval", e, quote(newdata)),
                      call("eval", e, quote(newdata), own_or_user(quote(environment(tt)), env)))
     }
+    # glm.fit() evaluates a family's initialize expression in its own
+    # frame (the expression sets n and mustart there), where every base
+    # function is found: a family list whose initialize was a call built
+    # around any name ran that function. The expressions of R's own
+    # families run as R does; any other runs in a copy of the frame
+    # enclosed by the user's environment, and what it sets is copied back.
+    family_inits <- function() {
+        fams <- list(stats::binomial(), stats::quasibinomial(), stats::poisson(), stats::quasipoisson(),
+                     stats::gaussian(), stats::Gamma(), stats::inverse.gaussian())
+        # quasi() reads its variance unevaluated, so each is written out.
+        fams <- c(fams, list(stats::quasi(variance = "constant"), stats::quasi(variance = "mu(1-mu)"),
+                             stats::quasi(variance = "mu"), stats::quasi(variance = "mu^2"),
+                             stats::quasi(variance = "mu^3")))
+        unique(lapply(fams, function(f) f$initialize))
+    }
+    patch_glm_init <- function(env) {
+        own <- call("{",
+                    call("<-", quote(.rw_ie), call("list2env", quote(as.list(environment(), all.names = TRUE)),
+                                                   parent = env)),
+                    quote(eval(family$initialize, .rw_ie)),
+                    quote(for (.rw_n in ls(.rw_ie, all.names = TRUE))
+                        assign(.rw_n, get(.rw_n, envir = .rw_ie), envir = environment())))
+        known <- call("any", call("vapply", family_inits(), quote(identical), NA, quote(family$initialize)))
+        patch_ns_fun("stats", "glm.fit", quote(eval(family$initialize)),
+                     call("if", known, quote(eval(family$initialize)), own))
+    }
     patch_stats_lookups <- function(env) {
         patch_stats_eval(env)
+        patch_glm_init(env)
         patch_ns_fun("stats", "contrasts",
                      quote(get(ctr, mode = "function", envir = parent.frame())),
                      call("get", quote(ctr), mode = "function",

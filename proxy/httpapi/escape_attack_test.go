@@ -221,3 +221,39 @@ func TestShippedRoleModelObjectCode(t *testing.T) {
 		assert.Contains(t, decode(t, body).Console, "1.65 3.8 1.65 3.8")
 	})
 }
+
+// TestShippedRoleFamilyInitialize: glm.fit() evaluates a family's
+// initialize expression in its own frame, where every base function is
+// found; a family list whose initialize was a call built around a symbol
+// (as.vector(, "symbol")) printed R_HOME for guest and alice (second red
+// team, stop 23). R's own families and a family the user writes still fit.
+func TestShippedRoleFamilyInitialize(t *testing.T) {
+	a := startAPI(t, nil)
+	for name, code := range map[string]string{
+		"glm.fit, a family from a list": `cl <- quote(cat(c("R_HOME"))); cl[[2]][[1]] <- as.vector("Sys.getenv", "symbol"); ` +
+			`fams <- list(gaussian()); fams[[1]]$initialize <- cl; glm.fit(matrix(1, 3, 1), c(1, 2, 3), family = fams[[1]])`,
+		"glm.fit, an expression": `cl <- quote(cat(c("R_HOME"))); cl[[2]][[1]] <- as.vector("Sys.getenv", "symbol"); ` +
+			`fams <- list(poisson()); e <- expression(1); e[[1]] <- cl; fams[[1]]$initialize <- e; glm.fit(matrix(1, 3, 1), c(1, 2, 3), family = fams[[1]])`,
+	} {
+		for _, who := range []*creds{guest, alice} {
+			t.Run(who.user+"/"+name, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+				assert.NotContains(t, string(body), "/usr/lib/R", "the escape reached its target")
+				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
+				assert.Contains(t, string(body), "not allowed for this user", "%s", body)
+			})
+		}
+	}
+	for code, want := range map[string]string{
+		`d <- data.frame(y = c(0, 1, 1, 0, 1), x = 1:5, n = c(3, 4, 2, 5, 3)); cat(round(coef(glm(cbind(y, n - y) ~ x, binomial, d)), 4), ` +
+			`round(coef(glm(y ~ x, poisson, d)), 4), round(coef(glm(y + 1 ~ x, Gamma, d)), 4), round(coef(glm(y ~ x, quasi(variance = "mu", link = "log"), d)), 4))`: "-2.0956 0.1752 -1.0453 0.1687 0.7474 -0.0392 -1.0453 0.1687",
+		`fams <- list(poisson()); fams[[1]]$initialize <- expression({ n <- rep.int(1, nobs); mustart <- y + 0.5 }); ` +
+			`r <- glm.fit(matrix(1, 3, 1), c(1, 2, 3), family = fams[[1]]); cat(round(r$coefficients, 4))`: "0.6931",
+	} {
+		t.Run("benign/"+code, func(t *testing.T) {
+			status, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": code})
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			assert.Contains(t, decode(t, body).Console, want)
+		})
+	}
+}
