@@ -1396,7 +1396,9 @@ local(envir = .rwarden, {
     PATCHED <- list(base = c("within.data.frame", "within.list", "as.list.function"),
                     stats = c("contrasts", "model.frame.default", "model.frame.lm", "model.frame.glm",
                               "model.frame.aovlist", "formula.default", "update.default",
-                              "expand.model.frame", "predict.lm", "predict.mlm", "glm.fit"))
+                              "expand.model.frame", "predict.lm", "predict.mlm", "glm.fit",
+                              "makepredictcall.poly"),
+                    splines = c("makepredictcall.bs", "makepredictcall.ns"))
     patch_ns_fun <- function(pkg, name, old, new) {
         ns <- asNamespace(pkg)
         f <- get(name, envir = ns, inherits = FALSE)
@@ -1477,9 +1479,27 @@ local(envir = .rwarden, {
         patch_ns_fun("stats", "glm.fit", quote(eval(family$initialize)),
                      call("if", known, quote(eval(family$initialize)), own))
     }
+    # makepredictcall()'s poly, bs and ns methods evaluate the head of a
+    # model variable's call (call[[1L]]) in their own frame to see whether
+    # it is poly (bs, ns): a hand-made "variables" attribute of a model's
+    # terms whose head was a call ran it there, where every base function
+    # is found (a variable that evaluates to a "poly" object in the user's
+    # environment reaches the method). Only a name, or pkg::name, is
+    # looked up now, which runs no code; any other head is not poly.
+    patch_predictcall <- function(pkg, name) {
+        head_ok <- quote(is.symbol(.rw_h <- call[[1L]]) ||
+                         (is.call(.rw_h) && length(.rw_h) == 3L && is.symbol(.rw_h[[2L]]) && is.symbol(.rw_h[[3L]]) &&
+                          (identical(.rw_h[[1L]], as.name("::")) || identical(.rw_h[[1L]], as.name(":::")))))
+        patch_ns_fun(pkg, name, quote(eval(call[[1L]])), call("if", head_ok, quote(eval(.rw_h))))
+    }
     patch_stats_lookups <- function(env) {
         patch_stats_eval(env)
         patch_glm_init(env)
+        patch_predictcall("stats", "makepredictcall.poly")
+        # splines is loaded now for a user who may load it: its methods
+        # are registered (and dispatched) from the moment it loads.
+        if ("splines" %in% guard$st$loadable && requireNamespace("splines", quietly = TRUE))
+            for (n in c("makepredictcall.bs", "makepredictcall.ns")) patch_predictcall("splines", n)
         patch_ns_fun("stats", "contrasts",
                      quote(get(ctr, mode = "function", envir = parent.frame())),
                      call("get", quote(ctr), mode = "function",

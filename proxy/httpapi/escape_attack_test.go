@@ -257,3 +257,53 @@ func TestShippedRoleFamilyInitialize(t *testing.T) {
 		})
 	}
 }
+
+// TestShippedRolePredictCallHead: makepredictcall()'s poly (and splines'
+// bs, ns) methods evaluated the head of a model variable's call in their
+// own frame. A hand-made "variables" attribute whose head is
+// if (is.function(var)) pf else <code> evaluates to the user's function in
+// her environment (var is stats' var there) and runs <code> in the
+// method's frame, where var is the variable and do.call() any base
+// function by name (second red team, stop 23).
+func TestShippedRolePredictCallHead(t *testing.T) {
+	a := startAPI(t, nil)
+	attack := func(class string) string {
+		return `pf <- function(v) structure(v, class = "` + class + `", fn = "Sys.getenv"); ` +
+			`H <- quote(if (is.function(var)) pf else cat(D(attr(var, "fn"), list("R_HOME")))); H[[4]][[2]][[1]] <- as.vector("do.call", "symbol"); ` +
+			`d <- data.frame(y = c(1, 3, 2, 5), x = 1:4); m <- lm(y ~ x, d); tt <- m$terms; v <- quote(list(y, f(x))); v[[3]][[1]] <- H; ` +
+			`attr(tt, "variables") <- v; attr(tt, "predvars") <- NULL; m$terms <- tt; cat("done", predict(m, data.frame(x = 1)))`
+	}
+	for name, c := range map[string]struct {
+		code string
+		who  []*creds
+	}{
+		"poly":            {attack("poly"), []*creds{guest, alice}},
+		"bs":              {`library(splines); ` + attack("bs"), []*creds{alice}},
+		"ns (not loaded)": {attack("ns"), []*creds{alice}},
+	} {
+		for _, who := range c.who {
+			t.Run(who.user+"/"+name, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": c.code})
+				assert.NotContains(t, string(body), "/usr/lib/R", "the escape reached its target")
+				require.Equal(t, http.StatusOK, status, "%s", body)
+				assert.Contains(t, decode(t, body).Console, "done")
+			})
+		}
+	}
+	// The methods still recognise splines' bases, by name and by pkg::name.
+	// (poly() itself is refused before it runs: the parameter model takes
+	// its x and degree for environments.)
+	for code, c := range map[string]struct {
+		who  *creds
+		want string
+	}{
+		`d <- data.frame(y = c(1, 3, 2, 5, 4, 6, 8, 7), x = 1:8); cat(round(predict(lm(y ~ splines::ns(x, 2), d), data.frame(x = 9)), 4))`:          {alice, "8.6162"},
+		`library(splines); d <- data.frame(y = c(1, 3, 2, 5, 4, 6, 8, 7), x = 1:8); cat(round(predict(lm(y ~ ns(x, 2), d), data.frame(x = 9)), 4))`: {alice, "8.6162"},
+	} {
+		t.Run("benign/"+code, func(t *testing.T) {
+			status, _, body := a.do(t, nil, c.who, "POST", "/v1/eval", map[string]any{"code": code})
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			assert.Contains(t, decode(t, body).Console, c.want)
+		})
+	}
+}
