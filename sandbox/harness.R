@@ -1393,7 +1393,7 @@ local(envir = .rwarden, {
     }
     # Functions patched in their namespaces: an allowlist takes them from
     # there, not from the package's lazy-load database (the originals).
-    PATCHED <- list(base = c("within.data.frame", "within.list", "as.list.function"),
+    PATCHED <- list(base = c("within.data.frame", "within.list", "as.list.function", "do.call"),
                     stats = c("contrasts", "model.frame.default", "model.frame.lm", "model.frame.glm",
                               "model.frame.aovlist", "formula.default", "update.default",
                               "expand.model.frame", "predict.lm", "predict.mlm", "glm.fit",
@@ -1492,7 +1492,36 @@ local(envir = .rwarden, {
                           (identical(.rw_h[[1L]], as.name("::")) || identical(.rw_h[[1L]], as.name(":::")))))
         patch_ns_fun(pkg, name, quote(eval(call[[1L]])), call("if", head_ok, quote(eval(.rw_h))))
     }
+    # do.call() builds a call of its arguments' values and evaluates it in
+    # envir: a value that is itself a call or a name is evaluated there.
+    # Package code calls do.call() on lists the user gave (as.data.frame()
+    # of a list, so data.frame(list(a = L)); aggregate() on what FUN
+    # returned), with envir its own frame, where every base function is
+    # found: a call built around any name ran there. When envir is not the
+    # user's, a call among the arguments is refused (a formula, `~`, only
+    # remakes itself), and so is a name that is not a variable of that very
+    # frame (head() passes its own x; .rwarden sits in the global
+    # environment, which every namespace reaches). The user's own do.call()
+    # evaluates in her environment and is unaffected.
+    patch_do_call <- function(env) {
+        check <- call("if",
+            call("&&", quote(!quote && any(vapply(args, is.language, NA))),
+                 call("!", call("identical", quote(topenv(envir)), env))),
+            # (Primitives only on the elements: an empty name, as in
+            # head()'s x[, , drop = FALSE], cannot be bound to a variable.)
+            quote({
+                .rw_c <- args[vapply(args, is.call, NA)]
+                .rw_s <- as.character(args[vapply(args, is.symbol, NA)])
+                .rw_s <- .rw_s[nzchar(.rw_s)]
+                if (!all(vapply(.rw_c, function(a) identical(a[[1L]], as.name("~")), NA)) ||
+                    !all(vapply(.rw_s, exists, NA, envir = envir, inherits = FALSE)))
+                    stop("not allowed: do.call() of code in a value the user gave (call or name)", call. = FALSE)
+            }))
+        patch_ns_fun("base", "do.call", quote(.Internal(do.call(what, args, envir))),
+                     call("{", check, quote(.Internal(do.call(what, args, envir)))))
+    }
     patch_stats_lookups <- function(env) {
+        patch_do_call(env)
         patch_stats_eval(env)
         patch_glm_init(env)
         patch_predictcall("stats", "makepredictcall.poly")

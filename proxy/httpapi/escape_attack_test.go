@@ -307,3 +307,39 @@ func TestShippedRolePredictCallHead(t *testing.T) {
 		})
 	}
 }
+
+// TestShippedRoleDoCallValues: do.call() evaluates an argument that is a
+// call or a name. Package code calls it on lists the user gave, in its own
+// frame: data.frame(list(a = L)) (as.data.frame.list) and aggregate() (on
+// what FUN returned) ran a call built around any base function there
+// (second red team, stop 23).
+func TestShippedRoleDoCallValues(t *testing.T) {
+	a := startAPI(t, nil)
+	mk := `L <- quote(f()); L[[1]] <- as.vector("R.home", "symbol"); `
+	for name, code := range map[string]string{
+		"data.frame of a list":     mk + `print(data.frame(list(a = L)))`,
+		"as.data.frame of a list":  mk + `print(as.data.frame(list(a = L)))`,
+		"aggregate, FUN's values":  mk + `class(L) <- "k"; g <- function(v) L; print(aggregate(data.frame(a = 1:2), list(g = 1:2), g))`,
+		"a name outside the frame": `L <- as.vector(paste0(".", "Machine"), "symbol"); print(data.frame(list(a = L)))`,
+	} {
+		for _, who := range []*creds{guest, alice} {
+			t.Run(who.user+"/"+name, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+				assert.NotContains(t, string(body), "/usr/lib/R", "the escape reached its target")
+				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
+				assert.Contains(t, string(body), "not allowed", "%s", body)
+			})
+		}
+	}
+	// Package code's own do.call() of names (head()'s x[, , drop = FALSE]),
+	// formulas and the user's own do.call() of code still work.
+	code := `m <- matrix(1:20, 4); print(head(m, 2)); d <- data.frame(a = 1:3, b = letters[1:3]); print(aggregate(a ~ b, d, sum)); ` +
+		`f <- function(x) x + 1; cat("own", do.call(f, list(quote(2 + 3))), do.call("paste", list("a", quote(b)), quote = TRUE), "\n"); ` +
+		`print(merge(d, data.frame(b = c("a", "c"), z = 1:2)))`
+	status, _, body := a.do(t, nil, guest, "POST", "/v1/eval", map[string]any{"code": code})
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	out := decode(t, body).Console
+	for _, want := range []string{"[2,]    2    6   10   14   18", "own 6 a b", "2 c 3 2"} {
+		assert.Contains(t, out, want)
+	}
+}
