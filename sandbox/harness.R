@@ -1499,7 +1499,8 @@ local(envir = .rwarden, {
     # returned), with envir its own frame, where every base function is
     # found: a call built around any name ran there. When envir is not the
     # user's, a call among the arguments is refused (a formula, `~`, only
-    # remakes itself), and so is a name that is not a variable of that very
+    # remakes itself; quote(), as enquote() makes for withRestarts(), runs
+    # nothing), and so is a name that is not a variable of that very
     # frame (head() passes its own x; .rwarden sits in the global
     # environment, which every namespace reaches). The user's own do.call()
     # evaluates in her environment and is unaffected.
@@ -1513,7 +1514,9 @@ local(envir = .rwarden, {
                 .rw_c <- args[vapply(args, is.call, NA)]
                 .rw_s <- as.character(args[vapply(args, is.symbol, NA)])
                 .rw_s <- .rw_s[nzchar(.rw_s)]
-                if (!all(vapply(.rw_c, function(a) identical(a[[1L]], as.name("~")), NA)) ||
+                if (!all(vapply(.rw_c, function(a) identical(a[[1L]], as.name("~")) ||
+                                                   identical(a[[1L]], as.name("quote")) ||
+                                                   identical(a[[1L]], quote(base::quote)), NA)) ||
                     !all(vapply(.rw_s, exists, NA, envir = envir, inherits = FALSE)))
                     stop("not allowed: do.call() of code in a value the user gave (call or name)", call. = FALSE)
             }))
