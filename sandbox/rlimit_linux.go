@@ -92,6 +92,26 @@ func (c *cpuReader) running() bool {
 	return true
 }
 
+// progress reports the process's CPU time and whether it is working: it
+// has used CPU since prev, or it is runnable now (running or waiting for a
+// CPU, state R). A nil reader is never working.
+func (c *cpuReader) progress(prev time.Duration) (time.Duration, bool) {
+	if c == nil || c.f == nil {
+		return prev, false
+	}
+	n, err := c.f.ReadAt(c.buf[:], 0)
+	if n == 0 && err != nil {
+		return prev, false
+	}
+	b := c.buf[:n]
+	now, err := parseStatCPU(b)
+	if err != nil {
+		return prev, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return now, now > prev || (i+2 < len(b) && b[i+2] == 'R')
+}
+
 // parseStatCPU extracts utime + stime from a /proc/PID/stat line.
 func parseStatCPU(b []byte) (time.Duration, error) {
 	// The command name is in parentheses and may contain spaces: fields

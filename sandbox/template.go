@@ -113,8 +113,10 @@ func encodeForkRequest(flags uint32, uid, gid int, rl []rlimitSpec, scratch, mou
 	return b, nil
 }
 
-// forkAnswerTimeout bounds the template's answer to a fork request.
-const forkAnswerTimeout = 5 * time.Second
+// forkAnswerTimeout is how long a template may sit still (neither running
+// nor waiting for a CPU) before its answer to a fork request; a variable
+// for the tests. See forkFrom.
+var forkAnswerTimeout = 5 * time.Second
 
 // templateCheckInterval is how often the template's inputs (R binary, its
 // libraries, the fork library) are checked for changes.
@@ -387,21 +389,17 @@ func (fs *forkServer) forkFrom(ctx context.Context, bp bindProfile, req []byte, 
 	if fs.ts[t.allow] != t {
 		return 0, nil, fmt.Errorf("%w: template replaced", errTemplateUnavailable)
 	}
-	// The template answers in a millisecond; one that does not within
-	// forkAnswerTimeout is broken and replaced, rather than holding every
-	// start behind it for a whole start timeout.
-	deadline := time.Now().Add(min(fs.l.cfg.StartTimeout, forkAnswerTimeout))
-	_ = t.ctl.SetDeadline(deadline)
 	broken := func(err error) (int, *template, error) {
 		fs.l.cfg.Logger.Error("the R fork template stopped answering; restarting it", "err", err)
 		fs.dropLocked(t, "control channel broken")
 		return 0, nil, fmt.Errorf("%w: %v", errTemplateUnavailable, err)
 	}
+	_ = t.ctl.SetDeadline(time.Now().Add(min(fs.l.cfg.StartTimeout, forkAnswerTimeout)))
 	if _, _, err := t.ctl.WriteMsgUnix(req, unix.UnixRights(fds...), nil); err != nil {
 		return broken(fmt.Errorf("sending a fork request: %w", err))
 	}
 	var ans [ctlAnswerLen + 1]byte
-	n, _, _, _, err := t.ctl.ReadMsgUnix(ans[:], nil)
+	n, err := t.readAnswer(ans[:], time.Now().Add(fs.l.cfg.StartTimeout))
 	if err != nil || n != ctlAnswerLen || binary.LittleEndian.Uint32(ans[0:]) != ctlAnswerMagic {
 		if err == nil {
 			err = fmt.Errorf("malformed answer of %d bytes", n)
@@ -420,6 +418,39 @@ func (fs *forkServer) forkFrom(ctx context.Context, bp bindProfile, req []byte, 
 		return 0, nil, fmt.Errorf("the template could not fork: %w", unix.Errno(-pid))
 	}
 	return pid, t, nil
+}
+
+// readAnswer reads the template's answer to a fork request, giving up at
+// hard. A fork costs the template a millisecond of CPU, but its first
+// answer comes after its one-time preparation at the fork point (freezing
+// reference counts, a full garbage collection: template.R), and on a
+// loaded host every answer waits for a CPU. So the template is broken only
+// when it sits still, neither running nor waiting to run, for
+// forkAnswerTimeout; one that is working gets up to hard (the start
+// timeout). A flat forkAnswerTimeout replaced every new template on a host
+// loaded some 30 runnable processes deep before its first answer, so that
+// no session was ever forked and the pool fell behind its warm target.
+func (t *template) readAnswer(buf []byte, hard time.Time) (int, error) {
+	var cpu time.Duration
+	if t.w.cpu != nil {
+		cpu, _ = t.w.cpu.read()
+	}
+	for {
+		deadline := time.Now().Add(forkAnswerTimeout)
+		if deadline.After(hard) {
+			deadline = hard
+		}
+		_ = t.ctl.SetReadDeadline(deadline)
+		n, _, _, _, err := t.ctl.ReadMsgUnix(buf, nil)
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !time.Now().Before(hard) {
+			return n, err
+		}
+		now, working := t.w.cpu.progress(cpu)
+		if !working {
+			return n, err
+		}
+		cpu = now
+	}
 }
 
 // start forks a worker for bp from its template and waits until it is

@@ -8,7 +8,8 @@
 //
 // R 4.2.2 can hang in parse(keep.source = TRUE) after some earlier parses
 // in the same process (it leaves a stale entry in its parse-data id table;
-// see rparse.R). Parse watches R's progress and restarts it where it stopped.
+// see rparse.R). Parse watches R's progress and CPU use and restarts it where
+// it stopped.
 package rtest
 
 import (
@@ -82,24 +83,48 @@ func run(ctx context.Context, dir string, args ...string) error {
 
 // runOutput executes rparse.R with args in dir and returns its stdout.
 func runOutput(ctx context.Context, dir string, args ...string) (string, error) {
-	rs, err := Rscript()
+	r, err := startR(ctx, dir, args...)
 	if err != nil {
 		return "", err
 	}
+	return r.wait()
+}
+
+// rProcess is a running Rscript rparse.R.
+type rProcess struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	what           string
+}
+
+// startR starts rparse.R with args in dir; ctx's end kills it.
+func startR(ctx context.Context, dir string, args ...string) (*rProcess, error) {
+	rs, err := Rscript()
+	if err != nil {
+		return nil, err
+	}
 	sp := filepath.Join(dir, "rparse.R")
 	if err := os.WriteFile(sp, script, 0o600); err != nil {
-		return "", fmt.Errorf("writing rparse.R: %w", err)
+		return nil, fmt.Errorf("writing rparse.R: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, rs, append([]string{"--vanilla", sp}, args...)...)
+	r := &rProcess{what: args[0]}
+	r.cmd = exec.CommandContext(ctx, rs, append([]string{"--vanilla", sp}, args...)...)
 	// A UTF-8 locale, as the worker runs R: it decides how R's lexer
 	// reads identifiers and counts columns.
-	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=C.UTF-8")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("running Rscript rparse.R %s: %w: %s", args[0], err, stderr.String())
+	r.cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=C.UTF-8")
+	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
+	if err := r.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting Rscript rparse.R %s: %w", r.what, err)
 	}
-	return stdout.String(), nil
+	return r, nil
+}
+
+// wait waits for R to end and returns its stdout.
+func (r *rProcess) wait() (string, error) {
+	if err := r.cmd.Wait(); err != nil {
+		return "", fmt.Errorf("running Rscript rparse.R %s: %w: %s", r.what, err, r.stderr.String())
+	}
+	return r.stdout.String(), nil
 }
 
 // WriteRecords writes inputs as length-prefixed records.
@@ -239,15 +264,19 @@ func readResults(path string) (out []Result, complete bool, err error) {
 	return out[:ended], complete, nil
 }
 
-// stallTimeout is how long R may go without finishing a record before it
-// is taken to be stuck (see parseOnce). A variable for the tests.
+// stallTimeout is how much CPU time R may spend without finishing a record
+// before it is taken to be stuck (see parseOnce). A variable for the tests.
 var stallTimeout = 20 * time.Second
+
+// startedHook, when set (by the tests), is called with the pid of every R
+// process that Parse starts.
+var startedHook func(pid int)
 
 // Parse runs R's parse(text = s) on every input, in as few R processes as
 // possible. R 4.2.2 can loop forever in a parse that follows certain
 // others in the same process (stale parse-data ids, see rparse.R); when R
-// stops making progress, Parse restarts it at the input it was stuck on,
-// which a fresh process parses normally.
+// spins without making progress, Parse restarts it at the input it was
+// stuck on, which a fresh process parses normally.
 func Parse(ctx context.Context, inputs []string) ([]Result, error) {
 	dir, err := os.MkdirTemp("", "rtest")
 	if err != nil {
@@ -281,7 +310,12 @@ func Parse(ctx context.Context, inputs []string) ([]Result, error) {
 
 // parseOnce runs one R process on inputs and returns the results of the
 // records it completed; finished reports that R got through all of them.
-// A process that writes nothing for stallTimeout is killed.
+// A process that uses stallTimeout of CPU time without writing anything is
+// killed. CPU time, not wall-clock time: R's hang is a busy loop, and on a
+// loaded machine a healthy R (starting up, or parsing) can wait for a CPU
+// far longer than any wall-clock allowance, which made a healthy process
+// look stuck, twice in a row, and Parse fail. A process that neither
+// progresses nor runs is left to ctx.
 func parseOnce(ctx context.Context, dir string, inputs []string) (res []Result, finished bool, err error) {
 	in, out := filepath.Join(dir, "in.bin"), filepath.Join(dir, "out.txt")
 	if err := WriteRecords(in, inputs); err != nil {
@@ -292,10 +326,21 @@ func parseOnce(ctx context.Context, dir string, inputs []string) (res []Result, 
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	r, err := startR(rctx, dir, "parse", in, out)
+	if err != nil {
+		return nil, false, err
+	}
+	pid := r.cmd.Process.Pid
+	if startedHook != nil {
+		startedHook(pid)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- run(rctx, dir, "parse", in, out) }()
+	go func() {
+		_, err := r.wait()
+		errc <- err
+	}()
 	var last int64 = -1
-	lastChange := time.Now()
+	var cpuAtChange time.Duration
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -317,11 +362,17 @@ func parseOnce(ctx context.Context, dir string, inputs []string) (res []Result, 
 			if err != nil {
 				return nil, false, fmt.Errorf("watching R's output: %w", err)
 			}
-			if fi.Size() != last {
-				last, lastChange = fi.Size(), time.Now()
+			cpu, err := cpuTime(pid)
+			if err != nil {
+				// Not waited for yet, so the pid is R's: it has
+				// exited between two looks, and errc says how.
 				continue
 			}
-			if time.Since(lastChange) < stallTimeout {
+			if fi.Size() != last {
+				last, cpuAtChange = fi.Size(), cpu
+				continue
+			}
+			if cpu-cpuAtChange < stallTimeout {
 				continue
 			}
 			cancel()
