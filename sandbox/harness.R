@@ -186,6 +186,13 @@ local(envir = guard, {
             v$handler <- check_fun(v$handler, caller, what)
             return(v)
         }
+        if (is.list(v) && !is.object(v)) {
+            # A list of functions or their names (addmargins' FUN, by
+            # margin and nested): each one is checked and resolved for the
+            # user, never looked up by name in the package's own frame.
+            for (i in seq_along(v)) if (!is.null(v[[i]])) v[i] <- list(check_fun(v[[i]], caller, what))
+            return(v)
+        }
         if (is.character(v)) deny(sprintf("%s: function names must be one string", what))
         v
     }
