@@ -363,3 +363,41 @@ func TestShippedRolePoly(t *testing.T) {
 		})
 	}
 }
+
+// TestShippedRoleForgedClassMethods: print() of an object the user classed
+// "vignette" or "packageInfo" dispatched to utils' and base's methods,
+// which start programs (system2), the help server (browseURL) or a pager
+// (file.show); only the OS layer stopped them (third red team, stop 23).
+// Such methods now refuse in allowlisted sessions, while the methods of
+// everyday objects still print.
+func TestShippedRoleForgedClassMethods(t *testing.T) {
+	a := startAPI(t, nil)
+	for name, code := range map[string]string{
+		"vignette":    `print(structure(list(Dir = "/tmp", PDF = "x.pdf", File = "x.Rnw", R = "x.R", Package = "p", Topic = "t"), class = "vignette"))`,
+		"packageInfo": `print(structure(list(name = "stats", path = "/usr/lib/R/library/stats", info = list(NULL, NULL, NULL)), class = "packageInfo"))`,
+		"direct call": `print.packageInfo(structure(list(name = "stats", path = "/usr/lib/R/library/stats", info = list(NULL, NULL, NULL)), class = "packageInfo"))`,
+		"help files":  `print(structure(character(), call = 1, topic = "x", tried_all_packages = FALSE, type = "text", class = "help_files_with_topic"))`,
+	} {
+		for _, who := range []*creds{guest, alice} {
+			t.Run(who.user+"/"+name, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
+				assert.Contains(t, string(body), "an S3 method that runs programs", "%s", body)
+				assert.NotContains(t, string(body), "running external commands is disabled")
+				assert.NotContains(t, string(body), "unable to create socket")
+			})
+		}
+	}
+	code := `d <- data.frame(a = 1:3, b = c("x", "y", "z")); print(d); print(summary(lm(a ~ seq_along(a), d))); cat(format(as.Date("2026-12-05"), "%d/%m"), "\n"); ` +
+		`f <- factor(c("u", "v", "u")); print(f); print(table(f)); print(t.test(c(1.1, 2.3, 1.9, 3.2, 2.8)))`
+	for _, who := range []*creds{guest, alice} {
+		t.Run(who.user+"/everyday", func(t *testing.T) {
+			status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			out := decode(t, body).Console
+			for _, want := range []string{"3 3 z", "Residual standard error", "05/12", "Levels: u v", "u v \n2 1", "One Sample t-test"} {
+				assert.Contains(t, out, want)
+			}
+		})
+	}
+}
