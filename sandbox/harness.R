@@ -1427,31 +1427,13 @@ local(envir = .rwarden, {
     # from its namespace.
     OUTSIDE <- c("system", "system2", "shell", "shell.exec", "browseURL", "file.show", "file.edit",
                  "edit", "help.start", "startDynamicHelp", "Sys.setenv", "pager", "vignette")
-    # The scan forces the registries' lazy-loaded methods (some 100 ms):
-    # prepare() runs it once before a fork template forks its sessions,
-    # which then look only at the methods it found (and at namespaces
-    # loaded since).
-    outside_found <- new.env(parent = emptyenv())
-    find_outside_methods <- function() {
-        for (pkg in loadedNamespaces()) {
-            if (exists(pkg, envir = outside_found, inherits = FALSE)) next
-            tbl <- get0(".__S3MethodsTable__.", envir = asNamespace(pkg), inherits = FALSE)
-            hits <- character()
-            if (is.environment(tbl)) for (m in ls(tbl, all.names = TRUE)) {
-                f <- get(m, envir = tbl, inherits = FALSE)
-                if (typeof(f) == "closure" && any(OUTSIDE %in% all.names(body(f)))) hits <- c(hits, m)
-            }
-            assign(pkg, hits, envir = outside_found)
-        }
-    }
     refuse_outside_methods <- function() {
-        find_outside_methods()
         refused <- list()
         for (pkg in loadedNamespaces()) {
             ns <- asNamespace(pkg)
             tbl <- get0(".__S3MethodsTable__.", envir = ns, inherits = FALSE)
             if (!is.environment(tbl)) next
-            for (m in outside_found[[pkg]]) {
+            for (m in ls(tbl, all.names = TRUE)) {
                 f <- get(m, envir = tbl, inherits = FALSE)
                 if (typeof(f) != "closure" || !any(OUTSIDE %in% all.names(body(f)))) next
                 home <- environment(f)
@@ -1779,7 +1761,6 @@ local(envir = .rwarden, {
         grDevices::dev.off()
         plot_cap$opened <- NULL
         reset_console()
-        find_outside_methods()
         prepared <<- TRUE
     }
     # A fork template (template.R) enters the loop with ready = FALSE: its
