@@ -1242,6 +1242,9 @@ local(envir = .rwarden, {
         nm <- nm[first]
         patch_within()
         patch_as_list_function()
+        # Refused methods of a namespace are taken from it, not from the
+        # lazy-load database: a direct call refuses too.
+        refused <- refuse_outside_methods()
         # data.table optimises j (mean(x) becomes .External(Cfastmean, x),
         # sum(x) by group a GForce call) and evaluates the result in an
         # environment enclosed by the caller's, where an allowlisted user
@@ -1271,7 +1274,7 @@ local(envir = .rwarden, {
             # environment of its own under base, never by this frame,
             # which leads to the harness (its channels and the nonce).
             if (file.exists(paste0(db, ".rdx")))
-                lazyLoad(db, envir = allow_env, filter = load_filter(sel, PATCHED[[p]]))
+                lazyLoad(db, envir = allow_env, filter = load_filter(sel, c(PATCHED[[p]], refused[[p]])))
             if (p == "datasets") next
             # What the database does not hold (primitives, objects created
             # when the namespace loaded) is taken from the namespace.
@@ -1420,6 +1423,50 @@ local(envir = .rwarden, {
         # holds the function object registered when the package loaded.
         tbl <- get0(".__S3MethodsTable__.", envir = ns, inherits = FALSE)
         if (is.environment(tbl) && exists(name, envir = tbl, inherits = FALSE)) assign(name, f, envir = tbl)
+    }
+    # S3 dispatch finds a method in the registry of the generic's
+    # namespace (and, for a method of the generic's own package, in that
+    # namespace) whatever the user may call: print() of an object the user
+    # classed "vignette" or "packageInfo" ran utils' and base's methods,
+    # which start programs, the help server or a pager (third red team,
+    # stop 23). In an allowlisted session a registered method whose body
+    # calls one of those functions refuses instead, from the registry and
+    # from its namespace.
+    OUTSIDE <- c("system", "system2", "shell", "shell.exec", "browseURL", "file.show", "file.edit",
+                 "edit", "help.start", "startDynamicHelp", "Sys.setenv", "pager", "vignette")
+    refuse_outside_methods <- function() {
+        refused <- list()
+        for (pkg in loadedNamespaces()) {
+            ns <- asNamespace(pkg)
+            tbl <- get0(".__S3MethodsTable__.", envir = ns, inherits = FALSE)
+            if (!is.environment(tbl)) next
+            for (m in ls(tbl, all.names = TRUE)) {
+                f <- get(m, envir = tbl, inherits = FALSE)
+                if (typeof(f) != "closure" || !any(OUTSIDE %in% all.names(body(f)))) next
+                home <- environment(f)
+                key <- paste0(if (isNamespace(home)) getNamespaceName(home) else "?", "::", m)
+                r <- refusal(key)
+                assign(m, r, envir = tbl)
+                if (isNamespace(home) && exists(m, envir = home, inherits = FALSE) &&
+                    identical(get(m, envir = home, inherits = FALSE), f)) {
+                    unlockBinding(m, home)
+                    assign(m, r, envir = home)
+                    lockBinding(m, home)
+                    hp <- unname(getNamespaceName(home))
+                    refused[[hp]] <- c(refused[[hp]], m)
+                }
+            }
+        }
+        refused
+    }
+    # A refusal is enclosed by a small environment under base, never by
+    # the harness's frames (user code can reach a method's environment).
+    refusal <- function(key) {
+        e <- new.env(parent = baseenv())
+        e$key <- key
+        f <- function(x, ...) stop(sprintf("not allowed: %s (an S3 method that runs programs or a pager)", key), call. = FALSE)
+        environment(f) <- e
+        f
     }
     # own_or_user(E): the environment E when it is the user's own (its
     # top-level environment is the user's, which holds .packageName), else

@@ -218,6 +218,10 @@ walk <- function(k, e, formals, env) {
         mt <- matchTo(cm$formals, argnames)
         hasDots <- FALSE
         for (j in seq_along(args)) if (is.symbol(args[[j]]) && identical(as.character(args[[j]]), "...")) hasDots <- TRUE
+        # substitute and quote are specials that never evaluate or expand
+        # their arguments: in substitute(...) the symbol ... is expr itself
+        # (polym's error message), so ... reaches no other formal (env).
+        if (ck %in% c("base::substitute", "base::quote")) hasDots <- FALSE
         for (cf in names(cm$kinds)) {
           # do.call's args are the arguments of the call it makes, checked
           # where do.call is called; they do not make a caller's formal code.

@@ -290,15 +290,15 @@ func TestShippedRolePredictCallHead(t *testing.T) {
 			})
 		}
 	}
-	// The methods still recognise splines' bases, by name and by pkg::name.
-	// (poly() itself is refused before it runs: the parameter model takes
-	// its x and degree for environments.)
+	// The methods still recognise poly and splines' bases, by name and by
+	// pkg::name.
 	for code, c := range map[string]struct {
 		who  *creds
 		want string
 	}{
 		`d <- data.frame(y = c(1, 3, 2, 5, 4, 6, 8, 7), x = 1:8); cat(round(predict(lm(y ~ splines::ns(x, 2), d), data.frame(x = 9)), 4))`:          {alice, "8.6162"},
 		`library(splines); d <- data.frame(y = c(1, 3, 2, 5, 4, 6, 8, 7), x = 1:8); cat(round(predict(lm(y ~ ns(x, 2), d), data.frame(x = 9)), 4))`: {alice, "8.6162"},
+		`d <- data.frame(y = c(1, 3, 2, 5, 4, 6, 8, 7), x = 1:8); cat(round(predict(lm(y ~ poly(x, 2), d), data.frame(x = 9)), 4))`:                 {alice, "8.5"},
 	} {
 		t.Run("benign/"+code, func(t *testing.T) {
 			status, _, body := a.do(t, nil, c.who, "POST", "/v1/eval", map[string]any{"code": code})
@@ -341,5 +341,63 @@ func TestShippedRoleDoCallValues(t *testing.T) {
 	out := decode(t, body).Console
 	for _, want := range []string{"[2,]    2    6   10   14   18", "own 6 a b", "2 c 3 2"} {
 		assert.Contains(t, out, want)
+	}
+}
+
+// TestShippedRolePoly: the parameter model took poly()'s x, ... and degree
+// for environments (polym's substitute(...) in an error message was read
+// as ... reaching substitute's env), so poly(x, 2) was refused for every
+// user (third red team, stop 23).
+func TestShippedRolePoly(t *testing.T) {
+	a := startAPI(t, nil)
+	code := `x <- c(1, 2, 4, 7, 11); p <- poly(x, 2); cat("dim", dim(p), "\n"); cat("raw", round(poly(x, degree = 2, raw = TRUE)[5, ], 1), "\n"); ` +
+		`cat("pred", round(predict(p, 3)[1, ], 4), "\n")`
+	for _, who := range []*creds{guest, alice} {
+		t.Run(who.user, func(t *testing.T) {
+			status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			out := decode(t, body).Console
+			assert.Contains(t, out, "dim 5 2")
+			assert.Contains(t, out, "raw 11 121")
+			assert.Contains(t, out, "pred -0.2462 -0.2292")
+		})
+	}
+}
+
+// TestShippedRoleForgedClassMethods: print() of an object the user classed
+// "vignette" or "packageInfo" dispatched to utils' and base's methods,
+// which start programs (system2), the help server (browseURL) or a pager
+// (file.show); only the OS layer stopped them (third red team, stop 23).
+// Such methods now refuse in allowlisted sessions, while the methods of
+// everyday objects still print.
+func TestShippedRoleForgedClassMethods(t *testing.T) {
+	a := startAPI(t, nil)
+	for name, code := range map[string]string{
+		"vignette":    `print(structure(list(Dir = "/tmp", PDF = "x.pdf", File = "x.Rnw", R = "x.R", Package = "p", Topic = "t"), class = "vignette"))`,
+		"packageInfo": `print(structure(list(name = "stats", path = "/usr/lib/R/library/stats", info = list(NULL, NULL, NULL)), class = "packageInfo"))`,
+		"direct call": `print.packageInfo(structure(list(name = "stats", path = "/usr/lib/R/library/stats", info = list(NULL, NULL, NULL)), class = "packageInfo"))`,
+		"help files":  `print(structure(character(), call = 1, topic = "x", tried_all_packages = FALSE, type = "text", class = "help_files_with_topic"))`,
+	} {
+		for _, who := range []*creds{guest, alice} {
+			t.Run(who.user+"/"+name, func(t *testing.T) {
+				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
+				assert.Contains(t, string(body), "an S3 method that runs programs", "%s", body)
+				assert.NotContains(t, string(body), "running external commands is disabled")
+				assert.NotContains(t, string(body), "unable to create socket")
+			})
+		}
+	}
+	code := `d <- data.frame(a = 1:3, b = c("x", "y", "z")); print(d); print(summary(lm(a ~ seq_along(a), d))); cat(format(as.Date("2026-12-05"), "%d/%m"), "\n"); ` +
+		`f <- factor(c("u", "v", "u")); print(f); print(table(f)); print(t.test(c(1.1, 2.3, 1.9, 3.2, 2.8)))`
+	for _, who := range []*creds{guest, alice} {
+		t.Run(who.user+"/everyday", func(t *testing.T) {
+			status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			out := decode(t, body).Console
+			for _, want := range []string{"3 3 z", "Residual standard error", "05/12", "Levels: u v", "u v \n2 1", "One Sample t-test"} {
+				assert.Contains(t, out, want)
+			}
+		})
 	}
 }
