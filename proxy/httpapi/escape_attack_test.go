@@ -148,14 +148,7 @@ func TestShippedRoleDataNamedFunctions(t *testing.T) {
 			`d <- data.frame(y = 1:4, x = c(1, 2, 3, NA)); attr(d, "na.action") <- "R.home"; lm(y ~ x, d)`,
 			"EXPR must be"},
 	} {
-		for _, who := range []*creds{guest, alice} {
-			t.Run(who.user+"/"+name, func(t *testing.T) {
-				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": c.code})
-				assert.NotContains(t, string(body), c.reached, "the named function was called")
-				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
-				assert.Contains(t, string(body), "not allowed for this user", "%s", body)
-			})
-		}
+		refusedForBoth(t, a, name, c.code, c.reached, "not allowed for this user")
 	}
 	// What the attributes are for still works: names of functions the user
 	// may call, or defined.
@@ -191,14 +184,7 @@ func TestShippedRoleModelObjectCode(t *testing.T) {
 		"predict.lm, the offset of the call": `d <- data.frame(y = c(1, 3, 2, 5), x = 1:4); m <- lm(y ~ x, d); m$call$offset <- quote(cat(c("R_HOME"))); ` +
 			`m$call$offset[[2]][[1]] <- as.vector("Sys.getenv", "symbol"); predict(m, data.frame(x = 1))`,
 	} {
-		for _, who := range []*creds{guest, alice} {
-			t.Run(who.user+"/"+name, func(t *testing.T) {
-				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
-				assert.NotContains(t, string(body), "/usr/lib/R", "the escape reached its target")
-				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
-				assert.Contains(t, string(body), "not allowed for this user", "%s", body)
-			})
-		}
+		refusedForBoth(t, a, name, code, "/usr/lib/R", "not allowed for this user")
 	}
 	// The model functions whose defaults changed still work on real models,
 	// also from a user function whose local data the update needs.
@@ -235,14 +221,7 @@ func TestShippedRoleFamilyInitialize(t *testing.T) {
 		"glm.fit, an expression": `cl <- quote(cat(c("R_HOME"))); cl[[2]][[1]] <- as.vector("Sys.getenv", "symbol"); ` +
 			`fams <- list(poisson()); e <- expression(1); e[[1]] <- cl; fams[[1]]$initialize <- e; glm.fit(matrix(1, 3, 1), c(1, 2, 3), family = fams[[1]])`,
 	} {
-		for _, who := range []*creds{guest, alice} {
-			t.Run(who.user+"/"+name, func(t *testing.T) {
-				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
-				assert.NotContains(t, string(body), "/usr/lib/R", "the escape reached its target")
-				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
-				assert.Contains(t, string(body), "not allowed for this user", "%s", body)
-			})
-		}
+		refusedForBoth(t, a, name, code, "/usr/lib/R", "not allowed for this user")
 	}
 	for code, want := range map[string]string{
 		`d <- data.frame(y = c(0, 1, 1, 0, 1), x = 1:5, n = c(3, 4, 2, 5, 3)); cat(round(coef(glm(cbind(y, n - y) ~ x, binomial, d)), 4), ` +
@@ -322,14 +301,7 @@ func TestShippedRoleDoCallValues(t *testing.T) {
 		"aggregate, FUN's values":  mk + `class(L) <- "k"; g <- function(v) L; print(aggregate(data.frame(a = 1:2), list(g = 1:2), g))`,
 		"a name outside the frame": `L <- as.vector(paste0(".", "Machine"), "symbol"); print(data.frame(list(a = L)))`,
 	} {
-		for _, who := range []*creds{guest, alice} {
-			t.Run(who.user+"/"+name, func(t *testing.T) {
-				status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
-				assert.NotContains(t, string(body), "/usr/lib/R", "the escape reached its target")
-				assert.Equal(t, http.StatusBadRequest, status, "%s", body)
-				assert.Contains(t, string(body), "not allowed", "%s", body)
-			})
-		}
+		refusedForBoth(t, a, name, code, "/usr/lib/R", "not allowed")
 	}
 	// Package code's own do.call() of names (head()'s x[, , drop = FALSE]),
 	// formulas and the user's own do.call() of code still work.
@@ -398,6 +370,21 @@ func TestShippedRoleForgedClassMethods(t *testing.T) {
 			for _, want := range []string{"3 3 z", "Residual standard error", "05/12", "Levels: u v", "u v \n2 1", "One Sample t-test"} {
 				assert.Contains(t, out, want)
 			}
+		})
+	}
+}
+
+// refusedForBoth runs an attack as guest and as alice through the real
+// server: neither may see what the attack was after (reached), and both
+// get a 400 whose body carries the refusal.
+func refusedForBoth(t *testing.T, a *api, name, code, reached, refusal string) {
+	t.Helper()
+	for _, who := range []*creds{guest, alice} {
+		t.Run(who.user+"/"+name, func(t *testing.T) {
+			status, _, body := a.do(t, nil, who, "POST", "/v1/eval", map[string]any{"code": code})
+			assert.NotContains(t, string(body), reached, "the escape reached its target")
+			assert.Equal(t, http.StatusBadRequest, status, "%s", body)
+			assert.Contains(t, string(body), refusal, "%s", body)
 		})
 	}
 }
