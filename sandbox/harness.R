@@ -171,7 +171,10 @@ local(envir = guard, {
 
     # fun: a function, or its name as a string or symbol, resolved only
     # where the user's own code would resolve it.
-    check_fun <- function(v, caller, what) {
+    # lists: a plain list is taken as functions or their names (a named
+    # parameter such as addmargins' FUN); not for `...`, whose lists are
+    # data (aggregate's by = list(g)).
+    check_fun <- function(v, caller, what, lists = TRUE) {
         if ((is.character(v) && length(v) == 1L && !is.na(v)) || is.symbol(v)) {
             nm <- as.character(v)
             f <- get0(nm, envir = home(caller), mode = "function")
@@ -186,11 +189,21 @@ local(envir = guard, {
             v$handler <- check_fun(v$handler, caller, what)
             return(v)
         }
-        if (is.list(v) && !is.object(v)) {
+        if (lists && is.list(v) && !is.object(v)) {
             # A list of functions or their names (addmargins' FUN, by
             # margin and nested): each one is checked and resolved for the
             # user, never looked up by name in the package's own frame.
-            for (i in seq_along(v)) if (!is.null(v[[i]])) v[i] <- list(check_fun(v[[i]], caller, what))
+            # A name replaced by its function keeps the name as the
+            # element's label, as the package would have shown it.
+            for (i in seq_along(v)) if (!is.null(v[[i]])) {
+                el <- v[[i]]
+                v[i] <- list(check_fun(el, caller, what))
+                nms <- if (is.null(names(v))) character(length(v)) else names(v)
+                if (is.function(v[[i]]) && !is.function(el) && (is.na(nms[[i]]) || !nzchar(nms[[i]]))) {
+                    nms[[i]] <- as.character(el)
+                    names(v) <- nms
+                }
+            }
             return(v)
         }
         if (is.character(v)) deny(sprintf("%s: function names must be one string", what))
@@ -314,7 +327,7 @@ local(envir = guard, {
         for (k in kinds) {
             if (k == "code") { check_code(expr, caller, what); next }
             v <- eval(as.name(sprintf("..%d", i)), frame)
-            nv <- switch(k, fun = check_fun(v, caller, what),
+            nv <- switch(k, fun = check_fun(v, caller, what, lists = FALSE),
                          formula = check_formula(v, caller, what),
                          env = check_env(v, what), v)
             if (!identical(nv, v)) out <- list(nv)
