@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rwarden/rwarden/internal/procstat"
 )
 
 // MemoryUsage is the memory the session's R process actually uses: its
@@ -103,7 +105,7 @@ func processCPU(pid int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	return parseStatCPU(b)
+	return procstat.CPU(b)
 }
 
 // pssReads counts the walks of processPss (tests check which samples

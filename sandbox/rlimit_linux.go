@@ -1,11 +1,11 @@
 package sandbox
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/rwarden/rwarden/internal/procstat"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,12 +38,6 @@ func initialRlimits(cfg Config, p profile) []rlimitSpec {
 	}
 }
 
-var clockTicks = func() time.Duration {
-	// Linux reports process CPU in USER_HZ ticks, 100 per second on every
-	// architecture rwarden runs on.
-	return 10 * time.Millisecond
-}()
-
 // cpuReader reads a process's CPU time (user + system) from its
 // /proc/PID/stat, kept open so each reading is one pread.
 type cpuReader struct {
@@ -70,26 +64,30 @@ func (c *cpuReader) read() (time.Duration, error) {
 	if n == 0 && err != nil {
 		return 0, err
 	}
-	return parseStatCPU(c.buf[:n])
+	return procstat.CPU(c.buf[:n])
 }
 
 // running reports whether the process is alive and not a zombie waiting
 // to be reaped (a worker killed a moment ago).
 func (c *cpuReader) running() bool {
-	n, err := c.f.ReadAt(c.buf[:], 0)
-	if n == 0 && err != nil {
+	b, ok := c.stat()
+	if !ok {
 		return false
 	}
-	b := c.buf[:n]
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return false
-	}
-	switch b[i+2] {
-	case 'Z', 'X', 'x':
+	switch procstat.State(b) {
+	case 'Z', 'X', 'x', 0:
 		return false
 	}
 	return true
+}
+
+// stat reads the process's /proc/PID/stat line into the reader's buffer.
+func (c *cpuReader) stat() ([]byte, bool) {
+	n, err := c.f.ReadAt(c.buf[:], 0)
+	if n == 0 && err != nil {
+		return nil, false
+	}
+	return c.buf[:n], true
 }
 
 // progress reports the process's CPU time and whether it is working: it
@@ -99,38 +97,15 @@ func (c *cpuReader) progress(prev time.Duration) (time.Duration, bool) {
 	if c == nil || c.f == nil {
 		return prev, false
 	}
-	n, err := c.f.ReadAt(c.buf[:], 0)
-	if n == 0 && err != nil {
+	b, ok := c.stat()
+	if !ok {
 		return prev, false
 	}
-	b := c.buf[:n]
-	now, err := parseStatCPU(b)
+	now, err := procstat.CPU(b)
 	if err != nil {
 		return prev, false
 	}
-	i := bytes.LastIndexByte(b, ')')
-	return now, now > prev || (i+2 < len(b) && b[i+2] == 'R')
-}
-
-// parseStatCPU extracts utime + stime from a /proc/PID/stat line.
-func parseStatCPU(b []byte) (time.Duration, error) {
-	// The command name is in parentheses and may contain spaces: fields
-	// are counted from the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("unexpected /proc stat format")
-	}
-	f := bytes.Fields(b[i+1:])
-	// f[0] is field 3 (state); utime is field 14, stime field 15.
-	if len(f) < 13 {
-		return 0, fmt.Errorf("unexpected /proc stat format")
-	}
-	ut, err1 := strconv.ParseUint(string(f[11]), 10, 64)
-	st, err2 := strconv.ParseUint(string(f[12]), 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("unexpected /proc stat format")
-	}
-	return time.Duration(ut+st) * clockTicks, nil
+	return now, now > prev || procstat.State(b) == 'R'
 }
 
 // profile is what is fixed when a worker starts: the rlimits from the

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rwarden/rwarden/internal/procstat"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -649,7 +651,7 @@ func processState(pid int) string {
 	}
 	wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid))
 	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-	cpu, _ := parseStatCPU(stat)
+	cpu, _ := procstat.CPU(stat)
 	state := "?"
 	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
 		state = string(stat[i+2])
